@@ -1,0 +1,17 @@
+"""autograd-tiny: scalar reverse-mode automatic differentiation you can read and check."""
+
+from .functional import GradcheckResult, grad, gradcheck
+from .value import Value, is_grad_enabled, no_grad, topological_order
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Value",
+    "no_grad",
+    "is_grad_enabled",
+    "topological_order",
+    "grad",
+    "gradcheck",
+    "GradcheckResult",
+    "__version__",
+]

@@ -1,0 +1,96 @@
+"""Float functions with IEEE 754 results where Python's ``math`` would raise.
+
+Python raises ``ZeroDivisionError`` for ``1.0 / 0.0``, ``OverflowError`` for
+``math.exp(1000)`` and ``ValueError`` for ``math.log(0)``. PyTorch (float64)
+returns ``inf``, ``inf`` and ``-inf``. These helpers return what PyTorch returns,
+so that a graph never fails half-way through with an exception from inside.
+"""
+
+from __future__ import annotations
+
+import math
+
+_INF = math.inf
+_NAN = math.nan
+
+
+def div(a: float, b: float) -> float:
+    """Return ``a / b``; division by zero gives ``±inf`` (or ``nan`` for ``0/0``)."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a == 0.0 or a != a:
+            return _NAN
+        return math.copysign(_INF, a) * math.copysign(1.0, b)
+
+
+def _is_odd_integer(b: float) -> bool:
+    return b == b and not math.isinf(b) and float(b).is_integer() and int(b) % 2 == 1
+
+
+def pow(a: float, b: float) -> float:  # noqa: A001 - mirrors the operator it implements
+    """Return ``a ** b``; overflow gives ``±inf``, ``0 ** -n`` gives ``inf``, a
+    negative base with a fractional exponent gives ``nan``."""
+    try:
+        r = a ** b
+    except ZeroDivisionError:  # 0.0 ** negative
+        return math.copysign(_INF, a) if _is_odd_integer(b) else _INF
+    except OverflowError:
+        return -_INF if a < 0 and _is_odd_integer(b) else _INF
+    if type(r) is complex:
+        return _NAN
+    return float(r)
+
+
+def exp(x: float) -> float:
+    """Return ``e ** x``; ``inf`` when it overflows."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return _INF
+
+
+def log(x: float) -> float:
+    """Return ``ln x``: ``-inf`` at 0, ``nan`` below 0."""
+    if x > 0.0:
+        return math.log(x)
+    if x == 0.0:
+        return -_INF
+    return _NAN
+
+
+def sigmoid(x: float) -> float:
+    """Return ``1 / (1 + e ** -x)`` without overflow for any ``x``."""
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = exp(x)
+    return e / (1.0 + e)
+
+
+def sqrt(x: float) -> float:
+    """Return the square root; ``nan`` below 0."""
+    return math.sqrt(x) if x >= 0.0 else _NAN
+
+
+def sin(x: float) -> float:
+    """Return the sine; ``nan`` for infinities."""
+    return math.sin(x) if not math.isinf(x) else _NAN
+
+
+def cos(x: float) -> float:
+    """Return the cosine; ``nan`` for infinities."""
+    return math.cos(x) if not math.isinf(x) else _NAN
+
+
+tanh = math.tanh
+
+#: The float implementation of every name that :data:`autograd_tiny.ops.FUNCTIONS` lists.
+FLOAT_FUNCTIONS = {
+    "exp": exp,
+    "log": log,
+    "tanh": tanh,
+    "sigmoid": sigmoid,
+    "sqrt": sqrt,
+    "sin": sin,
+    "cos": cos,
+}

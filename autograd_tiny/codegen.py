@@ -1,0 +1,109 @@
+"""Turn the expressions of the operation table into Python source.
+
+The table (:mod:`autograd_tiny.ops`) writes each forward computation and each
+local derivative as a Python expression over ``x``, ``y`` and ``out``. This module
+rewrites such an expression for a given setting:
+
+* names are replaced by the source that holds their value (``x`` becomes
+  ``px.data`` or ``v12``);
+* ``a / b`` and ``a ** b`` become calls of IEEE-safe helpers (``_div``, ``_pow``)
+  and functions such as ``exp`` become ``_exp``, which the caller provides.
+
+The eager engine (:mod:`autograd_tiny.value`), the compiler
+(:mod:`autograd_tiny.compiler`) and the functional API all generate their code
+through :func:`substitute`, so a derivative formula exists only in the table.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from functools import cache
+
+from .ops import FUNCTIONS
+
+#: The names an expression may use for its operands.
+OPERAND_NAMES = ("x", "y", "out")
+
+
+@cache
+def parse(expr: str) -> ast.expr:
+    """Return the AST of a table expression, after checking it uses only known names.
+
+    Raises:
+        ValueError: the expression names something that is neither an operand
+            (``x``, ``y``, ``out``) nor a function of :data:`autograd_tiny.ops.FUNCTIONS`.
+    """
+    tree = ast.parse(expr, mode="eval").body
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id not in OPERAND_NAMES and node.id not in FUNCTIONS:
+            raise ValueError(f"table expression {expr!r} uses unknown name {node.id!r}")
+    return tree
+
+
+def names_used(expr: str) -> frozenset[str]:
+    """Return the operand names (``x``, ``y``, ``out``) that ``expr`` reads."""
+    return frozenset(
+        n.id for n in ast.walk(parse(expr)) if isinstance(n, ast.Name) and n.id in OPERAND_NAMES
+    )
+
+
+class _Rewrite(ast.NodeTransformer):
+    def __init__(self, operands: Mapping[str, str], prefix: str) -> None:
+        self.operands = {k: ast.parse(v, mode="eval").body for k, v in operands.items()}
+        self.prefix = prefix
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id in self.operands:
+            return self.operands[node.id]
+        return ast.Name(self.prefix + node.id, ast.Load())
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+        self.generic_visit(node)
+        helper = {ast.Div: "div", ast.Pow: "pow"}.get(type(node.op))
+        if helper is None:
+            return node
+        return ast.Call(ast.Name(self.prefix + helper, ast.Load()), [node.left, node.right], [])
+
+
+def substitute(expr: str, operands: Mapping[str, str], prefix: str = "_") -> str:
+    """Return ``expr`` as Python source with operands replaced and helpers prefixed.
+
+    Args:
+        expr: a forward or derivative expression from the table.
+        operands: source text for each operand name the expression reads,
+            e.g. ``{"x": "px.data", "out": "v.data"}``.
+        prefix: put before every function name; ``/`` becomes ``{prefix}div(a, b)``
+            and ``**`` becomes ``{prefix}pow(a, b)``.
+
+    Returns:
+        One line of Python source.
+    """
+    tree = _Rewrite(operands, prefix).visit(ast.parse(ast.unparse(parse(expr)), mode="eval").body)
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def constant_value(expr: str) -> float | None:
+    """Return the number an expression is (``"1"`` gives 1.0), or None when it is not constant."""
+    node = parse(expr)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = node.operand
+        if isinstance(inner, ast.Constant) and isinstance(inner.value, (int, float)):
+            return -float(inner.value)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return float(node.value)
+    return None
+
+
+def accumulate(target: str, grad: str, derivative: str, operands: Mapping[str, str],
+               prefix: str = "_") -> str:
+    """Return the statement ``target += grad * derivative``, simplified for ±1.
+
+    This is the single place where the chain rule's product is written out.
+    """
+    c = constant_value(derivative)
+    if c == 1.0:
+        return f"{target} += {grad}"
+    if c == -1.0:
+        return f"{target} -= {grad}"
+    return f"{target} += {grad} * ({substitute(derivative, operands, prefix)})"

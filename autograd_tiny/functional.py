@@ -1,0 +1,195 @@
+"""The functional API: :func:`grad` (like ``torch.autograd.grad``) and :func:`gradcheck`.
+
+:func:`grad` evaluates the table's derivative expressions through small
+functions generated from :mod:`autograd_tiny.ops`. On floats they give numbers;
+on Values (``create_graph=True``) they build a new graph, so the gradients can be
+differentiated again.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from . import _numeric, codegen
+from .value import KINDS, Kind, Value, topological_order
+
+Number = float | Value
+
+
+def _lift(name: str, float_fn: Callable[..., float]) -> Callable[..., Number]:
+    """Return a function that applies the Value method ``name`` to Values and ``float_fn`` to floats."""
+    def fn(*args: Number) -> Number:
+        if any(isinstance(a, Value) for a in args):
+            if name in ("div", "pow"):
+                a, b = args
+                return a / b if name == "div" else a ** b
+            (a,) = args
+            return getattr(a if isinstance(a, Value) else Value(a), name)()  # type: ignore[no-any-return]
+        return float_fn(*args)
+    return fn
+
+
+_NAMESPACE: dict[str, object] = {
+    f"_{name}": _lift(name, fn) for name, fn in _numeric.FLOAT_FUNCTIONS.items()
+}
+_NAMESPACE.update(_div=_lift("div", _numeric.div), _pow=_lift("pow", _numeric.pow))
+
+
+def _local_derivatives(kind: Kind) -> Callable[[Number, Number, Number], tuple[Number, ...]]:
+    """Return ``f(x, y, out)`` giving d out / d operand for each parent operand of ``kind``."""
+    terms = [codegen.substitute(kind.op.derivatives[i], {"x": "x", "y": "y", "out": "out"})
+             for i in kind.variable_positions()]
+    source = f"lambda x, y, out: ({', '.join(terms)},)"
+    return eval(compile(source, f"<derivative of {kind.name}>", "eval"), _NAMESPACE)  # type: ignore[no-any-return]  # noqa: S307
+
+
+#: d out / d parent for every kind of node, evaluated on floats or on Values.
+LOCAL_DERIVATIVES = {name: _local_derivatives(kind) for name, kind in KINDS.items()}
+
+
+def local_derivatives(node: Value, create_graph: bool = False) -> tuple[Number, ...]:
+    """Return d node / d parent for each of ``node.parents``, in order.
+
+    With ``create_graph`` the results are Values built from the parents (so they
+    can be differentiated); otherwise floats.
+    """
+    kind = node._kind
+    if kind is None:
+        return ()
+    if create_graph:
+        operands: list[Number] = list(node.operands)
+        out: Number = node
+    else:
+        operands = [o.data if isinstance(o, Value) else o for o in node.operands]
+        out = node.data
+    x = operands[0]
+    y = operands[1] if len(operands) > 1 else 0.0
+    return LOCAL_DERIVATIVES[kind.name](x, y, out)
+
+
+def grad(
+    output: Value,
+    inputs: Value | Sequence[Value],
+    grad_output: float = 1.0,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Value, ...]:
+    """Return d output / d input for each input, without touching any ``.grad``.
+
+    Args:
+        output: the Value to differentiate.
+        inputs: one Value or a sequence of Values of ``output``'s graph.
+        grad_output: the seed gradient (d final / d output), 1 by default.
+        create_graph: build the gradients as a graph of Values, so that they can be
+            differentiated again (second derivatives); otherwise they are leaves.
+        allow_unused: give 0 for an input that ``output`` does not depend on,
+            instead of raising ``ValueError``.
+
+    Returns:
+        A tuple with one Value per input, in order.
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"output must be a Value, got {type(output).__name__}: {output!r}")
+    targets = [inputs] if isinstance(inputs, Value) else list(inputs)
+    for i, t in enumerate(targets):
+        if not isinstance(t, Value):
+            raise TypeError(f"inputs[{i}] must be a Value, got {type(t).__name__}: {t!r}")
+    seed: Number = Value(float(grad_output)) if create_graph else float(grad_output)
+    grads: dict[Value, Number] = {output: seed}
+    for node in reversed(topological_order(output)):
+        g = grads.get(node)
+        if g is None or node._kind is None:
+            continue
+        for parent, d in zip(node._prev, local_derivatives(node, create_graph)):
+            contribution = g * d
+            previous = grads.get(parent)
+            grads[parent] = contribution if previous is None else previous + contribution
+    result: list[Value] = []
+    for i, t in enumerate(targets):
+        g = grads.get(t)
+        if g is None:
+            if not allow_unused:
+                raise ValueError(
+                    f"inputs[{i}] ({t!r}) is not part of the output's graph; "
+                    "pass allow_unused=True to get 0 for it"
+                )
+            g = 0.0
+        result.append(g if isinstance(g, Value) else Value(g))
+    return tuple(result)
+
+
+@dataclass
+class GradcheckResult:
+    """What :func:`gradcheck` found, one entry per input.
+
+    Attributes:
+        analytic: gradients from ``backward()``.
+        numeric: central finite-difference estimates.
+        relative_errors: ``|analytic - numeric| / max(|analytic|, |numeric|)`` (0 when both are 0).
+        ok: True when every input is within ``atol + rtol * |numeric|``.
+    """
+
+    analytic: list[float] = field(default_factory=list)
+    numeric: list[float] = field(default_factory=list)
+    relative_errors: list[float] = field(default_factory=list)
+    ok: bool = True
+
+    @property
+    def worst(self) -> float:
+        """The largest relative error over all inputs (0 for none)."""
+        return max(self.relative_errors, default=0.0)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def gradcheck(
+    fn: Callable[..., Value],
+    inputs: Sequence[float | Value],
+    eps: float = 1e-6,
+    atol: float = 1e-6,
+    rtol: float = 1e-4,
+) -> GradcheckResult:
+    """Compare ``backward()`` gradients of ``fn(*inputs)`` with central finite differences.
+
+    Args:
+        fn: takes one Value per input and returns a Value.
+        inputs: the point to check at (numbers or Values; only their data is used).
+        eps: the finite-difference step; the estimate is (f(x+eps) - f(x-eps)) / (2 eps).
+        atol, rtol: an input passes when ``|analytic - numeric| <= atol + rtol * |numeric|``.
+
+    Returns:
+        A :class:`GradcheckResult` (truthy when every input passes).
+    """
+    point = [i.data if isinstance(i, Value) else float(i) for i in inputs]
+
+    def evaluate(xs: list[float]) -> float:
+        out = fn(*[Value(x) for x in xs])
+        if not isinstance(out, Value):
+            raise TypeError(f"fn must return a Value, got {type(out).__name__}: {out!r}")
+        return out.data
+
+    leaves = [Value(x) for x in point]
+    out = fn(*leaves)
+    if not isinstance(out, Value):
+        raise TypeError(f"fn must return a Value, got {type(out).__name__}: {out!r}")
+    out.backward()
+    result = GradcheckResult()
+    for i, leaf in enumerate(leaves):
+        up, down = list(point), list(point)
+        up[i] += eps
+        down[i] -= eps
+        numeric = (evaluate(up) - evaluate(down)) / (2 * eps)
+        analytic = leaf.grad
+        scale = max(abs(analytic), abs(numeric))
+        err = abs(analytic - numeric) / scale if scale > 0 else 0.0
+        if math.isnan(err):
+            err = math.inf
+        result.analytic.append(analytic)
+        result.numeric.append(numeric)
+        result.relative_errors.append(err)
+        if not abs(analytic - numeric) <= atol + rtol * abs(numeric):
+            result.ok = False
+    return result

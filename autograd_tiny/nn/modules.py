@@ -1,0 +1,302 @@
+"""Modules: :class:`Module`, :class:`Neuron`, :class:`Layer`, :class:`MLP`.
+
+A network here is plain autodiff: a neuron computes
+``out = activation(w1*x1 + w2*x2 + ... + b)`` with Values, and ``backward()`` on a
+loss gives every weight's gradient. Nothing in this module knows a derivative.
+
+Biases can be one per neuron, one Value shared by several neurons of a layer (as
+the articles draw ``b1`` and ``b2``), absent, or frozen (kept out of
+``parameters()`` so that optimizers leave them unchanged).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Mapping, Sequence
+
+from ..value import Value
+
+#: Activation names accepted by :class:`Neuron`, :class:`Layer` and :class:`MLP`.
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
+
+#: How :class:`Layer` and :class:`MLP` give neurons their bias.
+BIAS_MODES = ("neuron", "layer", "none")
+
+
+def _check_activation(activation: str) -> str:
+    if activation not in ACTIVATIONS:
+        raise ValueError(
+            f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}"
+        )
+    return activation
+
+
+def _as_parameter(value: float | Value, label: str) -> Value:
+    """Return ``value`` if it is a Value (given ``label`` if it has none), else a new leaf."""
+    if isinstance(value, Value):
+        if not value.label:
+            value.label = label
+        return value
+    return Value(value, label)
+
+
+class Module:
+    """Base class: anything that owns parameters (Values to train).
+
+    Subclasses implement :meth:`named_parameters` (every parameter once, frozen ones
+    included, with a flag) and ``__call__``.
+    """
+
+    def _all_parameters(self) -> Iterator[tuple[str, Value, bool]]:
+        """Yield ``(name, parameter, frozen)``, possibly repeating shared parameters."""
+        return iter(())
+
+    def named_parameters(self, include_frozen: bool = False) -> list[tuple[str, Value]]:
+        """Return ``(name, parameter)`` pairs, each parameter once, in a stable order.
+
+        A parameter's name is its label when it has one that no earlier parameter
+        took, else its path (``"layers.0.neurons.1.w.0"``), so names are unique.
+        Frozen parameters are left out unless ``include_frozen`` is True.
+        """
+        seen: set[int] = set()
+        names: set[str] = set()
+        out: list[tuple[str, Value]] = []
+        for path, p, frozen in self._all_parameters():
+            if id(p) in seen:
+                continue
+            seen.add(id(p))
+            name = p.label if p.label and p.label not in names else path
+            names.add(name)
+            if include_frozen or not frozen:
+                out.append((name, p))
+        return out
+
+    def parameters(self, include_frozen: bool = False) -> list[Value]:
+        """Return the trainable parameters (and frozen ones with ``include_frozen``)."""
+        return [p for _, p in self.named_parameters(include_frozen)]
+
+    def zero_grad(self) -> None:
+        """Set the ``grad`` of every parameter, frozen ones included, to 0."""
+        for p in self.parameters(include_frozen=True):
+            p.grad = 0.0
+
+    def state_dict(self) -> dict[str, float]:
+        """Return every parameter's value by name, as a JSON-compatible dict."""
+        return {name: p.data for name, p in self.named_parameters(include_frozen=True)}
+
+    def load_state_dict(self, state: Mapping[str, float], strict: bool = True) -> None:
+        """Set parameters from a dict made by :meth:`state_dict`.
+
+        Raises:
+            ValueError: with ``strict``, a name is missing or unknown.
+            TypeError: a value is not a real number.
+        """
+        params = dict(self.named_parameters(include_frozen=True))
+        if strict:
+            missing = sorted(set(params) - set(state))
+            unknown = sorted(set(state) - set(params))
+            if missing or unknown:
+                raise ValueError(
+                    f"state dict does not match the model: missing {missing}, unknown {unknown}"
+                )
+        for name, value in state.items():
+            if name in params:
+                params[name].data = Value(value).data
+
+
+class Neuron(Module):
+    """One neuron: ``activation(sum(w_i * x_i) + b)``.
+
+    Args:
+        nin: number of inputs.
+        activation: one of :data:`ACTIVATIONS`.
+        weights: initial weights (numbers or Values, which are used as they are);
+            random in [-1, 1) when omitted.
+        bias: the bias: a number, a Value (share one Value between neurons to share
+            the bias) or None for no bias.
+        freeze_bias: keep the bias out of :meth:`parameters` (not trained).
+        name: the neuron's name; when given, its net input and output are labelled
+            ``net_<name>`` and ``out_<name>`` in the graph.
+        rng: random source for omitted weights.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str = "tanh",
+        *,
+        weights: Sequence[float | Value] | None = None,
+        bias: float | Value | None = 0.0,
+        freeze_bias: bool = False,
+        name: str = "",
+        rng: random.Random | None = None,
+    ) -> None:
+        if isinstance(nin, bool) or not isinstance(nin, int) or nin < 1:
+            raise ValueError(f"nin must be a positive int, got {nin!r}")
+        self.activation = _check_activation(activation)
+        self.name = name
+        prefix = f"{name}." if name else None
+        if weights is None:
+            r = rng or random.Random()
+            weights = [r.uniform(-1, 1) for _ in range(nin)]
+        if len(weights) != nin:
+            raise ValueError(f"neuron {name or ''} has {nin} inputs but {len(weights)} weights")
+        self.w = [_as_parameter(w, f"{prefix}w{i}" if prefix else "") for i, w in enumerate(weights)]
+        self.b = None if bias is None else _as_parameter(bias, f"{prefix}b" if prefix else "")
+        self.freeze_bias = freeze_bias
+
+    def _all_parameters(self) -> Iterator[tuple[str, Value, bool]]:
+        for i, w in enumerate(self.w):
+            yield f"w.{i}", w, False
+        if self.b is not None:
+            yield "b", self.b, self.freeze_bias
+
+    def __call__(self, x: Sequence[Value | float]) -> Value:
+        """Return the neuron's output for inputs ``x`` (Values or numbers)."""
+        if len(x) != len(self.w):
+            raise ValueError(f"neuron {self.name} expects {len(self.w)} inputs, got {len(x)}")
+        net = self.w[0] * x[0]
+        for wi, xi in zip(self.w[1:], x[1:]):
+            net = net + wi * xi
+        if self.b is not None:
+            net = net + self.b
+        out = net if self.activation == "identity" else getattr(net, self.activation)()
+        if self.name:
+            net.label = f"net_{self.name}"
+            if out is not net:
+                out.label = f"out_{self.name}"
+        return out
+
+    def __repr__(self) -> str:
+        return f"Neuron({len(self.w)}, {self.activation!r}, name={self.name!r})"
+
+
+class Layer(Module):
+    """A row of neurons that all see the same inputs.
+
+    Args:
+        nin, nout: inputs per neuron, number of neurons.
+        activation: one of :data:`ACTIVATIONS`.
+        bias: ``"neuron"`` (one bias each, default), ``"layer"`` (one Value shared by
+            every neuron, as the articles draw b1 and b2) or ``"none"``.
+        freeze_bias: keep biases out of :meth:`parameters`.
+        bias_value: the initial bias (0 by default).
+        names: a name per neuron (see :class:`Neuron`).
+        rng: random source for the weights.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "tanh",
+        *,
+        bias: str = "neuron",
+        freeze_bias: bool = False,
+        bias_value: float = 0.0,
+        names: Sequence[str] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        if bias not in BIAS_MODES:
+            raise ValueError(f"unknown bias mode {bias!r}; choose one of {', '.join(BIAS_MODES)}")
+        if isinstance(nout, bool) or not isinstance(nout, int) or nout < 1:
+            raise ValueError(f"nout must be a positive int, got {nout!r}")
+        if names is not None and len(names) != nout:
+            raise ValueError(f"{len(names)} names given for {nout} neurons")
+        shared = Value(bias_value) if bias == "layer" else None
+        self.neurons = [
+            Neuron(
+                nin,
+                activation,
+                bias=None if bias == "none" else (shared if shared is not None else bias_value),
+                freeze_bias=freeze_bias,
+                name=names[j] if names else "",
+                rng=rng,
+            )
+            for j in range(nout)
+        ]
+
+    @classmethod
+    def from_neurons(cls, neurons: Sequence[Neuron]) -> Layer:
+        """Return a layer made of the given neurons (which may share bias Values)."""
+        if not neurons:
+            raise ValueError("a layer needs at least one neuron")
+        layer = cls.__new__(cls)
+        layer.neurons = list(neurons)
+        return layer
+
+    def _all_parameters(self) -> Iterator[tuple[str, Value, bool]]:
+        for j, n in enumerate(self.neurons):
+            for name, p, frozen in n._all_parameters():
+                yield f"neurons.{j}.{name}", p, frozen
+
+    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
+        """Return the outputs of every neuron for inputs ``x``."""
+        return [n(x) for n in self.neurons]
+
+    def __repr__(self) -> str:
+        return f"Layer([{', '.join(map(repr, self.neurons))}])"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: layers applied one after another.
+
+    Args:
+        nin: number of inputs.
+        nouts: neurons per layer, e.g. ``[2, 2]`` for the articles' 2-2-2 network.
+        activation: one name for every layer, or a list with one per layer.
+        bias, freeze_bias, bias_value: as for :class:`Layer`, for every layer.
+        seed: seed for the random initial weights (reproducible networks).
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str | Sequence[str] = "tanh",
+        *,
+        bias: str = "neuron",
+        freeze_bias: bool = False,
+        bias_value: float = 0.0,
+        seed: int | None = None,
+    ) -> None:
+        if not nouts:
+            raise ValueError("nouts must list at least one layer size")
+        acts = [activation] * len(nouts) if isinstance(activation, str) else list(activation)
+        if len(acts) != len(nouts):
+            raise ValueError(f"{len(acts)} activations given for {len(nouts)} layers")
+        rng = random.Random(seed)
+        sizes = [nin, *nouts]
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], acts[i], bias=bias, freeze_bias=freeze_bias,
+                  bias_value=bias_value, rng=rng)
+            for i in range(len(nouts))
+        ]
+
+    @classmethod
+    def from_layers(cls, layers: Sequence[Layer]) -> MLP:
+        """Return a network made of the given layers, checking that their sizes fit."""
+        if not layers:
+            raise ValueError("an MLP needs at least one layer")
+        for i in range(1, len(layers)):
+            width, nin = len(layers[i - 1].neurons), len(layers[i].neurons[0].w)
+            if width != nin:
+                raise ValueError(f"layer {i} expects {nin} inputs but layer {i - 1} has {width} neurons")
+        net = cls.__new__(cls)
+        net.layers = list(layers)
+        return net
+
+    def _all_parameters(self) -> Iterator[tuple[str, Value, bool]]:
+        for i, layer in enumerate(self.layers):
+            for name, p, frozen in layer._all_parameters():
+                yield f"layers.{i}.{name}", p, frozen
+
+    def __call__(self, x: Sequence[Value | float]) -> list[Value]:
+        """Return the outputs of the last layer for inputs ``x``."""
+        out: Sequence[Value | float] = x
+        for layer in self.layers:
+            out = layer(out)
+        return list(out)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        return f"MLP([{', '.join(map(repr, self.layers))}])"

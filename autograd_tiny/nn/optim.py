@@ -1,0 +1,49 @@
+"""Optimizers. :class:`SGD`: plain gradient descent, with optional momentum."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..value import Value
+
+
+class SGD:
+    """Stochastic gradient descent: ``p = p - lr * grad`` for every parameter.
+
+    With ``momentum`` m > 0 it keeps a velocity per parameter, as PyTorch does:
+    ``v = m * v + grad`` and ``p = p - lr * v``.
+
+    Args:
+        params: the Values to update (``model.parameters()``).
+        lr: the learning rate (> 0).
+        momentum: in [0, 1).
+    """
+
+    def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0) -> None:
+        self.params = list(params)
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Value):
+                raise TypeError(f"params[{i}] must be a Value, got {type(p).__name__}: {p!r}")
+        self.lr = Value(lr).data
+        self.momentum = Value(momentum).data
+        if not self.lr > 0:
+            raise ValueError(f"learning rate must be > 0, got {lr!r}")
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        self._velocity = [0.0] * len(self.params)
+
+    def step(self) -> None:
+        """Update every parameter from its current ``grad``; returns None."""
+        lr, m = self.lr, self.momentum
+        if m == 0.0:
+            for p in self.params:
+                p.data -= lr * p.grad
+            return
+        for i, p in enumerate(self.params):
+            v = self._velocity[i] = m * self._velocity[i] + p.grad
+            p.data -= lr * v
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``grad`` to 0."""
+        for p in self.params:
+            p.grad = 0.0

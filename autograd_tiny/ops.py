@@ -1,0 +1,90 @@
+"""The table of primitive operations: the single place where derivatives live.
+
+Every primitive is one :class:`Op` entry. Its forward computation and its local
+derivatives are written once, as small Python expressions over the names
+
+* ``x`` (first input), ``y`` (second input, binary ops only) and
+* ``out`` (the result of the forward computation).
+
+Everything else in the package reads these strings:
+
+* :mod:`autograd_tiny.codegen` turns them into the eager ``Value`` methods and
+  backward rules, and into the straight-line code of :func:`autograd_tiny.compile`;
+* :mod:`autograd_tiny.functional` evaluates them on floats or on Values
+  (``grad(..., create_graph=True)`` gives second derivatives this way);
+* :mod:`autograd_tiny.formula` prints them as text, Markdown or LaTeX for the
+  chain-rule explanations.
+
+Adding an operation means adding one entry here (and, for a new method name, one
+line in :class:`autograd_tiny.value.Value`). The functions the expressions may
+call are listed in :data:`FUNCTIONS`; ``/`` and ``**`` follow IEEE 754 like
+PyTorch (``1/0 = inf``, ``0/0 = nan``) instead of raising.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Op:
+    """One primitive operation.
+
+    Attributes:
+        name: identifier, also the method name for unary ops (``"exp"``).
+        symbol: how graphs and explanations show the operation (``"*"``, ``"exp"``).
+        arity: 1 or 2.
+        forward: the result as an expression of ``x`` (and ``y``).
+        derivatives: one expression per input: d out / d input, over ``x``, ``y``, ``out``.
+        doc: one sentence for the generated method's docstring.
+    """
+
+    name: str
+    symbol: str
+    arity: int
+    forward: str
+    derivatives: tuple[str, ...]
+    doc: str
+
+    def __post_init__(self) -> None:
+        if self.arity not in (1, 2) or len(self.derivatives) != self.arity:
+            raise ValueError(f"op {self.name!r}: arity {self.arity} needs that many derivatives")
+
+
+#: Functions that forward and derivative expressions may call, with their meaning.
+FUNCTIONS: dict[str, str] = {
+    "exp": "e to the power x (inf on overflow)",
+    "log": "natural logarithm (-inf at 0, nan below 0)",
+    "tanh": "hyperbolic tangent",
+    "sigmoid": "logistic function 1 / (1 + exp(-x)), computed without overflow",
+    "sqrt": "square root (nan below 0)",
+    "sin": "sine",
+    "cos": "cosine",
+}
+
+_TABLE = [
+    Op("add", "+", 2, "x + y", ("1", "1"), "Return ``self + other``."),
+    Op("sub", "-", 2, "x - y", ("1", "-1"), "Return ``self - other``."),
+    Op("mul", "*", 2, "x * y", ("y", "x"), "Return ``self * other``."),
+    Op("div", "/", 2, "x / y", ("1 / y", "-out / y"),
+       "Return ``self / other`` (IEEE 754: ``1/0 = inf``, ``0/0 = nan``)."),
+    Op("pow", "**", 2, "x ** y", ("y * x ** (y - 1)", "out * log(x)"),
+       "Return ``self ** other`` (nan for a negative base with a fractional exponent)."),
+    Op("neg", "neg", 1, "-x", ("-1",), "Return ``-self``."),
+    Op("exp", "exp", 1, "exp(x)", ("out",), "Return e ** self (inf when it overflows)."),
+    Op("log", "log", 1, "log(x)", ("1 / x",),
+       "Return the natural logarithm (``-inf`` at 0 and ``nan`` below 0, like PyTorch)."),
+    Op("tanh", "tanh", 1, "tanh(x)", ("1 - out * out",), "Return the hyperbolic tangent."),
+    Op("sigmoid", "sigmoid", 1, "sigmoid(x)", ("out * (1 - out)",),
+       "Return the logistic function 1 / (1 + e ** -self), without overflow."),
+    Op("relu", "relu", 1, "(x if x > 0 else 0.0)", ("(1.0 if x > 0 else 0.0)",),
+       "Return max(self, 0); its derivative at 0 is taken as 0, like PyTorch."),
+    Op("sqrt", "sqrt", 1, "sqrt(x)", ("0.5 / out",), "Return the square root (nan below 0)."),
+    Op("abs", "abs", 1, "(x if x >= 0 else -x)", ("(1.0 if x > 0 else (-1.0 if x < 0 else 0.0))",),
+       "Return ``abs(self)``; its derivative at 0 is taken as 0, like PyTorch."),
+    Op("sin", "sin", 1, "sin(x)", ("cos(x)",), "Return the sine."),
+    Op("cos", "cos", 1, "cos(x)", ("-sin(x)",), "Return the cosine."),
+]
+
+#: Every primitive, by name.
+OPS: dict[str, Op] = {op.name: op for op in _TABLE}

@@ -1,0 +1,392 @@
+"""The scalar :class:`Value` and reverse-mode differentiation (``backward``).
+
+A ``Value`` holds a float (``data``), the gradient of the last ``backward()`` call
+with respect to it (``grad``), and, when an operation produced it, that
+operation (``op``) and its inputs (``parents``). Expressions of Values therefore
+build a computation graph, and ``backward()`` walks it from the output back to
+the leaves, applying the chain rule at every node.
+
+The arithmetic methods and the backward rules of every node are generated from
+the operation table in :mod:`autograd_tiny.ops` when this module is imported
+(see :func:`_generate`); print ``autograd_tiny.value.GENERATED_SOURCE`` to read
+them. A number combined with a Value (``w * 2``) is stored inside the result node
+as a constant operand instead of becoming a node of its own.
+"""
+
+from __future__ import annotations
+
+import numbers
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Union
+
+from . import _numeric, codegen
+from .ops import OPS, Op
+
+#: What the arithmetic operators accept on the other side of a Value.
+Operand = Union["Value", float, int]
+
+_grad_enabled = True
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Context manager: operations inside record no graph (their results are leaves).
+
+    Use it for parameter updates and evaluation, like ``torch.no_grad()``.
+    """
+    global _grad_enabled
+    previous = _grad_enabled
+    _grad_enabled = False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    """Return True unless called inside :func:`no_grad`."""
+    return _grad_enabled
+
+
+def _as_float(value: object, what: str) -> float:
+    """Return ``value`` as a float, or raise ``TypeError`` naming its type."""
+    if type(value) is float:
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{what} must be a real number (int, float or numpy scalar), "
+            f"got {type(value).__name__}: {value!r}"
+        )
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{what} {value!r} is too large for a float") from None
+
+
+class Kind:
+    """How one node was made: an :class:`Op`, and which operand (if any) is a constant.
+
+    ``const`` is None when every operand is a Value, 1 for ``value OP number`` and
+    0 for ``number OP value``. ``vjp`` is the generated backward rule: it adds
+    ``node.grad * d node / d parent`` to each parent's ``grad``.
+    """
+
+    __slots__ = ("op", "const", "vjp", "name")
+
+    def __init__(self, op: Op, const: int | None) -> None:
+        self.op = op
+        self.const = const
+        self.name = op.name + {None: "", 0: "_cv", 1: "_vc"}[const]
+        self.vjp: Callable[[Value], None] = _unset_vjp
+
+    def variable_positions(self) -> tuple[int, ...]:
+        """Return the operand positions that hold parent Values (not constants)."""
+        return tuple(i for i in range(self.op.arity) if i != self.const)
+
+    def __repr__(self) -> str:
+        return f"Kind({self.name})"
+
+
+def _unset_vjp(node: Value) -> None:  # pragma: no cover - replaced at import
+    raise AssertionError("backward rule not generated")
+
+
+#: Every kind of node, by name (``"mul"``, ``"mul_vc"``, ``"mul_cv"``, ``"exp"`` ...).
+KINDS: dict[str, Kind] = {}
+for _op in OPS.values():
+    for _const in ((None, 1, 0) if _op.arity == 2 else (None,)):
+        _k = Kind(_op, _const)
+        KINDS[_k.name] = _k
+
+_OPERAND = ("x", "y")
+
+
+def _operand_sources(kind: Kind, parent_names: tuple[str, ...], const_src: str) -> dict[str, str]:
+    """Return where each of ``x``/``y`` comes from for a node of this kind."""
+    src: dict[str, str] = {}
+    parents = iter(parent_names)
+    for i in range(kind.op.arity):
+        src[_OPERAND[i]] = const_src if i == kind.const else f"{next(parents)}.data"
+    return src
+
+
+def _vjp_source(kind: Kind) -> str:
+    """Return the source of the backward rule of one kind of node."""
+    positions = kind.variable_positions()
+    pnames = tuple(f"p{_OPERAND[i]}" for i in positions)
+    src = _operand_sources(kind, pnames, "v._arg")
+    src["out"] = "v.data"
+    lines = [f"def _vjp_{kind.name}(v):", f"    {', '.join(pnames)}, = v._prev", "    g = v.grad"]
+    for i, pname in zip(positions, pnames):
+        lines.append("    " + codegen.accumulate(f"{pname}.grad", "g", kind.op.derivatives[i], src))
+    return "\n".join(lines)
+
+
+def _method_source(kind: Kind, method: str) -> str:
+    """Return the source of the arithmetic method that builds nodes of this kind (and its const kinds)."""
+    op = kind.op
+    if op.arity == 1:
+        fwd = codegen.substitute(op.forward, {"x": "self.data"})
+        return (f"def {method}(self):\n"
+                f"    return _node({fwd}, _K_{op.name}, (self,), None)")
+    reflected = method.startswith("__r")
+    if reflected:  # number OP self
+        fwd = codegen.substitute(op.forward, {"x": "c", "y": "self.data"})
+        return (f"def {method}(self, other):\n"
+                f"    c = _as_float(other, 'left operand of {op.symbol}')\n"
+                f"    return _node({fwd}, _K_{op.name}_cv, (self,), c)")
+    both = codegen.substitute(op.forward, {"x": "self.data", "y": "other.data"})
+    right = codegen.substitute(op.forward, {"x": "self.data", "y": "c"})
+    return (f"def {method}(self, other):\n"
+            f"    if isinstance(other, Value):\n"
+            f"        return _node({both}, _K_{op.name}, (self, other), None)\n"
+            f"    c = other if type(other) is float else _as_float(other, 'right operand of {op.symbol}')\n"
+            f"    return _node({right}, _K_{op.name}_vc, (self,), c)")
+
+
+#: Method names of the binary operators, plain and reflected.
+_DUNDERS = {
+    "add": ("__add__", "__radd__"),
+    "sub": ("__sub__", "__rsub__"),
+    "mul": ("__mul__", "__rmul__"),
+    "div": ("__truediv__", "__rtruediv__"),
+    "pow": ("__pow__", "__rpow__"),
+    "neg": ("__neg__",),
+    "abs": ("__abs__",),
+}
+
+
+def _generate() -> tuple[str, dict[str, object]]:
+    """Generate every arithmetic method and backward rule from the operation table.
+
+    Returns:
+        The generated source, and the methods by their name in :class:`Value`.
+    """
+    namespace: dict[str, object] = {
+        f"_{name}": fn for name, fn in _numeric.FLOAT_FUNCTIONS.items()
+    }
+    namespace.update(_div=_numeric.div, _pow=_numeric.pow)
+    namespace.update({f"_K_{name}": kind for name, kind in KINDS.items()})
+    chunks = [_vjp_source(kind) for kind in KINDS.values()]
+    methods: list[str] = []
+    for op in OPS.values():
+        for method in _DUNDERS.get(op.name, (op.name,)):
+            chunks.append(_method_source(KINDS[op.name], method))
+            methods.append(method)
+    source = "\n\n".join(chunks) + "\n"
+    namespace.update(_node=_node, _as_float=_as_float)
+    exec(compile(source, "<autograd_tiny generated>", "exec"), namespace)  # noqa: S102 - our table
+    for kind in KINDS.values():
+        kind.vjp = namespace[f"_vjp_{kind.name}"]  # type: ignore[assignment]
+    generated: dict[str, object] = {}
+    for method in methods:
+        fn = namespace[method]
+        assert isinstance(fn, types.FunctionType)
+        op = next(o for o in OPS.values() if method in _DUNDERS.get(o.name, (o.name,)))
+        fn.__doc__ = op.doc
+        fn.__qualname__ = f"Value.{method}"
+        generated[method] = fn
+    namespace.update(generated)
+    return source, namespace
+
+
+def _node(data: float, kind: Kind, prev: tuple[Value, ...], arg: float | None) -> Value:
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = ""
+    if _grad_enabled:
+        v._kind = kind
+        v._prev = prev
+        v._arg = arg
+    else:
+        v._kind = None
+        v._prev = ()
+        v._arg = None
+    return v
+
+
+_new = object.__new__
+
+GENERATED_SOURCE, _NAMESPACE = _generate()
+
+
+def _binary(method: str) -> Callable[[Value, Operand], Value]:
+    return _NAMESPACE[method]  # type: ignore[return-value]
+
+
+def _unary(method: str) -> Callable[[Value], Value]:
+    return _NAMESPACE[method]  # type: ignore[return-value]
+
+
+class Value:
+    """A scalar that remembers how it was computed, so that gradients can flow back.
+
+    Args:
+        data: the number (int, float or numpy scalar; stored as float).
+        label: an optional name shown in graphs and explanations (``"w1"``).
+
+    Raises:
+        TypeError: ``data`` is not a real number (bool, str, None, complex, list ...).
+
+    Operators ``+ - * / **`` and unary ``-`` accept Values and numbers on either side.
+    ``<``, ``<=``, ``>``, ``>=`` compare ``data`` and return a bool (they are not
+    graph nodes); ``==`` is identity, so Values can be dict keys and set members.
+    """
+
+    __slots__ = ("data", "grad", "label", "_kind", "_prev", "_arg")
+
+    data: float
+    grad: float
+    label: str
+    _kind: Kind | None
+    _prev: tuple[Value, ...]
+    _arg: float | None
+
+    def __init__(self, data: float, label: str = "") -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a str, got {type(label).__name__}: {label!r}")
+        self.data = _as_float(data, "Value data")
+        self.grad = 0.0
+        self.label = label
+        self._kind = None
+        self._prev = ()
+        self._arg = None
+
+    # -- arithmetic, generated from the operation table ------------------------------------
+    __add__ = _binary("__add__")
+    __radd__ = _binary("__radd__")
+    __sub__ = _binary("__sub__")
+    __rsub__ = _binary("__rsub__")
+    __mul__ = _binary("__mul__")
+    __rmul__ = _binary("__rmul__")
+    __truediv__ = _binary("__truediv__")
+    __rtruediv__ = _binary("__rtruediv__")
+    __pow__ = _binary("__pow__")
+    __rpow__ = _binary("__rpow__")
+    __neg__ = _unary("__neg__")
+    __abs__ = _unary("__abs__")
+    exp = _unary("exp")
+    log = _unary("log")
+    tanh = _unary("tanh")
+    sigmoid = _unary("sigmoid")
+    relu = _unary("relu")
+    sqrt = _unary("sqrt")
+    sin = _unary("sin")
+    cos = _unary("cos")
+
+    # -- the graph --------------------------------------------------------------------------
+    @property
+    def op(self) -> Op | None:
+        """The operation that produced this Value, or None for a leaf."""
+        return self._kind.op if self._kind is not None else None
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The Values this one was computed from (empty for a leaf)."""
+        return self._prev
+
+    @property
+    def operands(self) -> tuple[Value | float, ...]:
+        """The inputs of ``op`` in order: parent Values, and numbers where a constant was used."""
+        kind = self._kind
+        if kind is None:
+            return ()
+        if kind.const is None:
+            return self._prev
+        ops: list[Value | float] = list(self._prev)
+        assert self._arg is not None
+        ops.insert(kind.const, self._arg)
+        return tuple(ops)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True when no operation produced this Value (an input, parameter or constant)."""
+        return self._kind is None
+
+    def detach(self) -> Value:
+        """Return a new leaf with the same data and label, cut off from the graph."""
+        return Value(self.data, self.label)
+
+    def backward(self, gradient: float = 1.0) -> None:
+        """Compute d self / d v for every Value v in the graph, by the chain rule.
+
+        Seeds ``self.grad`` with ``gradient`` (1 by default), visits the graph in
+        reverse topological order (iteratively, so depth is not limited by Python's
+        recursion limit) and adds each node's contribution to its parents' ``grad``.
+        Leaf gradients accumulate over calls, as in PyTorch: call ``zero_grad()``
+        (or set ``grad = 0``) between steps. Interior nodes hold the gradient of the
+        latest call.
+
+        Returns:
+            None; the results are in the ``grad`` attributes.
+        """
+        gradient = _as_float(gradient, "backward gradient")
+        topo = topological_order(self)
+        for v in topo:
+            if v._kind is not None:
+                v.grad = 0.0
+        self.grad += gradient
+        for v in reversed(topo):
+            kind = v._kind
+            if kind is not None:
+                kind.vjp(v)
+
+    # -- conveniences -------------------------------------------------------------------------
+    def __float__(self) -> float:
+        return self.data
+
+    def __lt__(self, other: Operand) -> bool:
+        return self.data < _data(other)
+
+    def __le__(self, other: Operand) -> bool:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Operand) -> bool:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Operand) -> bool:
+        return self.data >= _data(other)
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        op = f", op={self._kind.op.symbol!r}" if self._kind is not None else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label}{op})"
+
+
+def _data(other: object) -> float:
+    return other.data if isinstance(other, Value) else _as_float(other, "comparison operand")
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Return every Value that ``root`` depends on, inputs first and ``root`` last.
+
+    Iterative depth-first search: a chain of millions of nodes needs no recursion.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"expected a Value, got {type(root).__name__}: {root!r}")
+    order: list[Value] = []
+    state: dict[Value, int] = {}
+    stack = [root]
+    push = stack.append
+    while stack:
+        v = stack[-1]
+        s = state.get(v)
+        if s is None:
+            state[v] = 1
+            for p in v._prev:
+                if p not in state:
+                    push(p)
+        else:
+            stack.pop()
+            if s == 1:
+                state[v] = 2
+                order.append(v)
+    return order
+
+
+_NAMESPACE["Value"] = Value
+del _op, _const, _k
+
