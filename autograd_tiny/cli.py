@@ -10,10 +10,8 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-
-
-class UsageError(Exception):
-    """A problem with the user's input: printed as one line, exit status 2."""
+from .commands import COMMANDS
+from .errors import UsageError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Scalar autodiff that shows and checks backpropagation.",
     )
     parser.add_argument("--version", action="version", version=f"autograd-tiny {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(subparsers)
     return parser
 
 

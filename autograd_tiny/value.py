@@ -350,6 +350,13 @@ class Value:
     def __ge__(self, other: Operand) -> bool:
         return self.data >= _data(other)
 
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        """Show the Value's computation graph as SVG in Jupyter."""
+        from .render import draw_graph  # rendering is optional; import it only when shown
+
+        bundle: dict[str, str] = draw_graph(self)._repr_mimebundle_(include, exclude)
+        return bundle
+
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         op = f", op={self._kind.op.symbol!r}" if self._kind is not None else ""
