@@ -8,6 +8,7 @@ differentiated again.
 
 from __future__ import annotations
 
+import ast
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,10 +38,40 @@ _NAMESPACE: dict[str, object] = {
 _NAMESPACE.update(_div=_lift("div", _numeric.div), _pow=_lift("pow", _numeric.pow))
 
 
+def _number(a: Number) -> float:
+    """Return the float in ``a`` (a Value's data), for the conditions of table expressions."""
+    return a.data if isinstance(a, Value) else a
+
+
+_NAMESPACE["_number"] = _number
+
+
+class _CompareNumbers(ast.NodeTransformer):
+    """Make every comparison compare numbers: ``x <= 0`` becomes ``_number(x) <= 0``.
+
+    On Values ``<`` and ``>`` compare data but ``==`` is identity, so a condition such
+    as ``y == 0`` would otherwise be False for every Value.
+    """
+
+    def visit_Compare(self, node: ast.Compare) -> ast.Compare:
+        def wrap(e: ast.expr) -> ast.expr:
+            if isinstance(e, ast.Constant):
+                return e
+            return ast.Call(ast.Name("_number", ast.Load()), [self.visit(e)], [])
+
+        return ast.Compare(wrap(node.left), node.ops, [wrap(c) for c in node.comparators])
+
+
+def _derivative_source(expr: str) -> str:
+    """Return the source of a table derivative over ``x``, ``y``, ``out`` for floats or Values."""
+    source = codegen.substitute(expr, {"x": "x", "y": "y", "out": "out"})
+    tree = _CompareNumbers().visit(ast.parse(source, mode="eval").body)
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
 def _local_derivatives(kind: Kind) -> Callable[[Number, Number, Number], tuple[Number, ...]]:
     """Return ``f(x, y, out)`` giving d out / d operand for each parent operand of ``kind``."""
-    terms = [codegen.substitute(kind.op.derivatives[i], {"x": "x", "y": "y", "out": "out"})
-             for i in kind.variable_positions()]
+    terms = [_derivative_source(kind.op.derivatives[i]) for i in kind.variable_positions()]
     source = f"lambda x, y, out: ({', '.join(terms)},)"
     return eval(compile(source, f"<derivative of {kind.name}>", "eval"), _NAMESPACE)  # type: ignore[no-any-return]  # noqa: S307
 

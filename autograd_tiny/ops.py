@@ -68,7 +68,11 @@ _TABLE = [
     Op("mul", "*", 2, "x * y", ("y", "x"), "Return ``self * other``."),
     Op("div", "/", 2, "x / y", ("1 / y", "-out / y"),
        "Return ``self / other`` (IEEE 754: ``1/0 = inf``, ``0/0 = nan``)."),
-    Op("pow", "**", 2, "x ** y", ("y * x ** (y - 1)", "out * log(x)"),
+    # At x = 0 the general rules would give 0 * inf = nan. x ** 0 is constant, so
+    # d/dx is 0 when y = 0; 0 ** y is constant (0 or inf) for y != 0, so d/dy is 0
+    # when x = 0. PyTorch agrees, except that it gives -inf for d/dy at x = 0, y < 0.
+    Op("pow", "**", 2, "x ** y",
+       ("(0.0 if y == 0 else y * x ** (y - 1))", "(0.0 if x == 0 else out * log(x))"),
        "Return ``self ** other`` (nan for a negative base with a fractional exponent)."),
     Op("neg", "neg", 1, "-x", ("-1",), "Return ``-self``."),
     Op("exp", "exp", 1, "exp(x)", ("out",), "Return e ** self (inf when it overflows)."),
@@ -77,10 +81,11 @@ _TABLE = [
     Op("tanh", "tanh", 1, "tanh(x)", ("1 - out * out",), "Return the hyperbolic tangent."),
     Op("sigmoid", "sigmoid", 1, "sigmoid(x)", ("out * (1 - out)",),
        "Return the logistic function 1 / (1 + e ** -self), without overflow."),
-    Op("relu", "relu", 1, "(x if x > 0 else 0.0)", ("(1.0 if x > 0 else 0.0)",),
+    # Written with ``x <= 0`` so that nan passes through (relu(nan) = nan), like PyTorch.
+    Op("relu", "relu", 1, "(0.0 if x <= 0 else x)", ("(0.0 if x <= 0 else 1.0)",),
        "Return max(self, 0); its derivative at 0 is taken as 0, like PyTorch."),
     Op("sqrt", "sqrt", 1, "sqrt(x)", ("0.5 / out",), "Return the square root (nan below 0)."),
-    Op("abs", "abs", 1, "(x if x >= 0 else -x)", ("(1.0 if x > 0 else (-1.0 if x < 0 else 0.0))",),
+    Op("abs", "abs", 1, "(x if x > 0 else -x)", ("(1.0 if x > 0 else (-1.0 if x < 0 else 0.0))",),
        "Return ``abs(self)``; its derivative at 0 is taken as 0, like PyTorch."),
     Op("sin", "sin", 1, "sin(x)", ("cos(x)",), "Return the sine."),
     Op("cos", "cos", 1, "cos(x)", ("-sin(x)",), "Return the cosine."),
