@@ -1,0 +1,530 @@
+"""Chain-rule explanations: d loss / d parameter, written out path by path.
+
+The *named* quantities of a graph are the Values with a label (``E``, ``E_o1``,
+``out_o1``, ``net_o1``, ``w5`` ...), plus the loss and the parameter themselves.
+Between two named quantities there may be unlabelled nodes (the ``0.5 * (t - out) ** 2``
+of a loss term, the partial sums of a net input). The derivative of a loss with
+respect to a parameter is then
+
+* a sum over every *path* from the loss down to the parameter through named
+  quantities, of
+* the product of the path's *factors* d(named)/d(next named), where
+* each factor's number is the product of the table's local derivatives
+  (:func:`autograd_tiny.functional.local_derivatives`) along the unlabelled nodes
+  between the two quantities (summed if there are several routes), and its formula
+  is the same product of the table's derivative expressions, printed by
+  :mod:`autograd_tiny.formula`.
+
+:func:`gradient_paths` returns that structure, :func:`explain` adds the sum, the
+reverse-mode check and the update, and :func:`explain_gradient` prints it as text,
+Markdown or LaTeX. Nothing here knows a derivative: every formula comes from
+:mod:`autograd_tiny.ops`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from . import formula as fm
+from .functional import grad, local_derivatives
+from .value import Value, topological_order
+
+#: Output formats of :func:`explain_gradient`.
+FORMATS = fm.FORMATS
+
+#: More paths than this and the explanation would not be readable (nor fast).
+MAX_PATHS = 10_000
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One factor d upper / d lower of a chain-rule path.
+
+    Attributes:
+        upper: the name of the quantity differentiated (``"out_o1"``).
+        lower: the name of the quantity it is differentiated by (``"net_o1"``).
+        value: its number, from the table's local derivatives.
+        expression: its formula as a :mod:`autograd_tiny.formula` tree, built from the
+            table's derivative expressions of the nodes between the two quantities.
+        routes: how many routes through unlabelled nodes lead from ``upper`` to
+            ``lower`` (the formula sums one product per route).
+    """
+
+    upper: str
+    lower: str
+    value: float
+    expression: fm.Node
+    routes: int = 1
+
+    @property
+    def symbol(self) -> str:
+        """The factor's symbol in text, e.g. ``dout_o1/dnet_o1``."""
+        return self.symbol_as("text")
+
+    @property
+    def formula(self) -> str:
+        """The factor's formula in text, e.g. ``out_o1 * (1 - out_o1)``."""
+        return self.formula_as("text")
+
+    @property
+    def arithmetic(self) -> str:
+        """The formula with numbers in place of symbols, e.g. ``0.751365 * (1 - 0.751365)``."""
+        return self.arithmetic_as("text")
+
+    def symbol_as(self, fmt: str = "text") -> str:
+        """Return the symbol d upper / d lower in ``fmt`` (text, markdown or latex)."""
+        return fm.derivative_symbol(self.upper, self.lower, fmt)
+
+    def formula_as(self, fmt: str = "text", digits: int = 6) -> str:
+        """Return the formula in ``fmt``."""
+        return fm.render(self.expression, fmt, digits=digits)
+
+    def arithmetic_tree(self) -> fm.Node:
+        """Return the formula's tree with every symbol replaced by its number."""
+        return fm.resolve_conditions(fm.with_numbers(self.expression))
+
+    def arithmetic_as(self, fmt: str = "text", digits: int = 6) -> str:
+        """Return the formula with numbers in place of symbols, in ``fmt``."""
+        return fm.render(self.arithmetic_tree(), fmt, digits=digits)
+
+
+@dataclass(frozen=True)
+class Path:
+    """One path from the loss down to the parameter through named quantities.
+
+    Attributes:
+        nodes: the names along the path, loss first, parameter last.
+        factors: d nodes[i] / d nodes[i+1] for each step.
+    """
+
+    nodes: tuple[str, ...]
+    factors: tuple[Factor, ...]
+
+    @property
+    def value(self) -> float:
+        """The product of the factors' numbers (1 for a path without steps)."""
+        return math.prod(f.value for f in self.factors)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The chain-rule derivation of d loss / d param.
+
+    Attributes:
+        loss, param: the names of the two quantities.
+        param_value: the parameter's current value.
+        paths: every path through named quantities, in a stable order.
+        gradient: the sum of the paths' products.
+        reverse_mode: the same derivative from reverse-mode differentiation
+            (:func:`autograd_tiny.grad`), as a check.
+        learning_rate: the step size of the update, or None for no update.
+    """
+
+    loss: str
+    param: str
+    param_value: float
+    paths: tuple[Path, ...]
+    gradient: float
+    reverse_mode: float
+    learning_rate: float | None = None
+
+    @property
+    def updated(self) -> float | None:
+        """``param - learning_rate * gradient``, or None without a learning rate."""
+        if self.learning_rate is None:
+            return None
+        return self.param_value - self.learning_rate * self.gradient
+
+    @property
+    def agrees(self) -> bool:
+        """True when the sum of the paths matches reverse mode (to rounding)."""
+        g, r = self.gradient, self.reverse_mode
+        return g == r or abs(g - r) <= 1e-9 * max(abs(g), abs(r)) + 1e-15
+
+    def factors(self) -> list[Factor]:
+        """Return every distinct factor, in the order the paths first use them."""
+        seen: dict[int, Factor] = {}
+        for path in self.paths:
+            for f in path.factors:
+                seen.setdefault(id(f), f)
+        return list(seen.values())
+
+    def render(self, fmt: str = "text", digits: int = 6) -> str:
+        """Return the derivation as text, Markdown or LaTeX (an ``align*`` environment)."""
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        printer = {"text": _Text, "markdown": _Markdown, "latex": _Latex}[fmt]
+        return printer(self, digits).render()
+
+
+# -- building the structure -------------------------------------------------------------------------
+def _resolve(loss: Value, param: Value | str, topo: list[Value]) -> Value:
+    """Return the node of ``loss``'s graph that ``param`` names."""
+    loss_name = loss.label or "the loss"
+    if isinstance(param, str):
+        found = list({id(v): v for v in topo if v.label == param}.values())
+        if not found:
+            names = sorted({v.label for v in topo if v.label})
+            raise ValueError(
+                f"no quantity named {param!r} in the graph of {loss_name}; "
+                f"named quantities: {', '.join(names) or '(none)'}"
+            )
+        if len(found) > 1:
+            raise ValueError(
+                f"{len(found)} different nodes are named {param!r} in the graph of {loss_name}; "
+                "give them distinct labels or pass the Value itself"
+            )
+        return found[0]
+    if not isinstance(param, Value):
+        raise TypeError(f"param must be a Value or a name (str), got {type(param).__name__}: {param!r}")
+    if not any(v is param for v in topo):
+        name = repr(param.label) if param.label else repr(param)
+        raise ValueError(
+            f"parameter {name} is not in the graph of {loss_name}: the loss does not depend on it; "
+            "recompute the loss from this parameter (a fresh forward pass) and explain again"
+        )
+    return param
+
+
+class _Graph:
+    """The named quantities of a graph and the factors between them."""
+
+    def __init__(self, loss: Value, target: Value, topo: list[Value]) -> None:
+        self.loss = loss
+        self.target = target
+        self.relevant: set[Value] = set()
+        for v in topo:  # inputs first: a node depends on target if a parent does
+            if v is target or any(p in self.relevant for p in v.parents):
+                self.relevant.add(v)
+        self.trees: dict[Value, fm.Node] = {}
+        self.edges: dict[Value, list[tuple[Value, Factor]]] = {}
+
+    def name(self, v: Value) -> str:
+        if v.label:
+            return v.label
+        return "loss" if v is self.loss else "param"
+
+    def is_named(self, v: Value) -> bool:
+        return bool(v.label) or v is self.loss or v is self.target
+
+    def tree(self, v: Value) -> fm.Node:
+        """Return how formulas write ``v``: its name, its number, or its forward expression."""
+        cached = self.trees.get(v)
+        if cached is not None:
+            return cached
+        if self.is_named(v):
+            t: fm.Node = fm.Sym(self.name(v), v.data)
+        elif v.op is None:
+            t = fm.Num(v.data)
+        else:
+            t = fm.fold_constants(fm.from_table(v.op.forward, self._operand_trees(v)))
+        self.trees[v] = t
+        return t
+
+    def _operand_trees(self, v: Value) -> dict[str, fm.Node]:
+        return {
+            name: (self.tree(o) if isinstance(o, Value) else fm.Num(o))
+            for name, o in zip(("x", "y"), v.operands)
+        }
+
+    def local(self, v: Value) -> Iterator[tuple[Value, float, fm.Node]]:
+        """Yield (parent, d v / d parent, its formula tree) for each parent of ``v``."""
+        op = v.op
+        assert op is not None
+        operands = self._operand_trees(v)
+        operands["out"] = self.tree(v)
+        positions = [i for i, o in enumerate(v.operands) if isinstance(o, Value)]
+        for parent, number, i in zip(v.parents, local_derivatives(v), positions):
+            assert not isinstance(number, Value)
+            yield parent, float(number), fm.fold_constants(fm.from_table(op.derivatives[i], operands))
+
+    def factors_below(self, upper: Value) -> list[tuple[Value, Factor]]:
+        """Return the factors d upper / d lower for each named ``lower`` reached through unlabelled nodes."""
+        cached = self.edges.get(upper)
+        if cached is not None:
+            return cached
+        routes: dict[Value, list[tuple[float, list[fm.Node]]]] = {}
+
+        def walk(v: Value, value: float, trees: list[fm.Node]) -> None:
+            for parent, number, tree in self.local(v):
+                if parent not in self.relevant:
+                    continue
+                if self.is_named(parent):
+                    routes.setdefault(parent, []).append((value * number, [*trees, tree]))
+                else:
+                    walk(parent, value * number, [*trees, tree])
+
+        walk(upper, 1.0, [])
+        result = []
+        for lower, found in routes.items():
+            expression = fm.total(fm.product(trees) for _, trees in found)
+            factor = Factor(self.name(upper), self.name(lower), math.fsum(n for n, _ in found),
+                            expression, len(found))
+            result.append((lower, factor))
+        self.edges[upper] = result
+        return result
+
+    def paths(self) -> list[Path]:
+        if self.loss is self.target:
+            return [Path((self.name(self.loss),), ())]
+        found: list[Path] = []
+
+        def descend(v: Value, nodes: list[str], factors: list[Factor]) -> None:
+            for lower, factor in self.factors_below(v):
+                if lower is self.target:
+                    if len(found) >= MAX_PATHS:
+                        raise ValueError(
+                            f"d{self.name(self.loss)}/d{self.name(self.target)} has more than "
+                            f"{MAX_PATHS} paths through named quantities; explain a parameter "
+                            "nearer the output or use a smaller network"
+                        )
+                    found.append(Path((*nodes, self.name(lower)), (*factors, factor)))
+                else:
+                    descend(lower, [*nodes, self.name(lower)], [*factors, factor])
+
+        descend(self.loss, [self.name(self.loss)], [])
+        return found
+
+
+def gradient_paths(loss: Value, param: Value | str) -> list[Path]:
+    """Return every chain-rule path from ``loss`` down to ``param`` through named quantities.
+
+    Args:
+        loss: the Value to differentiate (usually labelled ``"E"``).
+        param: a Value of its graph, or the label of one (``"w5"``).
+
+    Returns:
+        The paths, each with its factors (symbol, formula, number); the sum of the
+        paths' values is d loss / d param.
+
+    Raises:
+        ValueError: ``param`` is not in the loss's graph, or no node has that name.
+    """
+    if not isinstance(loss, Value):
+        raise TypeError(f"loss must be a Value, got {type(loss).__name__}: {loss!r}")
+    topo = topological_order(loss)
+    target = _resolve(loss, param, topo)
+    return _Graph(loss, target, topo).paths()
+
+
+def explain(loss: Value, param: Value | str, *, learning_rate: float | None = None) -> Explanation:
+    """Return the chain-rule derivation of d loss / d param as an :class:`Explanation`.
+
+    Args:
+        loss: the Value to differentiate.
+        param: a Value of its graph, or the label of one.
+        learning_rate: when given, the explanation includes the gradient-descent
+            update ``param+ = param - learning_rate * d loss / d param``.
+
+    Raises:
+        ValueError: ``param`` is not in the loss's graph, no node has that name, or
+            ``learning_rate`` is not a finite number.
+    """
+    if not isinstance(loss, Value):
+        raise TypeError(f"loss must be a Value, got {type(loss).__name__}: {loss!r}")
+    if learning_rate is not None:
+        learning_rate = Value(learning_rate).data
+        if not math.isfinite(learning_rate):
+            raise ValueError(f"learning_rate must be a finite number, got {learning_rate!r}")
+    topo = topological_order(loss)
+    target = _resolve(loss, param, topo)
+    graph = _Graph(loss, target, topo)
+    paths = tuple(graph.paths())
+    (reverse,) = grad(loss, target)
+    return Explanation(
+        loss=graph.name(loss),
+        param=graph.name(target),
+        param_value=target.data,
+        paths=paths,
+        gradient=math.fsum(p.value for p in paths),
+        reverse_mode=reverse.data,
+        learning_rate=learning_rate,
+    )
+
+
+def explain_gradient(loss: Value, param: Value | str, *, learning_rate: float | None = None,
+                     fmt: str = "text", digits: int = 6) -> str:
+    """Return the chain-rule derivation of d loss / d param, printed.
+
+    Every path from the loss to the parameter through named quantities is written
+    with each factor's symbol, formula (from the operation table) and number; then
+    the sum of the paths, the reverse-mode check and, with ``learning_rate``, the
+    update ``param+ = param - learning_rate * gradient``.
+
+    Args:
+        loss: the Value to differentiate (e.g. a derivation's ``loss()``, labelled ``"E"``).
+        param: a Value of its graph or the label of one (``"w5"``).
+        learning_rate: include the gradient-descent update with this step size.
+        fmt: ``"text"``, ``"markdown"`` (tables with ``$...$`` maths) or ``"latex"``
+            (an ``align*`` environment).
+        digits: significant digits of the numbers shown.
+
+    Returns:
+        The derivation as one string (ending with a newline).
+
+    Raises:
+        ValueError: ``param`` is not in the loss's graph or names nothing, or ``fmt``
+            is unknown.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return explain(loss, param, learning_rate=learning_rate).render(fmt, digits)
+
+
+# -- printing ---------------------------------------------------------------------------------------
+def _numbers_product(values: list[float]) -> fm.Node:
+    node: fm.Node = fm.Num(values[0]) if values else fm.Num(1.0)
+    for v in values[1:]:
+        node = fm.BinOp("*", node, fm.Num(v))
+    return node
+
+
+def _update_tree(e: Explanation) -> fm.Node:
+    assert e.learning_rate is not None
+    return fm.BinOp("-", fm.Num(e.param_value), fm.BinOp("*", fm.Num(e.learning_rate), fm.Num(e.gradient)))
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+class _Printer:
+    fmt = "text"
+
+    def __init__(self, e: Explanation, digits: int) -> None:
+        self.e = e
+        self.digits = digits
+
+    def num(self, value: float) -> str:
+        return fm.format_number(value, "latex" if self.fmt != "text" else "text", self.digits)
+
+    def tree(self, node: fm.Node) -> str:
+        """Print a tree as maths of this format (without the Markdown dollars)."""
+        return fm.render(node, "latex" if self.fmt != "text" else "text", digits=self.digits)
+
+    def steps(self, factor: Factor) -> list[str]:
+        """Return formula, arithmetic and value, leaving out repeats."""
+        fmt = "latex" if self.fmt != "text" else "text"
+        items = [factor.formula_as(fmt, self.digits), factor.arithmetic_as(fmt, self.digits),
+                 self.num(factor.value)]
+        out: list[str] = []
+        for item in items:
+            if item not in out:
+                out.append(item)
+        return out
+
+    def path_sum(self) -> str:
+        """``a + b = total`` over the paths' values (just the total for one path)."""
+        values = [p.value for p in self.e.paths]
+        total = self.num(self.e.gradient)
+        if len(values) <= 1:
+            return total
+        return f"{self.tree(fm.total(fm.Num(v) for v in values))} = {total}"
+
+    def check_sentence(self) -> str:
+        e = self.e
+        if e.agrees:
+            return f"reverse mode (backward) gives {self.num(e.reverse_mode)}, the same"
+        return (f"reverse mode (backward) gives {self.num(e.reverse_mode)}, which DIFFERS "
+                f"by {e.gradient - e.reverse_mode:.3g}")
+
+    def render(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class _Text(_Printer):
+    fmt = "text"
+
+    def render(self) -> str:
+        e = self.e
+        dsym = fm.derivative_symbol(e.loss, e.param)
+        lines = [f"{dsym} by the chain rule: {_count(len(e.paths), 'path')} from {e.loss} to {e.param} "
+                 "through named quantities", ""]
+        for k, path in enumerate(e.paths, 1):
+            lines.append(f"Path {k}: {' -> '.join(path.nodes)}")
+            width = max((len(f.symbol) for f in path.factors), default=0)
+            for f in path.factors:
+                lines.append(f"  {f.symbol.ljust(width)} = " + " = ".join(self.steps(f)))
+            if len(path.factors) > 1:
+                product = self.tree(_numbers_product([f.value for f in path.factors]))
+                lines.append(f"  {'product'.ljust(width)} = {product} = {self.num(path.value)}")
+            lines.append("")
+        if len(e.paths) > 1:
+            terms = " + ".join(f"path {k}" for k in range(1, len(e.paths) + 1))
+            lines.append(f"{dsym} = {terms} = {self.path_sum()}")
+        else:
+            lines.append(f"{dsym} = {self.path_sum()}")
+        lines.append(f"  check: {self.check_sentence()}")
+        if e.learning_rate is not None and e.updated is not None:
+            lines.append("")
+            lines.append(f"Update with learning rate lr = {self.num(e.learning_rate)}:")
+            lines.append(f"  {e.param}+ = {e.param} - lr * {dsym} = {self.tree(_update_tree(e))} "
+                         f"= {self.num(e.updated)}")
+        return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", r"\|")
+
+
+class _Markdown(_Printer):
+    fmt = "markdown"
+
+    def render(self) -> str:
+        e = self.e
+        dsym = fm.derivative_symbol(e.loss, e.param, "latex")
+        loss, param = fm.symbol(e.loss, "latex"), fm.symbol(e.param, "latex")
+        lines = [f"### ${dsym}$ by the chain rule", "",
+                 f"{_count(len(e.paths), 'path')} from ${loss}$ to ${param}$ through named quantities.", ""]
+        for k, path in enumerate(e.paths, 1):
+            chain = r" \to ".join(fm.symbol(n, "latex") for n in path.nodes)
+            lines += [f"**Path {k}:** ${chain}$", "",
+                      "| factor | formula | with numbers | value |", "|---|---|---|---|"]
+            for f in path.factors:
+                formula = f.formula_as("latex", self.digits)
+                arithmetic = f.arithmetic_as("latex", self.digits)
+                value = self.num(f.value)
+                shown = [formula, arithmetic if arithmetic not in (formula, value) else ""]
+                cells = [f"${f.symbol_as('latex')}$", *(f"${s}$" if s else "" for s in shown), f"${value}$"]
+                lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+            if len(path.factors) > 1:
+                product = self.tree(_numbers_product([f.value for f in path.factors]))
+                lines.append(f"| product | | ${_cell(product)}$ | ${self.num(path.value)}$ |")
+            lines.append("")
+        lines.append(f"**Sum:** ${dsym} = {self.path_sum()}$. Check: {self.check_sentence()}.")
+        if e.learning_rate is not None and e.updated is not None:
+            lines += ["", f"**Update** with learning rate $\\eta = {self.num(e.learning_rate)}$: "
+                      f"${param}^{{+}} = {param} - \\eta {dsym} = {self.tree(_update_tree(e))} "
+                      f"= {self.num(e.updated)}$"]
+        return "\n".join(lines) + "\n"
+
+
+class _Latex(_Printer):
+    fmt = "latex"
+
+    def render(self) -> str:
+        e = self.e
+        dsym = fm.derivative_symbol(e.loss, e.param, "latex")
+        param = fm.symbol(e.param, "latex")
+        chains = [" ".join(f.symbol_as("latex") for f in p.factors) or "1" for p in e.paths]
+        rows = [f"{dsym} &= {chains[0]}"] + [rf"&\quad + {c}" for c in chains[1:]]
+        for f in e.factors():
+            rows.append(f"{f.symbol_as('latex')} &= " + " = ".join(self.steps(f)))
+        if len(e.paths) > 1:
+            for k, p in enumerate(e.paths, 1):
+                product = self.tree(_numbers_product([f.value for f in p.factors]))
+                rows.append(rf"\text{{path {k}}} &= {product} = {self.num(p.value)}")
+            rows.append(f"{dsym} &= {self.path_sum()}")
+        elif e.paths and len(e.paths[0].factors) > 1:
+            product = self.tree(_numbers_product([f.value for f in e.paths[0].factors]))
+            rows.append(f"{dsym} &= {product} = {self.num(e.gradient)}")
+        if e.learning_rate is not None and e.updated is not None:
+            rows.append(rf"{param}^{{+}} &= {param} - \eta {dsym} = {self.tree(_update_tree(e))} "
+                        f"= {self.num(e.updated)}")
+        header = (f"% d{e.loss}/d{e.param} by the chain rule, {_count(len(e.paths), 'path')}; "
+                  f"{self.check_sentence()}")
+        if e.learning_rate is not None:
+            header += f"; eta = {fm.format_number(e.learning_rate, 'text', self.digits)}"
+        return header + "\n\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
