@@ -54,6 +54,11 @@ def _as_float(value: object, what: str) -> float:
     """Return ``value`` as a float, or raise ``TypeError`` naming its type."""
     if type(value) is float:
         return value
+    if type(value) is int:  # the common case, without the slow numbers.Real check
+        try:
+            return float(value)
+        except OverflowError:
+            raise ValueError(f"{what} {value!r} is too large for a float") from None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"{what} must be a real number (int, float or numpy scalar), "
@@ -118,7 +123,9 @@ def _vjp_source(kind: Kind) -> str:
     pnames = tuple(f"p{_OPERAND[i]}" for i in positions)
     src = _operand_sources(kind, pnames, "v._arg")
     src["out"] = "v.data"
-    lines = [f"def _vjp_{kind.name}(v):", f"    {', '.join(pnames)}, = v._prev", "    g = v.grad"]
+    lines = [f"def _vjp_{kind.name}(v):"]
+    lines += [f"    {pname} = v.{slot}" for pname, slot in zip(pnames, ("_a", "_b"))]
+    lines.append("    g = v.grad")
     for i, pname in zip(positions, pnames):
         lines.append("    " + codegen.accumulate(f"{pname}.grad", "g", kind.op.derivatives[i], src))
     return "\n".join(lines)
@@ -130,20 +137,21 @@ def _method_source(kind: Kind, method: str) -> str:
     if op.arity == 1:
         fwd = codegen.substitute(op.forward, {"x": "self.data"})
         return (f"def {method}(self):\n"
-                f"    return _node({fwd}, _K_{op.name}, (self,), None)")
+                f"    return _node({fwd}, _K_{op.name}, self, None, None)")
     reflected = method.startswith("__r")
     if reflected:  # number OP self
         fwd = codegen.substitute(op.forward, {"x": "c", "y": "self.data"})
         return (f"def {method}(self, other):\n"
-                f"    c = _as_float(other, 'left operand of {op.symbol}')\n"
-                f"    return _node({fwd}, _K_{op.name}_cv, (self,), c)")
+                f"    c = other if type(other) is float else "
+                f"_as_float(other, 'left operand of {op.symbol}')\n"
+                f"    return _node({fwd}, _K_{op.name}_cv, self, None, c)")
     both = codegen.substitute(op.forward, {"x": "self.data", "y": "other.data"})
     right = codegen.substitute(op.forward, {"x": "self.data", "y": "c"})
     return (f"def {method}(self, other):\n"
             f"    if isinstance(other, Value):\n"
-            f"        return _node({both}, _K_{op.name}, (self, other), None)\n"
+            f"        return _node({both}, _K_{op.name}, self, other, None)\n"
             f"    c = other if type(other) is float else _as_float(other, 'right operand of {op.symbol}')\n"
-            f"    return _node({right}, _K_{op.name}_vc, (self,), c)")
+            f"    return _node({right}, _K_{op.name}_vc, self, None, c)")
 
 
 #: Method names of the binary operators, plain and reflected.
@@ -192,18 +200,24 @@ def _generate() -> tuple[str, dict[str, object]]:
     return source, namespace
 
 
-def _node(data: float, kind: Kind, prev: tuple[Value, ...], arg: float | None) -> Value:
+def _node(data: float, kind: Kind, a: Value, b: Value | None, arg: float | None) -> Value:
+    """Return a new node: the result of ``kind`` on parents ``a`` (and ``b``) and constant ``arg``.
+
+    Inside :func:`no_grad` the result is a leaf instead. Every generated method
+    ends here, so this is the one place where graph nodes are made.
+    """
     v = _new(Value)
     v.data = data
     v.grad = 0.0
     v.label = ""
     if _grad_enabled:
         v._kind = kind
-        v._prev = prev
+        v._a = a
+        v._b = b
         v._arg = arg
     else:
         v._kind = None
-        v._prev = ()
+        v._a = v._b = None
         v._arg = None
     return v
 
@@ -236,13 +250,17 @@ class Value:
     graph nodes); ``==`` is identity, so Values can be dict keys and set members.
     """
 
-    __slots__ = ("data", "grad", "label", "_kind", "_prev", "_arg")
+    # Parents live in two slots (``_a``, and ``_b`` for a second Value operand)
+    # rather than in a tuple: one object per node instead of two halves both the
+    # memory and the work of Python's cyclic garbage collector on big graphs.
+    __slots__ = ("data", "grad", "label", "_kind", "_a", "_b", "_arg")
 
     data: float
     grad: float
     label: str
     _kind: Kind | None
-    _prev: tuple[Value, ...]
+    _a: Value | None
+    _b: Value | None
     _arg: float | None
 
     def __init__(self, data: float, label: str = "") -> None:
@@ -252,7 +270,7 @@ class Value:
         self.grad = 0.0
         self.label = label
         self._kind = None
-        self._prev = ()
+        self._a = self._b = None
         self._arg = None
 
     # -- arithmetic, generated from the operation table ------------------------------------
@@ -285,8 +303,14 @@ class Value:
 
     @property
     def parents(self) -> tuple[Value, ...]:
-        """The Values this one was computed from (empty for a leaf)."""
-        return self._prev
+        """The Values this one was computed from, in operand order (empty for a leaf)."""
+        a, b = self._a, self._b
+        if a is None:
+            return ()
+        return (a,) if b is None else (a, b)
+
+    # The tuple spelling of ``parents`` that code inside the package may use.
+    _prev = parents
 
     @property
     def operands(self) -> tuple[Value | float, ...]:
@@ -295,11 +319,9 @@ class Value:
         if kind is None:
             return ()
         if kind.const is None:
-            return self._prev
-        ops: list[Value | float] = list(self._prev)
-        assert self._arg is not None
-        ops.insert(kind.const, self._arg)
-        return tuple(ops)
+            return self.parents
+        assert self._a is not None and self._arg is not None
+        return (self._a, self._arg) if kind.const == 1 else (self._arg, self._a)
 
     @property
     def is_leaf(self) -> bool:
@@ -370,27 +392,35 @@ def _data(other: object) -> float:
 def topological_order(root: Value) -> list[Value]:
     """Return every Value that ``root`` depends on, inputs first and ``root`` last.
 
-    Iterative depth-first search: a chain of millions of nodes needs no recursion.
+    Iterative depth-first search, so a chain of millions of nodes needs no
+    recursion, in time linear in the number of nodes. When a node is first
+    taken off the stack it goes back on with a ``None`` above it, then its
+    unseen parents; by the time that ``None`` comes off, all of the node's
+    parents are in the order, so the node follows them.
     """
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value, got {type(root).__name__}: {root!r}")
     order: list[Value] = []
-    state: dict[Value, int] = {}
-    stack = [root]
-    push = stack.append
+    seen: set[Value] = set()
+    stack: list[Value | None] = [root]
+    push, pop, mark, append = stack.append, stack.pop, seen.add, order.append
     while stack:
-        v = stack[-1]
-        s = state.get(v)
-        if s is None:
-            state[v] = 1
-            for p in v._prev:
-                if p not in state:
-                    push(p)
-        else:
-            stack.pop()
-            if s == 1:
-                state[v] = 2
-                order.append(v)
+        v = pop()
+        if v is None:
+            append(pop())  # type: ignore[arg-type]  # below a None there is always a node
+            continue
+        if v in seen:
+            continue
+        mark(v)
+        push(v)
+        push(None)
+        a = v._a
+        if a is not None:
+            if a not in seen:
+                push(a)
+            b = v._b
+            if b is not None and b not in seen:
+                push(b)
     return order
 
 
