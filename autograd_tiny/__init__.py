@@ -1,6 +1,7 @@
 """autograd-tiny: scalar reverse-mode automatic differentiation you can read and check."""
 
 from .functional import GradcheckResult, grad, gradcheck
+from .render import draw_graph, draw_network, render_svg
 from .value import Value, is_grad_enabled, no_grad, topological_order
 
 __version__ = "0.1.0"
@@ -13,5 +14,8 @@ __all__ = [
     "grad",
     "gradcheck",
     "GradcheckResult",
+    "draw_graph",
+    "draw_network",
+    "render_svg",
     "__version__",
 ]

@@ -1,0 +1,91 @@
+"""Shared look of the pictures: number formatting, escaping and the Digraph class."""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any
+
+#: Fonts: Helvetica is metric-compatible with the Arimo/Liberation Sans fonts Graphviz
+#: falls back to, so label widths come out right with both layout programs.
+FONT = "Helvetica"
+
+#: Fill colours by role; the role is also written in the node, so no legend is needed.
+COLORS = {
+    "parameter": "#fff2cc",  # light yellow: trained
+    "input": "#dae8fc",      # light blue: given data
+    "constant": "#eeeeee",   # grey: a fixed number
+    "leaf": "#ffffff",
+    "value": "#ffffff",
+    "output": "#d5e8d4",     # light green: what backward() started from
+    "op": "#f5f5f5",
+    "neuron": "#e1d5e7",     # light purple: a collapsed neuron
+    "more": "#f8cecc",       # light red: nodes left out
+}
+
+
+def fmt(x: float, decimals: int = 4) -> str:
+    """Return ``x`` with ``decimals`` digits after the point (no ``-0.0000``; ``inf``/``nan`` kept)."""
+    if math.isnan(x) or math.isinf(x):
+        return str(x)
+    s = f"{x:.{decimals}f}"
+    if s.startswith("-") and not s.strip("-0."):
+        s = s[1:]
+    return s
+
+
+def fmt_const(c: float) -> str:
+    """Return a constant the short way it would be typed (``2``, ``0.5``, ``1e-08``)."""
+    return f"{c:g}"
+
+
+def record_escape(text: str) -> str:
+    """Return ``text`` safe inside a Graphviz record label (``{}|<>`` and backslashes escaped)."""
+    out = text.replace("\\", "\\\\").replace("\n", " ").replace('"', '\\"')
+    for ch in "{}|<>":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def html_escape(text: str) -> str:
+    """Return ``text`` safe inside a Graphviz HTML-like label."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
+@lru_cache(maxsize=1)
+def graph_class() -> type:
+    """Return the ``graphviz.Digraph`` subclass the drawing functions return.
+
+    It shows itself in Jupyter through :func:`autograd_tiny.render.to_svg`, so the
+    ``dot``/``graphviz-pure`` choice applies there too. ``graphviz`` is imported here,
+    on first use, to keep ``import autograd_tiny`` fast.
+    """
+    import graphviz
+
+    class Digraph(graphviz.Digraph):  # type: ignore[misc]
+        """A ``graphviz.Digraph`` that Jupyter shows with autograd-tiny's choice of program."""
+
+        def _repr_mimebundle_(self, include: Any = None, exclude: Any = None,
+                              **_: Any) -> dict[str, str]:
+            from ._program import GraphvizNotFoundError
+            from .api import to_svg
+
+            try:
+                return {"image/svg+xml": to_svg(self)}
+            except GraphvizNotFoundError as exc:
+                return {"text/plain": f"(cannot draw the graph: {exc})"}
+
+    Digraph.__module__ = "autograd_tiny.render"
+    return Digraph
+
+
+def new_digraph(name: str, rankdir: str, **graph_attr: str) -> Any:
+    """Return an empty Digraph with the package's look."""
+    cls = graph_class()
+    g = cls(name=name, graph_attr={
+        "rankdir": rankdir, "fontname": FONT, "fontsize": "12", "bgcolor": "white",
+        "nodesep": "0.25", "ranksep": "0.35", "pad": "0.2", **graph_attr,
+    }, node_attr={"fontname": FONT, "fontsize": "11", "color": "#555555", "penwidth": "1"},
+        edge_attr={"fontname": FONT, "fontsize": "10", "color": "#555555", "arrowsize": "0.6"})
+    return g
