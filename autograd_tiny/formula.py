@@ -304,17 +304,28 @@ def with_numbers(node: Node) -> Node:
 
 
 def product(factors: Iterable[Node]) -> Node:
-    """Return the product of ``factors`` without the factors that are the number 1.
+    """Return the product of ``factors`` as one left-to-right product, without factors equal to 1.
 
-    Returns ``Num(1)`` when no factor remains.
+    A factor that is itself a product contributes its own factors (``a * (b * c)``
+    is written ``a * b * c``). Returns ``Num(1)`` when no factor remains.
     """
-    kept = [f for f in factors if not (isinstance(f, Num) and f.value == 1.0)]
+    kept: list[Node] = []
+    for f in factors:
+        kept.extend(_factors_of(f))
+    kept = [f for f in kept if not (isinstance(f, Num) and f.value == 1.0)]
     if not kept:
         return Num(1.0)
     result = kept[0]
     for f in kept[1:]:
         result = BinOp("*", result, f)
     return result
+
+
+def _factors_of(node: Node) -> list[Node]:
+    """Return the factors of a product written left to right (``[node]`` when it is no product)."""
+    if isinstance(node, BinOp) and node.op == "*":
+        return _factors_of(node.left) + _factors_of(node.right)
+    return [node]
 
 
 def total(terms: Iterable[Node]) -> Node:
@@ -360,7 +371,7 @@ def format_number(value: float, fmt: str = "text", digits: int = 6) -> str:
     return text
 
 
-_LATEX_SPECIAL = re.compile(r"([#$%&{}~^\\])")
+_LATEX_SPECIAL = re.compile(r"([#$%&{}~^_\\])")
 
 
 def _latex_escape(text: str) -> str:
@@ -489,11 +500,11 @@ class _Printer:
             right, _ = self.print(node.right)
             return rf"\frac{{{left}}}{{{right}}}", _P_POW
         left = self.operand(node.left, prec)
-        # A right operand needs parentheses when it binds as loosely (a - (b + c), a / (b * c))
+        # A right operand needs parentheses when it binds as loosely (a - (b + c), a / (b * c),
+        # and a * (b * c) too, so the printed formula groups exactly as the tree does)
         # or starts with a minus sign (a * (-1)).
-        right_min = prec if node.op in ("+", "*") else prec + 1
         right, right_prec = self.print(node.right)
-        if right_prec < right_min or right_prec == _P_NEG:
+        if right_prec <= prec or right_prec == _P_NEG:
             right = self.paren(right)
         if node.op != "*":
             return f"{left} {node.op} {right}", prec
