@@ -1,5 +1,6 @@
 """autograd-tiny: scalar reverse-mode automatic differentiation you can read and check."""
 
+from .derivation import Derivation, load_derivation
 from .functional import GradcheckResult, grad, gradcheck
 from .render import draw_graph, draw_network, render_svg
 from .value import Value, is_grad_enabled, no_grad, topological_order
@@ -17,5 +18,7 @@ __all__ = [
     "draw_graph",
     "draw_network",
     "render_svg",
+    "Derivation",
+    "load_derivation",
     "__version__",
 ]

@@ -1,18 +1,98 @@
-"""``autograd-tiny check``."""
+"""``autograd-tiny check``: judge the figures of a hand derivation.
+
+``autograd-tiny check FILE [--format text|json] [--svg DIR]`` reads a derivation
+file and prints, for every claim in file order, the written and the computed
+number, the verdict (``ok``, ``follows`` from an earlier slip, ``wrong``) and a
+hint, then a summary naming the first slip. ``--example NAME`` checks a shipped
+example instead; ``--example`` alone or ``--list-examples`` lists them.
+
+Exit status: 0 when every claim is ok, 1 when any is not, 2 when the file cannot
+be read or is not a valid derivation file (one line on stderr).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
+
+from ..derivation import (
+    Derivation,
+    example_names,
+    example_title,
+    format_json,
+    format_text,
+    load_derivation,
+    load_example,
+)
+from ..errors import UsageError
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``check`` sub-command to ``subparsers``; return its parser."""
-    parser: argparse.ArgumentParser = subparsers.add_parser("check", help="(not yet available)")
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "check",
+        help="check the figures of a hand derivation (a TOML derivation file)",
+        description="Check every claimed figure of a derivation file: ok, follows (from an "
+                    "earlier slip) or wrong, with a hint. Exit status 0 when all are ok, 1 "
+                    "when any is not, 2 for an unreadable or invalid file.",
+    )
+    parser.add_argument("file", nargs="?", metavar="FILE", help="the derivation file (TOML)")
+    parser.add_argument("--example", nargs="?", const="", metavar="NAME",
+                        help="check a shipped example instead of FILE (alone: list them)")
+    parser.add_argument("--list-examples", action="store_true", help="list the shipped examples")
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="text (a table and a summary, default) or json")
+    parser.add_argument("--svg", metavar="DIR",
+                        help="also write DIR/graph.svg and DIR/network.svg")
     parser.set_defaults(run=run)
     return parser
 
 
+def list_examples() -> str:
+    """Return one line per shipped example: its name and title."""
+    names = example_names()
+    width = max((len(n) for n in names), default=0)
+    return "".join(f"{n.ljust(width)}  {example_title(n)}\n" for n in names)
+
+
+def _derivation(args: argparse.Namespace) -> Derivation:
+    if args.file is not None and args.example is not None:
+        raise UsageError("give either FILE or --example NAME, not both")
+    if args.example is not None:
+        return load_example(args.example)
+    if args.file is None:
+        raise UsageError("check needs a derivation FILE (or --example NAME; --list-examples lists them)")
+    return load_derivation(args.file)
+
+
+def _write_svgs(derivation: Derivation, out_dir: str) -> list[str]:
+    try:
+        from ..render import write_svgs
+    except ImportError:  # pragma: no cover - depends on the rendering module
+        raise UsageError("--svg needs autograd_tiny.render.write_svgs, which this installation "
+                         "lacks") from None
+    try:
+        paths = write_svgs(derivation, out_dir)
+    except (OSError, RuntimeError) as exc:
+        raise UsageError(f"--svg {out_dir}: {exc}") from None
+    return [str(p) for p in paths]
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run the command; return the exit status."""
-    raise NotImplementedError("check")
+    """Run the command; return the exit status (0 all ok, 1 any claim not ok)."""
+    if args.list_examples or args.example == "":
+        if args.file is not None:
+            raise UsageError("--list-examples takes no FILE")
+        sys.stdout.write(list_examples())
+        return 0
+    derivation = _derivation(args)
+    results = derivation.check()
+    if args.format == "json":
+        sys.stdout.write(format_json(results))
+    else:
+        sys.stdout.write(format_text(results, derivation.title))
+    if args.svg is not None:
+        for path in _write_svgs(derivation, args.svg):
+            print(f"wrote {path}", file=sys.stderr if args.format == "json" else sys.stdout)
+    return 0 if all(r.verdict == "ok" for r in results) else 1

@@ -1,0 +1,340 @@
+"""Judging a derivation's claimed figures: ``ok``, ``follows`` or ``wrong``, with a hint.
+
+For every claim (in file order):
+
+* ``ok``: the written number equals the engine's value to the precision it is
+  written with, i.e. within one unit of its last written digit (``0.505`` passes
+  for any value in (0.504, 0.506), so rounded and truncated figures both pass;
+  ``1.5e-3`` has unit ``1e-4``; an integer has unit 1).
+* ``follows``: not ok, but equal (same rule) to the value recomputed from the
+  other claims: every quantity the recomputation needs that the file claims is
+  taken as written (see :mod:`autograd_tiny.derivation.replay`). The slip was made
+  earlier and carried forward correctly; the hint names where it came from.
+* ``wrong``: neither; the slip is at this step. The hint says what the number
+  matches when something does: the sign flipped, a factor 2 or 1/2, another
+  learning rate, updated instead of original weights in the backward pass, an
+  update of a weight whose input is 0 (so it cannot change), an update left out,
+  or an update of a bias that the file keeps fixed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal, localcontext
+from typing import Any
+
+from .format import Claim, Quantity, Spec
+from .network import Network
+from .replay import Key, Replay, Trace
+
+VERDICTS = ("ok", "follows", "wrong")
+
+
+@dataclass
+class ClaimResult:
+    """The verdict on one claim.
+
+    Attributes:
+        claim: the claim's name as written (``"w1+"``).
+        written: its number as written (``"0.249921"``).
+        computed: the value the engine computes from the file's numbers.
+        verdict: ``"ok"``, ``"follows"`` or ``"wrong"``.
+        hint: what a ``wrong`` number matches (or where a ``follows`` comes from); None if nothing.
+        quantity: what the claim is about.
+        recomputed: the value recomputed from the other claims (None when ``ok``).
+        unit: one unit of the claim's last written digit (the tolerance).
+        based_on: names of the claims whose written values the recomputation used
+            and that differ from their computed values.
+    """
+
+    claim: str
+    written: str
+    computed: float
+    verdict: str
+    hint: str | None
+    quantity: Quantity
+    recomputed: float | None = None
+    unit: float = 0.0
+    based_on: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form: ``claim``, ``written``, ``computed``, ``verdict``, ``hint``."""
+        computed: float | None = self.computed if math.isfinite(self.computed) else None
+        return {"claim": self.claim, "written": self.written, "computed": computed,
+                "verdict": self.verdict, "hint": self.hint}
+
+
+def matches(claim: Claim, value: float) -> bool:
+    """Return True when ``value`` is within one unit of the claim's last written digit."""
+    if not math.isfinite(value):
+        return False
+    with localcontext() as ctx:
+        ctx.prec = 80
+        return abs(claim.exact - Decimal(value)) < claim.unit
+
+
+def significant_digits(claim: Claim) -> int:
+    """Return how many significant digits the claim is written with (at least 1)."""
+    digits = claim.exact.as_tuple().digits
+    i = 0
+    while i < len(digits) - 1 and digits[i] == 0:
+        i += 1
+    return max(1, len(digits) - i)
+
+
+def format_number(value: float, claim: Claim) -> str:
+    """Return ``value`` with two more significant digits than the claim is written with."""
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:.{significant_digits(claim) + 2}g}"
+
+
+class _Checker:
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.claims = spec.claims
+        self.replay = Replay(Network(spec))
+        self.keys = [self.replay.key(c.quantity) for c in self.claims]
+        self.computed = Network(spec).quantities({c.quantity for c in self.claims})
+
+    # -- the verdicts -------------------------------------------------------------------------
+    def results(self) -> list[ClaimResult]:
+        results: list[ClaimResult] = []
+        pending: list[tuple[int, Trace, dict[Key, float]]] = []
+        masks: dict[int, int] = {}
+        for i, c in enumerate(self.claims):
+            computed = self.computed[c.quantity]
+            r = ClaimResult(claim=c.name, written=c.written, computed=computed, verdict="ok",
+                            hint=None, quantity=c.quantity, unit=float(c.unit))
+            results.append(r)
+            if matches(c, computed):
+                continue
+            replace, bits = self._others(i)
+            trace = self.replay.run(replace, self._until(c.quantity), keep=self._keep(c.quantity),
+                                    bits=bits)
+            r.recomputed = trace.get(self.keys[i])
+            masks[i] = trace.masks[self.keys[i]]
+            r.verdict = "follows" if matches(c, r.recomputed) else "wrong"
+            if r.verdict == "wrong":
+                pending.append((i, trace, replace))
+        if pending:
+            until = max(self._until(self.claims[i].quantity) for i, _, _ in pending)
+            keep = set().union(*(self._keep(self.claims[i].quantity) for i, _, _ in pending))
+            truth = self.replay.run({}, until, keep=keep)
+            for i, trace, replace in pending:
+                results[i].hint = self._hint(i, truth, {}) or self._hint(i, trace, replace, True)
+        for i, r in enumerate(results):
+            if r.verdict == "follows":
+                self._explain_follows(i, results, masks)
+        return results
+
+    def _others(self, i: int) -> tuple[dict[Key, float], dict[Key, int]]:
+        """Return the replacements (every other claim, as written) and their bits (claim indices)."""
+        replace: dict[Key, float] = {}
+        bits: dict[Key, int] = {}
+        for j, c in enumerate(self.claims):
+            key = self.keys[j]
+            if key == self.keys[i] or key in replace:
+                continue
+            replace[key] = c.value
+            bits[key] = 1 << j
+        return replace, bits
+
+    @staticmethod
+    def _until(q: Quantity) -> int:
+        return q.step - 1 if q.kind == "param" else q.step
+
+    @staticmethod
+    def _keep(q: Quantity) -> set[int]:
+        return {q.step - 1, q.step} if q.kind == "param" else {q.step}
+
+    def _explain_follows(self, i: int, results: list[ClaimResult], masks: dict[int, int]) -> None:
+        used = [j for j in range(len(self.claims)) if masks[i] >> j & 1]
+        roots: list[int] = []
+        seen: set[int] = set()
+
+        def collect(j: int) -> None:
+            if j in seen:
+                return
+            seen.add(j)
+            if results[j].verdict == "wrong":
+                roots.append(j)
+            elif results[j].verdict == "follows":
+                for k in range(len(self.claims)):
+                    if masks[j] >> k & 1:
+                        collect(k)
+
+        for j in used:
+            collect(j)
+        r = results[i]
+        if roots:
+            names = [self.claims[j].name for j in sorted(roots)]
+            r.based_on = names
+            r.hint = f"carried forward from the slip in {_join(names)}"
+        else:
+            names = [self.claims[j].name for j in used
+                     if self.claims[j].value != results[j].computed]
+            r.based_on = names
+            r.hint = (f"follows from the rounded {_join(names)}" if names
+                      else "follows from the other written figures")
+
+    # -- hints ------------------------------------------------------------------------------
+    def _hint(self, i: int, trace: Trace, replace: dict[Key, float], written: bool = False) -> str | None:
+        c = self.claims[i]
+        q = c.quantity
+        if q.kind == "param":
+            hint = self._param_hint(c, trace, replace)
+        else:
+            hint = self._value_hint(c, trace, replace)
+        if hint and written:
+            hint += " (recomputed from the written figures)"
+        return hint
+
+    def _zero_source(self, parameter: str, trace: Trace, step: int) -> str | None:
+        """Return the text 'input x1 is 0' when ``parameter`` is a weight whose source is 0."""
+        w = self.spec.weights.get(parameter)
+        if w is None:
+            return None
+        if w.source in self.spec.inputs:
+            if self.spec.inputs[w.source] == 0.0:
+                return f"the input {w.source} is 0"
+            return None
+        out = trace.values[step][self.replay.key(Quantity("out", w.source, step))[1]]  # type: ignore[index]
+        return f"out_{w.source} is 0" if out == 0.0 else None
+
+    def _step_inputs(self, replace: dict[Key, float], step: int) -> tuple[dict[int, float], dict[int, float]]:
+        f_in = {w: v for (ch, w, k), v in replace.items() if ch == "f" and k == step}
+        g_in = {w: v for (ch, w, k), v in replace.items() if ch == "g" and k == step}
+        return f_in, g_in  # type: ignore[return-value]
+
+    def _param_hint(self, c: Claim, trace: Trace, replace: dict[Key, float]) -> str | None:
+        q = c.quantity
+        name = q.subject
+        assert name is not None
+        if q.step == 0:
+            return None
+        k = q.step - 1
+        lr = self.spec.learning_rate
+        prev = trace.params[k][name]
+        g = trace.grads[k][self.replay.param_index[name]]
+        before = "before the step" if q.step == 1 else f"after {k} step{'s' if k != 1 else ''}"
+        if not self.replay.trainable[name]:
+            if g != 0 and (matches(c, prev - lr * g) or matches(c, prev + lr * g)):
+                return (f"{name} is a bias and update_biases = false, so it keeps its value "
+                        f"{prev:g}; the claim updates it")
+            return None
+        zero = self._zero_source(name, trace, k)
+        if zero:
+            return f"{zero}, so dE/d{name} = 0 and {name} cannot change: it stays {prev:g}"
+        if g != 0 and matches(c, prev):
+            return f"matches {name} {before}: the update was left out"
+        if g != 0 and matches(c, prev + lr * g):
+            return (f"the gradient's sign is flipped: {name} + lr * dE/d{name} = "
+                    f"{format_number(prev + lr * g, c)}")
+        f_in, g_in = self._step_inputs(replace, k)
+        _, alt = self.replay.step(trace.params[k], f_in, g_in, derivative_params=trace.params[k + 1])
+        g_alt = alt[self.replay.param_index[name]]
+        if not math.isclose(g_alt, g, rel_tol=1e-12) and matches(c, prev - lr * g_alt):
+            return (f"matches an update whose dE/d{name} = {format_number(g_alt, c)} used the updated "
+                    "weights in the backward pass instead of the original ones")
+        if g != 0:
+            implied = (prev - c.value) / g
+            for digits in (1, 2, 3):
+                rate = float(f"{implied:.{digits}g}")
+                if rate > 0 and not math.isclose(rate, lr) and matches(c, prev - rate * g):
+                    return f"matches the update with learning rate {rate:g} instead of {lr:g}"
+        return None
+
+    def _value_hint(self, c: Claim, trace: Trace, replace: dict[Key, float]) -> str | None:
+        q = c.quantity
+        key = self.replay.key(q)
+        v = trace.get(key)
+        if q.kind == "grad":
+            assert q.subject is not None
+            zero = self._zero_source(q.subject, trace, q.step)
+            if zero and v == 0.0:
+                return f"{zero}, so dE/d{q.subject} = 0"
+        if v != 0 and matches(c, -v):
+            what = "the gradient's" if q.kind in ("grad", "dout", "dnet") else "its"
+            return f"{what} sign is flipped: the value is {format_number(v, c)}"
+        if v != 0 and matches(c, 2 * v):
+            return f"twice the value {format_number(v, c)}: a factor 1/2 is missing"
+        if v != 0 and matches(c, v / 2):
+            return f"half the value {format_number(v, c)}: a factor 2 is missing"
+        if q.kind in ("grad", "dout", "dnet"):
+            f_in, g_in = self._step_inputs(replace, q.step)
+            g_in.pop(key[1], None)  # type: ignore[arg-type]
+            _, alt = self.replay.step(trace.params[q.step], f_in, g_in,
+                                      derivative_params=trace.params[q.step + 1])
+            a = alt[key[1]]  # type: ignore[index]
+            if not math.isclose(a, v, rel_tol=1e-12) and matches(c, a):
+                return ("matches the gradient computed with the updated weights in the backward "
+                        f"pass ({format_number(a, c)}) instead of the original ones")
+        return None
+
+
+def _join(names: list[str], limit: int = 4) -> str:
+    shown = names[:limit]
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(shown) + more
+
+
+def check_spec(spec: Spec) -> list[ClaimResult]:
+    """Return the verdict on every claim of ``spec``, in file order."""
+    if not spec.claims:
+        return []
+    return _Checker(spec).results()
+
+
+# -- reports ----------------------------------------------------------------------------------
+
+def summary(results: list[ClaimResult]) -> str:
+    """Return one line: how many claims are ok / follow / wrong, and the first slip."""
+    if not results:
+        return "No claims to check: add a [claims] table."
+    counts = {v: sum(r.verdict == v for r in results) for v in VERDICTS}
+    n = len(results)
+    if counts["ok"] == n:
+        return f"All {n} claim{'s' if n != 1 else ''} ok."
+    parts = [f"{counts['ok']} ok"]
+    if counts["follows"]:
+        parts.append(f"{counts['follows']} follow{'s' if counts['follows'] == 1 else ''} from "
+                     "earlier figures")
+    if counts["wrong"]:
+        parts.append(f"{counts['wrong']} wrong")
+    line = f"{n} claims: {', '.join(parts)}."
+    first = next((r for r in results if r.verdict == "wrong"), None)
+    if first is not None:
+        line += (f" First slip: {first.claim} (written {first.written}, computed "
+                 f"{_computed_text(first)}).")
+    else:
+        line += " No slip: the differences come from rounding earlier figures."
+    return line
+
+
+def _computed_text(r: ClaimResult) -> str:
+    if not math.isfinite(r.computed):
+        return str(r.computed)
+    digits = len(Decimal(r.written.replace("_", "")).as_tuple().digits) + 2
+    return f"{r.computed:.{digits}g}"
+
+
+def format_text(results: list[ClaimResult], title: str = "") -> str:
+    """Return the text report: one row per claim (claim, written, computed, verdict, hint), then a summary."""
+    rows = [("claim", "written", "computed", "verdict", "hint")]
+    rows += [(r.claim, r.written, _computed_text(r), r.verdict, r.hint or "") for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [title] if title else []
+    if results:
+        for row in rows:
+            cells = [row[i].ljust(widths[i]) for i in range(4)]
+            lines.append(("  ".join(cells) + "  " + row[4]).rstrip())
+    lines.append(summary(results))
+    return "\n".join(lines) + "\n"
+
+
+def format_json(results: list[ClaimResult]) -> str:
+    """Return the JSON report: a list of objects with claim, written, computed, verdict and hint."""
+    return json.dumps([r.to_dict() for r in results], indent=2) + "\n"

@@ -1,0 +1,216 @@
+"""The :class:`Derivation` object and :func:`load_derivation`."""
+
+from __future__ import annotations
+
+import os
+import re
+from importlib import resources
+from pathlib import Path
+
+from ..errors import UsageError
+from ..value import Value
+from .checker import ClaimResult, check_spec, format_json, format_text
+from .format import Quantity, Spec, parse_spec
+from .network import Network
+
+
+class Derivation:
+    """A network with its numbers and the figures a hand derivation claims for it.
+
+    Build one with :func:`load_derivation`. Attributes:
+
+    * ``network``: the :class:`autograd_tiny.nn.MLP` (neurons named as in the file,
+      so its graph's nodes are labelled ``net_<N>`` and ``out_<N>``);
+    * ``parameters``: weight and bias Values by name (labelled with their names; a
+      shared bias is one Value; biases are frozen when ``update_biases = false``);
+    * ``inputs``: the input leaves by name; ``input_names``; ``layers`` (neuron
+      names per layer, input layer first); ``learning_rate``; ``title``;
+    * ``spec``: the parsed file (:class:`~autograd_tiny.derivation.format.Spec`).
+    """
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self._net = Network(spec)
+        self.network = self._net.mlp
+        self.parameters: dict[str, Value] = self._net.parameters
+        self.inputs: dict[str, Value] = self._net.inputs
+        self.input_names: list[str] = list(spec.layers[0])
+        self.layers: list[list[str]] = [list(layer) for layer in spec.layers]
+        self.learning_rate: float = spec.learning_rate
+        self.title: str = spec.title
+        self.loss_name: str = spec.loss
+        self.activations: list[str] = list(spec.activations)
+        self.targets: dict[str, float] = dict(spec.targets)
+        self.update_biases: bool = spec.update_biases
+
+    def __repr__(self) -> str:
+        shape = "-".join(str(len(layer)) for layer in self.layers)
+        return f"Derivation({self.title or self.spec.source!r}, {shape}, {len(self.spec.claims)} claims)"
+
+    def loss(self) -> Value:
+        """Return the loss Value of a fresh forward pass, labelled ``"E"``.
+
+        Its per-output terms are labelled ``"E_<N>"``. Parameter gradients are zeroed
+        first, so ``loss().backward()`` leaves exactly d E / d p in every ``p.grad``.
+        """
+        return self._net.forward().loss
+
+    def outputs(self) -> dict[str, Value]:
+        """Return a fresh forward pass's output Values by output neuron name."""
+        fw = self._net.forward()
+        return {n: fw.out[n] for n in self.layers[-1]}
+
+    def train(self, steps: int) -> list[float]:
+        """Take ``steps`` gradient-descent steps with the file's learning rate.
+
+        Trains the parameters that are not frozen, starting from their current
+        values. Returns the loss before each step.
+        """
+        return self._net.train(steps)
+
+    def reset(self) -> None:
+        """Set every parameter back to the file's number and zero every gradient."""
+        self._net.reset()
+
+    def quantities(self, step: int = 0) -> dict[str, float]:
+        """Return every quantity of step ``step`` by claim name, computed from the file's numbers.
+
+        ``net_N``, ``out_N``, ``E_N``, ``E``, ``dE/dout_N``, ``dE/dnet_N``, ``dE/dP`` at that
+        step and ``P@step+1`` (each parameter after it). Computed on a copy of the
+        network: the parameters are not changed.
+        """
+        return Network(self.spec).all_quantities(step)
+
+    def value(self, claim: str) -> float:
+        """Return the value of the quantity a claim name names (``"w1+"``, ``"E@100"``).
+
+        Raises:
+            UsageError: the name names nothing in this derivation.
+        """
+        from .format import parse_quantity
+
+        try:
+            q = parse_quantity(claim, self.spec)
+        except ValueError as exc:
+            raise UsageError(f"{claim!r}: {exc}") from None
+        return Network(self.spec).quantities({q})[q]
+
+    def check(self) -> list[ClaimResult]:
+        """Return the verdict on every claim, in file order (see :mod:`autograd_tiny.derivation.checker`).
+
+        Works on its own copy of the network: the parameters are not changed.
+        """
+        return check_spec(self.spec)
+
+    def report(self, fmt: str = "text") -> str:
+        """Return the checker's report as ``"text"`` (a table and a summary) or ``"json"``."""
+        results = self.check()
+        if fmt == "json":
+            return format_json(results)
+        if fmt == "text":
+            return format_text(results, self.title)
+        raise ValueError(f"unknown format {fmt!r}; choose text or json")
+
+    def explain(self, param: str | Value, fmt: str = "text") -> str:
+        """Return the chain-rule derivation of dE/d``param`` on a fresh forward pass.
+
+        Args:
+            param: a parameter's name (``"w5"``) or Value.
+            fmt: ``"text"``, ``"markdown"`` or ``"latex"``.
+
+        Raises:
+            UsageError: ``param`` is not a parameter of this derivation.
+        """
+        if isinstance(param, Value):
+            name = next((n for n, p in self.parameters.items() if p is param), None)
+            if name is None:
+                raise UsageError(f"{param!r} is not a parameter of this derivation")
+        else:
+            name = param
+            if name not in self.parameters:
+                raise UsageError(f"no weight or bias {name!r}; the parameters are "
+                                 f"{', '.join(self.parameters)}")
+        try:
+            from ..explain import explain_gradient
+        except ImportError:  # pragma: no cover - explanations not installed
+            raise NotImplementedError("chain-rule explanations are not available") from None
+        loss = self.loss()
+        rate = self.learning_rate if self.spec.is_trainable(name) else None
+        return explain_gradient(loss, self.parameters[name], learning_rate=rate, fmt=fmt)
+
+
+_KEY_START = re.compile(r"""\s*(\[|#|[A-Za-z0-9_-]+\s*=|"[^"\n]*"\s*=|'[^'\n]*'\s*=)""")
+
+
+def load_derivation(path_or_text: str | os.PathLike[str]) -> Derivation:
+    """Return the :class:`Derivation` of a derivation file.
+
+    Args:
+        path_or_text: a path (str or :class:`pathlib.Path`), or the TOML text itself
+            (a str that contains a newline or starts with a TOML key or table).
+
+    Raises:
+        UsageError: the file cannot be read or is not a valid derivation file; the
+            one-line message names the file, the key and the problem.
+    """
+    if isinstance(path_or_text, str) and ("\n" in path_or_text or _KEY_START.match(path_or_text)):
+        if "\n" in path_or_text or not Path(path_or_text).is_file():
+            return Derivation(parse_spec(path_or_text, "<text>"))
+    if not isinstance(path_or_text, (str, os.PathLike)):
+        raise TypeError(f"expected a path or TOML text, got {type(path_or_text).__name__}: "
+                        f"{path_or_text!r}")
+    path = Path(path_or_text)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory, not a derivation file") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text (byte {exc.start}); "
+                         "derivation files are TOML text") from None
+    return Derivation(parse_spec(text, str(path)))
+
+
+# -- the shipped examples ---------------------------------------------------------------------
+
+def example_names() -> list[str]:
+    """Return the names of the shipped example derivations, sorted."""
+    folder = resources.files("autograd_tiny") / "examples"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def example_text(name: str) -> str:
+    """Return the TOML text of a shipped example.
+
+    Raises:
+        UsageError: no example has that name (the message lists them).
+    """
+    if name not in example_names():
+        raise UsageError(f"no example {name!r}; the examples are {', '.join(example_names())}")
+    return (resources.files("autograd_tiny") / "examples" / f"{name}.toml").read_text("utf-8")
+
+
+def load_example(name: str) -> Derivation:
+    """Return the :class:`Derivation` of a shipped example (``autograd-tiny check --list-examples``)."""
+    return Derivation(parse_spec(example_text(name), f"{name}.toml"))
+
+
+def example_title(name: str) -> str:
+    """Return a shipped example's title."""
+    return load_example(name).title
+
+
+__all__ = [
+    "Derivation",
+    "Quantity",
+    "example_names",
+    "example_text",
+    "example_title",
+    "load_derivation",
+    "load_example",
+]

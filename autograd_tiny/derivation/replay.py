@@ -1,0 +1,339 @@
+"""Re-running a derivation's forward and backward passes with written numbers put in.
+
+A hand derivation computes its figures from earlier figures. To tell a slip from a
+figure that only carries an earlier slip forward, the checker recomputes each
+claimed number from the *other* claimed numbers: wherever the recomputation needs a
+quantity that the file claims (``out_h1``, ``dE/dw5``, ``w5+`` ...), it uses the
+written value instead of its own.
+
+:class:`Replay` does that on the network's computation graph. It takes the graph of
+one forward pass once (its structure does not change between steps), then, step by
+step, evaluates every node forward, runs reverse-mode differentiation backward and
+applies the gradient-descent update, with any node's value, any node's gradient or
+any parameter replaced by a given number. Forward results and derivatives come from
+the operation table (:mod:`autograd_tiny.ops`), rewritten into Python by
+:mod:`autograd_tiny.codegen` exactly as the eager engine does, so a replay without
+replacements gives the engine's numbers.
+
+Each replaced number can carry a bit; the replay then also reports which replaced
+numbers each result depends on (using which of ``x``, ``y``, ``out`` each table
+derivative reads), which is how the checker names the figure a slip came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+
+from .. import _numeric, codegen
+from ..ops import OPS
+from ..value import Value, topological_order
+from .format import Quantity
+from .network import Network
+
+#: ``(channel, where, step)``: ``("f", node, k)`` a node's value, ``("g", node, k)`` the loss's
+#: gradient with respect to a node, ``("p", name, k)`` a parameter's value after ``k`` steps.
+Key = tuple[str, int | str, int]
+
+_NAMESPACE: dict[str, object] = {f"_{name}": fn for name, fn in _numeric.FLOAT_FUNCTIONS.items()}
+_NAMESPACE.update(_div=_numeric.div, _pow=_numeric.pow)
+_OPERAND_POSITION = {"x": 0, "y": 1}
+
+
+@cache
+def forward_function(op_name: str) -> Callable[[float, float], float]:
+    """Return ``f(x, y)``: the table's forward expression of an operation, on floats."""
+    source = codegen.substitute(OPS[op_name].forward, {"x": "x", "y": "y"})
+    fn = eval(compile(f"lambda x, y: {source}", f"<forward of {op_name}>", "eval"),  # noqa: S307
+              dict(_NAMESPACE))
+    return fn  # type: ignore[no-any-return]
+
+
+@cache
+def derivative_function(op_name: str) -> Callable[[float, float, float], tuple[float, ...]]:
+    """Return ``f(x, y, out)``: the table's local derivatives of an operation, one per operand."""
+    terms = [codegen.substitute(d, {"x": "x", "y": "y", "out": "out"})
+             for d in OPS[op_name].derivatives]
+    source = f"lambda x, y, out: ({', '.join(terms)},)"
+    fn = eval(compile(source, f"<derivatives of {op_name}>", "eval"), dict(_NAMESPACE))  # noqa: S307
+    return fn  # type: ignore[no-any-return]
+
+
+@dataclass
+class _Node:
+    """One node of the replayed graph."""
+
+    param: str | None = None          # a parameter leaf's name
+    const: float = 0.0                # a constant leaf's value (inputs)
+    op: str | None = None             # the operation of an interior node
+    operands: tuple[tuple[int | None, float], ...] = ()   # (node index, or None and a constant)
+    parents: tuple[tuple[int, int], ...] = ()             # (operand position, node index)
+    reads: tuple[tuple[int, ...], ...] = ()               # per position: operand nodes its derivative reads
+
+
+@dataclass
+class Trace:
+    """What one replay computed, for the steps asked for.
+
+    ``params[k]`` holds the parameters after ``k`` steps (with replacements applied);
+    ``values[k]`` and ``grads[k]`` every node's value and gradient at step ``k``;
+    ``masks`` the bits each kept result depends on.
+    """
+
+    params: dict[int, dict[str, float]] = field(default_factory=dict)
+    values: dict[int, list[float]] = field(default_factory=dict)
+    grads: dict[int, list[float]] = field(default_factory=dict)
+    masks: dict[Key, int] = field(default_factory=dict)
+
+    def get(self, key: Key) -> float:
+        """Return the number at ``key`` (its step must have been kept)."""
+        channel, where, step = key
+        if channel == "p":
+            return self.params[step][where]  # type: ignore[index]
+        table = self.values if channel == "f" else self.grads
+        return table[step][where]  # type: ignore[index]
+
+
+class Replay:
+    """The computation of a derivation, step by step, with replaceable numbers.
+
+    Args:
+        network: the derivation's network; it is reset to the file's numbers and one
+            forward pass is taken to read the graph's structure.
+    """
+
+    def __init__(self, network: Network) -> None:
+        spec = network.spec
+        network.reset()
+        fw = network.forward()
+        order = topological_order(fw.loss)
+        index: dict[Value, int] = {v: i for i, v in enumerate(order)}
+        param_name = {p: name for name, p in network.parameters.items()}
+        self.nodes: list[_Node] = []
+        for v in order:
+            if v.is_leaf:
+                self.nodes.append(_Node(param=param_name[v]) if v in param_name else _Node(const=v.data))
+                continue
+            op = v.op
+            assert op is not None
+            operands = tuple((index[o], 0.0) if isinstance(o, Value) else (None, float(o))
+                             for o in v.operands)
+            parents = tuple((pos, i) for pos, (i, _) in enumerate(operands) if i is not None)
+            reads = []
+            for pos in range(op.arity):
+                used = codegen.names_used(op.derivatives[pos])
+                nodes = [operands[_OPERAND_POSITION[n]][0] for n in used if n in _OPERAND_POSITION
+                         if _OPERAND_POSITION[n] < len(operands)]
+                if "out" in used:
+                    nodes.append(index[v])
+                reads.append(tuple(i for i in nodes if i is not None))
+            self.nodes.append(_Node(op=op.name, operands=operands, parents=parents, reads=tuple(reads)))
+        self.root = index[fw.loss]
+        self.learning_rate = spec.learning_rate
+        self.start = {name: p.data for name, p in network.parameters.items()}
+        self.trainable = {name: spec.is_trainable(name) for name in network.parameters}
+        self.param_index = {name: index[p] for name, p in network.parameters.items() if p in index}
+        self._net = {n: index[v] for n, v in fw.net.items()}
+        self._out = {n: index[v] for n, v in fw.out.items()}
+        self._terms = {n: index[v] for n, v in fw.terms.items()}
+        self.forward_nodes = frozenset(i for i, node in enumerate(self.nodes) if node.op is not None)
+        self._forward = [forward_function(n.op) if n.op else None for n in self.nodes]
+        self._derivative = [derivative_function(n.op) if n.op else None for n in self.nodes]
+
+    # -- naming -----------------------------------------------------------------------------
+    def key(self, q: Quantity) -> Key:
+        """Return where quantity ``q`` lives in a replay (aliases share a key)."""
+        s = q.subject
+        if q.kind == "E":
+            return ("f", self.root, q.step)
+        assert s is not None
+        if q.kind == "param":
+            return ("p", s, q.step)
+        where = {
+            "net": self._net, "out": self._out, "E_term": self._terms,
+            "dout": self._out, "dnet": self._net, "grad": self.param_index,
+        }[q.kind][s]
+        return ("g" if q.kind in ("dout", "dnet", "grad") else "f", where, q.step)
+
+    # -- one step ---------------------------------------------------------------------------
+    def step(
+        self,
+        params: Mapping[str, float],
+        values_in: Mapping[int, float] | None = None,
+        grads_in: Mapping[int, float] | None = None,
+        derivative_params: Mapping[str, float] | None = None,
+    ) -> tuple[list[float], list[float]]:
+        """Return every node's value and gradient for one forward and backward pass.
+
+        Args:
+            params: each parameter's value.
+            values_in: node index -> a value to use instead of the computed one.
+            grads_in: node index -> a gradient to use instead of the computed one.
+            derivative_params: when given, the backward pass evaluates local
+                derivatives with these parameter values (the forward values stay):
+                how a derivation that uses updated weights in its backward pass computes.
+        """
+        values_in = values_in or {}
+        grads_in = grads_in or {}
+        nodes, forward = self.nodes, self._forward
+        n = len(nodes)
+        vals = [0.0] * n
+        for i in range(n):
+            node = nodes[i]
+            fn = forward[i]
+            if fn is None:
+                v = params[node.param] if node.param is not None else node.const
+            else:
+                ops = node.operands
+                x = vals[ops[0][0]] if ops[0][0] is not None else ops[0][1]
+                y = 0.0
+                if len(ops) > 1:
+                    y = vals[ops[1][0]] if ops[1][0] is not None else ops[1][1]
+                v = fn(x, y)
+            vals[i] = values_in.get(i, v) if values_in else v
+        dvals = vals
+        if derivative_params is not None:
+            dvals = list(vals)
+            for name, i in self.param_index.items():
+                if i not in values_in:
+                    dvals[i] = derivative_params[name]
+        grads = [0.0] * n
+        grads[self.root] = 1.0
+        derivative = self._derivative
+        for i in range(n - 1, -1, -1):
+            der = derivative[i]
+            if der is None:
+                continue
+            g = grads_in[i] if i in grads_in else grads[i]
+            grads[i] = g
+            ops = nodes[i].operands
+            x = dvals[ops[0][0]] if ops[0][0] is not None else ops[0][1]
+            y = 0.0
+            if len(ops) > 1:
+                y = dvals[ops[1][0]] if ops[1][0] is not None else ops[1][1]
+            d = der(x, y, dvals[i])
+            for pos, p in nodes[i].parents:
+                grads[p] += g * d[pos]
+        for i, g in grads_in.items():
+            if nodes[i].op is None:
+                grads[i] = g
+        return vals, grads
+
+    def update(self, params: Mapping[str, float], grads: list[float]) -> dict[str, float]:
+        """Return the parameters after one gradient-descent step with the given gradients."""
+        lr = self.learning_rate
+        return {
+            name: (value - lr * grads[self.param_index[name]]) if self.trainable[name] else value
+            for name, value in params.items()
+        }
+
+    def _masks(self, pmask: Mapping[str, int], fbits: Mapping[int, int],
+               gbits: Mapping[int, int]) -> tuple[list[int], list[int], dict[str, int]]:
+        """Return the bits every value and gradient depends on, and the next step's parameter bits."""
+        nodes = self.nodes
+        n = len(nodes)
+        fmask = [0] * n
+        for i, node in enumerate(nodes):
+            if i in fbits:
+                fmask[i] = fbits[i]
+            elif node.param is not None:
+                fmask[i] = pmask[node.param]
+            elif node.op is not None:
+                m = 0
+                for _, p in node.parents:
+                    m |= fmask[p]
+                fmask[i] = m
+        gmask = [0] * n
+        for i in range(n - 1, -1, -1):
+            node = nodes[i]
+            if node.op is None:
+                continue
+            g = gbits.get(i, gmask[i])
+            gmask[i] = g
+            for pos, p in node.parents:
+                m = g
+                for r in node.reads[pos]:
+                    m |= fmask[r]
+                gmask[p] |= m
+        for i, bit in gbits.items():
+            if nodes[i].op is None:
+                gmask[i] = bit
+        nxt = {
+            name: (m | gmask[self.param_index[name]]) if self.trainable[name] else m
+            for name, m in pmask.items()
+        }
+        return fmask, gmask, nxt
+
+    # -- many steps -------------------------------------------------------------------------
+    def run(
+        self,
+        replace: Mapping[Key, float],
+        until: int,
+        keep: Collection[int] = (),
+        bits: Mapping[Key, int] | None = None,
+    ) -> Trace:
+        """Replay steps ``0 .. until`` with the numbers in ``replace`` put in.
+
+        Args:
+            replace: key -> the number to use there instead of the computed one.
+            until: the last step whose forward and backward passes are needed; the
+                parameters after it (step ``until + 1``) are computed too.
+            keep: steps whose values and gradients the trace keeps (parameters are
+                kept for these steps and for ``until + 1``).
+            bits: key -> a bit; the trace's ``masks`` then say, for every kept key,
+                which of these replacements the number depends on.
+
+        Returns:
+            A :class:`Trace`.
+        """
+        f_in: dict[int, dict[int, float]] = {}
+        g_in: dict[int, dict[int, float]] = {}
+        p_in: dict[int, dict[str, float]] = {}
+        for (channel, where, k), value in replace.items():
+            if channel == "p":
+                p_in.setdefault(k, {})[str(where)] = value
+            else:
+                assert isinstance(where, int)
+                (f_in if channel == "f" else g_in).setdefault(k, {})[where] = value
+        fb: dict[int, dict[int, int]] = {}
+        gb: dict[int, dict[int, int]] = {}
+        pb: dict[int, dict[str, int]] = {}
+        for (channel, where, k), bit in (bits or {}).items():
+            if channel == "p":
+                pb.setdefault(k, {})[str(where)] = bit
+            else:
+                assert isinstance(where, int)
+                (fb if channel == "f" else gb).setdefault(k, {})[where] = bit
+        tracking = bits is not None
+        trace = Trace()
+        params = dict(self.start)
+        pmask = dict.fromkeys(params, 0)
+        stable = False
+        for k in range(until + 2):
+            params.update(p_in.get(k, {}))
+            if tracking:
+                for name, bit in pb.get(k, {}).items():
+                    pmask[name] = bit
+                    stable = False
+            if k in keep or k == until + 1:
+                trace.params[k] = dict(params)
+                if tracking:
+                    for name, m in pmask.items():
+                        trace.masks[("p", name, k)] = m
+            if k == until + 1:
+                break
+            vals, grads = self.step(params, f_in.get(k), g_in.get(k))
+            if tracking and not (stable and k not in fb and k not in gb and k not in keep):
+                fmask, gmask, nxt = self._masks(pmask, fb.get(k, {}), gb.get(k, {}))
+                stable = nxt == pmask and k not in fb and k not in gb
+                pmask = nxt
+                if k in keep:
+                    for i in range(len(self.nodes)):
+                        trace.masks[("f", i, k)] = fmask[i]
+                        trace.masks[("g", i, k)] = gmask[i]
+            if k in keep:
+                trace.values[k] = vals
+                trace.grads[k] = grads
+            params = self.update(params, grads)
+        return trace
