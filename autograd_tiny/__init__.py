@@ -1,5 +1,6 @@
 """autograd-tiny: scalar reverse-mode automatic differentiation you can read and check."""
 
+from .compiler import CompiledGraph, compile
 from .derivation import Derivation, load_derivation
 from .functional import GradcheckResult, grad, gradcheck
 from .render import draw_graph, draw_network, render_svg
@@ -15,6 +16,8 @@ __all__ = [
     "grad",
     "gradcheck",
     "GradcheckResult",
+    "compile",
+    "CompiledGraph",
     "draw_graph",
     "draw_network",
     "render_svg",

@@ -1,0 +1,367 @@
+"""Compiled replay: turn a graph of Values into straight-line Python, once.
+
+Building a graph with Values costs an object per operation, every step. When the
+shape of the computation stays the same (one training step of a network, say)
+:func:`compile` walks the graph once and writes a Python function per direction:
+
+* the forward pass, one assignment per node: ``v12 = v3 * v7``;
+* the backward pass, one line per chain-rule product: ``g3 += g12 * (v7)``.
+
+Each line comes from the operation table (:mod:`autograd_tiny.ops`) through
+:func:`autograd_tiny.codegen.substitute` and :func:`autograd_tiny.codegen.accumulate`,
+exactly as the eager engine's methods and backward rules do, so both run the
+same float operations in the same order and give the same bits. Branches of the
+table, such as ReLU's ``x if x > 0 else 0.0``, stay branches: the compiled code
+is right for any input, not only for the one it was traced with.
+
+What the compiled object does with the graph:
+
+* ``compiled()`` reads every leaf's current ``.data``, runs the forward pass and
+  returns the output as a float;
+* ``compiled.backward()`` adds d output / d leaf to every leaf's ``.grad``, like
+  ``output.backward()`` (call ``zero_grad()`` between steps, as usual). It uses
+  the values of the latest ``compiled()`` call (PyTorch also differentiates at
+  the values of the forward pass); before the first call it runs one itself;
+* interior nodes are left alone: their ``.data`` and ``.grad`` keep what the
+  eager pass gave them. The compiled code keeps its numbers in local variables.
+
+Big graphs are split into functions of ``chunk_size`` nodes each, which pass
+their results on in tuples; ``compiled.source`` is the whole program.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from . import _numeric, codegen
+from .value import Kind, Value, _as_float, topological_order
+
+_PLACEHOLDERS = {"x": "__x__", "y": "__y__", "out": "__out__"}
+_FIELD = re.compile(r"\b__(x|y|out|t|g|start)__\b")
+
+
+def _format_string(code: str) -> str:
+    """Return ``code`` with the placeholders ``__x__`` ... turned into ``{x}`` ... fields."""
+    return _FIELD.sub(r"{\1}", code.replace("{", "{{").replace("}", "}}"))
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """The code of one kind of node: its forward line and one chain-rule line per parent.
+
+    Every field is a format string. ``forward`` has fields ``x`` and ``y`` (the
+    operands). ``accumulate[k]`` adds the contribution to parent ``k``'s
+    accumulator ``t`` from the node's accumulator ``g`` (fields ``x``, ``y``,
+    ``out`` too); ``start[k]`` is the same for a first contribution, which also
+    sets ``t`` to its starting value ``start``: ``t = start + g * (...)``.
+    """
+
+    forward: str
+    accumulate: tuple[str, ...]
+    start: tuple[str, ...]
+    reads: tuple[frozenset[str], ...]  # per parent: which of x, y, out its line reads
+
+
+def _started(line: str) -> str:
+    """Turn ``t += e`` (or ``-=``) into ``t = __start__ + e``: the same sum, without a separate ``t = 0``."""
+    statement = ast.parse(line).body[0]
+    assert isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name)
+    start = ast.BinOp(ast.Name("__start__", ast.Load()), statement.op, statement.value)
+    assign = ast.Assign([ast.Name(statement.target.id, ast.Store())], start)
+    return ast.unparse(ast.fix_missing_locations(assign))
+
+
+@cache
+def _rule(kind: Kind) -> _Rule:
+    op = kind.op
+    forward = _format_string(codegen.substitute(op.forward, _PLACEHOLDERS))
+    accumulate, start, reads = [], [], []
+    for i in kind.variable_positions():
+        derivative = op.derivatives[i]
+        line = codegen.accumulate("__t__", "__g__", derivative, _PLACEHOLDERS)
+        accumulate.append(_format_string(line))
+        start.append(_format_string(_started(line)))
+        reads.append(codegen.names_used(derivative) if codegen.constant_value(derivative) is None
+                     else frozenset())
+    return _Rule(forward, tuple(accumulate), tuple(start), tuple(reads))
+
+
+def _literal(c: float) -> str:
+    """Return Python source for the float ``c`` that evaluates to the same bits."""
+    if c != c:
+        return "_NAN"
+    if math.isinf(c):
+        return "_INF" if c > 0 else "(-_INF)"
+    text = repr(c)
+    return f"({text})" if text.startswith("-") else text
+
+
+def _comment(v: Value) -> str:
+    # repr() escapes newlines and every other unprintable character, so a label
+    # can never end the comment and become code.
+    return f"  # {v.label!r}" if v.label else ""
+
+
+class _Imports:
+    """Where each value lives between functions: tuple ``F[k]``, position ``j``."""
+
+    def __init__(self) -> None:
+        self.home: dict[int, tuple[int, int]] = {}
+        self.sizes: list[int] = []
+
+    def add_tuple(self, names: list[int]) -> None:
+        k = len(self.sizes)
+        self.sizes.append(len(names))
+        for j, i in enumerate(names):
+            self.home.setdefault(i, (k, j))
+
+    def lines(self, wanted: Iterable[int], var: str = "v", holder: str = "F") -> list[str]:
+        """Return statements that load ``v{i}`` for every wanted ``i`` from ``F``.
+
+        A tuple most of whose entries are wanted is unpacked in one statement,
+        otherwise the entries are indexed one by one.
+        """
+        by_tuple: dict[int, dict[int, int]] = {}
+        for i in wanted:
+            k, j = self.home[i]
+            by_tuple.setdefault(k, {})[j] = i
+        out = []
+        for k in sorted(by_tuple):
+            positions = by_tuple[k]
+            if 3 * len(positions) >= self.sizes[k]:
+                targets = [f"{var}{positions[j]}" if j in positions else "_"
+                           for j in range(self.sizes[k])]
+                out.append(f"{', '.join(targets)}, = {holder}[{k}]")
+            else:
+                out.append(f"t = {holder}[{k}]")
+                out.extend(f"{var}{i} = t[{j}]" for j, i in sorted(positions.items()))
+        return out
+
+
+def _function(name: str, args: str, body: list[str], result: str) -> str:
+    lines = [f"def {name}({args}):"]
+    lines.extend("    " + line for line in body)
+    lines.append(f"    return {result}")
+    return "\n".join(lines)
+
+
+def _tuple(names: list[str]) -> str:
+    if not names:
+        return "()"
+    return f"({', '.join(names)},)"
+
+
+class CompiledGraph:
+    """A graph of Values turned into Python code; made by :func:`compile`.
+
+    Attributes:
+        output: the Value that was compiled.
+        leaves: the graph's leaves, in topological order; ``compiled()`` reads their
+            ``.data`` and ``backward()`` adds to their ``.grad``.
+        source: the generated program (forward functions ``_f*``, backward
+            functions ``_b*`` and the two drivers ``_forward`` and ``_backward``).
+        num_nodes: how many Values the graph has, leaves included.
+        num_functions: how many functions the code was split into.
+        codegen_seconds, compile_seconds: time spent writing the source and in
+            Python's ``compile()``.
+    """
+
+    def __init__(self, output: Value, chunk_size: int) -> None:
+        start = time.perf_counter()
+        nodes = topological_order(output)
+        self.output = output
+        self.leaves: tuple[Value, ...] = tuple(v for v in nodes if v._kind is None)
+        self.num_nodes = len(nodes)
+        self.source, self.num_functions = _generate(nodes, self.leaves, chunk_size)
+        made = time.perf_counter()
+        namespace: dict[str, object] = {
+            f"_{name}": fn for name, fn in _numeric.FLOAT_FUNCTIONS.items()
+        }
+        namespace.update(_div=_numeric.div, _pow=_numeric.pow, _INF=math.inf, _NAN=math.nan)
+        code = builtins.compile(self.source, "<autograd_tiny compiled>", "exec")
+        exec(code, namespace)  # noqa: S102 - code written by _generate from the table
+        self.codegen_seconds = made - start
+        self.compile_seconds = time.perf_counter() - made
+        self._forward = namespace["_forward"]
+        self._backward = namespace["_backward"]
+        self._saved: list[tuple[float, ...]] | None = None
+
+    def __call__(self) -> float:
+        """Run the forward pass from the leaves' current ``.data``.
+
+        Returns:
+            The output's value, a float. The intermediate values are kept for
+            :meth:`backward`; no Value is changed.
+        """
+        result, self._saved = self._forward(self.leaves)  # type: ignore[operator]
+        assert isinstance(result, float)
+        return result
+
+    def backward(self, gradient: float = 1.0) -> None:
+        """Add ``gradient * d output / d leaf`` to every leaf's ``.grad``.
+
+        The derivatives are taken at the values of the latest call of this object
+        (it runs the forward pass first if there was none), in the same order and
+        with the same float operations as ``output.backward(gradient)``. Interior
+        nodes are not changed.
+
+        Returns:
+            None; the results are in the leaves' ``grad`` attributes.
+        """
+        seed = _as_float(gradient, "backward gradient")
+        if self._saved is None:
+            self()
+        self._backward(self.leaves, self._saved, seed)  # type: ignore[operator]
+
+    def __repr__(self) -> str:
+        return (f"CompiledGraph(nodes={self.num_nodes}, leaves={len(self.leaves)}, "
+                f"functions={self.num_functions})")
+
+
+@dataclass
+class _Node:
+    """What code generation needs to know about one interior node."""
+
+    rule: _Rule
+    parents: list[int]  # indices of the parent Values, in operand order
+    src: dict[str, str]  # source of x, y (a variable or a literal) and out
+    reads: set[int]  # indices of the values its chain-rule lines read
+    comment: str
+
+
+def _plan(nodes: list[Value]) -> dict[int, _Node]:
+    """Return the code-generation facts of every interior node, by index in ``nodes``."""
+    index = {v: i for i, v in enumerate(nodes)}
+    plan: dict[int, _Node] = {}
+    for i, v in enumerate(nodes):
+        kind = v._kind
+        if kind is None:
+            continue
+        rule = _rule(kind)
+        parents = [index[p] for p in (v._a, v._b) if p is not None]
+        ps = iter(parents)
+        src = {"out": f"v{i}"}
+        where: dict[str, int | None] = {"out": i}
+        for pos, name in zip(range(kind.op.arity), ("x", "y")):
+            if pos == kind.const:
+                assert v._arg is not None
+                src[name], where[name] = _literal(v._arg), None
+            else:
+                p = next(ps)
+                src[name], where[name] = f"v{p}", p
+        reads = {q for names in rule.reads for name in names if (q := where[name]) is not None}
+        plan[i] = _Node(rule, parents, src, reads, _comment(v))
+    return plan
+
+
+def _generate(nodes: list[Value], leaves: tuple[Value, ...], chunk_size: int) -> tuple[str, int]:
+    """Return the source of the forward and backward functions, and how many there are."""
+    plan = _plan(nodes)
+    index = {v: i for i, v in enumerate(nodes)}
+    leaf_slot = {index[v]: j for j, v in enumerate(leaves)}
+    interior = list(plan)
+    root = len(nodes) - 1
+
+    # Forward: interior nodes in topological order, chunk_size per function. A
+    # function reads the leaves' values and earlier functions' results from the
+    # list F and returns, as a tuple, the values that anything after it reads.
+    chunks = [interior[s:s + chunk_size] for s in range(0, len(interior), chunk_size)]
+    chunk_of = {i: c for c, chunk in enumerate(chunks) for i in chunk}
+    needed_later = {root}
+    for i, node in plan.items():
+        needed_later |= node.reads
+        needed_later.update(p for p in node.parents if chunk_of.get(p) != chunk_of[i])
+
+    imports = _Imports()
+    imports.add_tuple([index[v] for v in leaves])
+    functions: list[str] = []
+    forward_calls = []
+    for c, chunk in enumerate(chunks):
+        wanted = {p for i in chunk for p in plan[i].parents if chunk_of.get(p) != c}
+        body = imports.lines(sorted(wanted))
+        for i in chunk:
+            node = plan[i]
+            body.append(f"v{i} = {node.rule.forward.format(**node.src)}{node.comment}")
+        exports = [i for i in chunk if i in needed_later]
+        imports.add_tuple(exports)
+        functions.append(_function(f"_f{c}", "F", body, _tuple([f"v{i}" for i in exports])))
+        forward_calls.append(f"F.append(_f{c}(F))")
+    k, j = imports.home[root]
+    functions.append(_function(
+        "_forward", "L", ["F = [tuple([leaf.data for leaf in L])]", *forward_calls], f"F[{k}][{j}], F"))
+
+    # Backward: interior nodes in reverse order, each adding its chain-rule products
+    # to its parents' accumulators g<i>. An accumulator starts as the eager engine's
+    # grad does (0.0 for an interior node, the leaf's .grad for a leaf); a leaf's is
+    # written back after its last contribution. Accumulators still in use at the end
+    # of a function are passed to the next one in the tuple G.
+    remaining: dict[int, int] = {}
+    for node in plan.values():
+        for p in node.parents:
+            remaining[p] = remaining.get(p, 0) + 1
+    live: dict[int, None] = {}  # accumulators started and not finished, in order
+    backward_calls = []
+    reverse = interior[::-1]
+    for b, s in enumerate(range(0, len(reverse), chunk_size)):
+        chunk = reverse[s:s + chunk_size]
+        body = [f"{', '.join(f'g{i}' for i in live)}, = G"] if live else []
+        body += imports.lines(sorted(set().union(*(plan[i].reads for i in chunk))))
+        if b == 0:
+            body.append(f"g{root} = 0.0 + seed")
+            live[root] = None
+        for i in chunk:
+            node = plan[i]
+            for p, more, first in zip(node.parents, node.rule.accumulate, node.rule.start):
+                if p in live:
+                    body.append(more.format(t=f"g{p}", g=f"g{i}", **node.src))
+                else:
+                    live[p] = None
+                    start = f"L[{leaf_slot[p]}].grad" if p in leaf_slot else "0.0"
+                    body.append(first.format(t=f"g{p}", g=f"g{i}", start=start, **node.src))
+                remaining[p] -= 1
+                if remaining[p] == 0 and p in leaf_slot:
+                    body.append(f"L[{leaf_slot[p]}].grad = g{p}")
+                    del live[p]
+            del live[i]
+        functions.append(_function(f"_b{b}", "L, F, G, seed", body, _tuple([f"g{i}" for i in live])))
+        backward_calls.append(f"G = _b{b}(L, F, G, seed)")
+    if not interior:  # the output is a leaf: d output / d output = 1
+        backward_calls.append(f"L[{leaf_slot[root]}].grad += seed")
+    functions.append(_function("_backward", "L, F, seed", ["G = ()", *backward_calls], "None"))
+    header = "# leaves: " + ", ".join(f"v{index[v]}" + (f" {v.label!r}" if v.label else "") for v in leaves)
+    return header + "\n\n" + "\n\n\n".join(functions) + "\n", len(functions)
+
+
+def compile(output: Value, *, chunk_size: int = 10_000) -> CompiledGraph:  # noqa: A001
+    """Compile the graph behind ``output`` into Python code that can be re-run.
+
+    Args:
+        output: the Value to compute (a loss, usually).
+        chunk_size: at most this many nodes per generated function; Python
+            compiles and runs very long functions fine, but smaller ones keep
+            compile-time memory low.
+
+    Returns:
+        A :class:`CompiledGraph`: call it to recompute ``output`` from the leaves'
+        current ``.data``; call its ``backward()`` to add the gradients to the
+        leaves' ``.grad``; read its ``source``.
+
+    Raises:
+        TypeError: ``output`` is not a Value.
+        ValueError: ``chunk_size`` is not a positive int.
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"compile() needs a Value, got {type(output).__name__}: {output!r}")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+    return CompiledGraph(output, chunk_size)
+
+
+__all__ = ["CompiledGraph", "compile"]
