@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from . import _numeric, codegen
-from .value import KINDS, Kind, Value, topological_order
+from .value import KINDS, Kind, Value, _as_float, is_grad_enabled, topological_order
 
 Number = float | Value
 
@@ -120,6 +120,10 @@ def grad(
 
     Returns:
         A tuple with one Value per input, in order.
+
+    Raises:
+        TypeError: ``output`` or an input is not a Value, or ``grad_output`` is not a number.
+        ValueError: an input is not in ``output``'s graph (unless ``allow_unused``).
     """
     if not isinstance(output, Value):
         raise TypeError(f"output must be a Value, got {type(output).__name__}: {output!r}")
@@ -127,7 +131,8 @@ def grad(
     for i, t in enumerate(targets):
         if not isinstance(t, Value):
             raise TypeError(f"inputs[{i}] must be a Value, got {type(t).__name__}: {t!r}")
-    seed: Number = Value(float(grad_output)) if create_graph else float(grad_output)
+    seed_value = _as_float(grad_output, "grad_output")
+    seed: Number = Value(seed_value) if create_graph else seed_value
     grads: dict[Value, Number] = {output: seed}
     for node in reversed(topological_order(output)):
         g = grads.get(node)
@@ -193,8 +198,20 @@ def gradcheck(
 
     Returns:
         A :class:`GradcheckResult` (truthy when every input passes).
+
+    Raises:
+        TypeError: an input is not a number or Value, or ``fn`` does not return a Value.
+        ValueError: ``eps`` is not positive.
+        RuntimeError: called inside :func:`no_grad` (there would be no graph to check).
     """
-    point = [i.data if isinstance(i, Value) else float(i) for i in inputs]
+    if not isinstance(inputs, Sequence) or isinstance(inputs, str):
+        raise TypeError(f"inputs must be a list of numbers or Values, got {type(inputs).__name__}")
+    point = [i.data if isinstance(i, Value) else _as_float(i, f"gradcheck inputs[{n}]")
+             for n, i in enumerate(inputs)]
+    if not eps > 0:
+        raise ValueError(f"eps must be > 0, got {eps!r}")
+    if not is_grad_enabled():
+        raise RuntimeError("gradcheck needs a graph to differentiate; call it outside no_grad()")
 
     def evaluate(xs: list[float]) -> float:
         out = fn(*[Value(x) for x in xs])

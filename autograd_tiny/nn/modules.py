@@ -11,6 +11,7 @@ the articles draw ``b1`` and ``b2``), absent, or frozen (kept out of
 
 from __future__ import annotations
 
+import numbers
 import random
 from collections.abc import Iterator, Mapping, Sequence
 
@@ -31,12 +32,27 @@ def _check_activation(activation: str) -> str:
     return activation
 
 
-def _as_parameter(value: float | Value, label: str) -> Value:
-    """Return ``value`` if it is a Value (given ``label`` if it has none), else a new leaf."""
+def _check_count(value: object, what: str) -> int:
+    """Return ``value`` if it is a positive int; raise TypeError / ValueError naming it otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{what} must be a positive int, got {type(value).__name__}: {value!r}")
+    if value < 1:
+        raise ValueError(f"{what} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def _as_parameter(value: float | Value, label: str, what: str) -> Value:
+    """Return ``value`` if it is a Value (given ``label`` if it has none), else a new leaf.
+
+    Raises:
+        TypeError: ``value`` is neither a Value nor a real number (``what`` names it).
+    """
     if isinstance(value, Value):
         if not value.label:
             value.label = label
         return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{what} must be a number or a Value, got {type(value).__name__}: {value!r}")
     return Value(value, label)
 
 
@@ -71,6 +87,17 @@ class Module:
                 out.append((name, p))
         return out
 
+    def get_parameter(self, name: str) -> Value:
+        """Return the parameter called ``name`` in :meth:`named_parameters` (frozen ones included).
+
+        Raises:
+            KeyError: no parameter has that name (the message lists the names there are).
+        """
+        params = dict(self.named_parameters(include_frozen=True))
+        if name not in params:
+            raise KeyError(f"no parameter named {name!r}; the parameters are {', '.join(params)}")
+        return params[name]
+
     def parameters(self, include_frozen: bool = False) -> list[Value]:
         """Return the trainable parameters (and frozen ones with ``include_frozen``)."""
         return [p for _, p in self.named_parameters(include_frozen)]
@@ -91,17 +118,30 @@ class Module:
             ValueError: with ``strict``, a name is missing or unknown.
             TypeError: a value is not a real number.
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"state must be a dict of parameter name -> number (as state_dict() makes), "
+                f"got {type(state).__name__}"
+            )
         params = dict(self.named_parameters(include_frozen=True))
         if strict:
             missing = sorted(set(params) - set(state))
-            unknown = sorted(set(state) - set(params))
+            unknown = sorted(map(str, set(state) - set(params)))
             if missing or unknown:
                 raise ValueError(
-                    f"state dict does not match the model: missing {missing}, unknown {unknown}"
+                    f"state dict does not match the model: missing {missing}, unknown {unknown}; "
+                    "load a dict made by state_dict() of a model of the same shape, or pass strict=False"
                 )
+        values: dict[str, float] = {}
         for name, value in state.items():
             if name in params:
-                params[name].data = Value(value).data
+                if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                    raise TypeError(
+                        f"state[{name!r}] must be a number, got {type(value).__name__}: {value!r}"
+                    )
+                values[name] = float(value)
+        for name, value in values.items():  # nothing changes unless every value is good
+            params[name].data = value
 
 
 class Neuron(Module):
@@ -131,18 +171,24 @@ class Neuron(Module):
         name: str = "",
         rng: random.Random | None = None,
     ) -> None:
-        if isinstance(nin, bool) or not isinstance(nin, int) or nin < 1:
-            raise ValueError(f"nin must be a positive int, got {nin!r}")
+        nin = _check_count(nin, "nin")
         self.activation = _check_activation(activation)
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a str, got {type(name).__name__}: {name!r}")
         self.name = name
         prefix = f"{name}." if name else None
+        who = f"neuron {name!r}" if name else "the neuron"
         if weights is None:
             r = rng or random.Random()
             weights = [r.uniform(-1, 1) for _ in range(nin)]
         if len(weights) != nin:
-            raise ValueError(f"neuron {name or ''} has {nin} inputs but {len(weights)} weights")
-        self.w = [_as_parameter(w, f"{prefix}w{i}" if prefix else "") for i, w in enumerate(weights)]
-        self.b = None if bias is None else _as_parameter(bias, f"{prefix}b" if prefix else "")
+            raise ValueError(
+                f"{who} has {nin} inputs but {len(weights)} weights were given; pass one weight per input"
+            )
+        self.w = [_as_parameter(w, f"{prefix}w{i}" if prefix else "", f"weight {i} of {who}")
+                  for i, w in enumerate(weights)]
+        self.b = None if bias is None else _as_parameter(bias, f"{prefix}b" if prefix else "",
+                                                         f"the bias of {who}")
         self.freeze_bias = freeze_bias
 
     def _all_parameters(self) -> Iterator[tuple[str, Value, bool]]:
@@ -154,7 +200,8 @@ class Neuron(Module):
     def __call__(self, x: Sequence[Value | float]) -> Value:
         """Return the neuron's output for inputs ``x`` (Values or numbers)."""
         if len(x) != len(self.w):
-            raise ValueError(f"neuron {self.name} expects {len(self.w)} inputs, got {len(x)}")
+            who = f"neuron {self.name!r}" if self.name else "the neuron"
+            raise ValueError(f"{who} expects {len(self.w)} inputs, got {len(x)}: {list(x)!r}")
         net = self.w[0] * x[0]
         for wi, xi in zip(self.w[1:], x[1:]):
             net = net + wi * xi
@@ -199,10 +246,9 @@ class Layer(Module):
     ) -> None:
         if bias not in BIAS_MODES:
             raise ValueError(f"unknown bias mode {bias!r}; choose one of {', '.join(BIAS_MODES)}")
-        if isinstance(nout, bool) or not isinstance(nout, int) or nout < 1:
-            raise ValueError(f"nout must be a positive int, got {nout!r}")
+        nout = _check_count(nout, "nout")
         if names is not None and len(names) != nout:
-            raise ValueError(f"{len(names)} names given for {nout} neurons")
+            raise ValueError(f"{len(names)} names given for {nout} neurons; pass one name per neuron")
         shared = Value(bias_value) if bias == "layer" else None
         self.neurons = [
             Neuron(
@@ -221,6 +267,14 @@ class Layer(Module):
         """Return a layer made of the given neurons (which may share bias Values)."""
         if not neurons:
             raise ValueError("a layer needs at least one neuron")
+        for j, n in enumerate(neurons):
+            if not isinstance(n, Neuron):
+                raise TypeError(f"neurons[{j}] must be a Neuron, got {type(n).__name__}: {n!r}")
+            if len(n.w) != len(neurons[0].w):
+                raise ValueError(
+                    f"neurons[{j}] has {len(n.w)} inputs but neurons[0] has {len(neurons[0].w)}; "
+                    "every neuron of a layer sees the same inputs"
+                )
         layer = cls.__new__(cls)
         layer.neurons = list(neurons)
         return layer
@@ -260,11 +314,18 @@ class MLP(Module):
         bias_value: float = 0.0,
         seed: int | None = None,
     ) -> None:
+        nin = _check_count(nin, "nin")
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence):
+            raise TypeError(f"nouts must be a list of layer sizes such as [2, 1], got {nouts!r}")
         if not nouts:
-            raise ValueError("nouts must list at least one layer size")
+            raise ValueError("nouts must list at least one layer size, e.g. [2, 1]")
+        for i, n in enumerate(nouts):
+            _check_count(n, f"nouts[{i}]")
         acts = [activation] * len(nouts) if isinstance(activation, str) else list(activation)
         if len(acts) != len(nouts):
-            raise ValueError(f"{len(acts)} activations given for {len(nouts)} layers")
+            raise ValueError(
+                f"{len(acts)} activations given for {len(nouts)} layers; pass one name, or one per layer"
+            )
         rng = random.Random(seed)
         sizes = [nin, *nouts]
         self.layers = [
@@ -278,6 +339,9 @@ class MLP(Module):
         """Return a network made of the given layers, checking that their sizes fit."""
         if not layers:
             raise ValueError("an MLP needs at least one layer")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layers[{i}] must be a Layer, got {type(layer).__name__}: {layer!r}")
         for i in range(1, len(layers)):
             width, nin = len(layers[i - 1].neurons), len(layers[i].neurons[0].w)
             if width != nin:
@@ -293,6 +357,9 @@ class MLP(Module):
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
         """Return the outputs of the last layer for inputs ``x``."""
+        nin = len(self.layers[0].neurons[0].w)
+        if len(x) != nin:
+            raise ValueError(f"the network expects {nin} inputs, got {len(x)}: {list(x)!r}")
         out: Sequence[Value | float] = x
         for layer in self.layers:
             out = layer(out)

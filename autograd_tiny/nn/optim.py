@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 
 from ..value import Value
+
+
+def _real(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{what} must be a number, got {type(value).__name__}: {value!r}")
+    return float(value)
 
 
 class SGD:
@@ -20,12 +27,26 @@ class SGD:
     """
 
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0) -> None:
+        if isinstance(params, Value) or not isinstance(params, Iterable):
+            raise TypeError(
+                f"params must be an iterable of Values such as model.parameters(), "
+                f"got {type(params).__name__}"
+            )
         self.params = list(params)
+        if not self.params:
+            raise ValueError("SGD got an empty parameter list; pass model.parameters()")
+        seen: dict[int, int] = {}
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(f"params[{i}] must be a Value, got {type(p).__name__}: {p!r}")
-        self.lr = Value(lr).data
-        self.momentum = Value(momentum).data
+            if id(p) in seen:
+                raise ValueError(
+                    f"params[{i}] is the same Value as params[{seen[id(p)]}] and would be updated "
+                    "twice per step; pass each parameter once"
+                )
+            seen[id(p)] = i
+        self.lr = _real(lr, "learning rate")
+        self.momentum = _real(momentum, "momentum")
         if not self.lr > 0:
             raise ValueError(f"learning rate must be > 0, got {lr!r}")
         if not 0 <= self.momentum < 1:
