@@ -320,3 +320,65 @@ def test_too_many_paths_is_refused(monkeypatch):
     assert len(gradient_paths(loss, "w1")) == 2
     with pytest.raises(ValueError, match="more than 3 paths"):
         gradient_paths(loss, "b1")
+
+
+# -- the explain command --------------------------------------------------------------------------
+def _cli(argv, capsys):
+    from autograd_tiny.cli import main
+
+    status = main(argv)
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return status, captured.out, captured.err
+
+
+def test_cli_explains_w1_of_the_shipped_seed004(capsys):
+    status, out, err = _cli(["explain", "--example", "seed004", "w1"], capsys)
+    assert status == 0 and err == ""
+    # the shipped file labels the inputs i1, i2
+    assert "dnet_h1/dw1     = i1 = 0.05" in out
+    assert "dE/dw1 = path 1 + path 2 = 0.000668396 + (-0.000229828) = 0.000438568" in out
+    assert "w1+ = w1 - lr * dE/dw1 = 0.15 - 0.5 * 0.000438568 = 0.149781" in out
+
+
+def test_cli_explains_a_file(tmp_path, capsys):
+    from autograd_tiny.derivation import example_text
+
+    path = tmp_path / "seed004.toml"
+    path.write_text(example_text("seed004"), encoding="utf-8")
+    status, out, _ = _cli(["explain", str(path), "w5", "--format", "latex"], capsys)
+    assert status == 0
+    assert r"w_{5}^{+} &= w_{5} - \eta \frac{\partial E}{\partial w_{5}} = 0.4 - 0.5 \cdot 0.0821670 " \
+           r"= 0.358916" in out
+    status, out, _ = _cli(["explain", str(path), "w5", "--format", "markdown", "--digits", "9"], capsys)
+    assert status == 0 and "$0.0821670406$" in out
+
+
+def test_cli_frozen_bias_gets_no_update(capsys):
+    status, out, _ = _cli(["explain", "--example", "seed004", "b1"], capsys)
+    assert status == 0
+    assert "b1+" not in out
+    assert "b1 is kept fixed" in out
+    # 4 paths summed; the same number as PyTorch gives (0.0187256094)
+    assert re.search(r"dE/db1 = path 1 \+ path 2 \+ path 3 \+ path 4 = .* = 0\.0187256$", out, re.M)
+
+
+def test_cli_explains_a_neuron_quantity(capsys):
+    status, out, _ = _cli(["explain", "--example", "seed004", "net_o1"], capsys)
+    # the delta of o1: 0.74136507 * 0.186815602 = 0.138498562
+    assert status == 0 and "dE/dnet_o1 = 0.138499" in out
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["explain", "--example", "seed004", "w9"], "'w9'"),
+    (["explain", "--example", "seed999", "w1"], "seed999"),
+    (["explain", "/no/such/file.toml", "w1"], "/no/such/file.toml"),
+    (["explain", "w1"], "give FILE and PARAM"),
+    (["explain", "--example", "seed004", "x.toml", "w1"], "with --example give only PARAM"),
+    (["explain", "--example", "seed004", "w1", "--digits", "0"], "--digits must be >= 1"),
+])
+def test_cli_errors_are_one_line_with_status_2(argv, needle, capsys):
+    status, out, err = _cli(argv, capsys)
+    assert status == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0]
