@@ -99,6 +99,23 @@ def test_seed004_shared_biases_are_single_parameters() -> None:
     assert p["b1"].grad == pytest.approx(q["b1"].grad + own.grad, rel=1e-14)
 
 
+def test_seed004_one_training_step_matches_the_hand_calculation() -> None:
+    net, p = seed004_network()
+    # the article updates weights only; keep b1 and b2 out of the optimizer
+    weights = [v for name, v in p.items() if name.startswith("w")]
+    opt = nn.SGD(weights, lr=0.5)
+    E = nn.half_squared_error(net([0.05, 0.10]), [0.01, 0.99])
+    E.backward()
+    opt.step()
+    # w5+ = 0.40 - 0.5 * 0.082167041 = 0.358916480
+    assert p["w5"].data == pytest.approx(0.358916480, abs=5e-10)
+    # w1+ = 0.15 - 0.5 * 0.000438568 = 0.149780716
+    assert p["w1"].data == pytest.approx(0.149780716, abs=5e-10)
+    assert p["b1"].data == 0.35 and p["b2"].data == 0.60
+    E_after = nn.half_squared_error(net([0.05, 0.10]), [0.01, 0.99])
+    assert E_after.data < E.data
+
+
 def seed003_network() -> tuple[nn.MLP, dict[str, Value]]:
     """The 2-2-2 network of seed 003 with its labels: h1 = w1 x1 + w4 x2 + b1,
     h2 = w3 x1 + w2 x2 + b1, o1 = w5 H1 + w6 H2 + b2, o2 = w7 H1 + w8 H2 + b2; sigmoid."""
