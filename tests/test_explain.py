@@ -256,6 +256,17 @@ def test_markdown_form():
     assert {len(re.findall(r"(?<!\\)\|", line)) for line in rows} == {5}
 
 
+def test_markdown_maths_is_accepted_by_a_tex_math_parser():
+    mathtext = pytest.importorskip("matplotlib.mathtext")
+    loss, _ = seed004()
+    md = explain_gradient(loss, "b1", learning_rate=LR, fmt="markdown")
+    parser = mathtext.MathTextParser("path")
+    segments = re.findall(r"\$[^$]+\$", md)
+    assert len(segments) > 40
+    for segment in segments:
+        parser.parse(segment.replace(r"\|", "|"))
+
+
 def test_latex_form_is_one_align_environment():
     loss, _ = seed004()
     tex = explain_gradient(loss, "w1", learning_rate=LR, fmt="latex")

@@ -284,3 +284,23 @@ def test_bool_operand_is_rejected():
 def test_module_examples_run():
     result = doctest.testmod(formula)
     assert result.attempted >= 2 and result.failed == 0
+
+
+def _has_condition(node) -> bool:
+    if isinstance(node, IfExp):
+        return True
+    return any(_has_condition(getattr(node, f)) for f in ("left", "right", "operand", "arg")
+               if hasattr(node, f))
+
+
+@pytest.mark.parametrize(("op", "which", "expr"), list(_entries()),
+                         ids=[f"{op.name}-{w}" for op, w, _ in _entries()])
+def test_latex_is_accepted_by_a_tex_math_parser(op, which, expr):
+    """matplotlib's mathtext reads TeX maths (not the cases environment, which it lacks)."""
+    mathtext = pytest.importorskip("matplotlib.mathtext")
+    tree = from_table(expr, {"x": "net_h1", "y": Sym("w5", 0.4), "out": "out_o1"})
+    if _has_condition(tree):
+        pytest.skip("mathtext has no cases environment")
+    parser = mathtext.MathTextParser("path")
+    for node in (tree, with_numbers(fold_constants(tree)), BinOp("/", tree, Num(1.234567e-7))):
+        parser.parse(render(node, "markdown"))
