@@ -541,7 +541,7 @@ def parse_quantity(name: str, spec: Spec) -> Quantity:
 
 
 def _claim(source: str, name: str, value: object, spec: Spec) -> Claim:
-    key = f"claims.{name!r}" if not NAME_PATTERN.match(name) else f"claims.{name}"
+    key = f'claims."{name}"' if not NAME_PATTERN.match(name) else f"claims.{name}"
     try:
         quantity = parse_quantity(name, spec)
     except ValueError as exc:
