@@ -17,21 +17,7 @@ def sigmoid(z: float) -> float:
 # -- the articles' networks --------------------------------------------------------------------------
 
 
-def seed004_network() -> tuple[nn.MLP, dict[str, Value]]:
-    """The 2-2-2 network of seed 004, with its labels: w1, w2 into h1; w3, w4 into h2; b1 shared
-    by h1 and h2; w5, w6 into o1; w7, w8 into o2; b2 shared by o1 and o2; sigmoid everywhere."""
-    p = {name: Value(v, name) for name, v in [
-        ("w1", 0.15), ("w2", 0.20), ("w3", 0.25), ("w4", 0.30), ("b1", 0.35),
-        ("w5", 0.40), ("w6", 0.45), ("w7", 0.50), ("w8", 0.55), ("b2", 0.60)]}
-    h1 = nn.Neuron(2, "sigmoid", weights=[p["w1"], p["w2"]], bias=p["b1"], name="h1")
-    h2 = nn.Neuron(2, "sigmoid", weights=[p["w3"], p["w4"]], bias=p["b1"], name="h2")
-    o1 = nn.Neuron(2, "sigmoid", weights=[p["w5"], p["w6"]], bias=p["b2"], name="o1")
-    o2 = nn.Neuron(2, "sigmoid", weights=[p["w7"], p["w8"]], bias=p["b2"], name="o2")
-    net = nn.MLP.from_layers([nn.Layer.from_neurons([h1, h2]), nn.Layer.from_neurons([o1, o2])])
-    return net, p
-
-
-def test_seed004_network_forward_pass_matches_the_hand_calculation() -> None:
+def test_seed004_network_forward_pass_matches_the_hand_calculation(seed004_network) -> None:
     net, p = seed004_network()
     out_o1, out_o2 = net([0.05, 0.10])
     E = nn.half_squared_error([out_o1, out_o2], [0.01, 0.99])
@@ -55,7 +41,7 @@ def test_seed004_network_forward_pass_matches_the_hand_calculation() -> None:
     assert out_o1.label == "out_o1" and nodes["net_o2"].label == "net_o2"
 
 
-def test_seed004_network_gradients_match_the_hand_calculation_and_torch() -> None:
+def test_seed004_network_gradients_match_the_hand_calculation_and_torch(seed004_network) -> None:
     net, p = seed004_network()
     E = nn.half_squared_error(net([0.05, 0.10]), [0.01, 0.99])
     E.backward()
@@ -82,7 +68,7 @@ def test_seed004_network_gradients_match_the_hand_calculation_and_torch() -> Non
         assert v.grad == pytest.approx(t[name].grad.item(), rel=1e-12), name
 
 
-def test_seed004_shared_biases_are_single_parameters() -> None:
+def test_seed004_shared_biases_are_single_parameters(seed004_network) -> None:
     net, p = seed004_network()
     names = [name for name, _ in net.named_parameters()]
     assert names == ["w1", "w2", "b1", "w3", "w4", "w5", "w6", "b2", "w7", "w8"]
@@ -99,7 +85,7 @@ def test_seed004_shared_biases_are_single_parameters() -> None:
     assert p["b1"].grad == pytest.approx(q["b1"].grad + own.grad, rel=1e-14)
 
 
-def test_seed004_one_training_step_matches_the_hand_calculation() -> None:
+def test_seed004_one_training_step_matches_the_hand_calculation(seed004_network) -> None:
     net, p = seed004_network()
     # the article updates weights only; keep b1 and b2 out of the optimizer
     weights = [v for name, v in p.items() if name.startswith("w")]
@@ -334,7 +320,7 @@ def test_named_parameters_are_unique_even_with_repeated_labels() -> None:
     assert names[0] == "w" and names[2] == "layers.0.neurons.1.w.0"
 
 
-def test_get_parameter_by_name() -> None:
+def test_get_parameter_by_name(seed004_network) -> None:
     net, p = seed004_network()
     net.get_parameter("w5").data = 0.41
     assert p["w5"].data == 0.41
@@ -354,7 +340,7 @@ def test_state_dict_json_round_trip() -> None:
     assert other.state_dict() == net.state_dict()
 
 
-def test_state_dict_with_labels_and_shared_biases() -> None:
+def test_state_dict_with_labels_and_shared_biases(seed004_network) -> None:
     net, p = seed004_network()
     state = json.loads(json.dumps(net.state_dict()))
     assert state == {"w1": 0.15, "w2": 0.20, "b1": 0.35, "w3": 0.25, "w4": 0.30,
@@ -364,7 +350,7 @@ def test_state_dict_with_labels_and_shared_biases() -> None:
     assert net.layers[0].neurons[0].b.data == net.layers[0].neurons[1].b.data == 0.5
 
 
-def test_load_state_dict_non_strict_and_atomic() -> None:
+def test_load_state_dict_non_strict_and_atomic(seed004_network) -> None:
     net, p = seed004_network()
     net.load_state_dict({"w1": 1.0, "unknown": 2.0}, strict=False)
     assert p["w1"].data == 1.0
