@@ -123,16 +123,8 @@ class Network:
     # -- computing ----------------------------------------------------------------------------
     def forward(self) -> Forward:
         """Return a fresh forward pass (zeroing gradients first, so ``loss.backward()`` gives them)."""
-        self.zero_grad()
         spec = self.spec
-        outputs = self.mlp([self.inputs[n] for n in spec.layers[0]])
-        terms = loss_terms(spec.loss, outputs, [spec.targets[n] for n in spec.layers[-1]])
-        for name, term in zip(spec.layers[-1], terms):
-            term.label = f"E_{name}"
-        loss = terms[0]
-        for term in terms[1:]:
-            loss = loss + term
-        loss.label = "E"
+        loss, terms = self._loss()
         net: dict[str, Value] = {}
         out: dict[str, Value] = {}
         neurons = {n for layer in spec.layers[1:] for n in layer}
@@ -147,12 +139,26 @@ class Network:
                 out[n] = net[n]
         return Forward(loss=loss, terms=dict(zip(spec.layers[-1], terms)), net=net, out=out)
 
+    def _loss(self) -> tuple[Value, list[Value]]:
+        """Return the loss of a fresh forward pass and its terms (gradients zeroed first)."""
+        self.zero_grad()
+        spec = self.spec
+        outputs = self.mlp([self.inputs[n] for n in spec.layers[0]])
+        terms = loss_terms(spec.loss, outputs, [spec.targets[n] for n in spec.layers[-1]])
+        for name, term in zip(spec.layers[-1], terms):
+            term.label = f"E_{name}"
+        loss = terms[0]
+        for term in terms[1:]:
+            loss = loss + term
+        loss.label = "E"
+        return loss, terms
+
     def step(self, optimizer: nn.SGD | None = None) -> float:
         """Take one gradient-descent step; return the loss before it."""
-        fw = self.forward()
-        fw.loss.backward()
+        loss, _ = self._loss()
+        loss.backward()
         (optimizer or nn.SGD(self.trainable(), self.spec.learning_rate)).step()
-        return fw.loss.data
+        return loss.data
 
     def train(self, steps: int) -> list[float]:
         """Take ``steps`` gradient-descent steps with the file's learning rate; return each step's loss."""
@@ -171,12 +177,16 @@ class Network:
         last = max((q.step for q in wanted), default=-1)
         found: dict[Quantity, float] = {}
         optimizer = nn.SGD(self.trainable(), self.spec.learning_rate)
+        steps = {q.step for q in wanted}
         for k in range(last + 1):
-            here = [q for q in wanted if q.step == k]
+            if k not in steps:
+                self.step(optimizer)
+                continue
             fw = self.forward()
             fw.loss.backward()
-            for q in here:
-                found[q] = read_quantity(q, fw, self.parameters)
+            for q in wanted:
+                if q.step == k:
+                    found[q] = read_quantity(q, fw, self.parameters)
             if k < last:
                 optimizer.step()
         return found
