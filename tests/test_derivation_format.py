@@ -172,6 +172,7 @@ def test_activation_per_layer_and_defaults() -> None:
     # claims
     (replace('"dE/dw5"', '"dE/dw9"'), 'claims."dE/dw9": no weight or bias \'w9\''),
     (TEXT + "net_h9 = 1\n", "claims.net_h9: no neuron 'h9'"),
+    (TEXT + '"dE/dh1" = 1\n', 'claims."dE/dh1": h1 is a neuron, not a weight or bias; write dE/dout_h1'),
     (TEXT + "net_i1 = 1\n", "claims.net_i1: i1 is an input neuron"),
     (TEXT + "E_h1 = 1\n", "claims.E_h1: h1 is not an output neuron"),
     (TEXT + "w1 = 1\n", "claims.w1: w1 alone is the file's own value; claim w1+ or w1@K"),

@@ -508,6 +508,8 @@ def parse_quantity(name: str, spec: Spec) -> Quantity:
         return n
 
     def parameter(p: str) -> str:
+        if p in layer_of:
+            raise ValueError(f"{p} is a neuron, not a weight or bias; write dE/dout_{p} or dE/dnet_{p}")
         if p not in spec.weights and p not in spec.biases:
             names = spec.parameter_names
             raise ValueError(f"no weight or bias {p!r}; the parameters are {', '.join(names)}")
