@@ -211,6 +211,9 @@ def test_hint_updated_weights_in_the_backward_pass() -> None:
     assert r.verdict == "wrong" and "updated weights in the backward pass" in r.hint
     r = check('"w1+" = 0.14981763856\n')["w1+"]
     assert r.verdict == "wrong" and "updated weights in the backward pass" in r.hint
+    # The same hint when a later claim makes the checker replay more steps.
+    r = check('"dE/dw1" = 0.00036472288\n"E@2" = 1.0000\n')["dE/dw1"]
+    assert "updated weights in the backward pass" in r.hint
     # With the slipped gradient claimed too, the update follows from it.
     r = check('"dE/dw1" = 0.00036472288\n"w1+" = 0.14981763856\n')["w1+"]
     assert r.verdict == "follows" and r.hint == "carried forward from the slip in dE/dw1"

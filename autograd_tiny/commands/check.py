@@ -75,7 +75,7 @@ def _write_svgs(derivation: Derivation, out_dir: str) -> list[str]:
     try:
         paths = write_svgs(derivation, out_dir)
     except (OSError, RuntimeError) as exc:
-        raise UsageError(f"--svg {out_dir}: {exc}") from None
+        raise UsageError(f"--svg {out_dir}: {' '.join(str(exc).split())}") from None
     return [str(p) for p in paths]
 
 

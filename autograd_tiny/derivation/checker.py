@@ -148,7 +148,8 @@ class _Checker:
 
     @staticmethod
     def _keep(q: Quantity) -> set[int]:
-        return {q.step - 1, q.step} if q.kind == "param" else {q.step}
+        """Return the steps a hint about ``q`` reads (a step and the parameters after it)."""
+        return {q.step - 1, q.step} if q.kind == "param" else {q.step, q.step + 1}
 
     def _explain_follows(self, i: int, results: list[ClaimResult], masks: dict[int, int]) -> None:
         used = [j for j in range(len(self.claims)) if masks[i] >> j & 1]
