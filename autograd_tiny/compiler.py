@@ -10,7 +10,8 @@ shape of the computation stays the same (one training step of a network, say)
 Each line comes from the operation table (:mod:`autograd_tiny.ops`) through
 :func:`autograd_tiny.codegen.substitute` and :func:`autograd_tiny.codegen.accumulate`,
 exactly as the eager engine's methods and backward rules do, so both run the
-same float operations in the same order and give the same bits. Branches of the
+same float operations in the same order and give the same bits (for a leaf whose
+``.grad`` was -0.0 before ``backward()``, a zero gradient may come out as 0.0). Branches of the
 table, such as ReLU's ``x if x > 0 else 0.0``, stay branches: the compiled code
 is right for any input, not only for the one it was traced with.
 
@@ -59,22 +60,31 @@ class _Rule:
     Every field is a format string. ``forward`` has fields ``x`` and ``y`` (the
     operands). ``accumulate[k]`` adds the contribution to parent ``k``'s
     accumulator ``t`` from the node's accumulator ``g`` (fields ``x``, ``y``,
-    ``out`` too); ``start[k]`` is the same for a first contribution, which also
-    sets ``t`` to its starting value ``start``: ``t = start + g * (...)``.
+    ``out`` too). For a first contribution ``first[k]`` sets ``t`` to it
+    (``t = g * (...)``) and ``first_to[k]`` adds it to the starting value
+    ``start`` (``t = start + g * (...)``).
     """
 
     forward: str
     accumulate: tuple[str, ...]
-    start: tuple[str, ...]
+    first: tuple[str, ...]
+    first_to: tuple[str, ...]
     reads: tuple[frozenset[str], ...]  # per parent: which of x, y, out its line reads
 
 
-def _started(line: str) -> str:
-    """Turn ``t += e`` (or ``-=``) into ``t = __start__ + e``: the same sum, without a separate ``t = 0``."""
+def _first(line: str, start: bool) -> str:
+    """Turn ``t += e`` (or ``-=``) into ``t = __start__ + e`` with ``start``, else ``t = e`` (or ``-e``)."""
     statement = ast.parse(line).body[0]
     assert isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name)
-    start = ast.BinOp(ast.Name("__start__", ast.Load()), statement.op, statement.value)
-    assign = ast.Assign([ast.Name(statement.target.id, ast.Store())], start)
+    value: ast.expr
+    if start:
+        value = ast.BinOp(ast.Name("__start__", ast.Load()), statement.op, statement.value)
+    elif isinstance(statement.op, ast.Sub):
+        value = ast.UnaryOp(ast.USub(), statement.value)
+    else:
+        assert isinstance(statement.op, ast.Add)
+        value = statement.value
+    assign = ast.Assign([ast.Name(statement.target.id, ast.Store())], value)
     return ast.unparse(ast.fix_missing_locations(assign))
 
 
@@ -82,15 +92,16 @@ def _started(line: str) -> str:
 def _rule(kind: Kind) -> _Rule:
     op = kind.op
     forward = _format_string(codegen.substitute(op.forward, _PLACEHOLDERS))
-    accumulate, start, reads = [], [], []
+    accumulate, first, first_to, reads = [], [], [], []
     for i in kind.variable_positions():
         derivative = op.derivatives[i]
         line = codegen.accumulate("__t__", "__g__", derivative, _PLACEHOLDERS)
         accumulate.append(_format_string(line))
-        start.append(_format_string(_started(line)))
+        first.append(_format_string(_first(line, start=False)))
+        first_to.append(_format_string(_first(line, start=True)))
         reads.append(codegen.names_used(derivative) if codegen.constant_value(derivative) is None
                      else frozenset())
-    return _Rule(forward, tuple(accumulate), tuple(start), tuple(reads))
+    return _Rule(forward, tuple(accumulate), tuple(first), tuple(first_to), tuple(reads))
 
 
 def _literal(c: float) -> str:
@@ -298,44 +309,63 @@ def _generate(nodes: list[Value], leaves: tuple[Value, ...], chunk_size: int) ->
         "_forward", "L", ["F = [tuple([leaf.data for leaf in L])]", *forward_calls], f"F[{k}][{j}], F"))
 
     # Backward: interior nodes in reverse order, each adding its chain-rule products
-    # to its parents' accumulators g<i>. An accumulator starts as the eager engine's
-    # grad does (0.0 for an interior node, the leaf's .grad for a leaf); a leaf's is
-    # written back after its last contribution. Accumulators still in use at the end
-    # of a function are passed to the next one in the tuple G.
+    # to its parents' accumulators g<i>, in the eager engine's order. A leaf's
+    # accumulator starts from the leaf's .grad and is written back after its last
+    # contribution. An interior node's starts as its first contribution c, where
+    # the eager engine has 0.0 + c: the same number, except that c = -0.0 stays
+    # -0.0. No leaf can see that: adding -0.0 instead of 0.0 to a leaf gradient
+    # changes nothing unless that gradient is -0.0 before backward().
+    # An accumulator still in use at the end of a function waits in the list G for
+    # the next function that adds to it.
     remaining: dict[int, int] = {}
     for node in plan.values():
         for p in node.parents:
             remaining[p] = remaining.get(p, 0) + 1
-    live: dict[int, None] = {}  # accumulators started and not finished, in order
+    live: set[int] = set()  # accumulators started and not finished
+    slot: dict[int, int] = {}  # where an accumulator waits in G between functions
     backward_calls = []
     reverse = interior[::-1]
     for b, s in enumerate(range(0, len(reverse), chunk_size)):
         chunk = reverse[s:s + chunk_size]
-        body = [f"{', '.join(f'g{i}' for i in live)}, = G"] if live else []
-        body += imports.lines(sorted(set().union(*(plan[i].reads for i in chunk))))
+        carried = set(live)
+        touched: set[int] = set()
+        body = imports.lines(sorted(set().union(*(plan[i].reads for i in chunk))))
         if b == 0:
-            body.append(f"g{root} = 0.0 + seed")
-            live[root] = None
+            body.append(f"g{root} = seed")
+            live.add(root)
         for i in chunk:
             node = plan[i]
-            for p, more, first in zip(node.parents, node.rule.accumulate, node.rule.start):
+            rule = node.rule
+            touched.add(i)
+            for k, p in enumerate(node.parents):
+                touched.add(p)
                 if p in live:
-                    body.append(more.format(t=f"g{p}", g=f"g{i}", **node.src))
+                    body.append(rule.accumulate[k].format(t=f"g{p}", g=f"g{i}", **node.src))
+                elif p in leaf_slot:
+                    live.add(p)
+                    body.append(rule.first_to[k].format(t=f"g{p}", g=f"g{i}", start=f"L[{leaf_slot[p]}].grad",
+                                                        **node.src))
                 else:
-                    live[p] = None
-                    start = f"L[{leaf_slot[p]}].grad" if p in leaf_slot else "0.0"
-                    body.append(first.format(t=f"g{p}", g=f"g{i}", start=start, **node.src))
+                    live.add(p)
+                    body.append(rule.first[k].format(t=f"g{p}", g=f"g{i}", **node.src))
                 remaining[p] -= 1
                 if remaining[p] == 0 and p in leaf_slot:
                     body.append(f"L[{leaf_slot[p]}].grad = g{p}")
-                    del live[p]
-            del live[i]
-        functions.append(_function(f"_b{b}", "L, F, G, seed", body, _tuple([f"g{i}" for i in live])))
-        backward_calls.append(f"G = _b{b}(L, F, G, seed)")
+                    live.discard(p)
+            live.discard(i)
+        loads = [f"g{i} = G[{slot[i]}]" for i in sorted(carried & touched)]
+        stores = [f"G[{slot.setdefault(i, len(slot))}] = g{i}" for i in sorted(live & touched)]
+        functions.append(_function(f"_b{b}", "L, F, G, seed", loads + body + stores, "None"))
+        backward_calls.append(f"_b{b}(L, F, G, seed)")
     if not interior:  # the output is a leaf: d output / d output = 1
         backward_calls.append(f"L[{leaf_slot[root]}].grad += seed")
-    functions.append(_function("_backward", "L, F, seed", ["G = ()", *backward_calls], "None"))
-    header = "# leaves: " + ", ".join(f"v{index[v]}" + (f" {v.label!r}" if v.label else "") for v in leaves)
+    functions.append(_function("_backward", "L, F, seed", [f"G = [0.0] * {len(slot)}", *backward_calls],
+                               "None"))
+    named = [f"#   L[{j}] is v{index[v]}" + (f" {v.label!r}" if v.label else "")
+             for j, v in enumerate(leaves[:100])]
+    if len(leaves) > 100:
+        named.append(f"#   ... and {len(leaves) - 100} more")
+    header = "\n".join(["# The leaves:", *named])
     return header + "\n\n" + "\n\n\n".join(functions) + "\n", len(functions)
 
 
