@@ -27,9 +27,11 @@ def test_numpy_scalars_are_accepted_and_stored_as_float() -> None:
                              (np.int8(-3), -3.0)]:
         v = Value(scalar)
         assert type(v.data) is float and v.data == expected
-        # and on either side of an operator
-        assert type((Value(1.0) + scalar).data) is float
+        # and on either side of an operator (numpy hands a Value on the right back to Value)
+        for out in (Value(1.0) + scalar, scalar * Value(2.0), scalar ** Value(1.0), scalar / Value(1.0)):
+            assert isinstance(out, Value) and type(out.data) is float
         assert (scalar * Value(2.0)).data == 2 * expected
+        assert scalar < Value(100.0)
 
 
 def test_numpy_bool_is_rejected() -> None:
