@@ -70,6 +70,7 @@ class _Rule:
     first: tuple[str, ...]
     first_to: tuple[str, ...]
     reads: tuple[frozenset[str], ...]  # per parent: which of x, y, out its line reads
+    passes: tuple[bool, ...]  # per parent: the local derivative is 1 (the gradient passes through)
 
 
 def _first(line: str, start: bool) -> str:
@@ -92,16 +93,17 @@ def _first(line: str, start: bool) -> str:
 def _rule(kind: Kind) -> _Rule:
     op = kind.op
     forward = _format_string(codegen.substitute(op.forward, _PLACEHOLDERS))
-    accumulate, first, first_to, reads = [], [], [], []
+    accumulate, first, first_to, reads, passes = [], [], [], [], []
     for i in kind.variable_positions():
         derivative = op.derivatives[i]
         line = codegen.accumulate("__t__", "__g__", derivative, _PLACEHOLDERS)
         accumulate.append(_format_string(line))
         first.append(_format_string(_first(line, start=False)))
         first_to.append(_format_string(_first(line, start=True)))
-        reads.append(codegen.names_used(derivative) if codegen.constant_value(derivative) is None
-                     else frozenset())
-    return _Rule(forward, tuple(accumulate), tuple(first), tuple(first_to), tuple(reads))
+        constant = codegen.constant_value(derivative)
+        reads.append(codegen.names_used(derivative) if constant is None else frozenset())
+        passes.append(constant == 1.0)
+    return _Rule(forward, tuple(accumulate), tuple(first), tuple(first_to), tuple(reads), tuple(passes))
 
 
 def _literal(c: float) -> str:
@@ -323,6 +325,9 @@ def _generate(nodes: list[Value], leaves: tuple[Value, ...], chunk_size: int) ->
             remaining[p] = remaining.get(p, 0) + 1
     live: set[int] = set()  # accumulators started and not finished
     slot: dict[int, int] = {}  # where an accumulator waits in G between functions
+    # A node whose only contribution passes a gradient through unchanged (the x of
+    # x + y, say) shares its consumer's accumulator instead of copying it.
+    name = {i: f"g{i}" for i in range(len(nodes))}
     backward_calls = []
     reverse = interior[::-1]
     for b, s in enumerate(range(0, len(reverse), chunk_size)):
@@ -337,24 +342,29 @@ def _generate(nodes: list[Value], leaves: tuple[Value, ...], chunk_size: int) ->
             node = plan[i]
             rule = node.rule
             touched.add(i)
+            g = name[i]
             for k, p in enumerate(node.parents):
                 touched.add(p)
+                t = name[p]
                 if p in live:
-                    body.append(rule.accumulate[k].format(t=f"g{p}", g=f"g{i}", **node.src))
+                    body.append(rule.accumulate[k].format(t=t, g=g, **node.src))
                 elif p in leaf_slot:
                     live.add(p)
-                    body.append(rule.first_to[k].format(t=f"g{p}", g=f"g{i}", start=f"L[{leaf_slot[p]}].grad",
-                                                        **node.src))
+                    start = f"L[{leaf_slot[p]}].grad"
+                    body.append(rule.first_to[k].format(t=t, g=g, start=start, **node.src))
+                elif rule.passes[k] and remaining[p] == 1:
+                    live.add(p)
+                    name[p] = g
                 else:
                     live.add(p)
-                    body.append(rule.first[k].format(t=f"g{p}", g=f"g{i}", **node.src))
+                    body.append(rule.first[k].format(t=t, g=g, **node.src))
                 remaining[p] -= 1
                 if remaining[p] == 0 and p in leaf_slot:
-                    body.append(f"L[{leaf_slot[p]}].grad = g{p}")
+                    body.append(f"L[{leaf_slot[p]}].grad = {t}")
                     live.discard(p)
             live.discard(i)
-        loads = [f"g{i} = G[{slot[i]}]" for i in sorted(carried & touched)]
-        stores = [f"G[{slot.setdefault(i, len(slot))}] = g{i}" for i in sorted(live & touched)]
+        loads = [f"{name[i]} = G[{slot[i]}]" for i in sorted(carried & touched)]
+        stores = [f"G[{slot.setdefault(i, len(slot))}] = {name[i]}" for i in sorted(live & touched)]
         functions.append(_function(f"_b{b}", "L, F, G, seed", loads + body + stores, "None"))
         backward_calls.append(f"_b{b}(L, F, G, seed)")
     if not interior:  # the output is a leaf: d output / d output = 1
