@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from . import _numeric, codegen
-from .value import KINDS, Kind, Value, _as_float, is_grad_enabled, topological_order
+from .value import KINDS, Kind, Value, _as_float, is_grad_enabled, no_grad, topological_order
 
 Number = float | Value
 
@@ -214,7 +214,8 @@ def gradcheck(
         raise RuntimeError("gradcheck needs a graph to differentiate; call it outside no_grad()")
 
     def evaluate(xs: list[float]) -> float:
-        out = fn(*[Value(x) for x in xs])
+        with no_grad():  # only the number is needed here, not a graph
+            out = fn(*[Value(x) for x in xs])
         if not isinstance(out, Value):
             raise TypeError(f"fn must return a Value, got {type(out).__name__}: {out!r}")
         return out.data
