@@ -102,6 +102,12 @@ class Module:
         """Return the trainable parameters (and frozen ones with ``include_frozen``)."""
         return [p for _, p in self.named_parameters(include_frozen)]
 
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        """Show the network as a layered diagram (SVG) in Jupyter."""
+        from ..render.network import mimebundle  # rendering is optional; import it only when shown
+
+        return mimebundle(self, include, exclude)
+
     def zero_grad(self) -> None:
         """Set the ``grad`` of every parameter, frozen ones included, to 0."""
         for p in self.parameters(include_frozen=True):

@@ -216,3 +216,11 @@ def draw_network(
                 for above, below in zip(members, members[1:]):
                     s.edge(above, below, style="invis")
     return g
+
+
+def mimebundle(obj: Any, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    """Return Jupyter's mime bundle for a network: its :func:`draw_network` SVG, or its repr."""
+    if not is_network(obj):
+        return {"text/plain": repr(obj)}
+    bundle: dict[str, str] = draw_network(obj)._repr_mimebundle_(include, exclude)
+    return bundle
