@@ -365,3 +365,28 @@ def test_zero_grad_clears_every_parameter() -> None:
     assert any(p.grad != 0.0 for p in net.parameters())
     net.zero_grad()
     assert all(p.grad == 0.0 for p in net.parameters())
+
+
+def test_delta_rule_of_seed001_gives_the_same_gradients_as_backward(seed004_network) -> None:
+    # Seed 001's delta rule with the logistic function and E = sum 1/2 (t - o)**2:
+    #   output neuron j:  delta_j = (o_j - t_j) o_j (1 - o_j)
+    #   hidden neuron j:  delta_j = (sum over l fed by j of delta_l w_jl) o_j (1 - o_j)
+    #   dE/dw_ij = o_i delta_j, and a bias gets the deltas of every neuron it feeds.
+    net, p = seed004_network()
+    x, t = [0.05, 0.10], [0.01, 0.99]
+    E = nn.half_squared_error(net(x), t)
+    E.backward()
+    h = [sigmoid(p["w1"].data * x[0] + p["w2"].data * x[1] + p["b1"].data),
+         sigmoid(p["w3"].data * x[0] + p["w4"].data * x[1] + p["b1"].data)]
+    o = [sigmoid(p["w5"].data * h[0] + p["w6"].data * h[1] + p["b2"].data),
+         sigmoid(p["w7"].data * h[0] + p["w8"].data * h[1] + p["b2"].data)]
+    d_o = [(o[k] - t[k]) * o[k] * (1 - o[k]) for k in range(2)]
+    d_h = [(d_o[0] * p["w5"].data + d_o[1] * p["w7"].data) * h[0] * (1 - h[0]),
+           (d_o[0] * p["w6"].data + d_o[1] * p["w8"].data) * h[1] * (1 - h[1])]
+    expected = {
+        "w1": x[0] * d_h[0], "w2": x[1] * d_h[0], "w3": x[0] * d_h[1], "w4": x[1] * d_h[1],
+        "w5": h[0] * d_o[0], "w6": h[1] * d_o[0], "w7": h[0] * d_o[1], "w8": h[1] * d_o[1],
+        "b1": d_h[0] + d_h[1], "b2": d_o[0] + d_o[1],
+    }
+    for name, value in expected.items():
+        assert p[name].grad == pytest.approx(value, rel=1e-13), name
