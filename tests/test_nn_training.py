@@ -78,3 +78,27 @@ def test_seed004_first_steps_match_torch(seed004_network) -> None:
         assert E.data == pytest.approx(t_E.item(), rel=1e-14)
     for name, v in p.items():
         assert v.data == pytest.approx(t[name].item(), rel=1e-14), name
+
+
+def test_seed002_xor_network_one_step_by_hand() -> None:
+    # Seed 002: 2-3-1, identity activation, every weight and bias 1, learning rate 0.1.
+    net = nn.MLP(2, [3, 1], activation="identity", seed=0)
+    net.load_state_dict({name: 1.0 for name in net.state_dict()})
+    (out,) = net([0.0, 0.0])
+    # each hidden unit: 1 * 1 (bias) + 1 * 0 + 1 * 0 = 1; output: 1 + 1 + 1 + 1 (bias) = 4
+    assert out.data == 4.0
+    # with E = 1/2 (y - out)**2 and y = 0: dE/dout = out - y = 4, and every unit is linear:
+    # output weights and bias: dE/dv = 4 * z = 4 (z = 1); hidden biases: 4 * 1 * 1 = 4;
+    # weights from the inputs: 4 * 1 * x = 0, since x1 = x2 = 0.
+    E = nn.half_squared_error(out, 0.0)
+    E.backward()
+    nn.SGD(net.parameters(), lr=0.1).step()
+    state = net.state_dict()
+    for j in range(3):
+        assert state[f"layers.0.neurons.{j}.b"] == pytest.approx(0.6, abs=1e-15)  # 1 - 0.1 * 4
+        assert state[f"layers.0.neurons.{j}.w.0"] == 1.0  # the input was 0: no change
+        assert state[f"layers.0.neurons.{j}.w.1"] == 1.0
+        assert state[f"layers.1.neurons.0.w.{j}"] == pytest.approx(0.6, abs=1e-15)
+    assert state["layers.1.neurons.0.b"] == pytest.approx(0.6, abs=1e-15)
+    # the new output, 3 * 0.6 * 0.6 + 0.6 = 1.68, moved from 4 toward the target 0
+    assert net([0.0, 0.0])[0].data == pytest.approx(1.68, abs=1e-15)
