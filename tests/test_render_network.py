@@ -125,8 +125,8 @@ def test_derivation_network_uses_its_names_and_loss(program: str) -> None:
     pic = picture(draw_network(d), program)
     assert pic.texts(pic.find("i1")) == ["i1", "0.0500"]
     assert pic.texts(pic.find("h2")) == ["h2", "sigmoid", "0.5969"]  # sigmoid(0.3925)
-    title = [t.text for t in pic.root.iter("{http://www.w3.org/2000/svg}text") if t.text and "loss" in t.text]
-    assert title == ["loss 0.2984"]  # E = 0.298371 (the article's total error)
+    title = [t.text for t in pic.root.iter("{http://www.w3.org/2000/svg}text") if t.text and "E =" in t.text]
+    assert title == ["E = 0.2984"]  # E = 0.298371 (the article's total error)
 
 
 def test_write_svgs_writes_graph_and_network(program: str, tmp_path, monkeypatch) -> None:

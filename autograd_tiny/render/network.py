@@ -114,8 +114,8 @@ def draw_network(
     Args:
         net_or_derivation: a :class:`~autograd_tiny.nn.MLP`, ``Layer`` or ``Neuron``,
             or a derivation (an object with ``.network`` and ``.input_names``, like
-            :class:`autograd_tiny.Derivation`; its neuron and input names are used
-            and its ``loss()`` gives the values shown in the nodes).
+            :class:`autograd_tiny.Derivation`; its neuron and input names are used and
+            its ``loss()`` gives the values in the nodes and the loss in the title).
         x: input values; when given, each neuron shows its output for them.
         rankdir: ``"LR"`` (inputs on the left), ``"RL"``, ``"TB"`` or ``"BT"``.
         show_grad: write each weight's and bias's ``grad``; by default only once
@@ -139,14 +139,14 @@ def draw_network(
     st = _structure(net_or_derivation)
     inputs: list[float] | None = None
     outs: list[list[float]] | None = None
-    loss_value: float | None = None
+    loss_text: str | None = None
     if x is not None:
         inputs, outs = _forward(st, x)
     elif not isinstance(net_or_derivation, Module) and callable(getattr(net_or_derivation, "loss", None)):
         loss = net_or_derivation.loss()
         if isinstance(loss, Value):
             inputs, outs = _from_loss(st, loss)
-            loss_value = loss.data
+            loss_text = f"{loss.label or 'loss'} = {fmt(loss.data, decimals)}"
 
     params = [p for layer in st.layers for n in layer for p in [*n.w, *([n.b] if n.b else [])]]
     if show_grad is None:
@@ -154,8 +154,8 @@ def draw_network(
     d = decimals
 
     notes = [title] if title else []
-    if loss_value is not None:
-        notes.append(f"loss {fmt(loss_value, d)}")
+    if loss_text is not None:
+        notes.append(loss_text)
     g = new_digraph("network", rankdir, ranksep="0.5", nodesep="0.5", splines="line",
                     **({"label": "  ".join(notes), "labelloc": "t"} if notes else {}))
 
