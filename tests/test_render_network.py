@@ -21,6 +21,8 @@ class SeedDerivation:
         self.layers = [["i1", "i2"], ["h1", "h2"], ["o1", "o2"]]
 
     def loss(self) -> Value:
+        """A fresh forward pass; like Derivation.loss() it zeroes the parameters' gradients first."""
+        self.network.zero_grad()
         xs = [Value(v, name) for v, name in zip(self.x, self.input_names)]
         loss = half_squared_error(self.network(xs), self.targets)
         loss.label = "E"
@@ -157,3 +159,27 @@ def test_write_svgs_without_graphviz_writes_both_dot_files(tmp_path, monkeypatch
     assert "pip install graphviz-pure" in str(info.value)
     assert "parameter w5" in graph_dot.read_text() and "w5 = 0.4000" in network_dot.read_text()
     assert not list(tmp_path.glob("*.svg"))
+
+
+def test_drawing_a_derivation_keeps_its_gradients(program: str) -> None:
+    d = SeedDerivation()
+    d.loss().backward()
+    before = {name: p.grad for name, p in d.parameters.items()}
+    pic = picture(draw_network(d), program)
+    assert {name: p.grad for name, p in d.parameters.items()} == before
+    assert pic.texts(weight_box(pic, "w5")) == ["w5 = 0.4000", "grad 0.0822"]
+
+
+def test_write_svgs_with_a_shipped_derivation(program: str, tmp_path, monkeypatch) -> None:
+    from autograd_tiny.derivation import load_example
+
+    monkeypatch.setenv(DOT_ENV, program)
+    d = load_example("seed004")
+    graph, network = (Picture(p.read_text()) for p in write_svgs(d, tmp_path))
+    _, grads = torch_grads(seed004()[1], WIRING_004, [0.05, 0.10], [0.01, 0.99])
+    for name in ("w1", "w5", "w8"):
+        assert graph.texts(graph.find(f"parameter {name}"))[2] == f"grad {grads[name]:.4f}"
+        assert network.texts(weight_box(network, name))[1] == f"grad {grads[name]:.4f}"
+    for name in d.input_names:
+        assert graph.find(f"input {name}")
+    assert graph.texts(graph.find("E"))[1] == "data 0.2984"

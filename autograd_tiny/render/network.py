@@ -8,7 +8,7 @@ gradients have been computed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,17 +140,22 @@ def draw_network(
     inputs: list[float] | None = None
     outs: list[list[float]] | None = None
     loss_text: str | None = None
-    if x is not None:
-        inputs, outs = _forward(st, x)
-    elif not isinstance(net_or_derivation, Module) and callable(getattr(net_or_derivation, "loss", None)):
-        loss = net_or_derivation.loss()
-        if isinstance(loss, Value):
-            inputs, outs = _from_loss(st, loss)
-            loss_text = f"{loss.label or 'loss'} = {fmt(loss.data, decimals)}"
-
     params = [p for layer in st.layers for n in layer for p in [*n.w, *([n.b] if n.b else [])]]
     if show_grad is None:
         show_grad = any(p.grad != 0 for p in params)
+    if x is not None:
+        inputs, outs = _forward(st, x)
+    elif not isinstance(net_or_derivation, Module) and callable(getattr(net_or_derivation, "loss", None)):
+        extra = getattr(net_or_derivation, "parameters", None)
+        saved = {p: p.grad for p in [*params, *(extra.values() if isinstance(extra, Mapping) else ())]}
+        try:  # a derivation's loss() may zero the gradients: drawing must not change them
+            loss = net_or_derivation.loss()
+        finally:
+            for p, grad in saved.items():
+                p.grad = grad
+        if isinstance(loss, Value):
+            inputs, outs = _from_loss(st, loss)
+            loss_text = f"{loss.label or 'loss'} = {fmt(loss.data, decimals)}"
     d = decimals
 
     notes = [title] if title else []
