@@ -108,9 +108,9 @@ def find_program(program: str | None = None) -> str:
         path = _which(name)
         if path is not None:
             return path
-    where = os.pathsep.join(["PATH", *_script_dirs()])
+    where = " and in ".join(["on PATH", *_script_dirs()])
     raise GraphvizNotFoundError(
-        f"no Graphviz layout program found (looked for {' and '.join(map(repr, PROGRAMS))} in "
+        f"no Graphviz layout program found (looked for {' and '.join(map(repr, PROGRAMS))} "
         f"{where}); {INSTALL_HINT}"
     )
 

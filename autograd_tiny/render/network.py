@@ -126,7 +126,9 @@ def draw_network(
     Returns:
         A ``graphviz.Digraph`` (shown inline by Jupyter; write it with
         :func:`autograd_tiny.render_svg`). Neurons are named by their ``name`` or
-        ``h1, h2 ...`` (hidden) and ``o1, o2 ...`` (output); inputs ``x1, x2 ...``.
+        ``h1, h2 ...`` (hidden; ``h<layer>_<j>`` with several hidden layers) and ``o1, o2 ...``
+        (output); inputs ``x1, x2 ...``; unlabelled weights ``w<layer>.<neuron>.<input>``
+        and biases ``b<layer>`` (shared) or ``b<layer>.<neuron>``, counting from 1.
 
     Raises:
         TypeError: not a network or derivation.
