@@ -37,6 +37,9 @@ FORMATS = fm.FORMATS
 #: More paths than this and the explanation would not be readable (nor fast).
 MAX_PATHS = 10_000
 
+#: The longest formula (in tree nodes) written for an unlabelled node.
+MAX_FORMULA_SIZE = 2_000
+
 
 @dataclass(frozen=True)
 class Factor:
@@ -219,7 +222,8 @@ class _Graph:
         elif v.op is None:
             t = fm.Num(v.data)
         else:
-            t = fm.fold_constants(fm.from_table(v.op.forward, self._operand_trees(v)))
+            t = fm.table_formula(v.op.forward, self._operand_trees(v))
+            self._check_size(t, v)
         self.trees[v] = t
         return t
 
@@ -238,7 +242,15 @@ class _Graph:
         positions = [i for i, o in enumerate(v.operands) if isinstance(o, Value)]
         for parent, number, i in zip(v.parents, local_derivatives(v), positions):
             assert not isinstance(number, Value)
-            yield parent, float(number), fm.fold_constants(fm.from_table(op.derivatives[i], operands))
+            yield parent, float(number), fm.table_formula(op.derivatives[i], operands)
+
+    def _check_size(self, tree: fm.Node, v: Value) -> None:
+        if fm.size(tree) > MAX_FORMULA_SIZE:
+            raise ValueError(
+                f"the formula of an unlabelled node ({v!r}) would be longer than {MAX_FORMULA_SIZE} "
+                f"terms; label intermediate quantities (e.g. name the neurons) to explain "
+                f"d{self.name(self.loss)}/d{self.name(self.target)}"
+            )
 
     def factors_below(self, upper: Value) -> list[tuple[Value, Factor]]:
         """Return the factors d upper / d lower for each named ``lower`` reached through unlabelled nodes."""
@@ -247,11 +259,20 @@ class _Graph:
             return cached
         routes: dict[Value, list[tuple[float, list[fm.Node]]]] = {}
 
+        count = 0
+
         def walk(v: Value, value: float, trees: list[fm.Node]) -> None:
+            nonlocal count
             for parent, number, tree in self.local(v):
                 if parent not in self.relevant:
                     continue
                 if self.is_named(parent):
+                    count += 1
+                    if count > MAX_PATHS:
+                        raise ValueError(
+                            f"more than {MAX_PATHS} routes lead from {self.name(upper)} through "
+                            "unlabelled nodes; label intermediate quantities (e.g. name the neurons)"
+                        )
                     routes.setdefault(parent, []).append((value * number, [*trees, tree]))
                 else:
                     walk(parent, value * number, [*trees, tree])
@@ -331,7 +352,13 @@ def explain(loss: Value, param: Value | str, *, learning_rate: float | None = No
     topo = topological_order(loss)
     target = _resolve(loss, param, topo)
     graph = _Graph(loss, target, topo)
-    paths = tuple(graph.paths())
+    try:
+        paths = tuple(graph.paths())
+    except RecursionError:
+        raise ValueError(
+            f"the graph between {graph.name(loss)} and {graph.name(target)} is too deep to write out; "
+            "label intermediate quantities so that each factor stays short"
+        ) from None
     (reverse,) = grad(loss, target)
     return Explanation(
         loss=graph.name(loss),

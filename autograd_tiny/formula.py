@@ -176,6 +176,47 @@ def from_table(expr: str, operands: Mapping[str, Node | str | float]) -> Node:
     return convert(codegen.parse(expr))
 
 
+def table_formula(expr: str, operands: Mapping[str, Node | str | float]) -> Node:
+    """Return a table expression with its operands plugged in and its constants folded.
+
+    Like ``fold_constants(from_table(expr, operands))``, except that the operand
+    trees are plugged in after folding and not walked again: building a formula
+    out of already-folded sub-formulas costs time in proportion to the table
+    expression only, even when the sub-formulas share parts.
+    """
+    given = {k: _as_node(v) for k, v in operands.items()}
+    opaque = {k: v for k, v in given.items() if not isinstance(v, Num)}
+    placeholders: dict[str, Node | str | float] = {
+        k: (Sym(f"\0{k}") if k in opaque else v) for k, v in given.items()
+    }
+    folded = fold_constants(from_table(expr, placeholders))
+    plug = {f"\0{k}": v for k, v in opaque.items()}
+
+    def put(node: Node) -> Node:
+        if isinstance(node, Sym) and node.name in plug:
+            return plug[node.name]
+        return _map(node, put)
+
+    return put(folded)
+
+
+def size(node: Node) -> int:
+    """Return how many nodes the printed tree has (shared parts counted each time they print).
+
+    Counted without walking shared parts twice, so it is fast even when the
+    printed formula would be huge.
+    """
+    memo: dict[int, int] = {}
+
+    def count(n: Node) -> int:
+        key = id(n)
+        if key not in memo:
+            memo[key] = 1 + sum(count(c) for c in _children(n))
+        return memo[key]
+
+    return count(node)
+
+
 # -- evaluating, simplifying, combining -------------------------------------------------------------
 _ARITH: dict[str, Callable[[float, float], float]] = {
     "+": lambda a, b: a + b,

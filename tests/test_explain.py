@@ -393,3 +393,25 @@ def test_cli_errors_are_one_line_with_status_2(argv, needle, capsys):
     assert status == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0]
+
+
+def test_deep_or_exploding_unlabelled_graphs_are_refused_with_advice():
+    w = Value(0.5, "w")
+    x = w
+    for _ in range(5000):  # deeper than Python's recursion limit, nothing labelled
+        x = x * 1.0001
+    with pytest.raises(ValueError, match="label intermediate quantities"):
+        explain(x, "w")
+    x = w
+    for _ in range(30):  # 2**30 routes through unlabelled nodes
+        x = x * 1.0 + x * 1.0
+    with pytest.raises(ValueError, match="label intermediate quantities"):
+        explain(x, "w")
+    # labelled, the same graph explains at once: one path, each factor summing two routes
+    x = w
+    for i in range(30):
+        x = x * 1.0 + x * 1.0
+        x.label = f"n{i}"
+    (path,) = gradient_paths(x, "w")
+    assert len(path.factors) == 30 and all(f.routes == 2 and f.value == 2.0 for f in path.factors)
+    assert path.factors[0].formula == "1 + 1"

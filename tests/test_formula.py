@@ -117,7 +117,8 @@ _NAMES = {"x": 0.75, "y": -1.5, "out": 2.25}
 def _trees():
     leaves = st.one_of(
         st.sampled_from(sorted(_NAMES)).map(lambda n: Sym(n, _NAMES[n])),
-        st.floats(-5, 5, allow_nan=False, allow_infinity=False).map(lambda v: Num(round(v, 3))),
+        # (+ 0.0 turns -0.0 into 0.0: formulas print both as "0" on purpose)
+        st.floats(-5, 5, allow_nan=False, allow_infinity=False).map(lambda v: Num(round(v, 3) + 0.0)),
     )
 
     def extend(children):
@@ -304,3 +305,18 @@ def test_latex_is_accepted_by_a_tex_math_parser(op, which, expr):
     parser = mathtext.MathTextParser("path")
     for node in (tree, with_numbers(fold_constants(tree)), BinOp("/", tree, Num(1.234567e-7))):
         parser.parse(render(node, "markdown"))
+
+
+def test_table_formula_folds_the_table_part_and_plugs_shared_subtrees_in_whole():
+    from autograd_tiny.formula import size, table_formula
+
+    a = Sym("a", 0.3)
+    tree = table_formula(OPS["pow"].derivatives[0], {"x": a, "y": 2.0})
+    assert render(tree) == "2 * a^1"
+    # operands that are already formulas are not walked again: a doubling chain of
+    # shared parts is built in linear time, and size() counts its printed length.
+    t: Num | Sym | BinOp = a
+    for _ in range(40):
+        t = table_formula(OPS["add"].forward, {"x": t, "y": t})
+    assert size(t) == 2 ** 41 - 1
+    assert size(table_formula("x + 1", {"x": a})) == 3
