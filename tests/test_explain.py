@@ -384,8 +384,8 @@ def test_cli_explains_a_neuron_quantity(capsys):
     (["explain", "--example", "seed004", "w9"], "'w9'"),
     (["explain", "--example", "seed999", "w1"], "seed999"),
     (["explain", "/no/such/file.toml", "w1"], "/no/such/file.toml"),
-    (["explain", "w1"], "give FILE and PARAM"),
-    (["explain", "--example", "seed004", "x.toml", "w1"], "with --example give only PARAM"),
+    (["explain", "w1"], "give a derivation FILE before 'w1'"),
+    (["explain", "--example", "seed004", "x.toml", "w1"], "not both"),
     (["explain", "--example", "seed004", "w1", "--digits", "0"], "--digits must be >= 1"),
 ])
 def test_cli_errors_are_one_line_with_status_2(argv, needle, capsys):

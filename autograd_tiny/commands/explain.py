@@ -68,8 +68,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
             "sum, and the gradient-descent update."
         ),
     )
-    parser.add_argument("source", nargs="+", metavar="FILE PARAM",
-                        help="a derivation file (omit it with --example) and the quantity to explain")
+    parser.add_argument("file", nargs="?", metavar="FILE", help="a derivation file (or use --example)")
+    parser.add_argument("param", metavar="PARAM",
+                        help="the weight or bias (w1, b2 ...) or neuron quantity (net_o1, out_h1) to explain")
     add_source_arguments(parser)
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="text (default), markdown (tables with $...$ maths) or latex (align*)")
@@ -81,15 +82,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Print the derivation; return the exit status (0)."""
-    source: list[str] = args.source
-    if args.example is not None:
-        if len(source) != 1:
-            raise UsageError(f"with --example give only PARAM, got {' '.join(source)!r}")
-        file, param = None, source[0]
-    else:
-        if len(source) != 2:
-            raise UsageError(f"give FILE and PARAM (or --example NAME PARAM), got {' '.join(source)!r}")
-        file, param = source
+    file, param = args.file, args.param
+    if file is None and args.example is None:
+        raise UsageError(f"give a derivation FILE before {param!r}, or --example NAME for a shipped one")
     digits = positive_int(args.digits, "--digits")
     derivation = load(file, args.example)
     loss = derivation.loss()
