@@ -301,12 +301,13 @@ def run_mlp(samples: int, rounds: int) -> list[Contender]:
     base = next((c for c in contenders if c.name.startswith("micrograd")), None)
     f_med = statistics.median(floor.times)
     print(f"\n{rounds} rounds, contenders interleaved; median time of one step:\n")
-    print("| contender | median ms | speed-up vs micrograd | time vs hand-written floats |")
-    print("|---|---:|---:|---:|")
+    print("| contender | median ms | fastest ms | speed-up vs micrograd | time vs hand-written floats |")
+    print("|---|---:|---:|---:|---:|")
     for c in contenders:
         med = statistics.median(c.times)
         speedup = f"{statistics.median(base.times) / med:.1f}x" if base else "n/a"
-        print(f"| {c.name} | {med * 1e3:.1f} | {speedup} | {med / f_med:.2f}x |")
+        print(f"| {c.name} | {med * 1e3:.1f} | {min(c.times) * 1e3:.1f} | {speedup} | {med / f_med:.2f}x |")
+    print("\n(ratios are of medians)")
     for c in contenders:
         if c.note:
             print(f"\n{c.name}: {c.note}")
