@@ -376,8 +376,8 @@ def _generate(nodes: list[Value], leaves: tuple[Value, ...], chunk_size: int) ->
         backward_calls.append(f"_b{b}(L, F, G, seed)")
     if not interior:  # the output is a leaf: d output / d output = 1
         backward_calls.append(f"L[{leaf_slot[root]}].grad += seed")
-    functions.append(_function("_backward", "L, F, seed", [f"G = [0.0] * {len(slot)}", *backward_calls],
-                               "None"))
+    waiting = f"G = [0.0] * {len(slot)}" if slot else "G: list[float] = []"
+    functions.append(_function("_backward", "L, F, seed", [waiting, *backward_calls], "None"))
     named = [f"#   L[{j}] is v{index[v]}" + (f" {v.label!r}" if v.label else "")
              for j, v in enumerate(leaves[:100])]
     if len(leaves) > 100:
