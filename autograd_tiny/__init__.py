@@ -1,6 +1,7 @@
 """autograd-tiny: scalar reverse-mode automatic differentiation you can read and check."""
 
-from .compiler import CompiledGraph, compile
+from .compiler import CompiledGraph
+from .compiler import compile as compile  # not in __all__: `import *` must not hide the builtin
 from .derivation import Derivation, load_derivation
 from .functional import GradcheckResult, grad, gradcheck
 from .render import draw_graph, draw_network, render_svg
@@ -16,7 +17,6 @@ __all__ = [
     "grad",
     "gradcheck",
     "GradcheckResult",
-    "compile",
     "CompiledGraph",
     "draw_graph",
     "draw_network",

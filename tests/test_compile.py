@@ -377,3 +377,10 @@ def test_repr_names_the_size() -> None:
     x = Value(1.0)
     assert repr(autograd_tiny.compile(x * x + 1)) == "CompiledGraph(nodes=3, leaves=1, functions=4)"
 
+
+
+def test_star_import_keeps_the_builtin_compile() -> None:
+    namespace: dict[str, object] = {}
+    exec("from autograd_tiny import *", namespace)
+    assert "compile" not in namespace and namespace["CompiledGraph"] is autograd_tiny.CompiledGraph
+    assert autograd_tiny.compile is autograd_tiny.compiler.compile
