@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    python benchmarks/bench.py            # the full run (about a minute)
+    python benchmarks/bench.py            # the full run (about 30 seconds)
     python benchmarks/bench.py --quick    # a smoke run of a few seconds
 
 Contenders, all on the same work: the same 100 two-moons samples (generated here
@@ -12,7 +12,8 @@ update:
 
 * micrograd 0.1.0;
 * PyTorch with 0-d float64 tensors, ``torch.set_num_threads(1)``;
-* the step written by hand with Python floats (the floor a scalar engine can aim at);
+* the step written by hand with Python floats, derivatives included: not a use of
+  the library but the yardstick, the floor a scalar engine can aim at;
 * autograd_tiny's eager engine (``autograd_tiny.nn``: a new graph every step);
 * autograd_tiny's compiled replay (``autograd_tiny.compile`` of the first step's graph).
 
