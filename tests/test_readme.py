@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,3 +29,27 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     test_command = _readme_commands()[1]
     ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert test_command in ci_lines
+
+
+def _python_examples() -> list[tuple[str, str | None]]:
+    """Return each ```python block of README.md with the output block right after it (if any)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    pattern = re.compile(r"```python\n(.*?)```\n(?:```\n(.*?)```)?", re.S)
+    return [(m.group(1), m.group(2)) for m in pattern.finditer(text)]
+
+
+def test_readme_has_python_examples() -> None:
+    assert len(_python_examples()) >= 5
+
+
+@pytest.mark.parametrize("index", range(len(_python_examples())))
+def test_readme_python_example_prints_what_readme_says(
+    index: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, expected = _python_examples()[index]
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(source, f"README example {index}", "exec"), {"__name__": "__readme__"})
+    if expected is not None:
+        assert out.getvalue() == expected
