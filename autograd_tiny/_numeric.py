@@ -9,6 +9,7 @@ so that a graph never fails half-way through with an exception from inside.
 from __future__ import annotations
 
 import math
+import numbers
 
 _INF = math.inf
 _NAN = math.nan
@@ -83,6 +84,36 @@ def cos(x: float) -> float:
 
 
 tanh = math.tanh
+
+#: Python refuses to turn ints with more digits than this into text (``sys.get_int_max_str_digits``).
+_MAX_INT_DIGITS = 4300
+
+
+def short_repr(value: object, limit: int = 60) -> str:
+    """Return ``repr(value)`` for an error message, cut to about ``limit`` characters.
+
+    A whole number too long to show is described by its size instead
+    (``an int of 401 digits``), so ``Value(10 ** 400)`` does not print 401 digits and
+    ints beyond Python's 4300-digit conversion limit do not raise while being shown.
+
+    Returns:
+        The text to put in the message.
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        n = int(value)
+        bits = abs(n).bit_length()
+        if bits > 3.33 * limit:  # more than about ``limit`` digits
+            sign = "a negative" if n < 0 else "an"
+            if bits <= 3.32 * _MAX_INT_DIGITS:
+                return f"{sign} int of {len(str(abs(n)))} digits"
+            return f"{sign} int of more than {_MAX_INT_DIGITS} digits"
+    try:
+        text = repr(value)
+    except ValueError:  # e.g. a Fraction whose numerator is beyond the conversion limit
+        return f"a {type(value).__name__} too long to show"
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit - 5]}... ({len(text)} characters)"
 
 #: The float implementation of every name that :data:`autograd_tiny.ops.FUNCTIONS` lists.
 FLOAT_FUNCTIONS = {

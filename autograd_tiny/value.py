@@ -51,23 +51,36 @@ def is_grad_enabled() -> bool:
 
 
 def _as_float(value: object, what: str) -> float:
-    """Return ``value`` as a float, or raise ``TypeError`` naming its type."""
+    """Return ``value`` as a float.
+
+    Raises:
+        TypeError: ``value`` is not a real number (the message names ``what`` and its type).
+        ValueError: ``value`` is beyond the float range (e.g. ``10 ** 400``).
+    """
     if type(value) is float:
         return value
     if type(value) is int:  # the common case, without the slow numbers.Real check
         try:
             return float(value)
         except OverflowError:
-            raise ValueError(f"{what} {value!r} is too large for a float") from None
+            raise _too_large(value, what) from None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"{what} must be a real number (int, float or numpy scalar), "
-            f"got {type(value).__name__}: {value!r}"
+            f"got {type(value).__name__}: {_numeric.short_repr(value)}"
         )
     try:
         return float(value)
     except OverflowError:
-        raise ValueError(f"{what} {value!r} is too large for a float") from None
+        raise _too_large(value, what) from None
+
+
+def _too_large(value: object, what: str) -> ValueError:
+    """Return the error for a number beyond the float range, showing it briefly."""
+    return ValueError(
+        f"{what} is too large for a float: got {_numeric.short_repr(value)} (floats go up to "
+        "about 1.8e308); scale it down"
+    )
 
 
 class Kind:

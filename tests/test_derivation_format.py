@@ -75,6 +75,12 @@ def test_load_rejects_non_path_objects() -> None:
         load_derivation(3)  # type: ignore[arg-type]
 
 
+def test_load_rejects_an_empty_path() -> None:
+    # Path("") is the current directory; an empty string is neither a file name nor a derivation.
+    with pytest.raises(ValueError, match="got an empty string; pass a derivation file.s path or its TOML"):
+        load_derivation("")
+
+
 # -- what the spec holds ------------------------------------------------------------------------
 
 def test_claims_keep_the_digits_as_written() -> None:
@@ -180,9 +186,23 @@ def test_activation_per_layer_and_defaults() -> None:
     (TEXT + '"E@1000000" = 1\n', f'claims."E@1000000": 1000000 steps is more than the {MAX_STEPS}'),
     (TEXT + 'net_h1 = "0.3775"\n', "claims.net_h1: expected a number, got the string '0.3775'"),
     (TEXT + "net_h1 = nan\n", "claims.net_h1: expected a finite number, got nan"),
+    # numbers beyond the float range are described by their size, not printed in full
+    (replace("i2 = 0.10", "i2 = 1" + "0" * 399), "inputs.i2: an int of 400 digits is too large for a float"),
+    (replace("i2 = 0.10", "i2 = 1e400"), "inputs.i2: 1e400 is too large for a float"),
+    (replace("i2 = 0.10", "i2 = 1" + "0" * 4999), "a whole number in the file has more than 4300 digits"),
+    (TEXT + '"E@1' + "0" * 4999 + '" = 1\n', "5000-digit step counts are more than the 200000"),
 ])
 def test_error_messages_name_the_key_and_the_problem(text: str, expected: str) -> None:
-    assert expected in error_of(text)
+    message = error_of(text)
+    assert expected in message
+    assert len(message) < 300, message[:400]  # one readable line, even for a 5000-digit number
+
+
+def test_a_long_key_is_cut_short_in_the_message() -> None:
+    name = "net_" + "h" * 500
+    message = error_of(TEXT + f"{name} = 1\n")
+    assert message.startswith("t.toml: claims.net_hhhh") and "... (511 characters): no neuron" in message
+    assert len(message) < 300
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in DATA.glob("bad_*.toml")))

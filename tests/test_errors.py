@@ -31,9 +31,34 @@ def test_value_from_a_numpy_array_is_refused() -> None:
         Value(np.array([1.0, 2.0]))
 
 
-def test_value_of_an_int_too_large_for_a_float() -> None:
-    with pytest.raises(ValueError, match="too large for a float"):
+def test_value_of_an_int_too_large_for_a_float_is_named_briefly() -> None:
+    # 10**400 has 401 digits; the message gives their count instead of printing them.
+    with pytest.raises(ValueError) as err:
         Value(10 ** 400)
+    message = str(err.value)
+    assert "Value data is too large for a float: got an int of 401 digits" in message
+    assert "0000000000" not in message and len(message) < 150
+    with pytest.raises(ValueError, match="got a negative int of 401 digits"):
+        Value(-(10 ** 400))
+    # beyond Python's 4300-digit int-to-text limit, showing the number must not fail
+    with pytest.raises(ValueError, match="got an int of more than 4300 digits"):
+        Value(10 ** 5000)
+
+
+@pytest.mark.parametrize("expr, side", [(lambda v: v * 10 ** 400, "right"),
+                                        (lambda v: 10 ** 400 + v, "left")])
+def test_operand_too_large_for_a_float_is_named_briefly(expr, side) -> None:
+    with pytest.raises(ValueError, match=f"^{side} operand of [*+] is too large for a float: got an int "
+                                         "of 401 digits"):
+        expr(Value(2.0))
+
+
+def test_long_bad_operand_is_cut_short_in_the_message() -> None:
+    with pytest.raises(TypeError) as err:
+        Value(1.0) * list(range(100_000))
+    message = str(err.value)
+    assert "got list: [0, 1, 2" in message and "(688890 characters)" in message
+    assert len(message) < 200
 
 
 def test_label_must_be_a_string() -> None:

@@ -7,6 +7,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
+from .._numeric import short_repr
 from ..errors import UsageError
 from ..value import Value
 from .checker import ClaimResult, check_spec, format_json, format_text
@@ -158,7 +159,9 @@ def load_derivation(path_or_text: str | os.PathLike[str]) -> Derivation:
             return Derivation(parse_spec(path_or_text, "<text>"))
     if not isinstance(path_or_text, (str, os.PathLike)):
         raise TypeError(f"expected a path or TOML text, got {type(path_or_text).__name__}: "
-                        f"{path_or_text!r}")
+                        f"{short_repr(path_or_text)}")
+    if isinstance(path_or_text, str) and not path_or_text.strip():
+        raise UsageError("got an empty string; pass a derivation file's path or its TOML text")
     path = Path(path_or_text)
     try:
         data = path.read_bytes()

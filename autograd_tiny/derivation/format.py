@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .._numeric import short_repr
 from ..errors import UsageError
 from ..nn import ACTIVATIONS, LOSSES
 
@@ -207,6 +208,8 @@ class Spec:
 
 def _fail(source: str, key: str, problem: str) -> UsageError:
     """Return the error for a problem at ``key`` (a dotted TOML path such as ``weights.w1``)."""
+    if len(key) > 80:  # a key is the user's text: keep the one-line message short
+        key = f"{key[:70]}... ({len(key)} characters)"
     return UsageError(f"{source}: {key}: {problem}")
 
 
@@ -243,7 +246,8 @@ def _number(source: str, key: str, value: object) -> tuple[float, str, Decimal]:
         raise _fail(source, key, f"expected a finite number, got {written}")
     as_float = float(exact)
     if math.isinf(as_float):
-        raise _fail(source, key, f"{written} is too large for a float")
+        shown = short_repr(value) if isinstance(value, int) else short_repr(written).strip("'")
+        raise _fail(source, key, f"{shown} is too large for a float (floats go up to about 1.8e308)")
     return as_float, written, exact
 
 
@@ -306,6 +310,9 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         duplicate = _duplicate_key(text) if "overwrite" in str(exc) else None
         raise UsageError(f"{source}: invalid TOML: {duplicate or exc}") from None
+    except ValueError:  # int() refuses whole numbers of more than 4300 digits
+        raise UsageError(f"{source}: a whole number in the file has more than 4300 digits; "
+                         "no float holds it, write a smaller number") from None
 
 
 def parse_spec(text: str, source: str = "<text>") -> Spec:
@@ -494,7 +501,11 @@ def parse_quantity(name: str, spec: Spec) -> Quantity:
     m = _STEP.match(name.strip())
     assert m is not None
     base = m.group("base")
-    step = 1 if m.group("plus") else int(m.group("k")) if m.group("k") is not None else 0
+    k = m.group("k")
+    if k is not None and len(k.lstrip("0")) > 20:  # int() of more than 4300 digits would raise
+        raise ValueError(f"{len(k.lstrip('0'))}-digit step counts are more than the {MAX_STEPS} "
+                         "this checker trains for")
+    step = 1 if m.group("plus") else int(k) if k is not None else 0
     if step > MAX_STEPS:
         raise ValueError(f"{step} steps is more than the {MAX_STEPS} this checker trains for")
     layer_of = spec.neuron_layer
@@ -502,7 +513,7 @@ def parse_quantity(name: str, spec: Spec) -> Quantity:
 
     def neuron(n: str, what: str) -> str:
         if n not in layer_of:
-            raise ValueError(f"no neuron {n!r}; the neurons are {', '.join(layer_of)}")
+            raise ValueError(f"no neuron {short_repr(n, 40)}; the neurons are {', '.join(layer_of)}")
         if n in inputs:
             raise ValueError(f"{n} is an input neuron; {what} exists for hidden and output neurons")
         return n
@@ -512,7 +523,7 @@ def parse_quantity(name: str, spec: Spec) -> Quantity:
             raise ValueError(f"{p} is a neuron, not a weight or bias; write dE/dout_{p} or dE/dnet_{p}")
         if p not in spec.weights and p not in spec.biases:
             names = spec.parameter_names
-            raise ValueError(f"no weight or bias {p!r}; the parameters are {', '.join(names)}")
+            raise ValueError(f"no weight or bias {short_repr(p, 40)}; the parameters are {', '.join(names)}")
         return p
 
     if base == "E":
