@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from . import formula as fm
 from .functional import grad, local_derivatives
-from .value import Value, topological_order
+from .value import Value, _as_float, topological_order
 
 #: Output formats of :func:`explain_gradient`.
 FORMATS = fm.FORMATS
@@ -159,7 +159,7 @@ class Explanation:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
         printer = {"text": _Text, "markdown": _Markdown, "latex": _Latex}[fmt]
-        return printer(self, digits).render()
+        return printer(self, fm.check_digits(digits)).render()
 
 
 # -- building the structure -------------------------------------------------------------------------
@@ -339,16 +339,22 @@ def explain(loss: Value, param: Value | str, *, learning_rate: float | None = No
         learning_rate: when given, the explanation includes the gradient-descent
             update ``param+ = param - learning_rate * d loss / d param``.
 
+    Returns:
+        The :class:`Explanation`: the paths, their sum, the reverse-mode check and the update.
+
     Raises:
-        ValueError: ``param`` is not in the loss's graph, no node has that name, or
-            ``learning_rate`` is not a finite number.
+        TypeError: ``loss`` is not a Value, ``param`` neither a Value nor a str, or
+            ``learning_rate`` not a number.
+        ValueError: ``param`` is not in the loss's graph, no node has that name,
+            ``learning_rate`` is not a finite number > 0, or the graph is too deep or
+            tangled to write out (the message says which quantities to label).
     """
     if not isinstance(loss, Value):
         raise TypeError(f"loss must be a Value, got {type(loss).__name__}: {loss!r}")
     if learning_rate is not None:
-        learning_rate = Value(learning_rate).data
-        if not math.isfinite(learning_rate):
-            raise ValueError(f"learning_rate must be a finite number, got {learning_rate!r}")
+        learning_rate = _as_float(learning_rate, "learning_rate")
+        if not (math.isfinite(learning_rate) and learning_rate > 0):
+            raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
     topo = topological_order(loss)
     target = _resolve(loss, param, topo)
     graph = _Graph(loss, target, topo)
@@ -386,17 +392,18 @@ def explain_gradient(loss: Value, param: Value | str, *, learning_rate: float | 
         learning_rate: include the gradient-descent update with this step size.
         fmt: ``"text"``, ``"markdown"`` (tables with ``$...$`` maths) or ``"latex"``
             (an ``align*`` environment).
-        digits: significant digits of the numbers shown.
+        digits: significant digits of the numbers shown (1 to 17).
 
     Returns:
         The derivation as one string (ending with a newline).
 
     Raises:
-        ValueError: ``param`` is not in the loss's graph or names nothing, or ``fmt``
-            is unknown.
+        TypeError: as for :func:`explain`, or ``digits`` is not an int.
+        ValueError: as for :func:`explain`, or ``fmt`` is unknown or ``digits`` out of range.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    fm.check_digits(digits)
     return explain(loss, param, learning_rate=learning_rate).render(fmt, digits)
 
 

@@ -387,6 +387,26 @@ def _check_format(fmt: str) -> str:
     return fmt
 
 
+#: The most significant digits worth showing: 17 tell every float apart.
+MAX_DIGITS = 17
+
+
+def check_digits(digits: object) -> int:
+    """Return ``digits`` if it is an int from 1 to :data:`MAX_DIGITS`.
+
+    Raises:
+        TypeError: ``digits`` is not an int.
+        ValueError: it is out of that range.
+    """
+    if isinstance(digits, bool) or not isinstance(digits, int):
+        raise TypeError(f"digits must be an int from 1 to {MAX_DIGITS}, got {type(digits).__name__}: "
+                        f"{digits!r:.60}")
+    if not 1 <= digits <= MAX_DIGITS:
+        raise ValueError(f"digits must be from 1 to {MAX_DIGITS} (a float has at most {MAX_DIGITS} "
+                         f"significant digits), got {_numeric.short_repr(digits)}")
+    return digits
+
+
 def format_number(value: float, fmt: str = "text", digits: int = 6) -> str:
     """Return ``value`` as written in a formula.
 
@@ -395,6 +415,7 @@ def format_number(value: float, fmt: str = "text", digits: int = 6) -> str:
     trailing zeros kept (``0.593270``). LaTeX writes exponents as ``\\times 10^{k}``.
     """
     fmt = _check_format(fmt)
+    check_digits(digits)
     if value == 0.0:
         value = 0.0  # no "-0"
     if math.isnan(value):
@@ -565,7 +586,7 @@ def render(node: Node, fmt: str = "text", *, digits: int = 6) -> str:
     precedence needs them. Numbers are written by :func:`format_number`.
     """
     fmt = _check_format(fmt)
-    text, _ = _Printer(fmt != "text", digits).print(node)
+    text, _ = _Printer(fmt != "text", check_digits(digits)).print(node)
     return f"${text}$" if fmt == "markdown" else text
 
 

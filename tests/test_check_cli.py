@@ -119,3 +119,14 @@ def test_svg_output(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         assert f"wrote {path}" in out
         svg = path.read_text()
         assert svg.lstrip().startswith(("<?xml", "<svg")) and "w5" in svg
+
+
+def test_svg_into_a_file_is_refused_before_checking(capsys: pytest.CaptureFixture[str],
+                                                    tmp_path: Path) -> None:
+    a_file = tmp_path / "taken.svg"
+    a_file.write_text("x")
+    status, out, err = run(capsys, str(GOOD), "--svg", str(a_file))
+    assert status == 2 and out == ""
+    assert err == (f"autograd-tiny: error: --svg {str(a_file)!r} is a file; give a directory "
+                   "(it is created if missing)\n")
+    assert a_file.read_text() == "x"

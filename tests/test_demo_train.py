@@ -141,6 +141,19 @@ def test_demo_shows_the_checkers_verdicts_on_seed_003(demo_output):
     assert "First slip: net_o1" in section
 
 
+def test_demo_out_that_is_a_file_or_cannot_be_made_is_one_line(tmp_path, capsys):
+    a_file = tmp_path / "taken"
+    a_file.write_text("x")
+    assert main(["demo", "--out", str(a_file)]) == 2
+    assert _error_line(capsys) == (f"autograd-tiny: error: --out {str(a_file)!r} is a file; "
+                                   "give a directory (it is created if missing)")
+    assert capsys.readouterr().out == ""
+    inside_a_file = a_file / "pictures"  # mkdir fails: its parent is a file
+    assert main(["demo", "--out", str(inside_a_file)]) == 2
+    line = _error_line(capsys)
+    assert line.startswith(f"autograd-tiny: error: --out {str(inside_a_file)!r}: cannot write the SVG")
+
+
 def test_demo_writes_svgs_when_asked(tmp_path, capsys):
     from autograd_tiny.render import GraphvizNotFoundError, find_program
 
@@ -253,6 +266,8 @@ def test_train_without_matplotlib_says_how_to_install_it(monkeypatch, capsys):
     (["--steps", "-3"], "--steps must be >= 1, got -3"),
     (["--steps", "ten"], "--steps must be a whole number >= 1, got 'ten'"),
     (["--steps", "2", "--every", "0"], "--every must be >= 1, got 0"),
+    (["--steps", "99999999999999999999999"], "--steps must be at most 10000000, got 99999999999999999999999"),
+    (["--steps", "1" * 50], "--steps must be at most 10000000, got a 50-digit number"),
     (["--steps", "2", "--plot", "loss.unknown"], "cannot plot to 'loss.unknown'"),
 ])
 def test_train_rejects_bad_options(argv, needle, capsys):

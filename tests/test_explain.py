@@ -387,12 +387,41 @@ def test_cli_explains_a_neuron_quantity(capsys):
     (["explain", "w1"], "give a derivation FILE before 'w1'"),
     (["explain", "--example", "seed004", "x.toml", "w1"], "not both"),
     (["explain", "--example", "seed004", "w1", "--digits", "0"], "--digits must be >= 1"),
+    (["explain", "--example", "seed004", "w1", "--digits", "18"], "--digits must be at most 17, got 18"),
+    (["explain", "--example", "seed004", "w1", "--digits", "9" * 30], "--digits must be at most 17"),
 ])
 def test_cli_errors_are_one_line_with_status_2(argv, needle, capsys):
     status, out, err = _cli(argv, capsys)
     assert status == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0]
+
+
+def test_cli_passes_on_why_a_quantity_cannot_be_explained(capsys, monkeypatch):
+    # net_h1 exists; when its graph has too many paths, the advice reaches the user instead of
+    # a claim that net_h1 is no quantity of the file.
+    monkeypatch.setattr(explain_module, "MAX_PATHS", 1)
+    status, out, err = _cli(["explain", "--example", "seed004", "net_h1"], capsys)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1
+    assert "cannot explain 'net_h1': more than 1 routes lead from E through unlabelled nodes; label" in err
+    assert "no named quantity" not in err
+
+
+def test_digits_and_learning_rate_are_checked():
+    loss, _ = seed004()
+    with pytest.raises(ValueError, match="digits must be from 1 to 17.*got 0"):
+        explain_gradient(loss, "w5", digits=0)
+    with pytest.raises(ValueError, match="digits must be from 1 to 17.*got 1000000000"):
+        explain_gradient(loss, "w5", digits=10**9)
+    with pytest.raises(TypeError, match="digits must be an int from 1 to 17, got float: 3.5"):
+        explain_gradient(loss, "w5", digits=3.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="learning_rate must be a real number.*got str: 'a'"):
+        explain(loss, "w5", learning_rate="a")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"learning_rate must be a finite number > 0, got -0.5"):
+        explain(loss, "w5", learning_rate=-0.5)
+    # 17 digits: dE/dw5 = 0.082167041 (seed 004 by hand), shown to all its digits
+    assert "0.082167040" in explain_gradient(loss, "w5", digits=17)
 
 
 def test_deep_or_exploding_unlabelled_graphs_are_refused_with_advice():

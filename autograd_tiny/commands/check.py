@@ -26,6 +26,7 @@ from ..derivation import (
     load_example,
 )
 from ..errors import UsageError
+from ._common import check_out_dir, write_svgs
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -66,19 +67,6 @@ def _derivation(args: argparse.Namespace) -> Derivation:
     return load_derivation(args.file)
 
 
-def _write_svgs(derivation: Derivation, out_dir: str) -> list[str]:
-    try:
-        from ..render import write_svgs
-    except ImportError:  # pragma: no cover - depends on the rendering module
-        raise UsageError("--svg needs autograd_tiny.render.write_svgs, which this installation "
-                         "lacks") from None
-    try:
-        paths = write_svgs(derivation, out_dir)
-    except (OSError, RuntimeError) as exc:
-        raise UsageError(f"--svg {out_dir}: {' '.join(str(exc).split())}") from None
-    return [str(p) for p in paths]
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the command; return the exit status (0 all ok, 1 any claim not ok)."""
     if args.list_examples or args.example == "":
@@ -87,12 +75,14 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(list_examples())
         return 0
     derivation = _derivation(args)
+    if args.svg is not None:
+        check_out_dir(args.svg, "--svg")
     results = derivation.check()
     if args.format == "json":
         sys.stdout.write(format_json(results))
     else:
         sys.stdout.write(format_text(results, derivation.title))
     if args.svg is not None:
-        for path in _write_svgs(derivation, args.svg):
+        for path in write_svgs(derivation, args.svg, "--svg"):
             print(f"wrote {path}", file=sys.stderr if args.format == "json" else sys.stdout)
     return 0 if all(r.verdict == "ok" for r in results) else 1

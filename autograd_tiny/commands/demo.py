@@ -12,10 +12,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
 from ..explain import explain_gradient
 from ..value import Value, topological_order
-from .explain import is_trainable
+from ._common import check_out_dir, is_trainable, write_svgs
 
 #: The shipped examples the demo runs: the network it trains, and the hand calculation it checks.
 NETWORK_EXAMPLE = "seed004"
@@ -133,22 +132,16 @@ def run(args: argparse.Namespace) -> int:
     """Print the demo report (and write SVGs with ``--out``); return the exit status (0)."""
     from ..derivation import load_example
 
-    out_dir = Path(args.out) if args.out is not None else None
-    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out {args.out!r} is a file; give a directory (it is created if missing)")
+    if args.out is not None:
+        check_out_dir(args.out, "--out")
     derivation = load_example(NETWORK_EXAMPLE)
     checked = load_example(CHECKED_EXAMPLE)
     print("\n".join(report(derivation, checked)))
-    if out_dir is not None:
-        from ..render import RenderError, write_svgs
-
+    if args.out is not None:
         derivation.reset()
-        try:
-            paths = write_svgs(derivation, out_dir)
-        except (OSError, RenderError) as exc:
-            raise UsageError(f"cannot write SVG files into {args.out!r}: {exc}") from None
+        paths = write_svgs(derivation, args.out, "--out")
         print()
-        print(f"SVG files written to {out_dir}:")
+        print(f"SVG files written to {Path(args.out)}:")
         for p in paths:
             print(f"  {p}")
     return 0

@@ -1,59 +1,15 @@
-"""``autograd-tiny explain FILE PARAM``: the chain-rule derivation of dE/dPARAM.
-
-Also home of the helpers that ``train`` and ``demo`` share with it: loading a
-derivation from a FILE or ``--example NAME``, and checking whole-number options.
-"""
+"""``autograd-tiny explain FILE PARAM``: the chain-rule derivation of dE/dPARAM."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
 from ..explain import FORMATS, explain_gradient
-
-
-def add_source_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add ``--example NAME`` (a shipped derivation instead of FILE) to ``parser``."""
-    parser.add_argument(
-        "--example", metavar="NAME",
-        help="use a shipped example instead of FILE (autograd-tiny check --list-examples lists them)",
-    )
-
-
-def load(file: str | None, example: str | None) -> Any:
-    """Return the Derivation of ``file``, or of the shipped example ``example``.
-
-    Raises:
-        UsageError: both or neither are given, the example is unknown, or the file
-            cannot be read or is invalid.
-    """
-    from ..derivation import load_derivation, load_example
-
-    if example is not None and file is not None:
-        raise UsageError(f"give either FILE ({file!r}) or --example {example}, not both")
-    if example is not None:
-        return load_example(example)
-    if file is None:
-        raise UsageError("give a derivation FILE, or --example NAME for a shipped one")
-    return load_derivation(Path(file))
-
-
-def positive_int(text: str, option: str) -> int:
-    """Return ``text`` as an int >= 1, or raise UsageError naming ``option`` and the value."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise UsageError(f"{option} must be a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise UsageError(f"{option} must be >= 1, got {value}")
-    return value
-
-
-def is_trainable(derivation: Any, param: Any) -> bool:
-    """Return True when gradient descent updates ``param`` (a Value) in ``derivation``."""
-    return any(p is param for p in derivation.network.parameters())
+from ..formula import MAX_DIGITS
+from ..value import topological_order
+from ._common import add_source_arguments, is_trainable, load, positive_int
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -75,7 +31,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="text (default), markdown (tables with $...$ maths) or latex (align*)")
     parser.add_argument("--digits", default="6", metavar="N",
-                        help="significant digits of the numbers shown (default 6)")
+                        help=f"significant digits of the numbers shown (1 to {MAX_DIGITS}, default 6)")
     parser.set_defaults(run=run)
     return parser
 
@@ -85,21 +41,23 @@ def run(args: argparse.Namespace) -> int:
     file, param = args.file, args.param
     if file is None and args.example is None:
         raise UsageError(f"give a derivation FILE before {param!r}, or --example NAME for a shipped one")
-    digits = positive_int(args.digits, "--digits")
+    digits = positive_int(args.digits, "--digits", MAX_DIGITS)
     derivation = load(file, args.example)
     loss = derivation.loss()
     target = derivation.parameters.get(param)
+    if target is None and not any(v.label == param for v in topological_order(loss)):
+        known = ", ".join(derivation.parameters)
+        raise UsageError(
+            f"cannot explain {param!r}: it is no weight or bias of {file or args.example} ({known}) "
+            "and no named quantity of its graph such as net_<neuron> or out_<neuron>"
+        )
     trainable = target is not None and is_trainable(derivation, target)
     learning_rate = derivation.learning_rate if trainable else None
     try:
         text = explain_gradient(loss, target if target is not None else param,
                                 learning_rate=learning_rate, fmt=args.format, digits=digits)
-    except ValueError as exc:
-        known = ", ".join(derivation.parameters)
-        raise UsageError(
-            f"cannot explain {param!r}: it is no weight or bias of {file or args.example} ({known}) "
-            "and no named quantity of its graph such as net_<neuron> or out_<neuron>"
-        ) from exc
+    except ValueError as exc:  # e.g. a graph too deep to write out: the message says what to do
+        raise UsageError(f"cannot explain {param!r}: {exc}") from None
     print(text, end="")
     if target is not None and learning_rate is None:
         note = f"{param} is kept fixed (update_biases = false), so gradient descent does not change it."

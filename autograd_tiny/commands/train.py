@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from .explain import add_source_arguments, load, positive_int
+from ._common import add_source_arguments, load, positive_int
 
 PLOT_HINT = 'pip install "autograd-tiny[plot]"'
+
+#: The most steps ``--steps`` takes (a small network does about 20,000 a second).
+MAX_STEPS = 10_000_000
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -31,7 +34,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("file", nargs="?", metavar="FILE", help="a derivation file (or use --example)")
     add_source_arguments(parser)
-    parser.add_argument("--steps", required=True, metavar="N", help="number of steps (>= 1)")
+    parser.add_argument("--steps", required=True, metavar="N",
+                        help=f"number of steps (1 to {MAX_STEPS:,})")
     parser.add_argument("--every", metavar="K", help="also print the loss every K steps")
     parser.add_argument("--plot", metavar="FILE",
                         help="draw the loss curve into FILE (.svg, .png or .pdf; needs matplotlib)")
@@ -106,7 +110,7 @@ def train(derivation: Any, steps: int, progress: bool | None = None) -> list[flo
 
 def run(args: argparse.Namespace) -> int:
     """Train and report; return the exit status (0)."""
-    steps = positive_int(args.steps, "--steps")
+    steps = positive_int(args.steps, "--steps", MAX_STEPS)
     every = positive_int(args.every, "--every") if args.every is not None else None
     plot = Path(args.plot) if args.plot is not None else None
     if plot is not None:

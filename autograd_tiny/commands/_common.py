@@ -1,0 +1,80 @@
+"""What several sub-commands share: loading a derivation, whole-number options, writing SVGs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--example NAME`` (a shipped derivation instead of FILE) to ``parser``."""
+    parser.add_argument(
+        "--example", metavar="NAME",
+        help="use a shipped example instead of FILE (autograd-tiny check --list-examples lists them)",
+    )
+
+
+def load(file: str | None, example: str | None) -> Any:
+    """Return the Derivation of ``file``, or of the shipped example ``example``.
+
+    Raises:
+        UsageError: both or neither are given, the example is unknown, or the file
+            cannot be read or is invalid.
+    """
+    from ..derivation import load_derivation, load_example
+
+    if example is not None and file is not None:
+        raise UsageError(f"give either FILE ({file!r}) or --example {example}, not both")
+    if example is not None:
+        return load_example(example)
+    if file is None:
+        raise UsageError("give a derivation FILE, or --example NAME for a shipped one")
+    return load_derivation(Path(file))
+
+
+def positive_int(text: str, option: str, maximum: int | None = None) -> int:
+    """Return ``text`` as an int from 1 to ``maximum``; raise UsageError naming ``option`` otherwise."""
+    try:
+        value = int(text)
+    except ValueError:
+        shown = repr(text) if len(text) <= 40 else f"{text[:30]!r}... ({len(text)} characters)"
+        raise UsageError(f"{option} must be a whole number >= 1, got {shown}") from None
+    if value < 1:
+        raise UsageError(f"{option} must be >= 1, got {value}")
+    if maximum is not None and value > maximum:
+        shown = text if len(text) <= 40 else f"a {len(text)}-digit number"
+        raise UsageError(f"{option} must be at most {maximum}, got {shown}")
+    return value
+
+
+def is_trainable(derivation: Any, param: Any) -> bool:
+    """Return True when gradient descent updates ``param`` (a Value) in ``derivation``."""
+    return any(p is param for p in derivation.network.parameters())
+
+
+def check_out_dir(out_dir: str, option: str) -> None:
+    """Raise UsageError when ``out_dir`` exists but is not a directory (checked before the work)."""
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise UsageError(f"{option} {out_dir!r} is a file; give a directory (it is created if missing)")
+
+
+def write_svgs(derivation: Any, out_dir: str, option: str) -> list[Path]:
+    """Write the derivation's ``graph.svg`` and ``network.svg`` into ``out_dir``; return their paths.
+
+    Raises:
+        UsageError: ``out_dir`` is a file, cannot be created or written, or no
+            Graphviz layout program is installed (one line naming ``option``).
+    """
+    from ..render import RenderError
+    from ..render import write_svgs as write
+
+    check_out_dir(out_dir, option)
+    try:
+        return list(write(derivation, out_dir))
+    except (OSError, RenderError) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"{option} {out_dir!r}: cannot write the SVG files: "
+                         f"{' '.join(detail.split())}") from None
