@@ -135,6 +135,13 @@ def test_gradcheck_argument_errors() -> None:
     (lambda: nn.Neuron(2, weights=[1.0, "a"], name="h1"), TypeError,
      "weight 1 of neuron 'h1' must be a number or a Value, got str: 'a'"),
     (lambda: nn.Neuron(2, bias="a"), TypeError, "bias of the neuron must be a number or a Value, got str"),
+    (lambda: nn.Neuron(2, weights=3), TypeError,
+     "weights of the neuron must be a list of 2 numbers or Values, got int: 3"),
+    (lambda: nn.Neuron(2, weights="ab"), TypeError,
+     "weights of the neuron must be a list of 2 numbers or Values, got str: 'ab'"),
+    (lambda: nn.Neuron(1, weights=[10 ** 400]), ValueError,
+     "weight 0 of the neuron is too large for a float: got an int of 401 digits"),
+    (lambda: nn.Layer(2, 2, names="ab"), TypeError, "names must be a list of 2 neuron names, got str: 'ab'"),
     (lambda: nn.Neuron(2, name=3), TypeError, "name must be a str, got int"),
     (lambda: nn.Layer(2, 0), ValueError, "nout must be a positive int, got 0"),
     (lambda: nn.Layer(2, 2, bias="shared"), ValueError,
@@ -168,6 +175,13 @@ def test_module_call_errors() -> None:
         nn.MLP(2, [1], seed=0)([1.0, 2.0, 3.0])
     with pytest.raises(TypeError, match="got str: 'x'"):
         nn.Neuron(2)([1.0, "x"])
+    with pytest.raises(TypeError, match=r"^neuron 'h1' expects a list of 2 inputs \(numbers or Values\), "
+                                        r"got int: 3$"):
+        nn.Neuron(2, name="h1")(3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^the neuron expects a list of 2 inputs .*got NoneType: None$"):
+        nn.Neuron(2)(None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^the network expects a list of 2 inputs .*got float: 1.5$"):
+        nn.MLP(2, [1], seed=0)(1.5)  # type: ignore[arg-type]
 
 
 def test_state_dict_errors() -> None:
@@ -178,6 +192,9 @@ def test_state_dict_errors() -> None:
     state = net.state_dict()
     state["layers.0.neurons.0.w.1"] = "0.5"
     with pytest.raises(TypeError, match=r"state\['layers.0.neurons.0.w.1'\] must be a number, got str"):
+        net.load_state_dict(state)
+    state["layers.0.neurons.0.w.1"] = 10 ** 400
+    with pytest.raises(ValueError, match=r"state\['layers.0.neurons.0.w.1'\] is too large for a float"):
         net.load_state_dict(state)
     with pytest.raises(TypeError, match="state must be a dict.*got list"):
         net.load_state_dict([1.0, 2.0])  # type: ignore[arg-type]
@@ -192,6 +209,12 @@ def test_state_dict_errors() -> None:
     (lambda: nn.mean_squared_error([1.0], [1.0]), TypeError, r"outputs\[0\] must be a Value, got float"),
     (lambda: nn.mean_squared_error([Value(1.0)], ["a"]), TypeError,
      r"targets\[0\] must be a number, got str"),
+    (lambda: nn.mean_squared_error([Value(1.0)], [10 ** 400]), ValueError,
+     r"targets\[0\] is too large for a float: got an int of 401 digits"),
+    (lambda: nn.mean_squared_error(None, [1.0]), TypeError,
+     "outputs must be a Value or a list of them, got NoneType: None"),
+    (lambda: nn.mean_squared_error([Value(1.0)], "a"), TypeError,
+     "targets must be a number or a list of them, got str: 'a'"),
     (lambda: nn.binary_cross_entropy(Value(1.5), 1.0), ValueError,
      r"outputs in \[0, 1\], outputs\[0\] is 1.5; use a sigmoid"),
     (lambda: nn.binary_cross_entropy(Value(0.5), 2.0), ValueError,
@@ -205,8 +228,13 @@ def test_loss_errors(make, exc, pattern) -> None:
 
 
 @pytest.mark.parametrize("make, exc, pattern", [
-    (lambda: nn.SGD([Value(1.0)], lr=0), ValueError, "learning rate must be > 0, got 0"),
-    (lambda: nn.SGD([Value(1.0)], lr=float("nan")), ValueError, "learning rate must be > 0, got nan"),
+    (lambda: nn.SGD([Value(1.0)], lr=0), ValueError, "learning rate must be a finite number > 0, got 0.0"),
+    (lambda: nn.SGD([Value(1.0)], lr=float("nan")), ValueError,
+     "learning rate must be a finite number > 0, got nan"),
+    (lambda: nn.SGD([Value(1.0)], lr=float("inf")), ValueError,
+     "learning rate must be a finite number > 0, got inf"),
+    (lambda: nn.SGD([Value(1.0)], lr=10 ** 400), ValueError,
+     "learning rate is too large for a float: got an int of 401 digits"),
     (lambda: nn.SGD([Value(1.0)], lr="a"), TypeError, "learning rate must be a number, got str: 'a'"),
     (lambda: nn.SGD([Value(1.0)], lr=0.1, momentum=1), ValueError, r"momentum must be in \[0, 1\), got 1"),
     (lambda: nn.SGD([1.0], lr=0.1), TypeError, r"params\[0\] must be a Value, got float: 1.0"),

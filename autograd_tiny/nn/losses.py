@@ -7,9 +7,10 @@ Every loss takes the network's outputs (one Value or a sequence) and the targets
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from ..value import Value
+from .._numeric import short_repr
+from ..value import Value, _as_float
 
 Outputs = Value | Sequence[Value]
 Targets = float | Value | Sequence[float | Value]
@@ -19,8 +20,16 @@ def _target(t: object, i: int) -> float:
     if isinstance(t, Value):
         return t.data
     if isinstance(t, bool) or not isinstance(t, numbers.Real):
-        raise TypeError(f"targets[{i}] must be a number, got {type(t).__name__}: {t!r}")
-    return float(t)
+        raise TypeError(f"targets[{i}] must be a number, got {type(t).__name__}: {short_repr(t)}")
+    return _as_float(t, f"targets[{i}]")
+
+
+def _as_list(items: object, what: str, one: str) -> list[object]:
+    """Return ``items`` as a list, or raise TypeError naming ``what`` when it is no sequence."""
+    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+        raise TypeError(f"{what} must be a {one} or a list of them, got {type(items).__name__}: "
+                        f"{short_repr(items)}")
+    return list(items)
 
 
 def _pairs(outputs: Outputs, targets: Targets) -> list[tuple[Value, float]]:
@@ -28,9 +37,9 @@ def _pairs(outputs: Outputs, targets: Targets) -> list[tuple[Value, float]]:
 
     A target may be a number or a Value (its ``data`` is used: targets are constants).
     """
-    outs = [outputs] if isinstance(outputs, Value) else list(outputs)
+    outs: list[Value] = [outputs] if isinstance(outputs, Value) else _as_list(outputs, "outputs", "Value")  # type: ignore[assignment]
     single = isinstance(targets, (numbers.Real, Value)) and not isinstance(targets, bool)
-    tgts: list[object] = [targets] if single else list(targets)  # type: ignore[arg-type]
+    tgts: list[object] = [targets] if single else _as_list(targets, "targets", "number")
     if len(outs) != len(tgts):
         raise ValueError(f"{len(outs)} outputs but {len(tgts)} targets; pass one target per output")
     if not outs:

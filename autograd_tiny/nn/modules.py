@@ -15,7 +15,8 @@ import numbers
 import random
 from collections.abc import Iterator, Mapping, Sequence
 
-from ..value import Value
+from .._numeric import short_repr
+from ..value import Value, _as_float
 
 #: Activation names accepted by :class:`Neuron`, :class:`Layer` and :class:`MLP`.
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
@@ -52,8 +53,22 @@ def _as_parameter(value: float | Value, label: str, what: str) -> Value:
             value.label = label
         return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{what} must be a number or a Value, got {type(value).__name__}: {value!r}")
-    return Value(value, label)
+        raise TypeError(f"{what} must be a number or a Value, got {type(value).__name__}: "
+                        f"{short_repr(value)}")
+    return Value(_as_float(value, what), label)
+
+
+def _length(x: object, nin: int, module: Module) -> int:
+    """Return ``len(x)``, or raise TypeError saying that ``module`` expects a list of inputs."""
+    try:
+        return len(x)  # type: ignore[arg-type]
+    except TypeError:
+        if isinstance(module, Neuron):
+            who = f"neuron {module.name!r}" if module.name else "the neuron"
+        else:
+            who = "the network"
+        raise TypeError(f"{who} expects a list of {nin} inputs (numbers or Values), "
+                        f"got {type(x).__name__}: {short_repr(x)}") from None
 
 
 class Module:
@@ -143,9 +158,9 @@ class Module:
             if name in params:
                 if isinstance(value, bool) or not isinstance(value, numbers.Real):
                     raise TypeError(
-                        f"state[{name!r}] must be a number, got {type(value).__name__}: {value!r}"
+                        f"state[{name!r}] must be a number, got {type(value).__name__}: {short_repr(value)}"
                     )
-                values[name] = float(value)
+                values[name] = _as_float(value, f"state[{name!r}]")
         for name, value in values.items():  # nothing changes unless every value is good
             params[name].data = value
 
@@ -187,6 +202,9 @@ class Neuron(Module):
         if weights is None:
             r = rng or random.Random()
             weights = [r.uniform(-1, 1) for _ in range(nin)]
+        if isinstance(weights, (str, bytes, Value)) or not isinstance(weights, Sequence):
+            raise TypeError(f"weights of {who} must be a list of {nin} numbers or Values, "
+                            f"got {type(weights).__name__}: {short_repr(weights)}")
         if len(weights) != nin:
             raise ValueError(
                 f"{who} has {nin} inputs but {len(weights)} weights were given; pass one weight per input"
@@ -205,7 +223,7 @@ class Neuron(Module):
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
         """Return the neuron's output for inputs ``x`` (Values or numbers)."""
-        if len(x) != len(self.w):
+        if _length(x, len(self.w), self) != len(self.w):
             who = f"neuron {self.name!r}" if self.name else "the neuron"
             raise ValueError(f"{who} expects {len(self.w)} inputs, got {len(x)}: {list(x)!r}")
         net = self.w[0] * x[0]
@@ -253,6 +271,9 @@ class Layer(Module):
         if bias not in BIAS_MODES:
             raise ValueError(f"unknown bias mode {bias!r}; choose one of {', '.join(BIAS_MODES)}")
         nout = _check_count(nout, "nout")
+        if isinstance(names, str) or (names is not None and not isinstance(names, Sequence)):
+            raise TypeError(f"names must be a list of {nout} neuron names, got {type(names).__name__}: "
+                            f"{short_repr(names)}")
         if names is not None and len(names) != nout:
             raise ValueError(f"{len(names)} names given for {nout} neurons; pass one name per neuron")
         shared = Value(bias_value) if bias == "layer" else None
@@ -364,7 +385,7 @@ class MLP(Module):
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
         """Return the outputs of the last layer for inputs ``x``."""
         nin = len(self.layers[0].neurons[0].w)
-        if len(x) != nin:
+        if _length(x, nin, self) != nin:
             raise ValueError(f"the network expects {nin} inputs, got {len(x)}: {list(x)!r}")
         out: Sequence[Value | float] = x
         for layer in self.layers:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterable
 
-from ..value import Value
+from .._numeric import short_repr
+from ..value import Value, _as_float
 
 
 def _real(value: object, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{what} must be a number, got {type(value).__name__}: {value!r}")
-    return float(value)
+        raise TypeError(f"{what} must be a number, got {type(value).__name__}: {short_repr(value)}")
+    return _as_float(value, what)  # raises ValueError beyond the float range
 
 
 class SGD:
@@ -47,8 +49,8 @@ class SGD:
             seen[id(p)] = i
         self.lr = _real(lr, "learning rate")
         self.momentum = _real(momentum, "momentum")
-        if not self.lr > 0:
-            raise ValueError(f"learning rate must be > 0, got {lr!r}")
+        if not 0 < self.lr < math.inf:
+            raise ValueError(f"learning rate must be a finite number > 0, got {self.lr!r}")
         if not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
         self._velocity = [0.0] * len(self.params)
