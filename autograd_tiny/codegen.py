@@ -7,7 +7,8 @@ rewrites such an expression for a given setting:
 * names are replaced by the source that holds their value (``x`` becomes
   ``px.data`` or ``v12``);
 * ``a / b`` and ``a ** b`` become calls of IEEE-safe helpers (``_div``, ``_pow``)
-  and functions such as ``exp`` become ``_exp``, which the caller provides.
+  and functions such as ``exp`` become ``_exp``; :func:`float_namespace` holds
+  their float versions.
 
 The eager engine (:mod:`autograd_tiny.value`), the compiler
 (:mod:`autograd_tiny.compiler`) and the functional API all generate their code
@@ -20,6 +21,7 @@ import ast
 from collections.abc import Mapping
 from functools import cache
 
+from . import _numeric
 from .ops import FUNCTIONS
 
 #: The names an expression may use for its operands.
@@ -39,6 +41,19 @@ def parse(expr: str) -> ast.expr:
         if isinstance(node, ast.Name) and node.id not in OPERAND_NAMES and node.id not in FUNCTIONS:
             raise ValueError(f"table expression {expr!r} uses unknown name {node.id!r}")
     return tree
+
+
+def float_namespace(prefix: str = "_") -> dict[str, object]:
+    """Return the float helpers that code from :func:`substitute` calls, by their prefixed names.
+
+    Returns:
+        A new dict: ``_div``, ``_pow`` and ``_exp``, ``_log`` ... (every function of
+        :data:`autograd_tiny.ops.FUNCTIONS`), each with IEEE 754 results on floats.
+    """
+    namespace: dict[str, object] = {prefix + name: fn for name, fn in _numeric.FLOAT_FUNCTIONS.items()}
+    namespace[prefix + "div"] = _numeric.div
+    namespace[prefix + "pow"] = _numeric.pow
+    return namespace
 
 
 def names_used(expr: str) -> frozenset[str]:

@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from . import _numeric, codegen
+from . import codegen
 from .value import Kind, Value, _as_float, topological_order
 
 #: What a forward pass keeps for the backward pass: the leaves' values, then one tuple per function.
@@ -200,10 +200,8 @@ class CompiledGraph:
         self.num_nodes = len(nodes)
         self.source, self.num_functions = _generate(nodes, self.leaves, chunk_size)
         made = time.perf_counter()
-        namespace: dict[str, object] = {
-            f"_{name}": fn for name, fn in _numeric.FLOAT_FUNCTIONS.items()
-        }
-        namespace.update(_div=_numeric.div, _pow=_numeric.pow, _INF=math.inf, _NAN=math.nan)
+        namespace = codegen.float_namespace()
+        namespace.update(_INF=math.inf, _NAN=math.nan)
         code = builtins.compile(self.source, "<autograd_tiny compiled>", "exec")
         exec(code, namespace)  # noqa: S102 - code written by _generate from the table
         self.codegen_seconds = made - start

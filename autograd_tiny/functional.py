@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from . import _numeric, codegen
+from . import codegen
 from .value import KINDS, Kind, Value, _as_float, is_grad_enabled, no_grad, topological_order
 
 Number = float | Value
@@ -33,9 +33,8 @@ def _lift(name: str, float_fn: Callable[..., float]) -> Callable[..., Number]:
 
 
 _NAMESPACE: dict[str, object] = {
-    f"_{name}": _lift(name, fn) for name, fn in _numeric.FLOAT_FUNCTIONS.items()
+    key: _lift(key[1:], fn) for key, fn in codegen.float_namespace().items()  # type: ignore[arg-type]
 }
-_NAMESPACE.update(_div=_lift("div", _numeric.div), _pow=_lift("pow", _numeric.pow))
 
 
 def _number(a: Number) -> float:

@@ -185,10 +185,7 @@ def _generate() -> tuple[str, dict[str, object]]:
     Returns:
         The generated source, and the methods by their name in :class:`Value`.
     """
-    namespace: dict[str, object] = {
-        f"_{name}": fn for name, fn in _numeric.FLOAT_FUNCTIONS.items()
-    }
-    namespace.update(_div=_numeric.div, _pow=_numeric.pow)
+    namespace = codegen.float_namespace()
     namespace.update({f"_K_{name}": kind for name, kind in KINDS.items()})
     chunks = [_vjp_source(kind) for kind in KINDS.values()]
     methods: list[str] = []

@@ -26,7 +26,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
-from .. import _numeric, codegen
+from .. import codegen
 from ..ops import OPS
 from ..value import Value, topological_order
 from .format import Quantity
@@ -36,8 +36,7 @@ from .network import Network
 #: gradient with respect to a node, ``("p", name, k)`` a parameter's value after ``k`` steps.
 Key = tuple[str, int | str, int]
 
-_NAMESPACE: dict[str, object] = {f"_{name}": fn for name, fn in _numeric.FLOAT_FUNCTIONS.items()}
-_NAMESPACE.update(_div=_numeric.div, _pow=_numeric.pow)
+_NAMESPACE = codegen.float_namespace()
 _OPERAND_POSITION = {"x": 0, "y": 1}
 
 
