@@ -3,6 +3,7 @@
 from .compiler import CompiledGraph
 from .compiler import compile as compile  # not in __all__: `import *` must not hide the builtin
 from .derivation import Derivation, load_derivation
+from .explain import explain_gradient
 from .functional import GradcheckResult, grad, gradcheck
 from .render import draw_graph, draw_network, render_svg
 from .value import Value, is_grad_enabled, no_grad, topological_order
@@ -17,6 +18,7 @@ __all__ = [
     "grad",
     "gradcheck",
     "GradcheckResult",
+    "explain_gradient",
     "CompiledGraph",
     "draw_graph",
     "draw_network",
