@@ -6,13 +6,14 @@ from .derivation import Derivation, load_derivation
 from .explain import explain_gradient
 from .functional import GradcheckResult, grad, gradcheck
 from .render import draw_graph, draw_network, render_svg
-from .value import Value, is_grad_enabled, no_grad, topological_order
+from .value import Value, enable_grad, is_grad_enabled, no_grad, topological_order
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Value",
     "no_grad",
+    "enable_grad",
     "is_grad_enabled",
     "topological_order",
     "grad",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numbers
 import types
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Union
 
 from . import _numeric, codegen
@@ -31,22 +31,35 @@ _grad_enabled = True
 
 
 @contextmanager
-def no_grad() -> Iterator[None]:
-    """Context manager: operations inside record no graph (their results are leaves).
-
-    Use it for parameter updates and evaluation, like ``torch.no_grad()``.
-    """
+def _grad_mode(enabled: bool) -> Iterator[None]:
     global _grad_enabled
     previous = _grad_enabled
-    _grad_enabled = False
+    _grad_enabled = enabled
     try:
         yield
     finally:
         _grad_enabled = previous
 
 
+def no_grad() -> AbstractContextManager[None]:
+    """Return a context manager inside which operations record no graph (results are leaves).
+
+    Use it for parameter updates and evaluation, like ``torch.no_grad()``; it also
+    works as a decorator.
+    """
+    return _grad_mode(False)
+
+
+def enable_grad() -> AbstractContextManager[None]:
+    """Return a context manager that records the graph again, even inside :func:`no_grad`.
+
+    Like ``torch.enable_grad()``: for code that needs a graph whatever its caller chose.
+    """
+    return _grad_mode(True)
+
+
 def is_grad_enabled() -> bool:
-    """Return True unless called inside :func:`no_grad`."""
+    """Return True unless called inside :func:`no_grad` (and not inside :func:`enable_grad` within it)."""
     return _grad_enabled
 
 

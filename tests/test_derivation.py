@@ -231,3 +231,15 @@ def test_explain_delegates_to_the_explanation_module() -> None:
 def test_spec_source_name_in_messages() -> None:
     spec = parse_spec(TEXT, "my.toml")
     assert spec.source == "my.toml" and spec.parameter_names[-2:] == ["b1", "b2"]
+
+
+def test_loss_under_no_grad_still_builds_the_labelled_graph() -> None:
+    from autograd_tiny import no_grad
+
+    d = load_example("seed004")
+    with no_grad():
+        loss = d.loss()
+    loss.backward()
+    # seed 004 by hand: E = 0.298371109, dE/dw5 = 0.082167041 (same figures as above)
+    assert loss.label == "E" and round(loss.data, 9) == 0.298371109
+    assert round(d.parameters["w5"].grad, 9) == 0.082167041

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from autograd_tiny import Value, grad, gradcheck, is_grad_enabled, no_grad, topological_order
+from autograd_tiny import Value, enable_grad, grad, gradcheck, is_grad_enabled, no_grad, topological_order
 from autograd_tiny.functional import local_derivatives
 from autograd_tiny.ops import OPS
 from autograd_tiny.value import KINDS
@@ -287,3 +287,26 @@ def test_gradcheck_reports_nan_gradients_as_failures() -> None:
     result = gradcheck(lambda x: x.log(), [-1.0])
     assert not result.ok
     assert result.worst == math.inf
+
+
+def test_enable_grad_records_the_graph_inside_no_grad() -> None:
+    x = Value(3.0)
+    with no_grad():
+        with enable_grad():
+            assert is_grad_enabled()
+            y = x * x
+        z = x * x
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+    assert not y.is_leaf and z.is_leaf
+    y.backward()
+    assert x.grad == 6.0  # d(x*x)/dx = 2x = 6
+
+
+def test_no_grad_works_as_a_decorator() -> None:
+    @no_grad()
+    def double(v: Value) -> Value:
+        return v * 2
+
+    assert double(Value(1.5)).is_leaf
+    assert is_grad_enabled()

@@ -133,6 +133,10 @@ def test_random_graphs_match_torch_values_and_gradients(leaves, raw_steps, op_fu
     # test_numerics.py pins that case down; here only graphs whose gradients stay finite count.
     assume(all(math.isfinite(v.grad) for v in nodes))
     t_grads = torch.autograd.grad(t_out, t_leaves, allow_unused=True)
+    # PyTorch's division rule computes -x / y**2 with y**2 formed first, which underflows to 0
+    # for |y| < 1e-154 (0 / 3.9e-199 gives a nan gradient there); the table's rule -out / y
+    # does not. Only graphs whose PyTorch gradients stay finite count.
+    assume(all(tg is None or math.isfinite(tg.item()) for tg in t_grads))
     leaves = nodes[: len(recipe.leaves)]
     bounds = _path_sum_bound(out, leaves)
     for leaf, tg, bound in zip(leaves, t_grads, bounds):

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .. import nn
-from ..value import Value, topological_order
+from ..value import Value, enable_grad, topological_order
 from .format import Quantity, Spec
 
 #: Losses that average over the outputs: each output's term is its own loss divided by their number.
@@ -143,14 +143,15 @@ class Network:
         """Return the loss of a fresh forward pass and its terms (gradients zeroed first)."""
         self.zero_grad()
         spec = self.spec
-        outputs = self.mlp([self.inputs[n] for n in spec.layers[0]])
-        terms = loss_terms(spec.loss, outputs, [spec.targets[n] for n in spec.layers[-1]])
-        for name, term in zip(spec.layers[-1], terms):
-            term.label = f"E_{name}"
-        loss = terms[0]
-        for term in terms[1:]:
-            loss = loss + term
-        loss.label = "E"
+        with enable_grad():  # the named quantities are found in the graph, so always record it
+            outputs = self.mlp([self.inputs[n] for n in spec.layers[0]])
+            terms = loss_terms(spec.loss, outputs, [spec.targets[n] for n in spec.layers[-1]])
+            for name, term in zip(spec.layers[-1], terms):
+                term.label = f"E_{name}"
+            loss = terms[0]
+            for term in terms[1:]:
+                loss = loss + term
+            loss.label = "E"
         return loss, terms
 
     def step(self, optimizer: nn.SGD | None = None) -> float:

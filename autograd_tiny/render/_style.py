@@ -77,6 +77,7 @@ def graph_class() -> type:
                 return {"text/plain": f"(cannot draw the graph: {exc})"}
 
     Digraph.__module__ = "autograd_tiny.render"
+    Digraph.__qualname__ = "Digraph"
     return Digraph
 
 
