@@ -5,6 +5,9 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,3 +56,34 @@ def test_readme_python_example_prints_what_readme_says(
         exec(compile(source, f"README example {index}", "exec"), {"__name__": "__readme__"})
     if expected is not None:
         assert out.getvalue() == expected
+
+
+def _console_runs() -> list[tuple[str, str]]:
+    """Return ``(command, output)`` for each complete ``$ autograd-tiny ...`` run shown in README.md.
+
+    Runs whose shown output is shortened (a line of ``...``) are left out.
+    """
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    runs: list[tuple[str, str]] = []
+    for block in re.findall(r"```console\n(.*?)```", text, re.S):
+        for chunk in re.split(r"^(?=\$ )", block, flags=re.M):
+            if not chunk.startswith("$ autograd-tiny "):
+                continue
+            command, _, output = chunk.partition("\n")
+            if any(line.strip() == "..." for line in output.splitlines()):
+                continue
+            runs.append((command[2:], output))
+    return runs
+
+
+def test_readme_shows_complete_command_runs() -> None:
+    assert len(_console_runs()) >= 4
+
+
+@pytest.mark.parametrize("index", range(len(_console_runs())))
+def test_readme_command_prints_what_readme_says(index: int, tmp_path: Path) -> None:
+    command, expected = _console_runs()[index]
+    args = shlex.split(command)[1:]
+    result = subprocess.run([sys.executable, "-m", "autograd_tiny", *args], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.stdout == expected, result.stderr
