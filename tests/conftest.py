@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# CI draws the same property-test examples on every run, so that a result can be reproduced;
+# elsewhere every run draws new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def _agree(ours: float, theirs: float, rel: float = 1e-12, abs_: float = 0.0) -> bool:

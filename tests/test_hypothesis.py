@@ -10,7 +10,7 @@ engines are finite (special points have their own tests in test_numerics.py).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -77,6 +77,10 @@ def _torch_replay(recipe: Recipe, op_functions: dict[str, Any]) -> tuple[list[An
     leaves = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in recipe.leaves]
     nodes: list[Any] = list(leaves)
     for step in recipe.steps:
+        if step.const_position is not None:
+            # A 0-d tensor, not a Python number: PyTorch computes number / tensor as
+            # number * reciprocal(tensor), which turns 0 / 5e-324 into 0 * inf = nan.
+            step = replace(step, const=torch.tensor(step.const, dtype=torch.float64))
         nodes.append(_apply(op_functions[step.op], nodes, step))
     return leaves, nodes
 
