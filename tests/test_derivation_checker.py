@@ -202,6 +202,31 @@ def test_no_learning_rate_hint_from_loose_matches() -> None:
     assert r["w1+"].verdict == "wrong" and r["w1+"].hint is None
 
 
+def test_no_learning_rate_hint_that_any_nearby_rate_would_give() -> None:
+    # dE/dw5 = 0.0821670406, so w5+ = 0.39972 (unit 1e-5) lets the rate be anything in
+    # (0.4 - 0.39973) / 0.0821670406 = 0.00329 .. 0.00353: 0.0033, 0.0034 and 0.0035 all match,
+    # so naming one of them would be a guess. Written to 1e-7 the rate is pinned down.
+    r = check('"w5+" = 0.39972\n')["w5+"]
+    assert r.verdict == "wrong" and r.hint is None
+    # 0.4 - 0.0034 * 0.0821670406 = 0.39972063
+    r = check('"w5+" = 0.3997206\n')["w5+"]
+    assert r.hint == "matches the update with learning rate 0.0034 instead of 0.5"
+
+
+def test_learning_rate_hint_uses_the_slipped_gradient_the_update_was_made_with() -> None:
+    # The student's dE/dw5 = 0.0411 misses the factor 2 (true 0.0821670406); their update used
+    # lr 0.1 with it: 0.40 - 0.1 * 0.0411 = 0.39589. The same number is 0.40 - 0.05 * 0.0821670406
+    # = 0.3958916, but the update was made with the written gradient, so the hint names 0.1.
+    r = check('"dE/dw5" = 0.0411\n"w5+" = 0.39589\n')
+    assert r["dE/dw5"].hint == "half the value 0.082167: a factor 2 is missing"
+    assert r["w5+"].verdict == "wrong"
+    assert r["w5+"].hint == ("matches the update with learning rate 0.1 instead of 0.5 "
+                             "(recomputed from the written figures)")
+    # Without the gradient claimed, the true gradient is all there is to go on.
+    r = check('"w5+" = 0.39589\n')
+    assert r["w5+"].hint == "matches the update with learning rate 0.05 instead of 0.5"
+
+
 def test_hint_updated_weights_in_the_backward_pass() -> None:
     # dE/dw1 = (d_o1 * w5 + d_o2 * w7) * out_h1 (1 - out_h1) * i1 with d_o1 = 0.1384985616,
     # d_o2 = -0.0380982365; using w5+ = 0.3589164797 and w7+ = 0.5113012702 instead of the

@@ -124,7 +124,13 @@ class _Checker:
             keep = set().union(*(self._keep(self.claims[i].quantity) for i, _, _ in pending))
             truth = self.replay.run({}, until, keep=keep)
             for i, trace, replace in pending:
-                results[i].hint = self._hint(i, truth, {}) or self._hint(i, trace, replace, True)
+                truth_hint = self._hint(i, truth, {})
+                written_hint = self._hint(i, trace, replace, True)
+                # A figure computed from an earlier slipped figure (w5+ from a wrong dE/dw5) was
+                # made with that figure: what it matches there comes first.
+                from_slip = any(masks[i] >> j & 1 and results[j].verdict != "ok"
+                                for j in range(len(results)))
+                results[i].hint = (written_hint or truth_hint) if from_slip else (truth_hint or written_hint)
         for i, r in enumerate(results):
             if r.verdict == "follows":
                 self._explain_follows(i, results, masks)
@@ -242,12 +248,17 @@ class _Checker:
                     "weights in the backward pass instead of the original ones")
         if g != 0:
             # A round rate (one or two significant digits) that the claim pins down to within
-            # 10%: a tiny gradient would let almost any rate "match".
+            # 10% and singles out among the rates written with as many digits: a tiny gradient
+            # would let almost any rate "match", and a precise claim almost always matches some
+            # two-digit rate (0.0034 next to 0.0033 and 0.0035), which says nothing.
             implied = (prev - c.value) / g
+            window = float(c.unit) / abs(g)  # how far the claim lets the rate move
             for digits in (1, 2):
                 rate = float(f"{implied:.{digits}g}")
-                if (rate > 0 and not math.isclose(rate, lr) and float(c.unit) / abs(g) <= 0.1 * rate
-                        and matches(c, prev - rate * g)):
+                if rate <= 0 or math.isclose(rate, lr):
+                    continue
+                spacing = 10.0 ** (math.floor(math.log10(rate)) - digits + 1)
+                if window <= 0.1 * rate and window < spacing / 2 and matches(c, prev - rate * g):
                     return f"matches the update with learning rate {rate:g} instead of {lr:g}"
         return None
 
