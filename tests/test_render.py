@@ -243,6 +243,29 @@ def test_neurons_are_boxed_and_shared_values_stay_outside(program: str) -> None:
         assert not any(pic.inside(pic.find(shared), c) for c in pic.clusters), shared
 
 
+def test_tiny_numbers_are_not_drawn_as_zero(program: str) -> None:
+    # micrograd's classic ((a*b + c) * f).tanh() at a=2, b=-3, c=10, f=-2: L = -8, and
+    # dtanh/dL = 1 - tanh(-8)^2 = 4.5014e-07 (PyTorch float64: 4.501405976853e-07), so
+    # grad a = 4.5014e-07 * f * b = 2.7008e-06; four decimals would print all of them as 0.0000.
+    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
+    L = (a * b + c) * f
+    L.label = "L"
+    o = L.tanh()
+    o.label = "o"
+    o.backward()
+    pic = picture(draw_graph(o), program)
+    assert pic.texts(pic.find("L")) == ["L", "data -8.0000", "grad 4.501e-07"]
+    assert pic.texts(pic.find("a"))[2] == "grad 2.701e-06"
+    assert pic.texts(pic.find("c"))[2] == "grad -9.003e-07"
+    assert pic.texts(pic.find("o")) == ["o", "data -1.0000", "grad 1.0000"]
+    # A gradient that is 0 stays 0.0000, without a sign.
+    z = Value(-1.0, "z") * 0.0
+    z.label = "out"
+    z.backward()
+    zpic = picture(draw_graph(z), program)
+    assert zpic.texts(zpic.find("z"))[2] == "grad 0.0000"
+
+
 def test_leaves_look_different_by_role(program: str) -> None:
     w = Value(0.5, "w")
     x = Value(2.0, "x")

@@ -25,12 +25,17 @@ COLORS = {
 
 
 def fmt(x: float, decimals: int = 4) -> str:
-    """Return ``x`` with ``decimals`` digits after the point (no ``-0.0000``; ``inf``/``nan`` kept)."""
+    """Return ``x`` with ``decimals`` digits after the point (no ``-0.0000``; ``inf``/``nan`` kept).
+
+    A number that is not 0 but would print as 0 that way (a vanishing gradient,
+    4.5e-07) is written with ``decimals`` significant digits instead (``4.501e-07``):
+    a picture must not show a gradient of 0 that is not 0.
+    """
     if math.isnan(x) or math.isinf(x):
         return str(x)
     s = f"{x:.{decimals}f}"
-    if s.startswith("-") and not s.strip("-0."):
-        s = s[1:]
+    if not s.strip("-0."):
+        return f"{x:.{max(decimals, 1)}g}" if x != 0 else s.lstrip("-")
     return s
 
 

@@ -185,7 +185,8 @@ def draw_graph(
             collapsed when that brings it under the limit (and ``collapse`` is not
             False), else cut to the ``max_nodes`` Values nearest ``root``, with one
             node saying how many were left out. Either way the picture's title says so.
-        decimals: digits after the point for ``data`` and ``grad``.
+        decimals: digits after the point for ``data`` and ``grad`` (a number that is not 0
+            but would show as 0 gets that many significant digits: ``4.501e-07``).
         title: text above the picture.
 
     Returns:

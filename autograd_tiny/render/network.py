@@ -120,7 +120,8 @@ def draw_network(
         rankdir: ``"LR"`` (inputs on the left), ``"RL"``, ``"TB"`` or ``"BT"``.
         show_grad: write each weight's and bias's ``grad``; by default only once
             some parameter has a non-zero grad (after ``backward()``).
-        decimals: digits after the point.
+        decimals: digits after the point (a number that is not 0 but would show as 0
+            gets that many significant digits).
         title: text above the picture.
 
     Returns:
