@@ -562,6 +562,10 @@ class _Printer:
             right, _ = self.print(node.right)
             return rf"\frac{{{left}}}{{{right}}}", _P_POW
         left = self.operand(node.left, prec)
+        if node.op in ("*", "/") and isinstance(node.left, Num) and left.startswith("-"):
+            # A negative number multiplied is written in parentheses on either side:
+            # 1 - (-0.25) * (-0.25), not 1 - -0.25 * (-0.25).
+            left = self.paren(left)
         # A right operand needs parentheses when it binds as loosely (a - (b + c), a / (b * c),
         # and a * (b * c) too, so the printed formula groups exactly as the tree does)
         # or starts with a minus sign (a * (-1)).

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd_tiny import Value, formula
+from autograd_tiny import Value, explain_gradient, formula
 from autograd_tiny.formula import (
     BinOp,
     Call,
@@ -320,3 +320,21 @@ def test_table_formula_folds_the_table_part_and_plugs_shared_subtrees_in_whole()
         t = table_formula(OPS["add"].forward, {"x": t, "y": t})
     assert size(t) == 2 ** 41 - 1
     assert size(table_formula("x + 1", {"x": a})) == 3
+
+
+def test_negative_numbers_in_a_product_are_in_parentheses_on_both_sides() -> None:
+    # tanh's derivative 1 - out * out at a negative output read "1 - -0.999329 * (-0.999329)".
+    # L = tanh(a * b + a) at a = 2, b = -3: tanh(-4) = -0.999329300, and
+    # dL/d(a*b) = 1 - tanh(-4)^2 = sech(4)^2 = 4 / (e^4 + e^-4)^2 = 0.00134095068.
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    c = a * b
+    c.label = "c"
+    L = (c + a).tanh()
+    L.label = "L"
+    text = explain_gradient(L, a)
+    assert "dL/dc = 1 - L * L = 1 - (-0.999329) * (-0.999329) = 0.00134095" in text
+    assert render_expression("out * (1 - out)", {"out": -0.25}) == "(-0.25) * (1 - (-0.25))"
+    assert render_expression("1 - out * out", {"out": -0.25}, "latex") == r"1 - (-0.25) \cdot (-0.25)"
+    # A positive number or a symbol first is left alone.
+    assert render_expression("1 - out * out", {"out": 0.25}) == "1 - 0.25 * 0.25"
+    assert render_expression("y * x", {"x": -0.5, "y": "w"}) == "w * (-0.5)"
