@@ -133,6 +133,12 @@ def test_activation_per_layer_and_defaults() -> None:
     (replace("learning_rate = 0.5", "learning_rate = = 0.5"), "invalid TOML: Invalid value (at line 5"),
     (replace("[biases]", 'w1 = ["i1", "h1", 0.15]\n[biases]'),
      "invalid TOML: [weights] 'w1' is written twice (lines 18 and 27); keep one"),
+    # a claim name with / + or @ written as a bare key (the TOML error alone says "Expected '='")
+    (replace("[biases]", "dE/dw5 = 0.08\n[biases]"),
+     'invalid TOML: line 27: the key dE/dw5 needs quotes, since / + and @ cannot be in a bare TOML '
+     'key: write "dE/dw5" = ...'),
+    (replace("[biases]", "E@100 = 0.1\n[biases]"), 'line 27: the key E@100 needs quotes'),
+    (replace("[biases]", "w1+ = 0.1\n[biases]"), 'line 27: the key w1+ needs quotes'),
     # top-level keys
     (replace("learning_rate", "learning-rate"), "learning-rate: unknown key"),
     (replace("loss = \"half_squared_error\"\n", ""), "loss: missing"),

@@ -297,6 +297,24 @@ def _duplicate_key(text: str) -> str | None:
     return None
 
 
+def _unquoted_key(text: str, message: str) -> str | None:
+    """Return advice when the line TOML stopped at starts with a bare key holding / + or @.
+
+    Claim names such as ``dE/dw5``, ``w1+`` and ``E@100`` are no bare TOML keys; they
+    need quotes, which is easy to forget.
+    """
+    at = re.search(r"at line (\d+)", message)
+    lines = text.splitlines()
+    if at is None or not 1 <= int(at.group(1)) <= len(lines):
+        return None
+    key = re.match(r"\s*([A-Za-z0-9_-]*[/+@][^=\s]*)\s*=", lines[int(at.group(1)) - 1])
+    if key is None:
+        return None
+    name = key.group(1)
+    return (f"line {at.group(1)}: the key {name} needs quotes, since / + and @ cannot be in a "
+            f'bare TOML key: write "{name}" = ...')
+
+
 # -- the file ---------------------------------------------------------------------------------
 
 def parse_toml(text: str, source: str) -> dict[str, Any]:
@@ -309,7 +327,8 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
         return tomllib.loads(text, parse_float=Literal)
     except tomllib.TOMLDecodeError as exc:
         duplicate = _duplicate_key(text) if "overwrite" in str(exc) else None
-        raise UsageError(f"{source}: invalid TOML: {duplicate or exc}") from None
+        unquoted = _unquoted_key(text, str(exc))
+        raise UsageError(f"{source}: invalid TOML: {duplicate or unquoted or exc}") from None
     except ValueError:  # int() refuses whole numbers of more than 4300 digits
         raise UsageError(f"{source}: a whole number in the file has more than 4300 digits; "
                          "no float holds it, write a smaller number") from None
