@@ -265,6 +265,108 @@ def test_hint_update_left_out_and_frozen_bias_updated() -> None:
     assert trained["b1+"].verdict == "ok"
 
 
+#: A 2-2-1 tanh network (our own numbers) for the hints about another activation's derivative.
+TANH_221 = """
+activation = "tanh"
+loss = "half_squared_error"
+learning_rate = 0.25
+update_biases = false
+layers = [["x1", "x2"], ["h1", "h2"], ["o"]]
+[inputs]
+x1 = 0.5
+x2 = -0.3
+[targets]
+o = 0.5
+[weights]
+w1 = ["x1", "h1", 0.4]
+w2 = ["x2", "h1", -0.6]
+w3 = ["x1", "h2", 0.7]
+w4 = ["x2", "h2", 0.2]
+w5 = ["h1", "o", 0.8]
+w6 = ["h2", "o", -0.5]
+[biases]
+b1 = [0.1, "h1", "h2"]
+b2 = [0.2, "o"]
+[claims]
+"""
+
+SIGMOID_IN_TANH = ("uses sigmoid's derivative out * (1 - out) at {} where the network's tanh "
+                   "needs 1 - out * out")
+
+
+def test_hint_sigmoid_derivative_in_a_tanh_network() -> None:
+    # By hand: net_h1 = 0.4*0.5 - 0.6*(-0.3) + 0.1 = 0.48, net_h2 = 0.7*0.5 + 0.2*(-0.3) + 0.1 = 0.39,
+    # out_h = tanh(net_h), net_o = 0.8 out_h1 - 0.5 out_h2 + 0.2 = 0.3713148, out_o = tanh(net_o)
+    # = 0.3551412. The delta dE/dnet_o = (out_o - 0.5)(1 - out_o^2) = -0.1265884; with sigmoid's
+    # out_o (1 - out_o) instead it is -0.0331750.
+    h1, h2 = math.tanh(0.48), math.tanh(0.39)
+    o = math.tanh(0.8 * h1 - 0.5 * h2 + 0.2)
+    slip = (o - 0.5) * o * (1 - o)
+    assert slip == pytest.approx(-0.0331750, abs=1e-7)
+    r = check(f'"dE/dnet_o" = {slip:.6f}\n', TANH_221)["dE/dnet_o"]
+    assert r.verdict == "wrong"
+    assert r.computed == pytest.approx((o - 0.5) * (1 - o * o), rel=1e-13)
+    assert r.hint == SIGMOID_IN_TANH.format("net_o")
+    # dE/dw5 = delta_o * out_h1 made with that delta follows from it.
+    r = check(f'"dE/dnet_o" = {slip:.6f}\n"dE/dw5" = {slip * h1:.6f}\n', TANH_221)
+    assert r["dE/dw5"].verdict == "follows"
+    assert r["dE/dw5"].hint == "carried forward from the slip in dE/dnet_o"
+    # Claimed alone, the gradient and the update made with it get the hint themselves:
+    # dE/dw5 = -0.0331750 * 0.4462436 = -0.0148041, w5+ = 0.8 - 0.25 * (-0.0148041) = 0.8037010.
+    r = check(f'"dE/dw5" = {slip * h1:.6f}\n"w5+" = {0.8 - 0.25 * slip * h1:.6f}\n', TANH_221)
+    assert r["dE/dw5"].hint == SIGMOID_IN_TANH.format("net_o")
+    r = check(f'"w5+" = {0.8 - 0.25 * slip * h1:.6f}\n', TANH_221)["w5+"]
+    assert r.verdict == "wrong"
+    assert r.hint == ("matches the update with dE/dw5 = -0.01480412, which "
+                      + SIGMOID_IN_TANH.format("net_o"))
+    # A hidden neuron: dE/dout_h1 = delta_o * w5 with the slipped delta; dE/dnet_h1 with the
+    # right delta_o but sigmoid's out_h1 (1 - out_h1) at h1; dE/dw1 with the slip at both.
+    right = (o - 0.5) * (1 - o * o)
+    r = check(f'"dE/dout_h1" = {slip * 0.8:.6f}\n"dE/dnet_h1" = {right * 0.8 * h1 * (1 - h1):.6f}\n'
+              f'"dE/dw1" = {slip * 0.8 * h1 * (1 - h1) * 0.5:.6f}\n', TANH_221)
+    assert r["dE/dout_h1"].hint == SIGMOID_IN_TANH.format("net_o")
+    assert r["dE/dnet_h1"].hint == SIGMOID_IN_TANH.format("net_h1")
+    assert r["dE/dw1"].hint == SIGMOID_IN_TANH.format("net_h1, net_o")
+
+
+def test_hint_derivative_left_out_in_a_sigmoid_network() -> None:
+    # The seed 000 network (sigmoid): out_o = sigmoid(-0.9 sigmoid(1.08) - 0.6 sigmoid(1.52) + 1)
+    # = 0.4590500; leaving out out_o (1 - out_o) makes the delta out_o - 0.99 = -0.5309500
+    # (true: -0.1318471) and dE/dw5 = -0.5309500 * sigmoid(1.08) = -0.3963513.
+    seed000 = (Path(__file__).parents[1] / "autograd_tiny" / "examples" / "seed000.toml").read_text()
+    bare = seed000[: seed000.index("[claims]")] + "[claims]\n"
+    h1 = sigmoid(1.08)
+    o = sigmoid(-0.9 * h1 - 0.6 * sigmoid(1.52) + 1)
+    left_out = ("leaves out the activation's derivative (takes it as 1, as for identity) at {} "
+                "where the network's sigmoid needs out * (1 - out)")
+    r = check(f'"dE/dnet_o" = {o - 0.99:.7f}\n"dE/dw1" = {(o - 0.99) * -0.9 * 0.6:.6f}\n', bare)
+    assert r["dE/dnet_o"].verdict == "wrong"
+    assert r["dE/dnet_o"].hint == left_out.format("net_o")
+    # dE/dw1 = delta_o * w5 * i1 = 0.2867130 with the derivative left out at o and at h1 as well:
+    # from the written delta_o the remaining slip is at h1; claimed alone, it is at both.
+    assert r["dE/dw1"].verdict == "wrong"
+    assert r["dE/dw1"].hint == left_out.format("net_h1") + " (recomputed from the written figures)"
+    r = check(f'"dE/dw1" = {(o - 0.99) * -0.9 * 0.6:.6f}\n', bare)
+    assert r["dE/dw1"].hint == left_out.format("net_h1, net_o")
+    r = check(f'"dE/dw5" = {(o - 0.99) * h1:.7f}\n', bare)["dE/dw5"]
+    assert r.verdict == "wrong" and r.hint == left_out.format("net_o")
+    # tanh's 1 - out_o^2 in this sigmoid network: (out_o - 0.99)(1 - out_o^2) = -0.4190645.
+    r = check(f'"dE/dnet_o" = {(o - 0.99) * (1 - o * o):.7f}\n', bare)["dE/dnet_o"]
+    assert r.hint == ("uses tanh's derivative 1 - out * out at net_o where the network's sigmoid "
+                      "needs out * (1 - out)")
+
+
+def test_no_derivative_hint_when_the_claim_cannot_tell() -> None:
+    # In the tanh network dE/dnet_o = -0.1265884, and with the derivative left out
+    # out_o - 0.5 = -0.1448588. Written as -0.14 (unit 0.01) the claim is wrong but both numbers
+    # lie within two units of it: no hint. Written as -0.14486 it is the left-out derivative.
+    r = check('"dE/dnet_o" = -0.14\n', TANH_221)["dE/dnet_o"]
+    assert r.verdict == "wrong" and r.hint is None
+    r = check('"dE/dnet_o" = -0.14486\n', TANH_221)["dE/dnet_o"]
+    assert r.hint == ("leaves out the activation's derivative (takes it as 1, as for identity) "
+                      "at net_o where the network's tanh needs 1 - out * out")
+
+
 def test_no_hint_when_nothing_matches() -> None:
     r = check("out_o1 = 0.5\n")["out_o1"]
     assert r.verdict == "wrong" and r.hint is None
@@ -317,6 +419,16 @@ def test_seed002_verdicts() -> None:
     for name in ("W10+", "V00+", "V01+"):
         assert "sign is flipped" in r[name].hint
     assert r["W11+"].hint == "the input X1 is 0, so dE/dW11 = 0 and W11 cannot change: it stays 1"
+
+
+def test_shipped_examples_get_no_derivative_hint() -> None:
+    # The articles' slips are not another activation's derivative: seed 003's wrong claims keep
+    # their hints (none for w1+ and E+), seed 002's are all about the sign and the zero input.
+    for name in ("seed000", "seed002", "seed003", "seed004"):
+        for r in load_example(name).check():
+            assert r.hint is None or "derivative" not in r.hint, (name, r.claim, r.hint)
+    hints = {r.claim: r.hint for r in load_example("seed003").check() if r.verdict == "wrong"}
+    assert hints == {"net_o1": None, "out_o2": None, "w1+": None, "E+": None}
 
 
 def test_seed004_and_seed000_are_all_ok_and_match_the_hand_figures() -> None:

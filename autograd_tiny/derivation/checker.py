@@ -14,22 +14,32 @@ For every claim (in file order):
   matches when something does: the sign flipped, a factor 2 or 1/2, another
   learning rate, updated instead of original weights in the backward pass, an
   update of a weight whose input is 0 (so it cannot change), an update left out,
-  or an update of a bias that the file keeps fixed.
+  an update of a bias that the file keeps fixed, or (for deltas, gradients, a
+  hidden neuron's dE/dout and updates) the derivative of another activation than
+  the network's, or none, used at a neuron.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Any
 
+from .. import formula
+from ..ops import OPS
 from .format import Claim, Quantity, Spec
 from .network import Network
 from .replay import Key, Replay, Trace
 
 VERDICTS = ("ok", "follows", "wrong")
+
+#: The activations whose derivative a slipped derivation may use instead of the network's, in
+#: the order the hint tries them. ``identity`` stands for the derivative left out (taken as 1);
+#: it comes before ``relu``, whose derivative is 1 as well at a positive net input.
+OTHER_ACTIVATIONS = ("sigmoid", "tanh", "identity", "relu")
 
 
 @dataclass
@@ -98,6 +108,9 @@ class _Checker:
         self.replay = Replay(Network(spec))
         self.keys = [self.replay.key(c.quantity) for c in self.claims]
         self.computed = Network(spec).quantities({c.quantity for c in self.claims})
+        #: every non-input neuron's activation, by name
+        self.activation = {n: spec.activations[i - 1] for i, layer in enumerate(spec.layers) if i
+                           for n in layer}
 
     # -- the verdicts -------------------------------------------------------------------------
     def results(self) -> list[ClaimResult]:
@@ -260,6 +273,11 @@ class _Checker:
                 spacing = 10.0 ** (math.floor(math.log10(rate)) - digits + 1)
                 if window <= 0.1 * rate and window < spacing / 2 and matches(c, prev - rate * g):
                     return f"matches the update with learning rate {rate:g} instead of {lr:g}"
+        key = ("g", self.replay.param_index[name], k)
+        for g_other, phrase in self._other_derivatives(q, trace, f_in, g_in, key):
+            if abs(lr * (g_other - g)) > 2 * float(c.unit) and matches(c, prev - lr * g_other):
+                return (f"matches the update with dE/d{name} = {format_number(g_other, c)}, which "
+                        f"{phrase}")
         return None
 
     def _value_hint(self, c: Claim, trace: Trace, replace: dict[Key, float]) -> str | None:
@@ -287,7 +305,71 @@ class _Checker:
             if not math.isclose(a, v, rel_tol=1e-12) and matches(c, a):
                 return ("matches the gradient computed with the updated weights in the backward "
                         f"pass ({format_number(a, c)}) instead of the original ones")
+            for a, phrase in self._other_derivatives(q, trace, f_in, g_in, key):
+                if abs(a - v) > 2 * float(c.unit) and matches(c, a):
+                    return phrase
         return None
+
+    def _other_derivatives(self, q: Quantity, trace: Trace, f_in: dict[int, float],
+                           g_in: dict[int, float], key: Key) -> Iterator[tuple[float, str]]:
+        """Yield the number at ``key`` recomputed with another activation's derivative, per guess.
+
+        Each guess swaps the local derivative at the activation of some neurons: first at
+        the neurons the quantity belongs to (a delta's neuron, the neurons a weight or bias
+        feeds, the layer after a hidden neuron for its dE/dout), then at those and every
+        neuron of the later layers (the same slip made throughout). The other derivative
+        is the table's (:data:`autograd_tiny.ops.OPS`), evaluated by the replay at the
+        neuron's own net input and output. Yields ``(value, phrase)`` pairs, the phrase
+        saying which derivative was used where (``"uses sigmoid's derivative ..."``).
+        The callers name a guess only when its number lies more than two units of the
+        claim's last digit from the true one, so that the claim tells the two apart.
+        """
+        replay = self.replay
+        layer = self.spec.neuron_layer
+        s = q.subject
+        assert s is not None
+        if q.kind == "dnet":
+            base = [s]
+        elif q.kind == "dout":
+            if layer[s] + 1 >= len(self.spec.layers):
+                return  # an output's dE/dout comes from the loss alone
+            base = list(self.spec.layers[layer[s] + 1])
+        elif s in self.spec.weights:
+            base = [self.spec.weights[s].target]
+        else:
+            base = list(self.spec.biases[s].neurons)
+        first = min(layer[n] for n in base)
+        later = [n for lay in self.spec.layers[first + 1:] for n in lay]
+        groups = [base, base + [n for n in later if n not in base]]
+        if groups[1] == groups[0]:
+            groups.pop()
+        step = key[2]
+        for group in groups:
+            neurons = [n for n in group if n in replay.activation_nodes]
+            for other in OTHER_ACTIVATIONS:
+                swapped = [n for n in neurons if self.activation[n] != other]
+                if not swapped:
+                    continue
+                op = None if other == "identity" else other
+                swap = {replay.activation_nodes[n]: op for n in swapped}
+                _, grads = replay.step(trace.params[step], f_in, g_in, derivatives=swap)
+                yield grads[key[1]], self._derivative_phrase(other, swapped)  # type: ignore[index]
+
+    def _derivative_phrase(self, other: str, neurons: list[str]) -> str:
+        """Return 'uses sigmoid's derivative out * (1 - out) at net_h1 where the network's tanh needs ...'."""
+        by_activation: dict[str, list[str]] = {}
+        for n in neurons:
+            by_activation.setdefault(self.activation[n], []).append(f"net_{n}")
+        where = " and ".join(f"at {_join(nets, limit=len(nets))} where the network's {act} needs "
+                             f"{_derivative_formula(act)}" for act, nets in by_activation.items())
+        if other == "identity":
+            return f"leaves out the activation's derivative (takes it as 1, as for identity) {where}"
+        return f"uses {other}'s derivative {_derivative_formula(other)} {where}"
+
+
+def _derivative_formula(activation: str) -> str:
+    """Return the table's derivative of an activation as text over ``net`` and ``out``."""
+    return formula.render_expression(OPS[activation].derivatives[0], {"x": "net", "out": "out"})
 
 
 def _join(names: list[str], limit: int = 4) -> str:

@@ -136,6 +136,8 @@ class Replay:
         self._net = {n: index[v] for n, v in fw.net.items()}
         self._out = {n: index[v] for n, v in fw.out.items()}
         self._terms = {n: index[v] for n, v in fw.terms.items()}
+        #: neuron -> the node applying its activation (neurons with the identity have none).
+        self.activation_nodes = {n: i for n, i in self._out.items() if i != self._net[n]}
         self.forward_nodes = frozenset(i for i, node in enumerate(self.nodes) if node.op is not None)
         self._forward = [forward_function(n.op) if n.op else None for n in self.nodes]
         self._derivative = [derivative_function(n.op) if n.op else None for n in self.nodes]
@@ -162,6 +164,7 @@ class Replay:
         values_in: Mapping[int, float] | None = None,
         grads_in: Mapping[int, float] | None = None,
         derivative_params: Mapping[str, float] | None = None,
+        derivatives: Mapping[int, str | None] | None = None,
     ) -> tuple[list[float], list[float]]:
         """Return every node's value and gradient for one forward and backward pass.
 
@@ -172,6 +175,10 @@ class Replay:
             derivative_params: when given, the backward pass evaluates local
                 derivatives with these parameter values (the forward values stay):
                 how a derivation that uses updated weights in its backward pass computes.
+            derivatives: node index -> the name of the table operation whose local
+                derivative the backward pass uses at that node instead of its own (with the
+                node's operands and value), or None to leave the factor out (take it as 1):
+                how a derivation that uses another activation's derivative computes.
         """
         values_in = values_in or {}
         grads_in = grads_in or {}
@@ -211,6 +218,13 @@ class Replay:
             y = 0.0
             if len(ops) > 1:
                 y = dvals[ops[1][0]] if ops[1][0] is not None else ops[1][1]
+            if derivatives and i in derivatives:
+                other = derivatives[i]
+                if other is None:
+                    for _, p in nodes[i].parents:
+                        grads[p] += g
+                    continue
+                der = derivative_function(other)
             d = der(x, y, dvals[i])
             for pos, p in nodes[i].parents:
                 grads[p] += g * d[pos]
