@@ -12,8 +12,9 @@ respect to a parameter is then
 * each factor's number is the product of the table's local derivatives
   (:func:`autograd_tiny.functional.local_derivatives`) along the unlabelled nodes
   between the two quantities (summed if there are several routes), and its formula
-  is the same product of the table's derivative expressions, printed by
-  :mod:`autograd_tiny.formula`.
+  is the same product of the table's derivative expressions, simplified without
+  changing its value (``0.5 * 2 * (t - out)^1 * (-1)`` is written ``-(t - out)``) and
+  printed by :mod:`autograd_tiny.formula`.
 
 :func:`gradient_paths` returns that structure, :func:`explain` adds the sum, the
 reverse-mode check and the update, and :func:`explain_gradient` prints it as text,
@@ -50,7 +51,8 @@ class Factor:
         lower: the name of the quantity it is differentiated by (``"net_o1"``).
         value: its number, from the table's local derivatives.
         expression: its formula as a :mod:`autograd_tiny.formula` tree, built from the
-            table's derivative expressions of the nodes between the two quantities.
+            table's derivative expressions of the nodes between the two quantities and
+            written more simply by :func:`autograd_tiny.formula.simplify` (same value).
         routes: how many routes through unlabelled nodes lead from ``upper`` to
             ``lower`` (the formula sums one product per route).
     """
@@ -280,7 +282,7 @@ class _Graph:
         walk(upper, 1.0, [])
         result = []
         for lower, found in routes.items():
-            expression = fm.total(fm.product(trees) for _, trees in found)
+            expression = fm.simplify(fm.total(fm.product(trees) for _, trees in found))
             factor = Factor(self.name(upper), self.name(lower), math.fsum(n for n, _ in found),
                             expression, len(found))
             result.append((lower, factor))

@@ -11,6 +11,13 @@ prints the tree with the parentheses that precedence needs (:func:`render`)::
     >>> render_expression("out * (1 - out)", {"out": 0.75136507}, "text")
     '0.751365 * (1 - 0.751365)'
 
+:func:`simplify` writes a tree more simply without changing its value (bit for
+bit): leading numbers of a product multiplied out, factors 1 dropped, a factor -1
+as a leading minus, ``a^1`` as ``a``, ``a * a`` as ``a^2``::
+
+    >>> render(simplify(from_table("1 - out * out", {"out": "out_h1"})))
+    '1 - out_h1^2'
+
 It is the only module that knows how to print a formula, and it contains no
 derivative: the chain-rule explanations (:mod:`autograd_tiny.explain`) pass it
 the table's strings.
@@ -106,7 +113,21 @@ class IfExp:
     orelse: Node
 
 
-Node = Num | Sym | BinOp | Neg | Call | Compare | BoolOp | Not | IfExp
+@dataclass(frozen=True)
+class Repeat:
+    """``factor`` multiplied by itself ``count`` times, printed ``factor^count``.
+
+    :func:`simplify` writes ``a * a`` this way. It is evaluated as that product
+    (left to right), so it has exactly the value of the product it replaces,
+    which ``a ** 2`` computed by ``pow`` does not always have (it may differ in
+    the last bit).
+    """
+
+    factor: Node
+    count: int
+
+
+Node = Num | Sym | BinOp | Neg | Call | Compare | BoolOp | Not | IfExp | Repeat
 
 _BINOPS: dict[type[ast.operator], str] = {
     ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
@@ -247,6 +268,8 @@ def _map(node: Node, fn: Callable[[Node], Node]) -> Node:
         return Not(fn(node.operand))
     if isinstance(node, IfExp):
         return IfExp(fn(node.test), fn(node.body), fn(node.orelse))
+    if isinstance(node, Repeat):
+        return Repeat(fn(node.factor), node.count)
     return node
 
 
@@ -283,6 +306,12 @@ def evaluate(node: Node) -> float:
         return _numeric.FLOAT_FUNCTIONS[node.func](evaluate(node.arg))
     if isinstance(node, IfExp):
         return evaluate(node.body) if _truth(node.test) else evaluate(node.orelse)
+    if isinstance(node, Repeat):
+        base = evaluate(node.factor)
+        result = base
+        for _ in range(node.count - 1):
+            result *= base
+        return result
     return 1.0 if _truth(node) else 0.0
 
 
@@ -308,6 +337,8 @@ def _children(node: Node) -> tuple[Node, ...]:
         return node.values
     if isinstance(node, IfExp):
         return (node.test, node.body, node.orelse)
+    if isinstance(node, Repeat):
+        return (node.factor,)
     return ()
 
 
@@ -334,7 +365,142 @@ def fold_constants(node: Node) -> Node:
         return Num(_ARITH[node.op](node.left.value, node.right.value))
     if isinstance(node, Neg) and isinstance(node.operand, Num):
         return Num(-node.operand.value)
+    if isinstance(node, Repeat) and isinstance(node.factor, Num):
+        return Num(evaluate(node))
     return node
+
+
+def simplify(node: Node) -> Node:
+    """Return the tree written more simply, with exactly the same value (IEEE 754, bit for bit).
+
+    In every product (read left to right, as it is evaluated):
+
+    * the numbers it starts with are multiplied out (``0.5 * 2 * a`` -> ``1 * a``),
+      and a factor 1 is dropped (``a``);
+    * a factor -1 anywhere becomes a leading minus (``a * b * (-1)`` -> ``-a * b``),
+      and two of them cancel;
+    * identical factors that start it become a power (``a * a * b`` -> ``a^2 * b``,
+      a :class:`Repeat`, still computed as ``a * a``).
+
+    Everywhere, ``a^1`` becomes ``a`` and ``a^0`` becomes 1. Nothing else moves:
+    a number after a symbol (``a * 3``) stays where it is, because multiplying it
+    in earlier could round differently, overflow or underflow. Sub-trees shared
+    by several parts are simplified once.
+    """
+    memo: dict[int, Node] = {}
+
+    def walk(n: Node) -> Node:
+        done = memo.get(id(n))
+        if done is not None:
+            return done
+        if isinstance(n, BinOp) and n.op == "*":
+            result = _simplify_product([walk(f) for f in _chain(n)])
+        else:
+            result = _simplify_power(_map(n, walk))
+        memo[id(n)] = result
+        return result
+
+    return walk(node)
+
+
+def _chain(node: BinOp) -> list[Node]:
+    """Return the factors of a left-to-right product ``((a * b) * c)`` (a right operand that is a
+    product, as in ``a * (b * c)``, is one factor: it is computed on its own)."""
+    rights: list[Node] = []
+    left: Node = node
+    while isinstance(left, BinOp) and left.op == "*":
+        rights.append(left.right)
+        left = left.left
+    return [left, *reversed(rights)]
+
+
+def _simplify_power(node: Node) -> Node:
+    """``a^1`` -> ``a`` and ``a^0`` -> 1 (pow gives exactly these, for nan and inf too)."""
+    if isinstance(node, BinOp) and node.op == "**" and isinstance(node.right, Num):
+        if node.right.value == 1.0:
+            return node.left
+        if node.right.value == 0.0:
+            return Num(1.0)
+    return node
+
+
+def _negated(node: Node) -> Node:
+    return node.operand if isinstance(node, Neg) else Neg(node)
+
+
+def _simplify_product(factors: list[Node]) -> Node:
+    """Return the product of ``factors`` (already simplified) as :func:`simplify` writes it."""
+    # Leading numbers are computed first anyway: multiplying them out changes nothing.
+    coefficient: float | None = None
+    start = 0
+    for f in factors:
+        if not isinstance(f, Num):
+            break
+        coefficient = f.value if coefficient is None else coefficient * f.value
+        start += 1
+    # x * 1 = x and x * (-1) = -x exactly, and rounding does not depend on the sign, so
+    # factors 1 and -1 may leave the product wherever they are.
+    negative = False
+    rest: list[Node] = []
+    for f in factors[start:]:
+        if isinstance(f, Num) and f.value in (1.0, -1.0):
+            negative ^= f.value < 0
+        else:
+            rest.append(f)
+    if coefficient is not None and coefficient in (1.0, -1.0):
+        negative ^= coefficient < 0
+        coefficient = None
+    if coefficient is not None:
+        value = -coefficient if negative else coefficient
+        if not rest:
+            return Num(value)
+        # -2 * a rather than (-2) * a: the minus belongs to the formula, not to a substituted number.
+        lead: Node = Neg(Num(-value)) if value < 0 else Num(value)
+        return _left_product([lead, *rest])
+    if not rest:
+        return Num(-1.0 if negative else 1.0)
+    # Identical factors that start the product: (a * a) * b is a^2 * b exactly; further in,
+    # (c * a) * a is not c * (a * a), so they stay as they are.
+    run = 1
+    if not (_numbers_only(rest[0]) or isinstance(rest[0], Repeat)):  # a^2 * a^2 stays as it is
+        while run < len(rest) and _same_tree(rest[run], rest[0]):
+            run += 1
+    first = rest[0] if run == 1 else Repeat(rest[0], run)
+    if negative:
+        first = _negated(first)
+        if isinstance(first, Num):  # -(-2) * a: now a leading number
+            return _simplify_product([first, *rest[run:]])
+    return _left_product([first, *rest[run:]])
+
+
+def _same_float(a: float, b: float) -> bool:
+    return (a == b and math.copysign(1.0, a) == math.copysign(1.0, b)) or (math.isnan(a) and math.isnan(b))
+
+
+def _same_tree(a: Node, b: Node) -> bool:
+    """Return True when two trees are written alike and hold the same numbers (0.0 is not -0.0)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, Num) and isinstance(b, Num):
+        return _same_float(a.value, b.value)
+    if isinstance(a, Sym) and isinstance(b, Sym):
+        if a.name != b.name or (a.value is None) != (b.value is None):
+            return False
+        return a.value is None or b.value is None or _same_float(a.value, b.value)
+    attributes = ("op", "func", "ops", "count")
+    if any(getattr(a, k, None) != getattr(b, k, None) for k in attributes):
+        return False
+    ca, cb = _children(a), _children(b)
+    return len(ca) == len(cb) and all(_same_tree(x, y) for x, y in zip(ca, cb))
+
+
+def _left_product(factors: list[Node]) -> Node:
+    result = factors[0]
+    for f in factors[1:]:
+        result = BinOp("*", result, f)
+    return result
 
 
 def with_numbers(node: Node) -> Node:
@@ -511,6 +677,9 @@ class _Printer:
             return (_latex_symbol(node.name) if self.latex else node.name), _P_ATOM
         if isinstance(node, Neg):
             return "-" + self.operand(node.operand, _P_POW), _P_NEG
+        if isinstance(node, Repeat):
+            base = self.operand(node.factor, _P_ATOM)
+            return (f"{base}^{{{node.count}}}" if self.latex else f"{base}^{node.count}"), _P_POW
         if isinstance(node, Call):
             arg, _ = self.print(node.arg)
             if not self.latex:
@@ -568,9 +737,9 @@ class _Printer:
             left = self.paren(left)
         # A right operand needs parentheses when it binds as loosely (a - (b + c), a / (b * c),
         # and a * (b * c) too, so the printed formula groups exactly as the tree does)
-        # or starts with a minus sign (a * (-1)).
+        # or starts with a minus sign (a * (-1), 1 - (-a * b)).
         right, right_prec = self.print(node.right)
-        if right_prec <= prec or right_prec == _P_NEG:
+        if right_prec <= prec or right_prec == _P_NEG or right.startswith("-"):
             right = self.paren(right)
         if node.op != "*":
             return f"{left} {node.op} {right}", prec

@@ -72,9 +72,12 @@ def test_w5_has_one_path_with_the_known_factors():
     assert values == pytest.approx([1.0, 0.74136507, 0.186815602, 0.593269992], abs=5e-9)
     assert path.value == pytest.approx(0.082167041, abs=5e-10)
     formulas = [f.formula for f in path.factors]
-    assert formulas == ["1", "0.5 * 2 * (0.01 - out_o1)^1 * (-1)", "out_o1 * (1 - out_o1)", "out_h1"]
+    # The table gives 0.5 * 2 * (0.01 - out_o1)^1 * (-1) (mul, pow, sub); it is written simplified.
+    assert formulas == ["1", "-(0.01 - out_o1)", "out_o1 * (1 - out_o1)", "out_h1"]
     assert path.factors[2].arithmetic == "0.751365 * (1 - 0.751365)"
-    assert path.factors[1].arithmetic == "0.5 * 2 * (0.01 - 0.751365)^1 * (-1)"
+    assert path.factors[1].arithmetic == "-(0.01 - 0.751365)"
+    assert path.factors[1].formula_as("latex") == "-(0.01 - out_{o1})"
+    assert path.factors[1].arithmetic_as("markdown") == "$-(0.01 - 0.751365)$"
 
 
 def test_w1_sums_two_paths_through_o1_and_o2():
@@ -147,6 +150,52 @@ def test_derivative_by_an_interior_named_node_is_the_delta():
 def test_param_may_be_the_value_itself():
     loss, params = seed004()
     assert explain(loss, params["w6"]).gradient == explain(loss, "w6").gradient
+
+
+def _tanh_net(w1: float):
+    """Return E = 0.5 * (0.3 - out_o1)^2 for the chain w1 -> net_h1 -> out_h1 (tanh) -> net_o1
+    -> out_o1 (sigmoid), with input 0.5, so that net_h1 = 0.5 * w1."""
+    h = nn.Neuron(1, "tanh", weights=[Value(w1, "w1")], bias=Value(0.0, "b1"), name="h1")
+    o = nn.Neuron(1, "sigmoid", weights=[Value(0.8, "w2")], bias=Value(0.1, "b2"), name="o1")
+    out = o([h([0.5])])
+    (loss,) = nn.half_squared_error_terms([out], [0.3])
+    loss.label = "E"
+    return loss
+
+
+def test_tanh_factor_is_written_with_a_square():
+    # The table's tanh derivative is 1 - out * out; out * out is written out^2 and still
+    # computed as out * out, so its number is the engine's to the last bit.
+    # out_h1 = tanh(0.5) = 0.462117157, 1 - out_h1^2 = 0.786447733.
+    e = explain(_tanh_net(1.0), "w1")
+    factor = next(f for f in e.factors() if f.symbol == "dout_h1/dnet_h1")
+    assert factor.formula == "1 - out_h1^2"
+    assert factor.arithmetic == "1 - 0.462117^2"
+    assert factor.formula_as("latex") == "1 - out_{h1}^{2}"
+    assert factor.arithmetic_as("markdown") == "$1 - 0.462117^{2}$"
+    assert evaluate(factor.expression) == factor.value == 1 - math.tanh(0.5) * math.tanh(0.5)
+    assert factor.value == pytest.approx(0.786447733, abs=5e-10)
+    assert "dout_h1/dnet_h1 = 1 - out_h1^2 = 1 - 0.462117^2 = 0.786448" in e.render()
+
+
+def test_tanh_factor_at_a_negative_output_puts_the_number_in_parentheses():
+    e = explain(_tanh_net(-1.0), "w1")
+    factor = next(f for f in e.factors() if f.symbol == "dout_h1/dnet_h1")
+    assert factor.arithmetic == "1 - (-0.462117)^2"
+    assert factor.arithmetic_as("latex") == "1 - (-0.462117)^{2}"
+    assert evaluate(factor.arithmetic_tree()) == factor.value == 1 - math.tanh(-0.5) * math.tanh(-0.5)
+
+
+def test_no_factor_formula_keeps_the_noise_of_the_raw_table_product():
+    """Leading numbers folded, ^1 and factors 1 or -1 gone, in every factor of seed 004."""
+    noise = re.compile(r"\^\{?1(?![\d.])|\(-1\)|\b0\.5 (\*|\\cdot) 2\b|\* 1(?![\d.])")
+    assert noise.search("0.5 * 2 * (0.01 - out_o1)^1 * (-1)")  # what the raw table product reads
+    loss, _ = seed004()
+    for name in [*WEIGHTS, *BIASES, "net_o1", "out_h2"]:
+        for factor in explain(loss, name).factors():
+            for fmt in ("text", "latex"):
+                for text in (factor.formula_as(fmt), factor.arithmetic_as(fmt)):
+                    assert not noise.search(text), text
 
 
 # -- general graphs -------------------------------------------------------------------------------

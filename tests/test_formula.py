@@ -18,6 +18,7 @@ from autograd_tiny.formula import (
     IfExp,
     Neg,
     Num,
+    Repeat,
     Sym,
     derivative_symbol,
     evaluate,
@@ -28,6 +29,7 @@ from autograd_tiny.formula import (
     render,
     render_expression,
     resolve_conditions,
+    simplify,
     symbol,
     total,
     with_numbers,
@@ -64,6 +66,13 @@ def test_half_squared_error_chain_reads_from_the_table():
     assert render(chain, "latex") == r"0.5 \cdot 2 (0.01 - out_{o1})^{1} \cdot (-1)"
     # = out - target = 0.75136507 - 0.01
     assert evaluate(chain) == pytest.approx(0.74136507, abs=1e-15)
+    # Simplified: 0.5 * 2 = 1 dropped, ^1 dropped, the factor -1 a leading minus.
+    simple = simplify(chain)
+    assert render(simple) == "-(0.01 - out_o1)"
+    assert render(with_numbers(simple)) == "-(0.01 - 0.751365)"
+    assert render(simple, "latex") == "-(0.01 - out_{o1})"
+    assert render(with_numbers(simple), "markdown") == "$-(0.01 - 0.751365)$"
+    assert evaluate(simple) == evaluate(chain)
 
 
 # -- every table entry ------------------------------------------------------------------------------
@@ -332,9 +341,165 @@ def test_negative_numbers_in_a_product_are_in_parentheses_on_both_sides() -> Non
     L = (c + a).tanh()
     L.label = "L"
     text = explain_gradient(L, a)
-    assert "dL/dc = 1 - L * L = 1 - (-0.999329) * (-0.999329) = 0.00134095" in text
+    # (explanations write L * L as L^2; the number in parentheses all the same)
+    assert "dL/dc = 1 - L^2 = 1 - (-0.999329)^2 = 0.00134095" in text
     assert render_expression("out * (1 - out)", {"out": -0.25}) == "(-0.25) * (1 - (-0.25))"
     assert render_expression("1 - out * out", {"out": -0.25}, "latex") == r"1 - (-0.25) \cdot (-0.25)"
     # A positive number or a symbol first is left alone.
     assert render_expression("1 - out * out", {"out": 0.25}) == "1 - 0.25 * 0.25"
     assert render_expression("y * x", {"x": -0.5, "y": "w"}) == "w * (-0.5)"
+
+
+# -- simplify ---------------------------------------------------------------------------------------
+_a, _b, _c = Sym("a", 0.75), Sym("b", -1.5), Sym("c", 2.25)
+
+
+def _prod(*factors):
+    result = factors[0]
+    for f in factors[1:]:
+        result = BinOp("*", result, f)
+    return result
+
+
+@pytest.mark.parametrize(("tree", "text", "latex"), [
+    # leading numbers multiplied out, a factor 1 dropped
+    (_prod(Num(0.5), Num(2.0), _a), "a", "a"),
+    (_prod(Num(0.5), Num(4.0), _a, _b), "2 * a * b", "2 a b"),
+    (_prod(_a, Num(1.0), _b), "a * b", "a b"),
+    # a factor -1 becomes a leading minus; two cancel
+    (_prod(_a, Num(-1.0)), "-a", "-a"),
+    (_prod(_a, _b, Num(-1.0)), "-a * b", "-a b"),
+    (_prod(BinOp("-", Num(0.01), _a), Num(-1.0)), "-(0.01 - a)", "-(0.01 - a)"),
+    (_prod(Num(-1.0), _a, Num(-1.0)), "a", "a"),
+    (_prod(Num(2.0), _a, Num(-1.0)), "-2 * a", "-2 a"),
+    (_prod(Num(-2.0), _a, Num(-1.0)), "2 * a", "2 a"),
+    (_prod(Num(-2.0), _a), "-2 * a", "-2 a"),
+    (_prod(Neg(_a), Num(-1.0)), "a", "a"),
+    (_prod(Num(0.5), Num(2.0), Num(-1.0)), "-1", "-1"),
+    # powers 1 and 0
+    (BinOp("**", BinOp("-", Num(0.01), _a), Num(1.0)), "0.01 - a", "0.01 - a"),
+    (BinOp("**", _a, Num(0.0)), "1", "1"),
+    (_prod(Num(2.0), BinOp("**", _a, Num(1.0)), BinOp("**", _b, Num(0.0))), "2 * a", "2 a"),
+    # identical factors that start a product become a power
+    (BinOp("-", Num(1.0), _prod(_a, _a)), "1 - a^2", "1 - a^{2}"),
+    (_prod(_a, _a, _a, _b), "a^3 * b", "a^{3} b"),
+    (_prod(_a, Num(-1.0), _a), "-a^2", "-a^{2}"),
+    (_prod(Call("tanh", _a), Call("tanh", _a)), "tanh(a)^2", r"\tanh(a)^{2}"),
+    (_prod(BinOp("+", _a, _b), BinOp("+", _a, _b)), "(a + b)^2", "(a + b)^{2}"),
+    # a leading minus inside a sum or a product gets parentheses
+    (BinOp("-", Num(1.0), _prod(_a, _b, Num(-1.0))), "1 - (-a * b)", "1 - (-a b)"),
+    (BinOp("*", _c, _prod(_a, _b, Num(-1.0))), "c * (-a * b)", r"c \cdot (-a b)"),
+    # what would change the number is left alone: a number after a symbol, a power further in
+    (_prod(_a, Num(3.0), Num(0.5)), "a * 3 * 0.5", r"a \cdot 3 \cdot 0.5"),
+    (_prod(Num(2.0), _a, _a), "2 * a * a", "2 a a"),
+    (_prod(_b, _a, _a), "b * a * a", "b a a"),
+    (_prod(_a, _prod(_b, _c)), "a * (b * c)", "a (b c)"),
+    (_prod(Num(0.0), _a), "0 * a", "0 a"),
+    (_prod(Num(2.0), Num(3.0)), "6", "6"),
+])
+def test_simplify_writes_products_and_powers_simply(tree, text, latex):
+    simple = simplify(tree)
+    assert render(simple) == text
+    assert render(simple, "latex") == latex
+    assert render(simple, "markdown") == f"${latex}$"
+    assert _identical(evaluate(simple), evaluate(tree)), text
+
+
+def test_simplify_keeps_the_with_numbers_line_in_the_same_shape():
+    tanh_d = table_formula_of("1 - out * out", Sym("out_h1", -0.999329300))
+    simple = simplify(tanh_d)
+    assert render(simple) == "1 - out_h1^2"
+    assert render(with_numbers(simple)) == "1 - (-0.999329)^2"
+    assert render(with_numbers(simple), "latex") == "1 - (-0.999329)^{2}"
+    assert isinstance(simple, BinOp) and simple.right == Repeat(Sym("out_h1", -0.999329300), 2)
+    # computed as a * a, not pow(a, 2): for this a, glibc's pow gives 0.5714417589402634, one
+    # unit in the last place above the correctly rounded a * a.
+    x = 0.7559376686872161
+    assert evaluate(Repeat(Num(x), 2)) == x * x == 0.5714417589402633
+    assert evaluate(Repeat(Num(0.1), 3)) == 0.1 * 0.1 * 0.1
+    assert fold_constants(Repeat(Num(3.0), 2)) == Num(9.0)
+
+
+def table_formula_of(expr, out):
+    from autograd_tiny.formula import table_formula
+
+    return table_formula(expr, {"out": out})
+
+
+def test_simplify_walks_shared_parts_once():
+    from autograd_tiny.formula import size, table_formula
+
+    t: Num | Sym | BinOp = Sym("a", 0.5)
+    for _ in range(60):  # printed, this would have 2**61 - 1 nodes
+        t = table_formula("x * 1 + x * 1", {"x": t})
+    simple = simplify(t)  # x * 1 -> x at every level: a + a, each a the same object
+    assert size(simple) == 2 ** 61 - 1
+    u = simple
+    while isinstance(u, BinOp):
+        assert u.op == "+" and u.left is u.right
+        u = u.left
+    assert u == Sym("a", 0.5)
+
+
+def _identical(a: float, b: float) -> bool:
+    """Same float, bit for bit (nan counts as equal to nan; 0.0 and -0.0 differ)."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+_EDGE = [0.0, -0.0, 1.0, -1.0, 2.0, 0.5, 3.0, -3.0, 0.1, math.inf, -math.inf, math.nan,
+         1e308, -1e308, 1e-320, 5e-324, 1.4142135623730951]
+
+
+def _any_trees():
+    """Trees with symbols whose values include -0.0, inf, nan, huge and subnormal numbers,
+    and many products with factors 1, -1 and powers 0, 1."""
+    values = st.sampled_from(_EDGE) | st.floats(allow_nan=True, allow_infinity=True)
+    syms = st.tuples(st.sampled_from(["a", "b", "c"]), values).map(lambda t: Sym(*t))
+    nums = st.sampled_from(_EDGE + [1.0, -1.0, 1.0, -1.0]).map(Num)
+    leaves = syms | nums
+
+    def extend(children):
+        return st.one_of(
+            st.lists(children, min_size=2, max_size=6).map(lambda fs: _prod(*fs)),
+            st.tuples(children, st.sampled_from([0.0, -0.0, 1.0, 2.0, -1.0]).map(Num))
+            .map(lambda t: BinOp("**", *t)),
+            st.tuples(st.sampled_from(["+", "-", "*", "/", "**"]), children, children)
+            .map(lambda t: BinOp(*t)),
+            children.map(Neg),
+            st.tuples(st.sampled_from(["exp", "tanh"]), children).map(lambda t: Call(*t)),
+            st.tuples(children, children, children, children)
+            .map(lambda t: IfExp(Compare(("<",), (t[0], t[1])), t[2], t[3])),
+        )
+
+    return st.recursive(leaves, extend, max_leaves=12)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_any_trees())
+def test_simplified_formula_has_exactly_the_same_value(tree):
+    """Bit for bit, signs of zero, infinities and nan included."""
+    simple = simplify(tree)
+    assert _identical(evaluate(simple), evaluate(tree)), (render(tree, digits=17), render(simple, digits=17))
+    # and the numbers substituted: the "with numbers" line means the same number
+    assert _identical(evaluate(with_numbers(simple)), evaluate(tree))
+    assert simplify(simple) == simple  # nothing left to simplify
+
+
+def _as_pow(node):
+    """The tree with each a^n computed by pow, as Python reads the printed text."""
+    if isinstance(node, Repeat):
+        return BinOp("**", _as_pow(node.factor), Num(float(node.count)))
+    return formula._map(node, _as_pow)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_trees())
+def test_simplified_text_parses_back_to_the_same_tree(tree):
+    """The leading minus and the dropped parts keep the grouping: the text, read back, is the tree
+    (with a^2 read as pow(a, 2), which may differ from a * a in the last bit)."""
+    simple = simplify(tree)
+    text = render(simple, digits=17).replace("^", "**")
+    back = from_table(text, {n: v for n, v in _NAMES.items()})
+    assert _same(evaluate(back), evaluate(_as_pow(simple))), text
