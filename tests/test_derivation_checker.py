@@ -291,7 +291,7 @@ b2 = [0.2, "o"]
 """
 
 SIGMOID_IN_TANH = ("uses sigmoid's derivative out * (1 - out) at {} where the network's tanh "
-                   "needs 1 - out * out")
+                   "needs 1 - out^2")
 
 
 def test_hint_sigmoid_derivative_in_a_tanh_network() -> None:
@@ -352,7 +352,7 @@ def test_hint_derivative_left_out_in_a_sigmoid_network() -> None:
     assert r.verdict == "wrong" and r.hint == left_out.format("net_o")
     # tanh's 1 - out_o^2 in this sigmoid network: (out_o - 0.99)(1 - out_o^2) = -0.4190645.
     r = check(f'"dE/dnet_o" = {(o - 0.99) * (1 - o * o):.7f}\n', bare)["dE/dnet_o"]
-    assert r.hint == ("uses tanh's derivative 1 - out * out at net_o where the network's sigmoid "
+    assert r.hint == ("uses tanh's derivative 1 - out^2 at net_o where the network's sigmoid "
                       "needs out * (1 - out)")
 
 
@@ -364,7 +364,7 @@ def test_no_derivative_hint_when_the_claim_cannot_tell() -> None:
     assert r.verdict == "wrong" and r.hint is None
     r = check('"dE/dnet_o" = -0.14486\n', TANH_221)["dE/dnet_o"]
     assert r.hint == ("leaves out the activation's derivative (takes it as 1, as for identity) "
-                      "at net_o where the network's tanh needs 1 - out * out")
+                      "at net_o where the network's tanh needs 1 - out^2")
 
 
 def test_no_hint_when_nothing_matches() -> None:

@@ -368,8 +368,9 @@ class _Checker:
 
 
 def _derivative_formula(activation: str) -> str:
-    """Return the table's derivative of an activation as text over ``net`` and ``out``."""
-    return formula.render_expression(OPS[activation].derivatives[0], {"x": "net", "out": "out"})
+    """Return the table's derivative of an activation as text over ``net`` and ``out`` (simplified)."""
+    tree = formula.from_table(OPS[activation].derivatives[0], {"x": "net", "out": "out"})
+    return formula.render(formula.simplify(tree))
 
 
 def _join(names: list[str], limit: int = 4) -> str:
