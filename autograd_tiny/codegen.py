@@ -18,7 +18,7 @@ through :func:`substitute`, so a derivative formula exists only in the table.
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 
 from . import _numeric
@@ -54,6 +54,20 @@ def float_namespace(prefix: str = "_") -> dict[str, object]:
     namespace[prefix + "div"] = _numeric.div
     namespace[prefix + "pow"] = _numeric.pow
     return namespace
+
+
+def table_function(params: str, sources: Sequence[str], namespace: Mapping[str, object],
+                   name: str, *, single: bool = False) -> Callable[..., object]:
+    """Return ``lambda <params>: (<sources>,)`` (or the one source itself with ``single``),
+    compiled in ``namespace``.
+
+    ``sources`` are table expressions already rewritten by :func:`substitute` (only the
+    package's own table reaches here, never user input).
+    """
+    body = sources[0] if single else f"({', '.join(sources)},)"
+    code = compile(f"lambda {params}: {body}", f"<{name}>", "eval")
+    fn: Callable[..., object] = eval(code, dict(namespace))  # noqa: S307 - our table
+    return fn
 
 
 def names_used(expr: str) -> frozenset[str]:

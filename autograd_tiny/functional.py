@@ -71,8 +71,8 @@ def _derivative_source(expr: str) -> str:
 def _local_derivatives(kind: Kind) -> Callable[[Number, Number, Number], tuple[Number, ...]]:
     """Return ``f(x, y, out)`` giving d out / d operand for each parent operand of ``kind``."""
     terms = [_derivative_source(kind.op.derivatives[i]) for i in kind.variable_positions()]
-    source = f"lambda x, y, out: ({', '.join(terms)},)"
-    return eval(compile(source, f"<derivative of {kind.name}>", "eval"), _NAMESPACE)  # type: ignore[no-any-return]  # noqa: S307
+    return codegen.table_function(  # type: ignore[return-value]
+        "x, y, out", terms, _NAMESPACE, f"derivative of {kind.name}")
 
 
 #: d out / d parent for every kind of node, evaluated on floats or on Values.
@@ -137,7 +137,7 @@ def grad(
         g = grads.get(node)
         if g is None or node._kind is None:
             continue
-        for parent, d in zip(node._prev, local_derivatives(node, create_graph)):
+        for parent, d in zip(node.parents, local_derivatives(node, create_graph)):
             contribution = g * d
             previous = grads.get(parent)
             grads[parent] = contribution if previous is None else previous + contribution

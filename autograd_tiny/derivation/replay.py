@@ -44,9 +44,8 @@ _OPERAND_POSITION = {"x": 0, "y": 1}
 def forward_function(op_name: str) -> Callable[[float, float], float]:
     """Return ``f(x, y)``: the table's forward expression of an operation, on floats."""
     source = codegen.substitute(OPS[op_name].forward, {"x": "x", "y": "y"})
-    fn = eval(compile(f"lambda x, y: {source}", f"<forward of {op_name}>", "eval"),  # noqa: S307
-              dict(_NAMESPACE))
-    return fn  # type: ignore[no-any-return]
+    return codegen.table_function(  # type: ignore[return-value]
+        "x, y", [source], _NAMESPACE, f"forward of {op_name}", single=True)
 
 
 @cache
@@ -54,9 +53,8 @@ def derivative_function(op_name: str) -> Callable[[float, float, float], tuple[f
     """Return ``f(x, y, out)``: the table's local derivatives of an operation, one per operand."""
     terms = [codegen.substitute(d, {"x": "x", "y": "y", "out": "out"})
              for d in OPS[op_name].derivatives]
-    source = f"lambda x, y, out: ({', '.join(terms)},)"
-    fn = eval(compile(source, f"<derivatives of {op_name}>", "eval"), dict(_NAMESPACE))  # noqa: S307
-    return fn  # type: ignore[no-any-return]
+    return codegen.table_function(  # type: ignore[return-value]
+        "x, y, out", terms, _NAMESPACE, f"derivatives of {op_name}")
 
 
 @dataclass
