@@ -291,3 +291,53 @@ def test_hovering_a_node_shows_its_formula(chromium: Any, tmp_path: Path) -> Non
     assert tip.is_displayed()
     assert "out_h1 = sigmoid(net_h1)" in tip.text
     assert "= sigmoid(0.3775) = 0.593269992" in tip.text
+
+
+# -- the command line ---------------------------------------------------------------------------
+def _page_data(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    found = re.search(r'<script type="application/json" id="stepper-data">(.*?)</script>', text, re.S)
+    assert found is not None
+    parsed: dict[str, Any] = json.loads(found.group(1))
+    return parsed
+
+
+def test_check_html_writes_the_page_with_the_claims(capsys: pytest.CaptureFixture[str],
+                                                    tmp_path: Path) -> None:
+    from autograd_tiny.cli import main
+
+    target = tmp_path / "check.html"
+    status = main(["check", str(EXAMPLES / "seed003.toml"), "--html", str(target)])
+    out, err = capsys.readouterr()
+    assert status == 1 and err == ""  # seed003 has slips
+    assert out.splitlines()[-1] == f"wrote {target}"
+    data = _page_data(target)
+    verdicts = [(c["name"], c["verdict"]) for c in data["claims"]]
+    assert verdicts == [(r.claim, r.verdict) for r in _seed("seed003").check()]
+    assert ("net_o1", "wrong") in verdicts
+    net_o1 = next(c for c in data["claims"] if c["name"] == "net_o1")
+    assert data["nodes"][net_o1["node"]]["name"] == "net_o1" and net_o1["field"] == "data"
+
+
+def test_demo_html_writes_the_seed004_page(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from autograd_tiny.cli import main
+
+    target = tmp_path / "demo.html"
+    assert main(["demo", "--html", str(target)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == f"Stepper page written to {target}"
+    data = _page_data(target)
+    loss = _seed("seed004").loss()
+    assert data["nodes"][-1]["name"] == "E" and data["nodes"][-1]["data"] == loss.data
+
+
+@pytest.mark.parametrize("command", [["check", str(EXAMPLES / "seed004.toml")], ["demo"]])
+def test_html_to_a_directory_is_one_line_and_status_2(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                      command: list[str]) -> None:
+    from autograd_tiny.cli import main
+
+    assert main([*command, "--html", str(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == f"autograd-tiny: error: --html {str(tmp_path)!r} is a directory; " \
+                  "give the name of the .html file to write\n"
