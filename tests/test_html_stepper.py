@@ -194,6 +194,9 @@ def test_seed004_backward_step_shows_formula_numbers_and_running_sum(chromium: A
     detail = chromium.find_element("id", "detail").text
     assert _step_label(chromium).endswith("backward pass, out_h1")
     assert detail.count("running sum") == 2
+    # the two paths, through w5 * out_h1 and w7 * out_h1 (unlabelled: named by their expression)
+    assert "path 1 through w5 * out_h1 (*):" in detail
+    assert "local derivative  d(w5 * out_h1)/dout_h1 = w5" in detail
     # dE/dout_h1 = 0.03635030639 (seed004.toml's claim, computed by the engine)
     assert "dE/dout_h1 = sum of 2 paths = 0.0363503064" in detail
     assert "claim dE/dout_h1 = 0.03635030639: ok" in detail
@@ -234,7 +237,7 @@ def test_wrong_claims_are_marked_beside_their_nodes(chromium: Any, tmp_path: Pat
     wrong = [r for r in results if r.verdict == "wrong" and r.quantity.step == 0]
     assert wrong, "seed003 has wrong claims"
     for r in wrong:
-        assert [f"claim {r.claim} = {r.written} (wrong)", "claim wrong"] in marks
+        assert [f"claim {r.claim} {r.written} WRONG", "claim wrong"] in marks
     table = chromium.execute_script("""
         return Array.from(document.querySelectorAll('#claims tbody tr')).map(
           tr => Array.from(tr.children).map(td => td.textContent));""")

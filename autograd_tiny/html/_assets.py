@@ -42,7 +42,7 @@ g.node.cur polygon, g.node.cur ellipse { stroke: #e65100; stroke-width: 3; }
 g.node.wrong polygon { stroke: #c62828; stroke-width: 2.5; }
 g.edge.active path { stroke: #e65100; stroke-width: 2.5; }
 g.edge.active polygon { stroke: #e65100; fill: #e65100; }
-text.claim { font: 11px Helvetica, Arial, sans-serif; }
+text.claim { font: 10px Helvetica, Arial, sans-serif; }
 text.claim.ok { fill: #2e7d32; }
 text.claim.wrong { fill: #c62828; font-weight: bold; }
 text.claim.follows { fill: #ef6c00; }
@@ -95,6 +95,7 @@ const show9 = (x) => gfmt(x, 9);
 const show6 = (x) => gfmt(x, 6);
 const operandText = (x) => (x < 0 || Object.is(x, -0) ? "(" + show6(x) + ")" : show6(x));
 const full = (x) => String(x);  // shortest text that reads back as the same double
+const dOf = (name) => (name.indexOf(" ") >= 0 ? "d(" + name + ")" : "d" + name);  // d(w5 * out_h1)
 
 // ---- the computation (OPS is generated from the operation table) ------------------------
 const leaf = nodes.map((n) => (n.op ? null : n.fileData));
@@ -156,7 +157,7 @@ function derivativeText(i, p) {  // d node_i / d (its operand p): formula, numbe
   const [x, y] = operands(i);
   const op = OPS[n.op];
   const wrt = n.args[p].v !== undefined ? nodes[n.args[p].v].name : "?";
-  return ["d" + n.name + "/d" + wrt + " = " + op.dt[p](x, y, data[i], names(i)),
+  return [dOf(n.name) + "/" + dOf(wrt) + " = " + op.dt[p](x, y, data[i], names(i)),
           op.dt[p](x, y, data[i], numbers(i)), localDerivative(i, p)];
 }
 
@@ -213,7 +214,7 @@ function showTip(ev, i) {
   const n = nodes[i];
   const lines = [];
   if (n.op) lines.push(...forwardText(i)); else lines.push(n.name + " = " + show9(data[i]) + " (" + n.role + ")");
-  lines.push("d" + nodes[ROOT].name + "/d" + n.name + " = " + show9(grad[i]));
+  lines.push(dOf(nodes[ROOT].name) + "/" + dOf(n.name) + " = " + show9(grad[i]));
   tip.textContent = lines.join("\n");
   tip.hidden = false;
   tip.style.left = (ev.clientX + 14) + "px";
@@ -260,7 +261,7 @@ Object.keys(claimsByNode).forEach((k) => {
     t.setAttribute("x", box.x);
     t.setAttribute("y", box.y + box.height + 11 + 12 * j);
     t.setAttribute("class", "claim " + c.verdict);
-    t.textContent = "claim " + c.name + " = " + c.written + " (" + c.verdict + ")";
+    t.textContent = "claim " + c.name + " " + c.written + (c.verdict === "wrong" ? " WRONG" : " " + c.verdict);
     n.g.appendChild(t);
     if (c.verdict === "wrong") n.g.classList.add("wrong");
   });
@@ -371,10 +372,10 @@ function describe(s) {
     add("div", forwardText(i).join("\n"), "formula");
   } else if (st.kind === "seed") {
     add("h2", "Backward starts at " + n.name);
-    add("div", "d" + n.name + "/d" + n.name + " = 1", "formula");
+    add("div", dOf(n.name) + "/" + dOf(n.name) + " = 1", "formula");
   } else {
     const top = nodes[ROOT].name;
-    add("h2", "Backward: d" + top + "/d" + n.name);
+    add("h2", "Backward: " + dOf(top) + "/" + dOf(n.name));
     const uses = consumers[i];
     const lines = [];
     let sum = 0;
@@ -384,12 +385,12 @@ function describe(s) {
       sum += term;
       lines.push("path " + (k + 1) + " through " + nodes[c].name + " (" + OPS[nodes[c].op].symbol + "):");
       lines.push("  local derivative  " + formulaText);
-      lines.push("                    = " + numbersText + " = " + show9(local));
-      lines.push("  d" + top + "/d" + nodes[c].name + " * local = " + show9(grad[c]) + " * "
+      if (numbersText !== show6(local)) lines.push("                    = " + numbersText + " = " + show9(local));
+      lines.push("  " + dOf(top) + "/" + dOf(nodes[c].name) + " * local = " + show9(grad[c]) + " * "
                  + operandText(local) + " = " + show9(term));
       if (uses.length > 1) lines.push("  running sum = " + show9(sum));
     });
-    lines.push("d" + top + "/d" + n.name + " = " + (uses.length > 1 ? "sum of " + uses.length + " paths = " : "")
+    lines.push(dOf(top) + "/" + dOf(n.name) + " = " + (uses.length > 1 ? "sum of " + uses.length + " paths = " : "")
                + show9(grad[i]));
     add("div", lines.join("\n"), "formula");
   }

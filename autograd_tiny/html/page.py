@@ -120,6 +120,36 @@ def _claims(derivation: Any, index: dict[str, int], params: dict[str, Value],
     return out
 
 
+#: Longest name made up for an unlabelled Value (``w5 * out_h1``); longer ones are ``v<index>``.
+NAME_LENGTH = 28
+
+
+def _names(topo: list[Value]) -> list[str]:
+    """Return the name the page uses for each Value: its label, else its expression when short."""
+    from ..render._style import fmt_const
+
+    names: list[str] = []
+    pos = {v: i for i, v in enumerate(topo)}
+    for i, v in enumerate(topo):
+        name = v.label
+        if not name and v.op is not None:
+            parts = []
+            for operand in v.operands:
+                if isinstance(operand, Value):
+                    part = names[pos[operand]]
+                    parts.append(f"({part})" if " " in part and not operand.label else part)
+                else:
+                    parts.append(fmt_const(float(operand)))
+            if v.op.arity == 1:
+                name = f"{v.op.symbol}({parts[0]})" if v.op.name != "neg" else f"-{parts[0]}"
+            else:
+                name = f"{parts[0]} {v.op.symbol} {parts[1]}"
+            if len(name) > NAME_LENGTH:
+                name = ""
+        names.append(name or f"v{i}")
+    return names
+
+
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 
@@ -223,6 +253,7 @@ def to_html(value_or_derivation: Any, path: str | os.PathLike[str] | None = None
         pos = {v: i for i, v in enumerate(topo)}
         roles = _roles(topo, params, set(inputs))
         nodes: list[dict[str, Any]] = []
+        shown_names = _names(topo)
         for i, v in enumerate(topo):
             kind = v._kind
             args: list[list[Any]] = []
@@ -232,7 +263,7 @@ def to_html(value_or_derivation: Any, path: str | os.PathLike[str] | None = None
                 else:
                     args.append(["c", _num(float(operand))])
             nodes.append({
-                "name": v.label or f"v{i}", "label": v.label,
+                "name": shown_names[i], "label": v.label,
                 "role": "output" if v is root else roles.get(v, "value"),
                 "op": kind.op.name if kind is not None else None, "args": args,
                 "data": _num(v.data), "grad": _num(v.grad),
