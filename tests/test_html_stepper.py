@@ -344,3 +344,45 @@ def test_html_to_a_directory_is_one_line_and_status_2(capsys: pytest.CaptureFixt
     assert out == ""
     assert err == f"autograd-tiny: error: --html {str(tmp_path)!r} is a directory; " \
                   "give the name of the .html file to write\n"
+
+
+def test_a_2_16_16_1_mlp_page_is_collapsed_and_still_steps_and_recomputes(chromium: Any,
+                                                                         tmp_path: Path) -> None:
+    import random
+
+    from autograd_tiny.nn import MLP, Layer, Neuron, half_squared_error
+
+    def loss_of(x1: float) -> Value:
+        rng = random.Random(0)
+        sizes = [2, 16, 16, 1]
+        net = MLP.from_layers([
+            Layer.from_neurons([Neuron(sizes[k - 1], "tanh", bias=0.1, name=f"L{k}n{j}", rng=rng)
+                                for j in range(sizes[k])])
+            for k in range(1, len(sizes))])
+        loss = half_squared_error(net([Value(x1, "x1"), Value(-1.0, "x2")]), [0.25])
+        loss.label = "E"
+        return loss
+
+    loss = loss_of(0.5)
+    page = to_html(loss)
+    assert page.collapsed and page.nodes == len(topological_order(loss)) > 900
+    _open(chromium, page, tmp_path / "mlp.html")
+    chromium.find_element("id", "btn-last").click()
+    loss.backward()
+    rows = _rows(chromium)
+    for v, row in zip(topological_order(loss), rows, strict=True):
+        assert _close(row["dataFull"], v.data), (row, v)
+        assert _close(row["gradFull"], v.grad), (row, v)
+    # each neuron is one node of the picture, showing its output and that output's gradient
+    out = next(v for v in topological_order(loss) if v.label == "out_L2n3")
+    texts = chromium.execute_script("""
+        const g = Array.from(document.querySelectorAll('#graph g.node'))
+          .find(g => Array.from(g.querySelectorAll('text'))
+                      .some(t => t.textContent.startsWith('neuron L2n3 ')));
+        return Array.from(g.querySelectorAll('text')).map(t => t.textContent);""")
+    assert f"out {out.data:.4f}" in texts and f"grad {out.grad:.4f}" in texts
+
+    box = chromium.find_element("css selector", "#leaves input[data-name='x1']")
+    box.clear()
+    box.send_keys("2")
+    assert chromium.find_element("id", "loss-value").text == f"{loss_of(2.0).data:.9g}"
