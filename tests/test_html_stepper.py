@@ -64,6 +64,13 @@ def test_user_strings_cannot_break_out_of_the_page(tmp_path: Path) -> None:
     assert {n["name"] for n in parsed["nodes"]} >= {evil, "b & <b>"}
 
 
+def test_the_page_loads_nothing_from_the_network() -> None:
+    page = to_html(_seed("seed004"))
+    urls = set(re.findall(r"https?://[^\s\"'<>]+", page.html))
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}, urls
+    assert "default-src 'none'" in page.html  # and the page's policy would block any load
+
+
 def test_page_object_writes_and_shows_in_jupyter(tmp_path: Path) -> None:
     x = Value(0.5, "x")
     page = to_html(x.tanh(), tmp_path / "sub" / "p.html")
@@ -151,8 +158,10 @@ def test_seed004_stepped_to_the_end_shows_the_engines_gradients(chromium: Any, t
     rows = _rows(chromium)
     for v, row in zip(topo, rows):
         assert row["name"] == (v.label or row["name"])
-        assert _close(row["dataFull"], v.data), (row, v)
-        assert _close(row["gradFull"], v.grad), (row, v)
+        # Bit for bit: the page does the engine's IEEE 754 operations in the engine's order
+        # (sigmoid's exp included, which V8 and glibc round alike for these arguments).
+        assert float(row["dataFull"]) == v.data, (row, v)
+        assert float(row["gradFull"]) == v.grad, (row, v)
         assert row["data"] == f"{v.data:.9g}"
         assert row["grad"] == f"{v.grad:.9g}"
     by_name = {r["name"]: r for r in rows}
@@ -386,3 +395,27 @@ def test_a_2_16_16_1_mlp_page_is_collapsed_and_still_steps_and_recomputes(chromi
     box.clear()
     box.send_keys("2")
     assert chromium.find_element("id", "loss-value").text == f"{loss_of(2.0).data:.9g}"
+
+
+def test_small_graphs_a_leaf_a_square_and_ieee_specials(chromium: Any, tmp_path: Path) -> None:
+    _open(chromium, to_html(Value(3.0, "z")), tmp_path / "leaf.html")
+    chromium.find_element("id", "btn-last").click()
+    assert _step_label(chromium) == "step 1 of 1: backward pass, z"
+    assert [(r["data"], r["grad"]) for r in _rows(chromium)] == [("3", "1")]
+
+    # x * x: the same Value is both operands, so two paths meet at x: d(x^2)/dx = 3 + 3 = 6
+    x = Value(3.0, "x")
+    _open(chromium, to_html(x * x), tmp_path / "square.html")
+    chromium.find_element("id", "btn-last").click()
+    detail = chromium.find_element("id", "detail").text
+    assert detail.count("running sum") == 2 and detail.endswith("d(x * x)/dx = sum of 2 paths = 6")
+
+    # 0 / 0 and log(0): nan and -inf shown as the engine has them, like PyTorch
+    a = Value(0.0, "a")
+    e = (a / a) * Value(2.0, "b") + a.log()
+    _open(chromium, to_html(e), tmp_path / "nan.html")
+    chromium.find_element("id", "btn-last").click()
+    e.backward()
+    for v, row in zip(topological_order(e), _rows(chromium), strict=True):
+        assert _close(row["dataFull"], v.data) and _close(row["gradFull"], v.grad), (row, v)
+    assert {r["name"]: r["data"] for r in _rows(chromium)}["log(a)"] == "-inf"

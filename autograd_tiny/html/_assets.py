@@ -127,12 +127,13 @@ function localDerivative(i, p) {
   const [x, y] = operands(i);
   return OPS[nodes[i].op].d[p](x, y, data[i]);
 }
+const nameText = (name) => (name.indexOf(" ") >= 0 ? "(" + name + ")" : name);  // (a / a) inside a formula
 function names(i) {  // operand names of node i (a constant is its number)
   const n = nodes[i];
-  const s = {out: n.name};
+  const s = {out: nameText(n.name)};
   ["x", "y"].forEach((k, p) => {
     const a = n.args[p];
-    if (a) s[k] = a.v !== undefined ? nodes[a.v].name : operandText(a.c);
+    if (a) s[k] = a.v !== undefined ? nameText(nodes[a.v].name) : operandText(a.c);
   });
   return s;
 }
