@@ -419,3 +419,18 @@ def test_small_graphs_a_leaf_a_square_and_ieee_specials(chromium: Any, tmp_path:
     for v, row in zip(topological_order(e), _rows(chromium), strict=True):
         assert _close(row["dataFull"], v.data) and _close(row["gradFull"], v.grad), (row, v)
     assert {r["name"]: r["data"] for r in _rows(chromium)}["log(a)"] == "-inf"
+
+
+def test_a_graph_too_big_to_draw_gets_tables_only(chromium: Any, tmp_path: Path) -> None:
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(1100):  # 2,201 Values, no neurons to collapse: more than Graphviz should lay out
+        y = y * 0.999 + x
+    page = to_html(y)
+    assert "too many nodes to draw" in page.html and "<svg" not in page.html
+    _open(chromium, page, tmp_path / "chain.html")
+    chromium.find_element("id", "btn-last").click()
+    y.backward()
+    assert _close(chromium.find_element("id", "loss-value").get_attribute("data-value"), y.data)
+    rows = {r["name"]: r for r in _rows(chromium)}
+    assert _close(rows["x"]["gradFull"], x.grad)

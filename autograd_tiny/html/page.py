@@ -79,24 +79,6 @@ def _json_script(obj: Any, element_id: str) -> str:
     return f'<script type="application/json" id="{element_id}">{text}</script>'
 
 
-def _roles(topo: list[Value], params: dict[str, Value] | None, inputs: set[str]) -> dict[Value, str]:
-    """Return every leaf's role, the way :func:`draw_graph` decides it."""
-    pvals = set(params.values()) if params else set()
-    roles: dict[Value, str] = {}
-    for v in topo:
-        if not v.is_leaf:
-            continue
-        if v in pvals:
-            roles[v] = "parameter"
-        elif v.label and v.label in inputs:
-            roles[v] = "input"
-        elif params is not None:
-            roles[v] = "input" if v.label else "constant"
-        else:
-            roles[v] = "leaf"
-    return roles
-
-
 def _claims(derivation: Any, index: dict[str, int], params: dict[str, Value],
             pos: dict[Value, int]) -> list[dict[str, Any]]:
     """Return the derivation's claims with their verdicts and, for step-0 claims, their node."""
@@ -150,23 +132,37 @@ def _names(topo: list[Value]) -> list[str]:
     return names
 
 
+#: What the page shows instead of a graph too big to draw.
+NO_PICTURE = ('<p class="note">The graph has too many nodes to draw; the tables below step '
+              'through every value.</p>')
+
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 
-def _svg(root: Value, topo: list[Value], params: Any, inputs: list[str], max_nodes: int | None,
-         collapse: bool | str, program: str | None) -> tuple[str, list[str | None], list[str], bool]:
-    """Return the SVG, each Value's SVG node name, how each shows there, and whether collapsed."""
+def _svg(root: Value, topo: list[Value], roles: dict[Value, str], params: Any, inputs: list[str],
+         max_nodes: int | None, collapse: bool | str,
+         program: str | None) -> tuple[str, list[str | None], list[str], bool]:
+    """Return the SVG, each Value's SVG node name, how each shows there, and whether collapsed.
+
+    The picture is :func:`autograd_tiny.draw_graph`'s, whose nodes are named by
+    topological position (``v<i>``; ``n<k>`` for collapsed neurons); the script finds
+    them by those names (each node's ``<title>``). A graph too big to draw even
+    collapsed (more than :data:`autograd_tiny.render.MAX_NODES` nodes) gets no picture.
+    """
+    from ..render import MAX_NODES as DRAWABLE
     from ..render import draw_graph, to_svg
     from ..render.graph import _find_neurons
-    from ..render.graph import _roles as render_roles
 
     consumers: dict[Value, list[Value]] = {}
     for v in topo:
         for p in v.parents:
             consumers.setdefault(p, []).append(v)
-    neurons, owner = _find_neurons(topo, consumers, render_roles(topo, params, inputs))
+    neurons, owner = _find_neurons(topo, consumers, roles)
     too_big = max_nodes is not None and len(topo) > max_nodes
     do_collapse = bool(neurons) and (collapse is True or (collapse == "auto" and too_big))
+    drawn = len(neurons) + sum(1 for v in topo if v not in owner) if do_collapse else len(topo)
+    if drawn > max(DRAWABLE, max_nodes or 0):
+        return "", [None] * len(topo), ["none"] * len(topo), False
     graph = draw_graph(root, params=params, inputs=inputs, collapse=do_collapse, max_nodes=None)
     svg = to_svg(graph, program)
     svg = _COMMENT.sub("", svg[svg.index("<svg"):])
@@ -249,9 +245,12 @@ def to_html(value_or_derivation: Any, path: str | os.PathLike[str] | None = None
     root.backward()
     topo = topological_order(root)
     try:
-        svg, svg_names, shows, collapsed = _svg(root, topo, params, inputs, max_nodes, collapse, program)
+        from ..render.graph import _roles
+
+        roles = _roles(topo, params, inputs)
+        svg, svg_names, shows, collapsed = _svg(root, topo, roles, params, inputs, max_nodes, collapse,
+                                                program)
         pos = {v: i for i, v in enumerate(topo)}
-        roles = _roles(topo, params, set(inputs))
         nodes: list[dict[str, Any]] = []
         shown_names = _names(topo)
         for i, v in enumerate(topo):
@@ -316,7 +315,7 @@ def _document(heading: str, svg: str, data: dict[str, Any]) -> str:
 </div>
 </header>
 <main>
-<div id="graph">{svg}</div>
+<div id="graph">{svg or NO_PICTURE}</div>
 <aside>
 <section id="detail"></section>
 <section><h2>Leaves <button id="btn-reset" title="set every leaf back">reset</button></h2>
