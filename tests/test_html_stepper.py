@@ -434,3 +434,19 @@ def test_a_graph_too_big_to_draw_gets_tables_only(chromium: Any, tmp_path: Path)
     assert _close(chromium.find_element("id", "loss-value").get_attribute("data-value"), y.data)
     rows = {r["name"]: r for r in _rows(chromium)}
     assert _close(rows["x"]["gradFull"], x.grad)
+
+
+def test_play_advances_and_pause_stops(chromium: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    x = Value(0.5, "x")
+    _open(chromium, to_html((x * 2.0).tanh().exp()), tmp_path / "play.html")
+    play = chromium.find_element("id", "btn-play")
+    play.click()
+    assert "pause" in play.text
+    WebDriverWait(chromium, 30).until(lambda d: _step_label(d).startswith("step 2 of"))
+    play.click()
+    assert "play" in play.text
+    stopped = _step_label(chromium)
+    chromium.find_element("id", "btn-back").click()
+    assert _step_label(chromium).startswith(f"step {int(stopped.split()[1]) - 1} of")
