@@ -450,3 +450,10 @@ def test_play_advances_and_pause_stops(chromium: Any, tmp_path: Path) -> None:
     stopped = _step_label(chromium)
     chromium.find_element("id", "btn-back").click()
     assert _step_label(chromium).startswith(f"step {int(stopped.split()[1]) - 1} of")
+
+
+def test_a_derivations_leaves_are_listed_inputs_first_then_parameters() -> None:
+    derivation = _seed("seed004")
+    data = json.loads(re.search(r'id="stepper-data">(.*?)</script>', to_html(derivation).html, re.S).group(1))
+    names = [data["nodes"][i]["name"] for i in data["leaves"]]
+    assert names == ["i1", "i2", *derivation.parameters]

@@ -294,7 +294,8 @@ nodes.forEach((n, i) => {
 });
 const leafInputs = [];
 const leavesBody = document.querySelector("#leaves tbody");
-nodes.forEach((n, i) => {
+D.leaves.forEach((i) => {
+  const n = nodes[i];
   if (n.op) return;
   const tr = el("tr");
   tr.appendChild(el("td", n.name));

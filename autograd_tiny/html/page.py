@@ -269,6 +269,13 @@ def to_html(value_or_derivation: Any, path: str | os.PathLike[str] | None = None
                 "svg": svg_names[i], "show": shows[i],
             })
         index = {v.label: i for i, v in enumerate(topo) if v.label}
+        # The leaves as the user knows them: a derivation's inputs, then its parameters, then the rest.
+        known: list[Value] = []
+        if derivation is not None:
+            known = [derivation.inputs[n] for n in inputs if n in derivation.inputs]
+            known += list((params or {}).values())
+        leaf_order = list(dict.fromkeys([pos[v] for v in known if v in pos]
+                                        + [i for i, v in enumerate(topo) if v.is_leaf]))
         claims = _claims(derivation, index, params or {}, pos) if derivation is not None else []
     finally:
         for leaf, g in saved.items():  # the leaves' gradients are the caller's: leave them as they were
@@ -276,7 +283,8 @@ def to_html(value_or_derivation: Any, path: str | os.PathLike[str] | None = None
     heading = title if title is not None else (
         derivation.title if derivation is not None and derivation.title else
         f"Backpropagation through {root.label or 'a graph'}")
-    data = {"title": heading, "nodes": nodes, "claims": claims, "collapsed": collapsed}
+    data = {"title": heading, "nodes": nodes, "claims": claims, "collapsed": collapsed,
+            "leaves": leaf_order}
     page_html = _document(heading, svg, data)
     page = StepperPage(page_html, None, len(topo), collapsed)
     if path is not None:
