@@ -177,16 +177,20 @@ let step = 0;
 // ---- the picture ----------------------------------------------------------------------
 const svgNodes = {};
 const svgEdges = [];
+// Graphviz writes each node's name (v<i>, v<i>_op, n<k>) in its <title>; the titles are removed
+// once read, so that the browser's own tooltip does not show them over the page's.
 document.querySelectorAll("#graph g.node").forEach((g) => {
   const t = g.querySelector("title");
-  if (t) svgNodes[t.textContent] = g;
+  if (t) { svgNodes[t.textContent] = g; t.remove(); }
 });
 document.querySelectorAll("#graph g.edge").forEach((g) => {
   const t = g.querySelector("title");
   if (!t) return;
   const m = t.textContent.split("->");
   if (m.length === 2) svgEdges.push({g: g, from: m[0].split(":")[0], to: m[1].split(":")[0]});
+  t.remove();
 });
+document.querySelectorAll("#graph g.graph > title, #graph g.cluster > title").forEach((t) => t.remove());
 function fieldText(g, prefix) {
   for (const t of g.querySelectorAll("text")) {
     if (t.textContent.startsWith(prefix)) return t;
@@ -204,10 +208,14 @@ nodes.forEach((n, i) => {
     n.tData = fieldText(g, "out ");
     n.tGrad = fieldText(g, "grad ");
   }
-  if (g) {
+  if (g && n.show !== "member") {  // a collapsed neuron's node explains its output
     g.addEventListener("mousemove", (ev) => showTip(ev, i));
     g.addEventListener("mouseleave", hideTip);
     if (!n.op) g.addEventListener("click", () => focusLeaf(i));
+  }
+  if (n.opg) {  // the operation's oval explains the value it computes
+    n.opg.addEventListener("mousemove", (ev) => showTip(ev, i));
+    n.opg.addEventListener("mouseleave", hideTip);
   }
 });
 const tip = document.getElementById("tooltip");
