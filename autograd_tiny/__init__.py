@@ -5,6 +5,7 @@ from .compiler import compile as compile  # not in __all__: `import *` must not 
 from .derivation import Derivation, load_derivation
 from .explain import explain_gradient
 from .functional import GradcheckResult, grad, gradcheck
+from .html import StepperPage, to_html
 from .render import draw_graph, draw_network, render_svg
 from .value import Value, enable_grad, is_grad_enabled, no_grad, topological_order
 
@@ -24,6 +25,8 @@ __all__ = [
     "draw_graph",
     "draw_network",
     "render_svg",
+    "to_html",
+    "StepperPage",
     "Derivation",
     "load_derivation",
     "__version__",

@@ -80,3 +80,7 @@ def _seed004_network() -> tuple[Any, dict[str, Any]]:
 def seed004_network() -> Callable[[], tuple[Any, dict[str, Any]]]:
     """A function that builds a fresh seed-004 network: ``net, params = seed004_network()``."""
     return _seed004_network
+
+
+# The session's headless Chromium for the stepper page's tests (tests/browser.py).
+from browser import chromium  # noqa: E402, F401

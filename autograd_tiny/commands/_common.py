@@ -78,3 +78,28 @@ def write_svgs(derivation: Any, out_dir: str, option: str) -> list[Path]:
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise UsageError(f"{option} {out_dir!r}: cannot write the SVG files: "
                          f"{' '.join(detail.split())}") from None
+
+
+def write_html(derivation: Any, path: str, option: str) -> Path:
+    """Write the derivation's stepper page (:func:`autograd_tiny.to_html`) to ``path``; return it.
+
+    Raises:
+        UsageError: ``path`` is a directory or cannot be written, or no Graphviz layout
+            program is installed (one line naming ``option``).
+    """
+    from ..html import to_html
+    from ..render import RenderError
+
+    check_html_path(path, option)
+    try:
+        page = to_html(derivation)
+        return page.write(path)
+    except (OSError, RenderError) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"{option} {path!r}: cannot write the page: {' '.join(detail.split())}") from None
+
+
+def check_html_path(path: str, option: str) -> None:
+    """Raise UsageError when ``path`` is a directory (checked before the work)."""
+    if Path(path).is_dir():
+        raise UsageError(f"{option} {path!r} is a directory; give the name of the .html file to write")

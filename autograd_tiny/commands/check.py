@@ -1,6 +1,6 @@
 """``autograd-tiny check``: judge the figures of a hand derivation.
 
-``autograd-tiny check FILE [--format text|json] [--svg DIR]`` reads a derivation
+``autograd-tiny check FILE [--format text|json] [--svg DIR] [--html PATH]`` reads a derivation
 file and prints, for every claim in file order, the written and the computed
 number, the verdict (``ok``, ``follows`` from an earlier slip, ``wrong``) and a
 hint, then a summary naming the first slip. ``--example NAME`` checks a shipped
@@ -26,7 +26,7 @@ from ..derivation import (
     load_example,
 )
 from ..errors import UsageError
-from ._common import check_out_dir, write_svgs
+from ._common import check_html_path, check_out_dir, write_html, write_svgs
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -46,6 +46,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                         help="text (a table and a summary, default) or json")
     parser.add_argument("--svg", metavar="DIR",
                         help="also write DIR/graph.svg and DIR/network.svg")
+    parser.add_argument("--html", metavar="PATH",
+                        help="also write the stepper page: the graph stepped forward and backward, "
+                             "the claims beside their nodes (one self-contained HTML file)")
     parser.set_defaults(run=run)
     return parser
 
@@ -77,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     derivation = _derivation(args)
     if args.svg is not None:
         check_out_dir(args.svg, "--svg")
+    if args.html is not None:
+        check_html_path(args.html, "--html")
     results = derivation.check()
     if args.format == "json":
         sys.stdout.write(format_json(results))
@@ -85,4 +90,7 @@ def run(args: argparse.Namespace) -> int:
     if args.svg is not None:
         for path in write_svgs(derivation, args.svg, "--svg"):
             print(f"wrote {path}", file=sys.stderr if args.format == "json" else sys.stdout)
+    if args.html is not None:
+        path = write_html(derivation, args.html, "--html")
+        print(f"wrote {path}", file=sys.stderr if args.format == "json" else sys.stdout)
     return 0 if all(r.verdict == "ok" for r in results) else 1

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..explain import explain_gradient
 from ..value import Value, topological_order
-from ._common import check_out_dir, is_trainable, write_svgs
+from ._common import check_html_path, check_out_dir, is_trainable, write_html, write_svgs
 
 #: The shipped examples the demo runs: the network it trains, and the hand calculation it checks.
 NETWORK_EXAMPLE = "seed004"
@@ -37,6 +37,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", metavar="DIR",
                         help="also write the gradient graph and network diagram as SVG files into DIR")
+    parser.add_argument("--html", metavar="PATH",
+                        help="also write the stepper page of the network (one self-contained HTML file)")
     parser.set_defaults(run=run)
     return parser
 
@@ -134,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out is not None:
         check_out_dir(args.out, "--out")
+    if args.html is not None:
+        check_html_path(args.html, "--html")
     derivation = load_example(NETWORK_EXAMPLE)
     checked = load_example(CHECKED_EXAMPLE)
     print("\n".join(report(derivation, checked)))
@@ -144,4 +148,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"SVG files written to {Path(args.out)}:")
         for p in paths:
             print(f"  {p}")
+    if args.html is not None:
+        derivation.reset()
+        print()
+        print(f"Stepper page written to {write_html(derivation, args.html, '--html')}")
     return 0
