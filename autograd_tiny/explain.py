@@ -163,6 +163,16 @@ class Explanation:
         printer = {"text": _Text, "markdown": _Markdown, "latex": _Latex}[fmt]
         return printer(self, fm.check_digits(digits)).render()
 
+    def _repr_markdown_(self) -> str:
+        from .display import explanation_markdown
+
+        return explanation_markdown(self)
+
+    def _repr_latex_(self) -> str:
+        from .display import explanation_latex
+
+        return explanation_latex(self)
+
 
 # -- building the structure -------------------------------------------------------------------------
 def _resolve(loss: Value, param: Value | str, topo: list[Value]) -> Value:
