@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from . import formula as fm
 from .functional import grad, local_derivatives
@@ -172,6 +173,9 @@ class Explanation:
         from .display import explanation_latex
 
         return explanation_latex(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(self.render("text").rstrip("\n"))  # IPython's plain text: the text derivation
 
 
 # -- building the structure -------------------------------------------------------------------------

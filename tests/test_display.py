@@ -121,6 +121,7 @@ def test_explanation_displays_as_markdown_and_latex() -> None:
     # the factor dE_o1/dout_o1 = -(0.01 - 0.751365) = 0.741365 (the README's seed004 figures)
     assert "0.741365" in latex and "0.741365" in data["text/markdown"]
     assert e.render() == d.explain("w5")
+    assert data["text/plain"] == d.explain("w5").rstrip("\n")  # not the dataclass's long repr
 
 
 def test_explanation_markdown_holds_no_html_from_labels() -> None:

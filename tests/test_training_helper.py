@@ -202,6 +202,7 @@ def test_a_live_plot_is_redrawn_in_place(monkeypatch) -> None:
 
     fake = types.SimpleNamespace(display=display, Image=lambda data: types.SimpleNamespace(data=data))
     monkeypatch.setattr(training, "_ipython_display", lambda: fake)
+    monkeypatch.setattr(training, "MIN_REDRAW_SECONDS", 0.0)  # every planned redraw, however fast
     net = nn.MLP(2, [2, 1], seed=0)
     opt = nn.SGD(net.parameters(), lr=0.1)
     steps = 100

@@ -24,6 +24,7 @@ import io
 import math
 import sys
 import textwrap
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,8 +35,10 @@ from ..value import Value, no_grad
 
 PLOT_HINT = 'pip install "autograd-tiny[plot]"'
 
-#: The most times a live plot is redrawn during one run (each redraw renders a PNG).
+#: A live plot is redrawn at most this many times during one run (each redraw renders a PNG) ...
 MAX_REDRAWS = 25
+#: ... and at most once in this many seconds, so that drawing never slows training down much.
+MIN_REDRAW_SECONDS = 2.0
 
 
 @dataclass
@@ -122,14 +125,14 @@ class LossPlot:
     by :meth:`update`.
     """
 
-    def __init__(self, title: str, steps: int, live: bool = False) -> None:
+    def __init__(self, title: str, steps: int, live: bool = False, ylabel: str = "loss") -> None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         fig = _figure_class()(figsize=(6.4, 3.6), layout="constrained")
         FigureCanvasAgg(fig)  # a canvas that can measure text, without touching pyplot's state
         ax = fig.add_subplot()
         ax.set_xlabel("step")
-        ax.set_ylabel("loss")
+        ax.set_ylabel(ylabel)
         ax.grid(True, alpha=0.3)
         ax.set_xlim(0, max(steps, 1))
         (self.line,) = ax.plot([], [], color="#1f77b4", linewidth=1.5)
@@ -208,9 +211,10 @@ def run(step: Callable[[], float], evaluate: Callable[[], float], steps: int, *,
     """
     rows = LossTable(steps, table, heading) if table is not None else None
     live = in_notebook() if live is None else live
-    figure = LossPlot(title, steps, live=live) if plot else None
+    figure = LossPlot(title, steps, live=live, ylabel=heading) if plot else None
     redraw = max(1, steps // MAX_REDRAWS) if figure is not None and live else 0
     losses: list[float] = []
+    drawn = time.monotonic()
     if rows is not None:
         rows.header()
     bar = _progress_bar(steps, progress)
@@ -219,8 +223,9 @@ def run(step: Callable[[], float], evaluate: Callable[[], float], steps: int, *,
             losses.append(step())
             if rows is not None and (k == 0 or (every and k % every == 0)):
                 rows.row(k, losses[k])
-            if redraw and k % redraw == 0:
+            if redraw and k % redraw == 0 and time.monotonic() - drawn >= MIN_REDRAW_SECONDS:
                 figure.update(losses)  # type: ignore[union-attr]
+                drawn = time.monotonic()
             bar.update(1)
     finally:
         bar.close()
