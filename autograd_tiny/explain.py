@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from . import formula as fm
 from .functional import grad, local_derivatives
@@ -162,6 +163,19 @@ class Explanation:
             raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
         printer = {"text": _Text, "markdown": _Markdown, "latex": _Latex}[fmt]
         return printer(self, fm.check_digits(digits)).render()
+
+    def _repr_markdown_(self) -> str:
+        from .display import explanation_markdown
+
+        return explanation_markdown(self)
+
+    def _repr_latex_(self) -> str:
+        from .display import explanation_latex
+
+        return explanation_latex(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(self.render("text").rstrip("\n"))  # IPython's plain text: the text derivation
 
 
 # -- building the structure -------------------------------------------------------------------------

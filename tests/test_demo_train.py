@@ -237,7 +237,7 @@ def test_train_a_file_that_updates_its_biases(tmp_path, capsys):
 
 def test_train_helper_returns_one_loss_per_step_and_the_last(capsys):
     d = load_example("seed004")
-    losses = train(d, 3, progress=True)
+    losses = train(d, 3, progress=True).losses
     assert len(losses) == 4
     assert losses[0] == pytest.approx(0.298371109, abs=5e-10)  # E of seed 004 by hand
     assert losses == sorted(losses, reverse=True)

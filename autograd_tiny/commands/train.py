@@ -1,8 +1,9 @@
 """``autograd-tiny train FILE --steps N``: gradient descent on a derivation's network.
 
 Prints the loss before the first step and after the last (and every K steps with
-``--every K``), shows a progress bar on stderr when it is a terminal, and with
-``--plot FILE`` draws the loss curve with matplotlib (the ``plot`` extra).
+``--every K``, each row as soon as it is computed), shows a progress bar on stderr when it
+is a terminal, and with ``--plot FILE`` draws the loss curve with matplotlib (the ``plot``
+extra). The loop is :func:`autograd_tiny.nn.training.run`, the one ``nn.train`` uses.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ..errors import UsageError
+from ..nn.training import PLOT_HINT, History
+from ..nn.training import run as run_training
 from ._common import add_source_arguments, load, positive_int
-
-PLOT_HINT = 'pip install "autograd-tiny[plot]"'
 
 #: The most steps ``--steps`` takes (a small network does about 20,000 a second).
 MAX_STEPS = 10_000_000
@@ -43,23 +44,14 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def _pyplot() -> Any:
-    """Return matplotlib.pyplot on a file-only backend, or raise UsageError saying how to install it."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise UsageError(f"--plot needs matplotlib: {PLOT_HINT}") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def check_plot_path(path: Path) -> None:
     """Raise UsageError unless matplotlib is installed and can write ``path``'s file type."""
-    plt = _pyplot()
-    supported = plt.figure().canvas.get_supported_filetypes()
-    plt.close("all")
+    try:
+        import matplotlib  # noqa: F401  (fails first when matplotlib is missing)
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        raise UsageError(f"--plot needs matplotlib: {PLOT_HINT}") from None
+    supported = FigureCanvasBase.get_supported_filetypes()
     suffix = path.suffix.lstrip(".").lower()
     if suffix not in supported:
         raise UsageError(
@@ -70,42 +62,18 @@ def check_plot_path(path: Path) -> None:
         raise UsageError(f"cannot plot to {str(path)!r}: directory {str(path.parent)!r} does not exist")
 
 
-def plot_losses(losses: list[float], path: Path, title: str) -> None:
-    """Draw the loss after each step (step 0 = before training) into ``path``; returns None."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    try:
-        ax.plot(range(len(losses)), losses, color="#1f77b4", linewidth=1.5)
-        ax.set_xlabel("step")
-        ax.set_ylabel("loss E")
-        if losses and min(losses) > 0 and max(losses) / min(losses) > 100:
-            ax.set_yscale("log")
-        ax.set_title(title)
-        ax.grid(True, alpha=0.3)
-        fig.tight_layout()
-        try:
-            fig.savefig(path)
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"cannot write the plot to {str(path)!r}: {exc}") from None
-    finally:
-        plt.close(fig)
+def train(derivation: Any, steps: int, progress: bool | None = None, *, every: int | None = None,
+          table: TextIO | None = None, plot: bool = False, title: str = "") -> History:
+    """Run ``steps`` steps of gradient descent on a derivation's network; return the :class:`History`.
 
-
-def train(derivation: Any, steps: int, progress: bool | None = None) -> list[float]:
-    """Run ``steps`` steps of gradient descent; return the loss before each step and after the last.
-
-    The result has ``steps + 1`` entries: entry k is the loss after k steps.
-    ``progress`` shows a tqdm bar on stderr (None: only when stderr is a terminal).
+    ``History.losses`` has ``steps + 1`` entries: entry k is the loss after k steps. The loop is
+    :func:`autograd_tiny.nn.training.run`: ``table`` gets the loss table row by row (every
+    ``every`` steps), ``progress`` shows a tqdm bar on stderr (None: only when stderr is a
+    terminal), ``plot`` keeps the loss curve's figure.
     """
-    from tqdm import tqdm
-
-    losses: list[float] = []
-    for _ in tqdm(range(steps), desc="training", unit="step", file=sys.stderr,
-                  disable=(not sys.stderr.isatty()) if progress is None else not progress,
-                  leave=False):
-        losses.extend(derivation.train(1))
-    losses.append(derivation.loss().data)
-    return losses
+    return run_training(lambda: derivation.train(1)[0], lambda: derivation.loss().data, steps,
+                        every=every, table=table, plot=plot, title=title, live=False, heading="loss E",
+                        progress=sys.stderr.isatty() if progress is None else progress)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -120,13 +88,12 @@ def run(args: argparse.Namespace) -> int:
     print(title)
     print(f"{steps} step{'s' if steps != 1 else ''} of gradient descent, learning rate "
           f"{derivation.learning_rate:.9g}")
-    losses = train(derivation, steps)
-    shown = sorted({0, steps} | (set(range(every, steps, every)) if every else set()))
-    width = max(len(str(steps)), 4)
-    print(f"  {'step'.rjust(width)}  loss E")
-    for k in shown:
-        print(f"  {str(k).rjust(width)}  {losses[k]:.9g}")
+    history = train(derivation, steps, every=every, table=sys.stdout, plot=plot is not None,
+                    title=f"{title}: loss over {steps} steps")
     if plot is not None:
-        plot_losses(losses, plot, f"{title}: loss over {steps} steps")
+        try:
+            history.figure.savefig(plot)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot write the plot to {str(plot)!r}: {exc}") from None
         print(f"loss curve written to {plot}")
     return 0

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Any
@@ -74,6 +74,30 @@ class ClaimResult:
         computed: float | None = self.computed if math.isfinite(self.computed) else None
         return {"claim": self.claim, "written": self.written, "computed": computed,
                 "verdict": self.verdict, "hint": self.hint}
+
+    def _repr_html_(self) -> str:
+        from ..display import claim_html
+
+        return claim_html(self)
+
+
+class ClaimResults(list[ClaimResult]):
+    """The verdicts on a derivation's claims, in file order: a list, shown as a table in Jupyter.
+
+    ``title`` is the derivation's title (shown above the table; may be empty).
+    """
+
+    def __init__(self, results: Iterable[ClaimResult] = (), title: str = "") -> None:
+        super().__init__(results)
+        self.title = title
+
+    def _repr_html_(self) -> str:
+        from ..display import claims_html
+
+        return claims_html(self, self.title)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(format_text(self, self.title).rstrip("\n"))
 
 
 def matches(claim: Claim, value: float) -> bool:
@@ -379,11 +403,11 @@ def _join(names: list[str], limit: int = 4) -> str:
     return ", ".join(shown) + more
 
 
-def check_spec(spec: Spec) -> list[ClaimResult]:
-    """Return the verdict on every claim of ``spec``, in file order."""
+def check_spec(spec: Spec) -> ClaimResults:
+    """Return the verdict on every claim of ``spec``, in file order (a list, with the spec's title)."""
     if not spec.claims:
-        return []
-    return _Checker(spec).results()
+        return ClaimResults(title=spec.title)
+    return ClaimResults(_Checker(spec).results(), spec.title)
 
 
 # -- reports ----------------------------------------------------------------------------------

@@ -6,13 +6,17 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .._numeric import short_repr
 from ..errors import UsageError
 from ..value import Value
-from .checker import ClaimResult, check_spec, format_json, format_text
+from .checker import ClaimResults, check_spec, format_json, format_text
 from .format import Quantity, Spec, parse_spec
 from .network import Network
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..explain import Explanation
 
 
 class Derivation:
@@ -47,6 +51,11 @@ class Derivation:
     def __repr__(self) -> str:
         shape = "-".join(str(len(layer)) for layer in self.layers)
         return f"Derivation({self.title or self.spec.source!r}, {shape}, {len(self.spec.claims)} claims)"
+
+    def _repr_html_(self) -> str:
+        from ..display import derivation_html
+
+        return derivation_html(self)
 
     def loss(self) -> Value:
         """Return the loss Value of a fresh forward pass, labelled ``"E"``.
@@ -96,7 +105,7 @@ class Derivation:
             raise UsageError(f"{claim!r}: {exc}") from None
         return Network(self.spec).quantities({q})[q]
 
-    def check(self) -> list[ClaimResult]:
+    def check(self) -> ClaimResults:
         """Return the verdict on every claim, in file order (see :mod:`autograd_tiny.derivation.checker`).
 
         Works on its own copy of the network: the parameters are not changed.
@@ -122,6 +131,16 @@ class Derivation:
         Raises:
             UsageError: ``param`` is not a parameter of this derivation.
         """
+        return self.explanation(param).render(fmt)
+
+    def explanation(self, param: str | Value) -> Explanation:
+        """Return the chain-rule derivation of dE/d``param`` (an :class:`~autograd_tiny.explain.Explanation`).
+
+        Jupyter shows it as Markdown tables (or LaTeX); ``.render(fmt)`` prints it.
+
+        Raises:
+            UsageError: ``param`` is not a parameter of this derivation.
+        """
         if isinstance(param, Value):
             name = next((n for n, p in self.parameters.items() if p is param), None)
             if name is None:
@@ -131,13 +150,11 @@ class Derivation:
             if name not in self.parameters:
                 raise UsageError(f"no weight or bias {name!r}; the parameters are "
                                  f"{', '.join(self.parameters)}")
-        try:
-            from ..explain import explain_gradient
-        except ImportError:  # pragma: no cover - explanations not installed
-            raise NotImplementedError("chain-rule explanations are not available") from None
+        from ..explain import explain
+
         loss = self.loss()
         rate = self.learning_rate if self.spec.is_trainable(name) else None
-        return explain_gradient(loss, self.parameters[name], learning_rate=rate, fmt=fmt)
+        return explain(loss, self.parameters[name], learning_rate=rate)
 
 
 _KEY_START = re.compile(r"""\s*(\[|#|[A-Za-z0-9_-]+\s*=|"[^"\n]*"\s*=|'[^'\n]*'\s*=)""")

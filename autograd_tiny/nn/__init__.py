@@ -1,4 +1,4 @@
-"""Neural networks on top of :class:`autograd_tiny.Value`: modules, losses, SGD."""
+"""Neural networks on top of :class:`autograd_tiny.Value`: modules, losses, SGD, a training helper."""
 
 from .losses import (
     LOSSES,
@@ -11,6 +11,7 @@ from .losses import (
 )
 from .modules import ACTIVATIONS, BIAS_MODES, MLP, Layer, Module, Neuron
 from .optim import SGD
+from .training import History, train
 
 __all__ = [
     "ACTIVATIONS",
@@ -21,6 +22,8 @@ __all__ = [
     "Module",
     "Neuron",
     "SGD",
+    "History",
+    "train",
     "binary_cross_entropy",
     "half_squared_error",
     "half_squared_error_terms",
