@@ -189,14 +189,21 @@ def test_activation_per_layer_and_defaults() -> None:
     (TEXT + "E_h1 = 1\n", "claims.E_h1: h1 is not an output neuron"),
     (TEXT + "w1 = 1\n", "claims.w1: w1 alone is the file's own value; claim w1+ or w1@K"),
     (TEXT + "loss = 1\n", "claims.loss: names nothing; claims are net_N, out_N, E"),
-    (TEXT + '"E@1000000" = 1\n', f'claims."E@1000000": 1000000 steps is more than the {MAX_STEPS}'),
+    (TEXT + '"E@100000000" = 1\n', f'claims."E@100000000": 100000000 steps is more than the {MAX_STEPS}'),
+    # the step limit follows the network's size: the 2-2-2 net is estimated at 44 nodes (per
+    # neuron 2 products, 2 sums (one with the bias), the sigmoid: 4 x 6 = 24 with the sum's
+    # first term counted as a product; 4 per output for the loss, 2 inputs, 10 parameters),
+    # so 1,000,000 steps are 44 million node-steps, 11 times the budget of 4 million
+    (TEXT + '"E@1000000" = 1\n', 'claims."E@1000000": 1000000 steps of this network (about 44 graph '
+                                 "nodes per step) would take about 11 minutes to check; claim at most "
+                                 "about 90909 steps"),
     (TEXT + 'net_h1 = "0.3775"\n', "claims.net_h1: expected a number, got the string '0.3775'"),
     (TEXT + "net_h1 = nan\n", "claims.net_h1: expected a finite number, got nan"),
     # numbers beyond the float range are described by their size, not printed in full
     (replace("i2 = 0.10", "i2 = 1" + "0" * 399), "inputs.i2: an int of 400 digits is too large for a float"),
     (replace("i2 = 0.10", "i2 = 1e400"), "inputs.i2: 1e400 is too large for a float"),
     (replace("i2 = 0.10", "i2 = 1" + "0" * 4999), "a whole number in the file has more than 4300 digits"),
-    (TEXT + '"E@1' + "0" * 4999 + '" = 1\n', "5000-digit step counts are more than the 200000"),
+    (TEXT + '"E@1' + "0" * 4999 + '" = 1\n', f"5000-digit step counts are more than the {MAX_STEPS}"),
 ])
 def test_error_messages_name_the_key_and_the_problem(text: str, expected: str) -> None:
     message = error_of(text)

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     derivation = _derivation(args)
     if args.svg is not None:
         check_out_dir(args.svg, "--svg")
-    results = derivation.check()
+    results = derivation.check(progress=sys.stderr.isatty())
     if args.format == "json":
         sys.stdout.write(format_json(results))
     else:

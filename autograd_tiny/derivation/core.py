@@ -96,12 +96,13 @@ class Derivation:
             raise UsageError(f"{claim!r}: {exc}") from None
         return Network(self.spec).quantities({q})[q]
 
-    def check(self) -> list[ClaimResult]:
+    def check(self, progress: bool = False) -> list[ClaimResult]:
         """Return the verdict on every claim, in file order (see :mod:`autograd_tiny.derivation.checker`).
 
         Works on its own copy of the network: the parameters are not changed.
+        ``progress`` shows a bar on stderr while a claim ``X@K`` trains for many steps.
         """
-        return check_spec(self.spec)
+        return check_spec(self.spec, progress)
 
     def report(self, fmt: str = "text") -> str:
         """Return the checker's report as ``"text"`` (a table and a summary) or ``"json"``."""

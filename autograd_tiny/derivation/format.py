@@ -46,8 +46,13 @@ TOP_LEVEL_KEYS: dict[str, bool] = {
     "claims": False,
 }
 
-#: The largest ``K`` a claim ``X@K`` may ask for (training that long takes about a minute).
-MAX_STEPS = 200_000
+#: The largest ``K`` a claim ``X@K`` may ask for, whatever the network.
+MAX_STEPS = 10_000_000
+
+#: How many graph nodes times steps the checker trains through for the claims (about a
+#: minute on a laptop: the eager engine takes some 10 microseconds per node and step, and
+#: the replay of a wrong claim some 3 more). A claim ``X@K`` beyond it is refused.
+STEP_BUDGET = 4_000_000
 
 #: What a neuron or parameter name may look like.
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -206,11 +211,24 @@ class Spec:
 
 # -- the small pieces ---------------------------------------------------------------------------
 
+def printable(text: str) -> str:
+    """Return ``text`` with every character a terminal would act on written as an escape.
+
+    Control characters (escape, newline, ...), format characters (right-to-left marks)
+    and line separators become ``\\x1b``, ``\\n``, ``\\u202e`` as in a Python string
+    literal; everything else is kept. Used for the user's text (titles, keys) that is
+    echoed on a terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
 def _fail(source: str, key: str, problem: str) -> UsageError:
     """Return the error for a problem at ``key`` (a dotted TOML path such as ``weights.w1``)."""
     if len(key) > 80:  # a key is the user's text: keep the one-line message short
         key = f"{key[:70]}... ({len(key)} characters)"
-    return UsageError(f"{source}: {key}: {problem}")
+    return UsageError(printable(f"{source}: {key}: {problem}"))
 
 
 def _kind_of(value: object) -> str:
@@ -375,12 +393,71 @@ def parse_spec(text: str, source: str = "<text>") -> Spec:
     weights = _weights(source, _table(source, "weights", doc["weights"]), layers, neuron_layer)
     biases = _biases(source, _table(source, "biases", doc.get("biases", {})), neuron_layer, weights)
 
+    _check_loss(source, loss, activations[-1], [("targets", targets)])
+
     spec = Spec(source=source, title=title, layers=layers, activations=activations, loss=loss,
                 learning_rate=learning_rate, update_biases=update_biases, inputs=inputs,
                 targets=targets, weights=weights, biases=biases)
     claims = _table(source, "claims", doc.get("claims", {}))
     spec.claims = [_claim(source, name, value, spec) for name, value in claims.items()]
+    _check_budget(source, spec)
     return spec
+
+
+def estimated_nodes(spec: Spec) -> int:
+    """Return about how many nodes the graph of one forward pass of ``spec`` has.
+
+    Counts each neuron's products, sums, bias and activation, a few nodes per output for
+    the loss, and the leaves; the checker's cost per step is proportional to it.
+    """
+    into: dict[str, int] = {}
+    for w in spec.weights.values():
+        into[w.target] = into.get(w.target, 0) + 1
+    biased = {n for b in spec.biases.values() for n in b.neurons}
+    per_sample = 0
+    for i, layer in enumerate(spec.layers[1:]):
+        for n in layer:
+            fan_in = into.get(n, 0)
+            per_sample += 2 * fan_in + (n in biased) + (spec.activations[i] != "identity")
+    per_sample += 4 * len(spec.layers[-1]) + len(spec.layers[0])
+    return per_sample + len(spec.weights) + len(spec.biases)
+
+
+def _check_budget(source: str, spec: Spec) -> None:
+    """Raise when the claims ask for more steps than the checker trains through in about a minute."""
+    if not spec.claims:
+        return
+    last = max(spec.claims, key=lambda c: c.quantity.step)
+    nodes = estimated_nodes(spec)
+    if last.quantity.step * nodes <= STEP_BUDGET:
+        return
+    most = STEP_BUDGET // nodes
+    minutes = last.quantity.step * nodes / STEP_BUDGET
+    key = f'claims."{last.name}"'
+    raise _fail(source, key, f"{last.quantity.step} steps of this network (about {nodes} graph "
+                             f"nodes per step) would take about {minutes:.0f} minutes to check; "
+                             f"claim at most about {most} steps, or train it with "
+                             "autograd-tiny train and write the figure you get")
+
+
+def _check_loss(source: str, loss: str, output_activation: str,
+                targets: list[tuple[str, dict[str, float]]]) -> None:
+    """Raise when the loss cannot take the targets or the output layer's values.
+
+    ``targets`` holds ``(key, {output neuron: target})`` pairs, one per sample.
+    """
+    if loss == "binary_cross_entropy" and output_activation != "sigmoid":
+        raise _fail(source, "loss", f"binary_cross_entropy needs outputs in [0, 1], which the "
+                                    f"output layer's {output_activation} activation does not keep; "
+                                    "use a sigmoid output layer")
+    for key, table in targets:
+        for name, t in table.items():
+            if loss == "hinge" and t not in (-1.0, 1.0):
+                raise _fail(source, f"{key}.{name}", f"hinge needs targets -1 or +1, got {t:g}; "
+                                                      "write 0/1 labels as -1/+1")
+            if loss == "binary_cross_entropy" and not 0.0 <= t <= 1.0:
+                raise _fail(source, f"{key}.{name}", f"binary_cross_entropy needs targets from 0 "
+                                                      f"to 1, got {t:g}")
 
 
 def _layers(source: str, value: object) -> list[list[str]]:
@@ -508,7 +585,7 @@ def _biases(source: str, table: dict[str, Any], neuron_layer: dict[str, int],
 
 # -- claims -----------------------------------------------------------------------------------
 
-_STEP = re.compile(r"(?P<base>.*?)(?:(?P<plus>\+)|@(?P<k>[0-9]+))?\Z")
+_STEP = re.compile(r"(?P<base>.*?)(?:(?P<plus>\+)|@(?P<k>[0-9]+))?\Z", re.DOTALL)
 
 
 def parse_quantity(name: str, spec: Spec) -> Quantity:
@@ -572,11 +649,24 @@ def parse_quantity(name: str, spec: Spec) -> Quantity:
     raise ValueError(f"names nothing; claims are {CLAIM_FORMS}")
 
 
+#: The last written digit of a claim may sit from 10^-1100 (below the smallest float) to 10^308.
+_EXPONENTS = (-1100, 308)
+
+
 def _claim(source: str, name: str, value: object, spec: Spec) -> Claim:
     key = f'claims."{name}"' if not NAME_PATTERN.match(name) else f"claims.{name}"
+    if not name.isprintable():
+        raise _fail(source, key, "a claim name cannot hold control characters such as a "
+                                 "newline or an escape; write the name on one line")
     try:
         quantity = parse_quantity(name, spec)
     except ValueError as exc:
         raise _fail(source, key, str(exc)) from None
     number, written, exact = _number(source, key, value)
+    exponent = exact.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if not _EXPONENTS[0] <= exponent <= _EXPONENTS[1]:
+        raise _fail(source, key, f"{short_repr(written, 40).strip(chr(39))} puts its last digit at "
+                                 f"10^{exponent}, beyond what a float can tell apart; write the "
+                                 "number with ordinary digits (e.g. 0.0 or 1.5e-30)")
     return Claim(name=name, written=written, value=number, exact=exact, quantity=quantity)

@@ -19,7 +19,8 @@ Loss terms ``E_N`` (one per output neuron) add up to the loss ``E``:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .. import nn
@@ -46,6 +47,20 @@ class Forward:
     terms: dict[str, Value]
     net: dict[str, Value]
     out: dict[str, Value]
+
+
+#: Runs of at least this many steps show a progress bar when asked to.
+PROGRESS_STEPS = 2_000
+
+
+def step_range(count: int, progress: bool, what: str) -> Iterable[int]:
+    """Return ``range(count)``, wrapped in a tqdm bar on stderr when ``progress`` and the run is long."""
+    if not progress or count < PROGRESS_STEPS:
+        return range(count)
+    from tqdm import tqdm
+
+    bar: Iterable[int] = tqdm(range(count), desc=what, unit="step", file=sys.stderr, leave=False)
+    return bar
 
 
 def loss_terms(loss: str, outputs: list[Value], targets: list[float]) -> list[Value]:
@@ -168,19 +183,19 @@ class Network:
         optimizer = nn.SGD(self.trainable(), self.spec.learning_rate)
         return [self.step(optimizer) for _ in range(steps)]
 
-    def quantities(self, wanted: set[Quantity]) -> dict[Quantity, float]:
+    def quantities(self, wanted: set[Quantity], progress: bool = False) -> dict[Quantity, float]:
         """Return each wanted quantity as this engine computes it, training from the file's numbers.
 
         The network is reset to the file's numbers first and left after the last
-        step needed.
+        step needed. ``progress`` shows a bar on stderr for a long run.
         """
         self.reset()
         last = max((q.step for q in wanted), default=-1)
         found: dict[Quantity, float] = {}
         optimizer = nn.SGD(self.trainable(), self.spec.learning_rate)
-        steps = {q.step for q in wanted}
-        for k in range(last + 1):
-            if k not in steps:
+        wanted_steps = {q.step for q in wanted}
+        for k in step_range(last + 1, progress, "training"):
+            if k not in wanted_steps:
                 self.step(optimizer)
                 continue
             fw = self.forward()

@@ -30,7 +30,7 @@ from .. import codegen
 from ..ops import OPS
 from ..value import Value, topological_order
 from .format import Quantity
-from .network import Network
+from .network import Network, step_range
 
 #: ``(channel, where, step)``: ``("f", node, k)`` a node's value, ``("g", node, k)`` the loss's
 #: gradient with respect to a node, ``("p", name, k)`` a parameter's value after ``k`` steps.
@@ -127,6 +127,14 @@ class Replay:
                 reads.append(tuple(i for i in nodes if i is not None))
             self.nodes.append(_Node(op=op.name, operands=operands, parents=parents, reads=tuple(reads)))
         self.root = index[fw.loss]
+        #: node -> its depth (0 for a leaf, else one more than its deepest operand) and the
+        #: depth of the shallowest node that uses it (the last to add to its gradient).
+        self.depth: list[int] = []
+        self.first_use: dict[int, int] = {}
+        for node in self.nodes:
+            self.depth.append(1 + max((self.depth[p] for _, p in node.parents), default=-1))
+            for _, p in node.parents:
+                self.first_use[p] = min(self.first_use.get(p, len(self.nodes)), self.depth[-1])
         self.learning_rate = spec.learning_rate
         self.start = {name: p.data for name, p in network.parameters.items()}
         self.trainable = {name: spec.is_trainable(name) for name in network.parameters}
@@ -154,6 +162,25 @@ class Replay:
             "dout": self._out, "dnet": self._net, "grad": self.param_index,
         }[q.kind][s]
         return ("g" if q.kind in ("dout", "dnet", "grad") else "f", where, q.step)
+
+    def order(self, key: Key) -> tuple[float, ...]:
+        """Return where the number at ``key`` is computed: ``(step, phase, position)``.
+
+        Phase 0 is the forward pass, a layer at a time (by depth in the graph: every net
+        input of a layer, then every output), 1 the backward pass from the loss (by depth
+        the other way; a parameter's gradient is done when its shallowest use has passed
+        it back), 2 the update taking step ``step`` to ``step + 1`` (all parameters at
+        once: equal orders).
+        """
+        channel, where, step = key
+        if channel == "p":
+            return (step - 1, 2, 0)
+        assert isinstance(where, int)
+        if channel == "f":
+            return (step, 0, self.depth[where])
+        if self.nodes[where].op is None:
+            return (step, 1, -self.first_use.get(where, 0) + 0.5)
+        return (step, 1, -self.depth[where])
 
     # -- one step ---------------------------------------------------------------------------
     def step(
@@ -283,6 +310,7 @@ class Replay:
         until: int,
         keep: Collection[int] = (),
         bits: Mapping[Key, int] | None = None,
+        progress: bool = False,
     ) -> Trace:
         """Replay steps ``0 .. until`` with the numbers in ``replace`` put in.
 
@@ -294,6 +322,7 @@ class Replay:
                 kept for these steps and for ``until + 1``).
             bits: key -> a bit; the trace's ``masks`` then say, for every kept key,
                 which of these replacements the number depends on.
+            progress: show a bar on stderr for a long run.
 
         Returns:
             A :class:`Trace`.
@@ -321,7 +350,7 @@ class Replay:
         params = dict(self.start)
         pmask = dict.fromkeys(params, 0)
         stable = False
-        for k in range(until + 2):
+        for k in step_range(until + 2, progress, "replaying"):
             params.update(p_in.get(k, {}))
             if tracking:
                 for name, bit in pb.get(k, {}).items():
