@@ -103,7 +103,7 @@ def test_python_dash_m_in_a_subprocess(tmp_path: Path) -> None:
                          capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
-    assert "loss: unknown loss 'cross_entropy'" in bad.stderr
+    assert "loss: unknown loss 'log_loss'" in bad.stderr
 
 
 def test_svg_output(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

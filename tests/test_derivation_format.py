@@ -144,9 +144,12 @@ def test_activation_per_layer_and_defaults() -> None:
     (replace("loss = \"half_squared_error\"\n", ""), "loss: missing"),
     (replace('title = "2-2-2 test network"', "title = 3"), "title: expected a string, got the number 3"),
     # activation and loss
-    (replace('"sigmoid"', '"softmax"'), "activation: unknown activation 'softmax'; choose one of sigmoid"),
+    (replace('"sigmoid"', '"softplus"'), "activation: unknown activation 'softplus'; choose one of sigmoid"),
+    (replace('"sigmoid"', '"softmax"'), "activation: softmax is for the output layer only"),
+    (replace('"half_squared_error"', '"cross_entropy"'), "loss: cross_entropy takes probabilities from "
+                                                         "a softmax output layer"),
     (replace('"sigmoid"', '["sigmoid"]'), "activation: 1 activations listed but the network has 2 layers"),
-    (replace('"half_squared_error"', '"cross_entropy"'), "loss: unknown loss 'cross_entropy'"),
+    (replace('"half_squared_error"', '"log_loss"'), "loss: unknown loss 'log_loss'"),
     # numbers
     (replace("learning_rate = 0.5", "learning_rate = 0"), "learning_rate: must be greater than 0, got 0"),
     (replace("learning_rate = 0.5", 'learning_rate = "0.5"'),
