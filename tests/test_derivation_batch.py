@@ -56,6 +56,13 @@ def batch_file(activation: str = '"sigmoid"', loss: str = "half_squared_error", 
     return text + "\n[claims]\n" + claims
 
 
+def single_file() -> str:
+    """The same network on the first sample alone, written with [inputs] and [targets]."""
+    return (batch_file(samples=SAMPLES[:1]).replace("[[samples]]", "").replace(
+            "inputs = { i1 = 0.05, i2 = 0.1 }", "[inputs]\ni1 = 0.05\ni2 = 0.1\n").replace(
+            "targets = { o1 = 0.01, o2 = 0.99 }", "[targets]\no1 = 0.01\no2 = 0.99\n"))
+
+
 def torch_pass(p: dict[str, Any], samples: list[Any], hidden: str = "sigmoid", output: str = "sigmoid",
                loss: str = "half_squared_error", batch: str = "mean") -> dict[str, Any]:
     """The network in torch: per sample the nets, outputs and loss, and the batch loss."""
@@ -253,9 +260,7 @@ def test_sparse_network_matches_pytorch() -> None:
 # -- chain-rule factors and input gradients ------------------------------------------------------
 
 def test_factor_claims_and_input_gradients_match_pytorch() -> None:
-    d = load_derivation(batch_file(samples=SAMPLES[:1]).replace("[[samples]]", "").replace(
-        "inputs = { i1 = 0.05, i2 = 0.1 }", "[inputs]\ni1 = 0.05\ni2 = 0.1\n").replace(
-        "targets = { o1 = 0.01, o2 = 0.99 }", "[targets]\no1 = 0.01\no2 = 0.99\n"))
+    d = load_derivation(single_file())
     p = params()
     ref = torch_pass(p, SAMPLES[:1])
     h_net, o_net, x = ref["nets"][0]
@@ -276,10 +281,8 @@ def test_factor_claims_and_input_gradients_match_pytorch() -> None:
 def test_a_slipped_factor_is_carried_into_the_delta() -> None:
     # dout_o1/dnet_o1 = out_o1 (1 - out_o1) = 0.7513650696 * 0.2486349304 = 0.1868156018.
     # Written as 0.25 (a slip), dE/dnet_o1 = (out_o1 - t) * 0.25 = 0.7413650696 * 0.25 = 0.1853412674.
-    text = batch_file(samples=SAMPLES[:1]).replace("[[samples]]", "").replace(
-        "inputs = { i1 = 0.05, i2 = 0.1 }", "[inputs]\ni1 = 0.05\ni2 = 0.1\n").replace(
-        "targets = { o1 = 0.01, o2 = 0.99 }", "[targets]\no1 = 0.01\no2 = 0.99\n")
-    r = results(text + '"dE/dnet_o1" = 0.1853412674\n"dout_o1/dnet_o1" = 0.25\n"dnet_o1/dw5" = 0.5932699921\n')
+    r = results(single_file() + '"dE/dnet_o1" = 0.1853412674\n"dout_o1/dnet_o1" = 0.25\n'
+                                '"dnet_o1/dw5" = 0.5932699921\n')
     assert r["dout_o1/dnet_o1"].verdict == "wrong"
     assert r["dout_o1/dnet_o1"].computed == pytest.approx(0.1868156018, abs=1e-10)
     assert r["dE/dnet_o1"].verdict == "follows"
