@@ -428,6 +428,23 @@ def test_seed002_verdicts() -> None:
     assert r["W11+"].hint == "the input X1 is 0, so dE/dW11 = 0 and W11 cannot change: it stays 1"
 
 
+def test_seed002_batch_verdicts() -> None:
+    # All four XOR samples, every weight and bias 1, identity: out_Zj = 1 + X1 + X2 and
+    # out_D0 = 1 + 3 (1 + X1 + X2): 4, 7, 7, 10 for (0,0), (0,1), (1,0), (1,1), targets 0, 1, 1, 0.
+    # Per-sample deltas out - target: 4, 6, 6, 10 (the same for every Zj, the weights being 1).
+    # Mean gradients: dE/dV00 = 26/4 = 6.5, dE/dV01 = (4*1 + 6*2 + 6*2 + 10*3)/4 = 14.5,
+    # dE/dW10 = 6.5, dE/dW11 = (6 + 10)/4 = 4. Updates with lr 0.1: V00+ = W10+ = 0.35,
+    # V01+ = -0.45, W11+ = 0.6. The article's -4 delta has the wrong sign, its 1.4 updates too.
+    r = {x.claim: x for x in load_example("seed002_batch").check()}
+    assert {k: v.verdict for k, v in r.items()} == {
+        "out_Z1[1]": "ok", "out_D0[1]": "ok", "dE/dnet_D0[1]": "wrong", "dE/dnet_Z1[1]": "follows",
+        "W10+": "wrong", "W11+": "wrong", "V00+": "wrong", "V01+": "wrong"}
+    assert [r[n].computed for n in ("W10+", "W11+", "V00+", "V01+")] == pytest.approx(
+        [0.35, 0.6, 0.35, -0.45], abs=1e-14)
+    assert r["dE/dnet_D0[1]"].computed == 4.0
+    assert r["W11+"].hint is None or "X1 is 0" not in r["W11+"].hint  # X1 is 1 in samples 3 and 4
+
+
 def test_shipped_examples_get_no_derivative_hint() -> None:
     # The articles' slips are not another activation's derivative: seed 003's wrong claims keep
     # their hints (none for w1+ and E+), seed 002's are all about the sign and the zero input.

@@ -249,8 +249,10 @@ class _Checker:
         if w is None:
             return None
         if w.source in self.spec.inputs:
-            if self.spec.inputs[w.source] == 0.0:
+            if all(sample.inputs[w.source] == 0.0 for sample in self.spec.samples):
                 return f"the input {w.source} is 0"
+            return None
+        if self.spec.batched:
             return None
         out = trace.values[step][self.replay.key(Quantity("out", w.source, step))[1]]  # type: ignore[index]
         return f"out_{w.source} is 0" if out == 0.0 else None
