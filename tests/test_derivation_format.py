@@ -234,3 +234,24 @@ def test_user_files_are_parsed_not_evaluated(tmp_path: Path) -> None:
     # A claim name or value that looks like Python is just an unknown name or a non-number.
     assert "names nothing" in error_of(TEXT + '"__import__(\'os\')" = 1\n')
     assert "expected a number" in error_of(TEXT + 'E_o1 = "1 + 1"\n')
+
+
+def test_step_limit_follows_the_network_size() -> None:
+    # A 2-500-2 network, estimated as 2 nodes per weight into a neuron, 1 per bias and 1 per
+    # sigmoid: 500 x (4 + 1 + 1) = 3000 for the hidden layer, 2 x (1000 + 1 + 1) = 2004 for the
+    # outputs, 4 x 2 for the loss, 2 inputs, 2000 weights and 2 biases: 7016 nodes, so
+    # 4,000,000 node-steps allow 570 steps. 200,000 steps (the old fixed limit: hours of
+    # training) are refused with that advice (200,000 x 7016 / 4,000,000 = 351 minutes).
+    hidden = [f"h{i}" for i in range(500)]
+    lines = ['activation = "sigmoid"', 'loss = "half_squared_error"', "learning_rate = 0.1",
+             f'layers = [["x1", "x2"], {hidden!r}, ["o1", "o2"]]'.replace("'", '"'),
+             "[inputs]", "x1 = 0.1", "x2 = 0.2", "[targets]", "o1 = 0", "o2 = 1", "[weights]"]
+    lines += [f'w_{x}_{h} = ["{x}", "{h}", 0.01]' for h in hidden for x in ("x1", "x2")]
+    lines += [f'w_{h}_{o} = ["{h}", "{o}", 0.01]' for h in hidden for o in ("o1", "o2")]
+    lines += ["[biases]", f'b1 = [0.1, {", ".join(repr(h) for h in hidden)}]'.replace("'", '"'),
+              'b2 = [0.1, "o1", "o2"]', "[claims]"]
+    text = "\n".join(lines) + "\n"
+    message = error_of(text + '"E@200000" = 1\n')
+    assert ("200000 steps of this network (about 7016 graph nodes per step) would take about "
+            "351 minutes to check; claim at most about 570 steps") in message
+    assert parse_spec(text + '"E@570" = 1\n').claims[0].quantity.step == 570

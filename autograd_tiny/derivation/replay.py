@@ -190,18 +190,15 @@ class Replay:
         Phase 0 is the forward pass, a layer at a time (by depth in the graph: every net
         input of a layer, then every output), 1 the backward pass from the loss (by depth
         the other way; a parameter's gradient is done when its shallowest use has passed
-        it back), 2 the update taking step ``step`` to ``step + 1`` (all parameters at
+        it back; a chain-rule factor comes as its node passes the gradient on), 2 the update taking step ``step`` to ``step + 1`` (all parameters at
         once: equal orders).
         """
         channel, where, step = key
         if channel == "p":
             return (step - 1, 2, 0)
         assert isinstance(where, int)
-        if channel == "d":
-            node = self.nodes[where // 2]
-            operand = node.operands[where % 2][0]
-            return (step, 0, self.depth[where // 2] - 0.5 if operand is None else
-                    max(self.depth[where // 2] - 0.5, self.depth[operand] + 0.5))
+        if channel == "d":  # a factor: used as the backward pass leaves its node
+            return (step, 1, -self.depth[where // 2] + 0.25)
         if channel == "f":
             return (step, 0, self.depth[where])
         if self.nodes[where].op is None:
