@@ -190,7 +190,8 @@ class Replay:
         Phase 0 is the forward pass, a layer at a time (by depth in the graph: every net
         input of a layer, then every output), 1 the backward pass from the loss (by depth
         the other way; a parameter's gradient is done when its shallowest use has passed
-        it back; a chain-rule factor comes as its node passes the gradient on), 2 the update taking step ``step`` to ``step + 1`` (all parameters at
+        it back; a chain-rule factor comes as its node passes the gradient on), 2 the
+        update taking step ``step`` to ``step + 1`` (all parameters at
         once: equal orders).
         """
         channel, where, step = key
