@@ -24,8 +24,9 @@ class Derivation:
       so its graph's nodes are labelled ``net_<N>`` and ``out_<N>``);
     * ``parameters``: weight and bias Values by name (labelled with their names; a
       shared bias is one Value; biases are frozen when ``update_biases = false``);
-    * ``inputs``: the input leaves by name; ``input_names``; ``layers`` (neuron
-      names per layer, input layer first); ``learning_rate``; ``title``;
+    * ``inputs``: the input leaves by name (the first sample's in a batch);
+      ``input_names``; ``layers`` (neuron names per layer, input layer first);
+      ``learning_rate``; ``title``;
     * ``spec``: the parsed file (:class:`~autograd_tiny.derivation.format.Spec`).
     """
 

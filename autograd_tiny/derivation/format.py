@@ -1,8 +1,10 @@
 """Reading derivation files: TOML in, a validated :class:`Spec` out.
 
-A derivation file describes a small fully connected network with its numbers
-(inputs, targets, weights, biases, activation, loss, learning rate) and the
-figures a hand derivation arrived at (``[claims]``). This module parses the TOML
+A derivation file describes a small layered network with its numbers (inputs,
+targets, weights, biases, activation, loss, learning rate; optionally several samples
+trained as a batch, momentum, weight decay, a softmax output layer with cross-entropy,
+and weights that leave pairs of neurons unconnected) and the figures a hand derivation
+arrived at (``[claims]``). This module parses the TOML
 with :mod:`tomllib` (never evaluating anything), keeps every float exactly as it
 was written (so the checker knows each claim's precision) and checks the file
 thoroughly. Every problem raises :class:`autograd_tiny.errors.UsageError` with a

@@ -38,6 +38,7 @@ and ``dE/dP`` are always the loss without that term, as PyTorch's loss and ``.gr
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -291,7 +292,13 @@ class Network:
             values.update(outs)
         outputs = spec.layers[-1]
         targets = spec.samples[i].targets
-        terms = loss_terms(spec.loss, [values[n] for n in outputs], [targets[n] for n in outputs])
+        outs = [values[n] for n in outputs]
+        try:
+            terms = loss_terms(spec.loss, outs, [targets[n] for n in outputs])
+        except ValueError:  # binary_cross_entropy refuses a nan output (a diverged training)
+            if not any(math.isnan(o.data) for o in outs):
+                raise
+            terms = [o * math.nan for o in outs]
         for name, term in zip(outputs, terms):
             term.label = f"E_{name}{sfx}"
         loss = terms[0]
