@@ -292,13 +292,13 @@ class Network:
             values.update(outs)
         outputs = spec.layers[-1]
         targets = spec.samples[i].targets
-        outs = [values[n] for n in outputs]
+        predicted = [values[n] for n in outputs]
         try:
-            terms = loss_terms(spec.loss, outs, [targets[n] for n in outputs])
+            terms = loss_terms(spec.loss, predicted, [targets[n] for n in outputs])
         except ValueError:  # binary_cross_entropy refuses a nan output (a diverged training)
-            if not any(math.isnan(o.data) for o in outs):
+            if not any(math.isnan(o.data) for o in predicted):
                 raise
-            terms = [o * math.nan for o in outs]
+            terms = [o * math.nan for o in predicted]
         for name, term in zip(outputs, terms):
             term.label = f"E_{name}{sfx}"
         loss = terms[0]
