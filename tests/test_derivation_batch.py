@@ -296,3 +296,36 @@ def test_bad_factor_names() -> None:
         load_derivation(base + '"dnet_o1/dw1[1]" = 1\n')
     with pytest.raises(UsageError, match=r"out_o1 depends on net_o1 alone"):
         load_derivation(base + '"dout_o1/dnet_h1[1]" = 1\n')
+
+
+def test_claim_names_round_trip_with_samples_steps_and_factors() -> None:
+    from autograd_tiny.derivation.format import Quantity, parse_quantity
+
+    spec = load_derivation(batch_file()).spec
+    for name, q in [("out_o1[3]@2", Quantity("out", "o1", 2, 3)),
+                    ("dE/dnet_h1[1]+", Quantity("dnet", "h1", 1, 1)),
+                    ("dE/di2[2]", Quantity("dx", "i2", 0, 2)),
+                    ("dE/dw5", Quantity("grad", "w5", 0)),
+                    ("dE/dw5[2]", Quantity("grad", "w5", 0, 2)),
+                    ("dout_o1/dnet_o1[1]", Quantity("factor", "out_o1/net_o1", 0, 1)),
+                    ("dnet_o1/dout_h2[2]@3", Quantity("factor", "net_o1/out_h2", 3, 2)),
+                    ("dnet_h1/di1[1]", Quantity("factor", "net_h1/i1", 0, 1)),
+                    ("E[2]", Quantity("E", None, 0, 2)), ("E@4", Quantity("E", None, 4))]:
+        assert parse_quantity(name, spec) == q
+        assert q.name == name
+
+
+def test_diverged_binary_cross_entropy_gives_nan_not_an_error() -> None:
+    d = load_derivation(single_file().replace("half_squared_error", "binary_cross_entropy"))
+    d.parameters["w5"].data, d.parameters["w6"].data = math.inf, -math.inf  # net_o1 = inf - inf
+    assert math.isnan(d.loss().data)
+
+
+def test_progress_bar_only_for_long_runs_when_asked() -> None:
+    from tqdm import tqdm
+
+    from autograd_tiny.derivation.network import PROGRESS_STEPS, step_range
+
+    assert isinstance(step_range(PROGRESS_STEPS, True, "training"), tqdm)
+    assert step_range(PROGRESS_STEPS, False, "training") == range(PROGRESS_STEPS)
+    assert step_range(PROGRESS_STEPS - 1, True, "training") == range(PROGRESS_STEPS - 1)
