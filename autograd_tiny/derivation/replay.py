@@ -149,6 +149,7 @@ class Replay:
         self.sample_scale = network.sample_scale
         self._label = {name: index[v] for name, v in fw.nodes.items() if v in index}
         self._fw = fw
+        self._index = index
         self.start = {name: p.data for name, p in network.parameters.items()}
         self.trainable = {name: spec.is_trainable(name) for name in network.parameters}
         self.param_index = {name: index[p] for name, p in network.parameters.items() if p in index}
@@ -173,16 +174,12 @@ class Replay:
         if q.kind == "factor":
             fw = self._fw
             node, pos = factor_edge(fw.nodes[label(q)], fw.nodes[factor_label(q)])
-            return ("d", 2 * self._node_index(node) + pos, q.step)
+            return ("d", 2 * self._index[node] + pos, q.step)
         where = self._label[label(q)]
         if q.kind in ("dout", "dnet", "grad", "dx"):
             return ("s" if q.sample is not None else "g", where, q.step)
         return ("f", where, q.step)
 
-    def _node_index(self, node: Value) -> int:
-        if node.label in self._label and self._fw.nodes[node.label] is node:
-            return self._label[node.label]
-        return next(i for i, v in enumerate(topological_order(self._fw.loss)) if v is node)
 
     def order(self, key: Key) -> tuple[float, ...]:
         """Return where the number at ``key`` is computed: ``(step, phase, position)``.
