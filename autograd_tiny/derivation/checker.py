@@ -232,6 +232,8 @@ class _Checker:
             return None  # written too coarsely (1 for 0.36) to tell one slip from another
         if self.keys[i][0] == "s" and self.replay.sample_scale != 1:
             return None  # the hints below compare with the batch's derivatives, not a sample's
+        if q.kind == "param" and (self.spec.momentum or self.spec.weight_decay):
+            return None  # the update hints below know plain gradient descent only
         try:
             if q.kind == "param":
                 hint = self._param_hint(c, trace, replace)
