@@ -53,7 +53,8 @@ def test_exit_2_for_invalid_files_with_one_line_on_stderr(
 @pytest.mark.parametrize(("argv", "message"), [
     (["missing.toml"], "missing.toml: no such file"),
     ([], "check needs a derivation FILE"),
-    (["--example", "nope"], "no example 'nope'; the examples are seed000, seed002, seed003, seed004"),
+    (["--example", "nope"],
+     "no example 'nope'; the examples are seed000, seed002, seed002_batch, seed003, seed004"),
     ([str(GOOD), "--example", "seed003"], "give either FILE or --example NAME, not both"),
 ])
 def test_exit_2_for_bad_arguments(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
@@ -83,11 +84,12 @@ def test_list_examples(capsys: pytest.CaptureFixture[str], argv: list[str]) -> N
     status, out, _ = run(capsys, *argv)
     assert status == 0
     names = [line.split()[0] for line in out.splitlines()]
-    assert names == ["seed000", "seed002", "seed003", "seed004"]
+    assert names == ["seed000", "seed002", "seed002_batch", "seed003", "seed004"]
     assert "XOR 2-3-1" in out
 
 
-@pytest.mark.parametrize(("name", "status"), [("seed000", 0), ("seed002", 1), ("seed003", 1), ("seed004", 0)])
+@pytest.mark.parametrize(("name", "status"), [("seed000", 0), ("seed002", 1), ("seed002_batch", 1),
+                                                   ("seed003", 1), ("seed004", 0)])
 def test_examples_exit_status(capsys: pytest.CaptureFixture[str], name: str, status: int) -> None:
     assert run(capsys, "--example", name)[0] == status
 
@@ -103,7 +105,7 @@ def test_python_dash_m_in_a_subprocess(tmp_path: Path) -> None:
                          capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
-    assert "loss: unknown loss 'cross_entropy'" in bad.stderr
+    assert "loss: unknown loss 'log_loss'" in bad.stderr
 
 
 def test_svg_output(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -144,9 +144,12 @@ def test_activation_per_layer_and_defaults() -> None:
     (replace("loss = \"half_squared_error\"\n", ""), "loss: missing"),
     (replace('title = "2-2-2 test network"', "title = 3"), "title: expected a string, got the number 3"),
     # activation and loss
-    (replace('"sigmoid"', '"softmax"'), "activation: unknown activation 'softmax'; choose one of sigmoid"),
+    (replace('"sigmoid"', '"softplus"'), "activation: unknown activation 'softplus'; choose one of sigmoid"),
+    (replace('"sigmoid"', '"softmax"'), "activation: softmax is for the output layer only"),
+    (replace('"half_squared_error"', '"cross_entropy"'), "loss: cross_entropy takes probabilities from "
+                                                         "a softmax output layer"),
     (replace('"sigmoid"', '["sigmoid"]'), "activation: 1 activations listed but the network has 2 layers"),
-    (replace('"half_squared_error"', '"cross_entropy"'), "loss: unknown loss 'cross_entropy'"),
+    (replace('"half_squared_error"', '"log_loss"'), "loss: unknown loss 'log_loss'"),
     # numbers
     (replace("learning_rate = 0.5", "learning_rate = 0"), "learning_rate: must be greater than 0, got 0"),
     (replace("learning_rate = 0.5", 'learning_rate = "0.5"'),
@@ -189,14 +192,21 @@ def test_activation_per_layer_and_defaults() -> None:
     (TEXT + "E_h1 = 1\n", "claims.E_h1: h1 is not an output neuron"),
     (TEXT + "w1 = 1\n", "claims.w1: w1 alone is the file's own value; claim w1+ or w1@K"),
     (TEXT + "loss = 1\n", "claims.loss: names nothing; claims are net_N, out_N, E"),
-    (TEXT + '"E@1000000" = 1\n', f'claims."E@1000000": 1000000 steps is more than the {MAX_STEPS}'),
+    (TEXT + '"E@100000000" = 1\n', f'claims."E@100000000": 100000000 steps is more than the {MAX_STEPS}'),
+    # the step limit follows the network's size: the 2-2-2 net is estimated at 44 nodes (per
+    # neuron 2 products, 2 sums (one with the bias), the sigmoid: 4 x 6 = 24 with the sum's
+    # first term counted as a product; 4 per output for the loss, 2 inputs, 10 parameters),
+    # so 1,000,000 steps are 44 million node-steps, 11 times the budget of 4 million
+    (TEXT + '"E@1000000" = 1\n', 'claims."E@1000000": 1000000 steps of this network (about 44 graph '
+                                 "nodes per step) would take about 11 minutes to check; claim at most "
+                                 "about 90909 steps"),
     (TEXT + 'net_h1 = "0.3775"\n', "claims.net_h1: expected a number, got the string '0.3775'"),
     (TEXT + "net_h1 = nan\n", "claims.net_h1: expected a finite number, got nan"),
     # numbers beyond the float range are described by their size, not printed in full
     (replace("i2 = 0.10", "i2 = 1" + "0" * 399), "inputs.i2: an int of 400 digits is too large for a float"),
     (replace("i2 = 0.10", "i2 = 1e400"), "inputs.i2: 1e400 is too large for a float"),
     (replace("i2 = 0.10", "i2 = 1" + "0" * 4999), "a whole number in the file has more than 4300 digits"),
-    (TEXT + '"E@1' + "0" * 4999 + '" = 1\n', "5000-digit step counts are more than the 200000"),
+    (TEXT + '"E@1' + "0" * 4999 + '" = 1\n', f"5000-digit step counts are more than the {MAX_STEPS}"),
 ])
 def test_error_messages_name_the_key_and_the_problem(text: str, expected: str) -> None:
     message = error_of(text)
@@ -224,3 +234,24 @@ def test_user_files_are_parsed_not_evaluated(tmp_path: Path) -> None:
     # A claim name or value that looks like Python is just an unknown name or a non-number.
     assert "names nothing" in error_of(TEXT + '"__import__(\'os\')" = 1\n')
     assert "expected a number" in error_of(TEXT + 'E_o1 = "1 + 1"\n')
+
+
+def test_step_limit_follows_the_network_size() -> None:
+    # A 2-500-2 network, estimated as 2 nodes per weight into a neuron, 1 per bias and 1 per
+    # sigmoid: 500 x (4 + 1 + 1) = 3000 for the hidden layer, 2 x (1000 + 1 + 1) = 2004 for the
+    # outputs, 4 x 2 for the loss, 2 inputs, 2000 weights and 2 biases: 7016 nodes, so
+    # 4,000,000 node-steps allow 570 steps. 200,000 steps (the old fixed limit: hours of
+    # training) are refused with that advice (200,000 x 7016 / 4,000,000 = 351 minutes).
+    hidden = [f"h{i}" for i in range(500)]
+    lines = ['activation = "sigmoid"', 'loss = "half_squared_error"', "learning_rate = 0.1",
+             f'layers = [["x1", "x2"], {hidden!r}, ["o1", "o2"]]'.replace("'", '"'),
+             "[inputs]", "x1 = 0.1", "x2 = 0.2", "[targets]", "o1 = 0", "o2 = 1", "[weights]"]
+    lines += [f'w_{x}_{h} = ["{x}", "{h}", 0.01]' for h in hidden for x in ("x1", "x2")]
+    lines += [f'w_{h}_{o} = ["{h}", "{o}", 0.01]' for h in hidden for o in ("o1", "o2")]
+    lines += ["[biases]", f'b1 = [0.1, {", ".join(repr(h) for h in hidden)}]'.replace("'", '"'),
+              'b2 = [0.1, "o1", "o2"]', "[claims]"]
+    text = "\n".join(lines) + "\n"
+    message = error_of(text + '"E@200000" = 1\n')
+    assert ("200000 steps of this network (about 7016 graph nodes per step) would take about "
+            "351 minutes to check; claim at most about 570 steps") in message
+    assert parse_spec(text + '"E@570" = 1\n').claims[0].quantity.step == 570

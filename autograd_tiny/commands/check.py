@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         check_out_dir(args.svg, "--svg")
     if args.html is not None:
         check_html_path(args.html, "--html")
-    results = derivation.check()
+    results = derivation.check(progress=sys.stderr.isatty())
     if args.format == "json":
         sys.stdout.write(format_json(results))
     else:

@@ -1,11 +1,12 @@
 """Judging a derivation's claimed figures: ``ok``, ``follows`` or ``wrong``, with a hint.
 
-For every claim (in file order):
+For every claim (reported in file order):
 
-* ``ok``: the written number equals the engine's value to the precision it is
-  written with, i.e. within one unit of its last written digit (``0.505`` passes
-  for any value in (0.504, 0.506), so rounded and truncated figures both pass;
-  ``1.5e-3`` has unit ``1e-4``; an integer has unit 1).
+* ``ok``: the written number is the engine's value rounded or truncated to the
+  digits it is written with (``0.505`` passes for any value in [0.5045, 0.5055]
+  (rounded) or [0.505, 0.506) (truncated); ``1.5e-3`` has its last digit at
+  ``1e-4``; an integer at 1, so ``1`` passes 0.5 to 1.5, not 0.36). A non-zero
+  value must have the written sign: ``0`` does not pass -0.244 (``-0.0`` does).
 * ``follows``: not ok, but equal (same rule) to the value recomputed from the
   other claims: every quantity the recomputation needs that the file claims is
   taken as written (see :mod:`autograd_tiny.derivation.replay`). The slip was made
@@ -30,7 +31,7 @@ from typing import Any
 
 from .. import formula
 from ..ops import OPS
-from .format import Claim, Quantity, Spec
+from .format import Claim, Quantity, Spec, printable
 from .network import Network
 from .replay import Key, Replay, Trace
 
@@ -57,6 +58,9 @@ class ClaimResult:
         unit: one unit of the claim's last written digit (the tolerance).
         based_on: names of the claims whose written values the recomputation used
             and that differ from their computed values.
+        order: where the claim's number is computed (step, then forward pass, backward
+            pass from the loss, update); the summary's first slip is the wrong claim
+            with the smallest order, not the first in the file.
     """
 
     claim: str
@@ -68,6 +72,7 @@ class ClaimResult:
     recomputed: float | None = None
     unit: float = 0.0
     based_on: list[str] = field(default_factory=list)
+    order: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form: ``claim``, ``written``, ``computed``, ``verdict``, ``hint``."""
@@ -101,12 +106,26 @@ class ClaimResults(list[ClaimResult]):
 
 
 def matches(claim: Claim, value: float) -> bool:
-    """Return True when ``value`` is within one unit of the claim's last written digit."""
+    """Return True when the written figure is ``value`` rounded or truncated to its written digits.
+
+    ``value`` rounded to the claim's last written digit (to the nearest, either way at a
+    tie) or cut off there (toward zero) must give the written number; so a figure may be
+    at most half a unit off, or less than one unit when it lies between the value and
+    zero. A non-zero ``value`` must have the written sign: ``0`` or ``0.0`` pass only
+    values >= 0 (a small negative one is written ``-0.0``; TOML reads ``-0`` as the
+    integer 0). A nan or infinite value never matches.
+    """
     if not math.isfinite(value):
+        return False
+    written, unit = claim.exact, claim.unit
+    if value != 0 and written.is_signed() != (value < 0):
         return False
     with localcontext() as ctx:
         ctx.prec = 80
-        return abs(claim.exact - Decimal(value)) < claim.unit
+        exact = Decimal(value)
+        if 2 * abs(written - exact) <= unit:
+            return True
+        return abs(written) <= abs(exact) and abs(exact) - abs(written) < unit
 
 
 def significant_digits(claim: Claim) -> int:
@@ -126,12 +145,13 @@ def format_number(value: float, claim: Claim) -> str:
 
 
 class _Checker:
-    def __init__(self, spec: Spec) -> None:
+    def __init__(self, spec: Spec, progress: bool = False) -> None:
         self.spec = spec
+        self.progress = progress
         self.claims = spec.claims
         self.replay = Replay(Network(spec))
         self.keys = [self.replay.key(c.quantity) for c in self.claims]
-        self.computed = Network(spec).quantities({c.quantity for c in self.claims})
+        self.computed = Network(spec).quantities({c.quantity for c in self.claims}, progress)
         #: every non-input neuron's activation, by name
         self.activation = {n: spec.activations[i - 1] for i, layer in enumerate(spec.layers) if i
                            for n in layer}
@@ -144,13 +164,14 @@ class _Checker:
         for i, c in enumerate(self.claims):
             computed = self.computed[c.quantity]
             r = ClaimResult(claim=c.name, written=c.written, computed=computed, verdict="ok",
-                            hint=None, quantity=c.quantity, unit=float(c.unit))
+                            hint=None, quantity=c.quantity, unit=float(c.unit),
+                            order=self.replay.order(self.keys[i]))
             results.append(r)
             if matches(c, computed):
                 continue
             replace, bits = self._others(i)
             trace = self.replay.run(replace, self._until(c.quantity), keep=self._keep(c.quantity),
-                                    bits=bits)
+                                    bits=bits, progress=self.progress)
             r.recomputed = trace.get(self.keys[i])
             masks[i] = trace.masks[self.keys[i]]
             r.verdict = "follows" if matches(c, r.recomputed) else "wrong"
@@ -159,7 +180,7 @@ class _Checker:
         if pending:
             until = max(self._until(self.claims[i].quantity) for i, _, _ in pending)
             keep = set().union(*(self._keep(self.claims[i].quantity) for i, _, _ in pending))
-            truth = self.replay.run({}, until, keep=keep)
+            truth = self.replay.run({}, until, keep=keep, progress=self.progress)
             for i, trace, replace in pending:
                 truth_hint = self._hint(i, truth, {})
                 written_hint = self._hint(i, trace, replace, True)
@@ -228,10 +249,22 @@ class _Checker:
     def _hint(self, i: int, trace: Trace, replace: dict[Key, float], written: bool = False) -> str | None:
         c = self.claims[i]
         q = c.quantity
-        if q.kind == "param":
-            hint = self._param_hint(c, trace, replace)
-        else:
-            hint = self._value_hint(c, trace, replace)
+        if not _finite_at(trace, q.step - 1 if q.kind == "param" else q.step):
+            return "the training diverged: values are nan or infinite by then" if not written else None
+        true = Decimal(trace.get(self.keys[i]))
+        if true != 0 and c.unit >= abs(true):
+            return None  # written too coarsely (1 for 0.36) to tell one slip from another
+        if self.keys[i][0] == "s" and self.replay.sample_scale != 1:
+            return None  # the hints below compare with the batch's derivatives, not a sample's
+        if q.kind == "param" and (self.spec.momentum or self.spec.weight_decay):
+            return None  # the update hints below know plain gradient descent only
+        try:
+            if q.kind == "param":
+                hint = self._param_hint(c, trace, replace)
+            else:
+                hint = self._value_hint(c, trace, replace)
+        except (KeyError, ArithmeticError):  # a batch's quantities that a hint does not know
+            hint = None
         if hint and written:
             hint += " (recomputed from the written figures)"
         return hint
@@ -242,8 +275,10 @@ class _Checker:
         if w is None:
             return None
         if w.source in self.spec.inputs:
-            if self.spec.inputs[w.source] == 0.0:
+            if all(sample.inputs[w.source] == 0.0 for sample in self.spec.samples):
                 return f"the input {w.source} is 0"
+            return None
+        if self.spec.batched:
             return None
         out = trace.values[step][self.replay.key(Quantity("out", w.source, step))[1]]  # type: ignore[index]
         return f"out_{w.source} is 0" if out == 0.0 else None
@@ -391,6 +426,14 @@ class _Checker:
         return f"uses {other}'s derivative {_derivative_formula(other)} {where}"
 
 
+def _finite_at(trace: Trace, step: int) -> bool:
+    """Return True when every value, gradient and parameter the trace kept for ``step`` is finite."""
+    numbers = [*trace.values.get(step, ()), *trace.grads.get(step, ())]
+    for k in (step, step + 1):
+        numbers += trace.params.get(k, {}).values()
+    return all(math.isfinite(x) for x in numbers)
+
+
 def _derivative_formula(activation: str) -> str:
     """Return the table's derivative of an activation as text over ``net`` and ``out`` (simplified)."""
     tree = formula.from_table(OPS[activation].derivatives[0], {"x": "net", "out": "out"})
@@ -403,17 +446,24 @@ def _join(names: list[str], limit: int = 4) -> str:
     return ", ".join(shown) + more
 
 
-def check_spec(spec: Spec) -> ClaimResults:
-    """Return the verdict on every claim of ``spec``, in file order (a list, with the spec's title)."""
+def check_spec(spec: Spec, progress: bool = False) -> ClaimResults:
+    """Return the verdict on every claim of ``spec``, in file order (a list, with the spec's title).
+
+    ``progress`` shows a bar on stderr while a claim ``X@K`` trains for many steps.
+    """
     if not spec.claims:
         return ClaimResults(title=spec.title)
-    return ClaimResults(_Checker(spec).results(), spec.title)
+    return ClaimResults(_Checker(spec, progress).results(), spec.title)
 
 
 # -- reports ----------------------------------------------------------------------------------
 
 def summary(results: list[ClaimResult]) -> str:
-    """Return one line: how many claims are ok / follow / wrong, and the first slip."""
+    """Return one line: how many claims are ok / follow / wrong, and the first slip.
+
+    The first slip is the wrong claim computed first (forward pass, then the backward
+    pass from the loss, then the update, step by step), wherever the file writes it.
+    """
     if not results:
         return "No claims to check: add a [claims] table."
     counts = {v: sum(r.verdict == v for r in results) for v in VERDICTS}
@@ -427,7 +477,8 @@ def summary(results: list[ClaimResult]) -> str:
     if counts["wrong"]:
         parts.append(f"{counts['wrong']} wrong")
     line = f"{n} claims: {', '.join(parts)}."
-    first = next((r for r in results if r.verdict == "wrong"), None)
+    wrong = [(r.order, i) for i, r in enumerate(results) if r.verdict == "wrong"]
+    first = results[min(wrong)[1]] if wrong else None
     if first is not None:
         line += (f" First slip: {first.claim} (written {first.written}, computed "
                  f"{_computed_text(first)}).")
@@ -448,7 +499,7 @@ def format_text(results: list[ClaimResult], title: str = "") -> str:
     rows = [("claim", "written", "computed", "verdict", "hint")]
     rows += [(r.claim, r.written, _computed_text(r), r.verdict, r.hint or "") for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = [title] if title else []
+    lines = [printable(title)] if title else []
     if results:
         for row in rows:
             cells = [row[i].ljust(widths[i]) for i in range(4)]

@@ -28,8 +28,9 @@ class Derivation:
       so its graph's nodes are labelled ``net_<N>`` and ``out_<N>``);
     * ``parameters``: weight and bias Values by name (labelled with their names; a
       shared bias is one Value; biases are frozen when ``update_biases = false``);
-    * ``inputs``: the input leaves by name; ``input_names``; ``layers`` (neuron
-      names per layer, input layer first); ``learning_rate``; ``title``;
+    * ``inputs``: the input leaves by name (the first sample's in a batch);
+      ``input_names``; ``layers`` (neuron names per layer, input layer first);
+      ``learning_rate``; ``title``;
     * ``spec``: the parsed file (:class:`~autograd_tiny.derivation.format.Spec`).
     """
 
@@ -105,12 +106,13 @@ class Derivation:
             raise UsageError(f"{claim!r}: {exc}") from None
         return Network(self.spec).quantities({q})[q]
 
-    def check(self) -> ClaimResults:
+    def check(self, progress: bool = False) -> ClaimResults:
         """Return the verdict on every claim, in file order (see :mod:`autograd_tiny.derivation.checker`).
 
         Works on its own copy of the network: the parameters are not changed.
+        ``progress`` shows a bar on stderr while a claim ``X@K`` trains for many steps.
         """
-        return check_spec(self.spec)
+        return check_spec(self.spec, progress)
 
     def report(self, fmt: str = "text") -> str:
         """Return the checker's report as ``"text"`` (a table and a summary) or ``"json"``."""

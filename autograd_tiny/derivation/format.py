@@ -1,8 +1,10 @@
 """Reading derivation files: TOML in, a validated :class:`Spec` out.
 
-A derivation file describes a small fully connected network with its numbers
-(inputs, targets, weights, biases, activation, loss, learning rate) and the
-figures a hand derivation arrived at (``[claims]``). This module parses the TOML
+A derivation file describes a small layered network with its numbers (inputs,
+targets, weights, biases, activation, loss, learning rate; optionally several samples
+trained as a batch, momentum, weight decay, a softmax output layer with cross-entropy,
+and weights that leave pairs of neurons unconnected) and the figures a hand derivation
+arrived at (``[claims]``). This module parses the TOML
 with :mod:`tomllib` (never evaluating anything), keeps every float exactly as it
 was written (so the checker knows each claim's precision) and checks the file
 thoroughly. Every problem raises :class:`autograd_tiny.errors.UsageError` with a
@@ -12,10 +14,18 @@ Claim names (``N`` a neuron, ``P`` a weight or bias, ``K`` a number of steps):
 
 * ``net_N``, ``out_N``: a neuron's net input and output;
 * ``E`` (the loss) and ``E_N`` (the term of output neuron ``N``);
-* ``dE/dP``, ``dE/dout_N``, ``dE/dnet_N`` (the neuron's delta);
+* ``dE/dP``, ``dE/dout_N``, ``dE/dnet_N`` (the neuron's delta), ``dE/dX`` (``X`` an input);
+* one factor of the chain rule: ``dout_N/dnet_N`` (the activation's derivative),
+  ``dnet_N/dP`` (``P`` a weight or bias into ``N``), ``dnet_N/dout_M`` or ``dnet_N/dX``
+  (the weight from ``M`` or input ``X`` into ``N``);
 * ``P+``: ``P`` after one gradient-descent step; ``net_N+``, ``out_N+``, ``E+``,
   ``E_N+``, ``dE/d...+``: the same quantities after that step;
 * ``X@K``: quantity ``X`` after ``K`` steps (``X+`` is ``X@1``, ``X@0`` is ``X``).
+
+A file with ``[[samples]]`` (a batch) names the sample of a per-sample quantity, from 1:
+``out_o1[2]``, ``dE/dnet_h1[3]@5``. With ``[s]``, ``E`` is sample ``s``'s own loss and
+every derivative is of that loss (the delta a hand derivation computes per sample); without
+it ``E`` and ``dE/dP`` are the batch's (the mean of the samples', or their sum).
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -39,15 +50,33 @@ TOP_LEVEL_KEYS: dict[str, bool] = {
     "learning_rate": True,
     "update_biases": False,
     "layers": True,
-    "inputs": True,
-    "targets": True,
+    "inputs": False,
+    "targets": False,
+    "samples": False,
+    "batch": False,
+    "momentum": False,
+    "weight_decay": False,
+    "dense": False,
     "weights": True,
     "biases": False,
     "claims": False,
 }
 
-#: The largest ``K`` a claim ``X@K`` may ask for (training that long takes about a minute).
-MAX_STEPS = 200_000
+#: The losses a derivation file may name: :data:`autograd_tiny.nn.LOSSES` and cross-entropy
+#: over a softmax output layer.
+LOSS_NAMES = (*LOSSES, "cross_entropy")
+
+#: The activations of a derivation file: :data:`autograd_tiny.nn.ACTIVATIONS`, and softmax
+#: for the output layer.
+ACTIVATION_NAMES = (*ACTIVATIONS, "softmax")
+
+#: The largest ``K`` a claim ``X@K`` may ask for, whatever the network.
+MAX_STEPS = 10_000_000
+
+#: How many graph nodes times steps the checker trains through for the claims (about a
+#: minute on a laptop: the eager engine takes some 10 microseconds per node and step, and
+#: the replay of a wrong claim some 3 more). A claim ``X@K`` beyond it is refused.
+STEP_BUDGET = 4_000_000
 
 #: What a neuron or parameter name may look like.
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -62,11 +91,14 @@ KINDS = {
     "dout": "gradient of the loss with respect to a neuron's output",
     "dnet": "gradient of the loss with respect to a neuron's net input (its delta)",
     "param": "a weight or bias",
+    "dx": "gradient of the loss with respect to an input",
+    "factor": "one factor of the chain rule (the derivative of a neuron's net input or output)",
 }
 
 CLAIM_FORMS = (
-    "net_N, out_N, E, E_N, dE/dP, dE/dout_N, dE/dnet_N, P+ (and X+ or X@K for any of them "
-    "after one or K steps), with N a neuron and P a weight or bias"
+    "net_N, out_N, E, E_N, dE/dP, dE/dout_N, dE/dnet_N, dE/dX, dout_N/dnet_N, dnet_N/dP, "
+    "dnet_N/dout_M, P+ (and X+ or X@K for any of them after one or K steps; X[s] for sample s "
+    "of a batch), with N, M neurons, X an input and P a weight or bias"
 )
 
 
@@ -79,13 +111,16 @@ class Quantity:
     """One number of a derivation: what it is (``kind``), whose (``subject``), and when (``step``).
 
     ``kind`` is one of :data:`KINDS`; ``subject`` is the neuron name (``net``, ``out``,
-    ``E_term``, ``dout``, ``dnet``), the parameter name (``grad``, ``param``) or None
-    (``E``); ``step`` is the number of gradient-descent steps taken before it.
+    ``E_term``, ``dout``, ``dnet``), the parameter name (``grad``, ``param``), the input
+    name (``dx``), ``"A/B"`` for the factor dA/dB (``"out_o1/net_o1"``, ``"net_o1/w5"``) or
+    None (``E``); ``step`` is the number of gradient-descent steps taken before it;
+    ``sample`` the sample of a batch it belongs to (from 1), None for the batch's own.
     """
 
     kind: str
     subject: str | None
     step: int
+    sample: int | None = None
 
     @property
     def base_name(self) -> str:
@@ -100,7 +135,9 @@ class Quantity:
             "dout": f"dE/dout_{s}",
             "dnet": f"dE/dnet_{s}",
             "param": f"{s}",
-        }[self.kind]
+            "dx": f"dE/d{s}",
+            "factor": f"d{str(s).replace('/', '/d')}",
+        }[self.kind] + (f"[{self.sample}]" if self.sample is not None else "")
 
     @property
     def name(self) -> str:
@@ -113,7 +150,7 @@ class Quantity:
 
     def at(self, step: int) -> Quantity:
         """Return the same quantity at another step."""
-        return Quantity(self.kind, self.subject, step)
+        return Quantity(self.kind, self.subject, step, self.sample)
 
 
 @dataclass(frozen=True)
@@ -159,6 +196,14 @@ class BiasSpec:
     neurons: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Sample:
+    """One sample of a batch: a number per input neuron and per output neuron."""
+
+    inputs: dict[str, float]
+    targets: dict[str, float]
+
+
 @dataclass
 class Spec:
     """A parsed and validated derivation file.
@@ -174,6 +219,12 @@ class Spec:
         inputs, targets: one number per input neuron / output neuron.
         weights, biases: by name, in file order.
         claims: the claimed figures, in file order.
+        samples: every sample (one for a file without ``[[samples]]``; ``inputs`` and
+            ``targets`` are the first one's).
+        batched: True when the file has ``[[samples]]`` (claims then name the sample).
+        batch: ``"mean"`` (the loss is the mean of the samples' losses) or ``"sum"``.
+        momentum, weight_decay: of the update, as ``torch.optim.SGD`` takes them.
+        dense: False when the weights may leave pairs of neurons unconnected.
     """
 
     source: str
@@ -188,6 +239,16 @@ class Spec:
     weights: dict[str, WeightSpec]
     biases: dict[str, BiasSpec]
     claims: list[Claim] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
+    batched: bool = False
+    batch: str = "mean"
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    dense: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.samples:
+            self.samples = [Sample(dict(self.inputs), dict(self.targets))]
 
     @property
     def neuron_layer(self) -> dict[str, int]:
@@ -206,11 +267,24 @@ class Spec:
 
 # -- the small pieces ---------------------------------------------------------------------------
 
+def printable(text: str) -> str:
+    """Return ``text`` with every character a terminal would act on written as an escape.
+
+    Control characters (escape, newline, ...), format characters (right-to-left marks)
+    and line separators become ``\\x1b``, ``\\n``, ``\\u202e`` as in a Python string
+    literal; everything else is kept. Used for the user's text (titles, keys) that is
+    echoed on a terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
 def _fail(source: str, key: str, problem: str) -> UsageError:
     """Return the error for a problem at ``key`` (a dotted TOML path such as ``weights.w1``)."""
     if len(key) > 80:  # a key is the user's text: keep the one-line message short
         key = f"{key[:70]}... ({len(key)} characters)"
-    return UsageError(f"{source}: {key}: {problem}")
+    return UsageError(printable(f"{source}: {key}: {problem}"))
 
 
 def _kind_of(value: object) -> str:
@@ -359,8 +433,9 @@ def parse_spec(text: str, source: str = "<text>") -> Spec:
     activations = _activations(source, doc["activation"], len(layers) - 1)
 
     loss = _string(source, "loss", doc["loss"])
-    if loss not in LOSSES:
-        raise _fail(source, "loss", f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+    if loss not in LOSS_NAMES:
+        raise _fail(source, "loss", f"unknown loss {loss!r}; choose one of {', '.join(LOSS_NAMES)}")
+    _check_softmax(source, loss, activations)
 
     learning_rate, lr_written, _ = _number(source, "learning_rate", doc["learning_rate"])
     if not learning_rate > 0:
@@ -370,17 +445,166 @@ def parse_spec(text: str, source: str = "<text>") -> Spec:
     if not isinstance(update_biases, bool):
         raise _fail(source, "update_biases", f"expected true or false, got {_kind_of(update_biases)}")
 
-    inputs = _values_for(source, "inputs", doc["inputs"], layers[0], "input")
-    targets = _values_for(source, "targets", doc["targets"], layers[-1], "output")
-    weights = _weights(source, _table(source, "weights", doc["weights"]), layers, neuron_layer)
+    samples, batched = _samples(source, doc, layers)
+    dense = doc.get("dense", True)
+    if not isinstance(dense, bool):
+        raise _fail(source, "dense", f"expected true or false, got {_kind_of(dense)}")
+    weights = _weights(source, _table(source, "weights", doc["weights"]), layers, neuron_layer, dense)
     biases = _biases(source, _table(source, "biases", doc.get("biases", {})), neuron_layer, weights)
+    if not dense:
+        _check_connected(source, layers, weights, biases)
+    batch = _string(source, "batch", doc.get("batch", "mean"))
+    if batch not in ("mean", "sum"):
+        raise _fail(source, "batch", f"expected \"mean\" or \"sum\", got {batch!r}")
+    if "batch" in doc and not batched:
+        raise _fail(source, "batch", "only a file with [[samples]] has a batch; add the samples "
+                                     "or leave batch out")
+    momentum = _option(source, doc, "momentum", upper=1.0)
+    weight_decay = _option(source, doc, "weight_decay")
+
+    _check_loss(source, loss, activations[-1],
+                [(f"samples[{i}].targets" if batched else "targets", sample.targets)
+                 for i, sample in enumerate(samples)])
 
     spec = Spec(source=source, title=title, layers=layers, activations=activations, loss=loss,
-                learning_rate=learning_rate, update_biases=update_biases, inputs=inputs,
-                targets=targets, weights=weights, biases=biases)
+                learning_rate=learning_rate, update_biases=update_biases,
+                inputs=samples[0].inputs, targets=samples[0].targets, weights=weights,
+                biases=biases, samples=samples, batched=batched, batch=batch,
+                momentum=momentum, weight_decay=weight_decay, dense=dense)
     claims = _table(source, "claims", doc.get("claims", {}))
     spec.claims = [_claim(source, name, value, spec) for name, value in claims.items()]
+    _check_budget(source, spec)
     return spec
+
+
+def estimated_nodes(spec: Spec) -> int:
+    """Return about how many nodes the graph of one forward pass of ``spec`` has.
+
+    Counts each neuron's products, sums, bias and activation, a few nodes per output for
+    the loss, and the leaves; the checker's cost per step is proportional to it.
+    """
+    into: dict[str, int] = {}
+    for w in spec.weights.values():
+        into[w.target] = into.get(w.target, 0) + 1
+    biased = {n for b in spec.biases.values() for n in b.neurons}
+    per_sample = 0
+    for i, layer in enumerate(spec.layers[1:]):
+        for n in layer:
+            fan_in = into.get(n, 0)
+            per_sample += 2 * fan_in + (n in biased) + (spec.activations[i] != "identity")
+    per_sample += 4 * len(spec.layers[-1]) + len(spec.layers[0])
+    return per_sample + len(spec.weights) + len(spec.biases)
+
+
+def _check_budget(source: str, spec: Spec) -> None:
+    """Raise when the claims ask for more steps than the checker trains through in about a minute."""
+    if not spec.claims:
+        return
+    last = max(spec.claims, key=lambda c: c.quantity.step)
+    nodes = estimated_nodes(spec)
+    if last.quantity.step * nodes <= STEP_BUDGET:
+        return
+    most = STEP_BUDGET // nodes
+    minutes = last.quantity.step * nodes / STEP_BUDGET
+    key = f'claims."{last.name}"'
+    raise _fail(source, key, f"{last.quantity.step} steps of this network (about {nodes} graph "
+                             f"nodes per step) would take about {minutes:.0f} minutes to check; "
+                             f"claim at most about {most} steps, or train it with "
+                             "autograd-tiny train and write the figure you get")
+
+
+def _samples(source: str, doc: dict[str, Any], layers: list[list[str]]) -> tuple[list[Sample], bool]:
+    """Return the samples (``[inputs]``/``[targets]``, or every ``[[samples]]`` table) and
+    whether the file is a batch."""
+    if "samples" not in doc:
+        for key in ("inputs", "targets"):
+            if key not in doc:
+                raise _fail(source, key, "missing; give [inputs] and [targets], or one "
+                                         "[[samples]] table per sample of a batch")
+        inputs = _values_for(source, "inputs", doc["inputs"], layers[0], "input")
+        targets = _values_for(source, "targets", doc["targets"], layers[-1], "output")
+        return [Sample(inputs, targets)], False
+    for key in ("inputs", "targets"):
+        if key in doc:
+            raise _fail(source, key, "a file with [[samples]] gives each sample's inputs and "
+                                     "targets in its [[samples]] table; remove this one")
+    value = doc["samples"]
+    if not isinstance(value, list) or not value or not all(isinstance(t, dict) for t in value):
+        raise _fail(source, "samples", "expected [[samples]] tables, each with inputs = {...} "
+                                       "and targets = {...}")
+    samples: list[Sample] = []
+    for i, table in enumerate(value):
+        key = f"samples[{i}]"
+        for name in table:
+            if name not in ("inputs", "targets"):
+                raise _fail(source, f"{key}.{name}", "unknown key; a sample has inputs and targets")
+        for name in ("inputs", "targets"):
+            if name not in table:
+                raise _fail(source, key, f"missing {name}; write {name} = {{...}} in every [[samples]]")
+        samples.append(Sample(
+            _values_for(source, f"{key}.inputs", table["inputs"], layers[0], "input"),
+            _values_for(source, f"{key}.targets", table["targets"], layers[-1], "output")))
+    return samples, True
+
+
+def _option(source: str, doc: dict[str, Any], key: str, upper: float | None = None) -> float:
+    """Return an optional number >= 0 (below ``upper`` when given), 0 when absent."""
+    if key not in doc:
+        return 0.0
+    value, written, _ = _number(source, key, doc[key])
+    if value < 0 or (upper is not None and value >= upper):
+        bound = f"from 0 up to (not including) {upper:g}" if upper is not None else ">= 0"
+        raise _fail(source, key, f"must be {bound}, got {written}")
+    return value
+
+
+def _check_softmax(source: str, loss: str, activations: list[str]) -> None:
+    """Raise unless softmax is only on the output layer and cross-entropy only over softmax."""
+    if "softmax" in activations[:-1]:
+        raise _fail(source, "activation", "softmax is for the output layer only; give the hidden "
+                                          "layers another activation")
+    if loss == "cross_entropy" and activations[-1] != "softmax":
+        raise _fail(source, "loss", "cross_entropy takes probabilities from a softmax output "
+                                    "layer; make the last activation softmax")
+    if activations[-1] == "softmax" and loss in ("binary_cross_entropy", "hinge"):
+        raise _fail(source, "loss", f"{loss} does not go with a softmax output layer; use "
+                                    "cross_entropy")
+
+
+def _check_connected(source: str, layers: list[list[str]], weights: dict[str, WeightSpec],
+                     biases: dict[str, BiasSpec]) -> None:
+    """Raise when a sparse network has a neuron with no input or a hidden neuron with no use."""
+    into = {w.target for w in weights.values()} | {n for b in biases.values() for n in b.neurons}
+    out_of = {w.source for w in weights.values()}
+    for i, layer in enumerate(layers):
+        for n in layer:
+            if i and n not in into:
+                raise _fail(source, "weights", f"neuron {n} takes no weight and no bias; "
+                                               "connect it to the layer before")
+            if i < len(layers) - 1 and n not in out_of:
+                raise _fail(source, "weights", f"neuron {n} feeds no neuron of the next layer, so "
+                                               "the loss does not depend on it; connect it or "
+                                               "remove it")
+
+
+def _check_loss(source: str, loss: str, output_activation: str,
+                targets: list[tuple[str, dict[str, float]]]) -> None:
+    """Raise when the loss cannot take the targets or the output layer's values.
+
+    ``targets`` holds ``(key, {output neuron: target})`` pairs, one per sample.
+    """
+    if loss == "binary_cross_entropy" and output_activation != "sigmoid":
+        raise _fail(source, "loss", f"binary_cross_entropy needs outputs in [0, 1], which the "
+                                    f"output layer's {output_activation} activation does not keep; "
+                                    "use a sigmoid output layer")
+    for key, table in targets:
+        for name, t in table.items():
+            if loss == "hinge" and t not in (-1.0, 1.0):
+                raise _fail(source, f"{key}.{name}", f"hinge needs targets -1 or +1, got {t:g}; "
+                                                      "write 0/1 labels as -1/+1")
+            if loss in ("binary_cross_entropy", "cross_entropy") and not 0.0 <= t <= 1.0:
+                raise _fail(source, f"{key}.{name}", f"{loss} needs targets from 0 "
+                                                      f"to 1, got {t:g}")
 
 
 def _layers(source: str, value: object) -> list[list[str]]:
@@ -414,10 +638,10 @@ def _activations(source: str, value: object, count: int) -> list[str]:
     if not isinstance(names, list):
         raise _fail(source, "activation", f"expected a name or a list of names, got {_kind_of(value)}")
     for name in names:
-        if not isinstance(name, str) or name not in ACTIVATIONS:
+        if not isinstance(name, str) or name not in ACTIVATION_NAMES:
             shown = repr(name) if isinstance(name, str) else _kind_of(name)
             raise _fail(source, "activation", f"unknown activation {shown}; "
-                                              f"choose one of {', '.join(ACTIVATIONS)}")
+                                              f"choose one of {', '.join(ACTIVATION_NAMES)}")
     if isinstance(value, list) and len(names) != count:
         raise _fail(source, "activation", f"{len(names)} activations listed but the network has {count} "
                                           "layers after the input layer; give one per layer or a single name")
@@ -438,7 +662,7 @@ def _values_for(source: str, key: str, value: object, neurons: list[str], what: 
 
 
 def _weights(source: str, table: dict[str, Any], layers: list[list[str]],
-             neuron_layer: dict[str, int]) -> dict[str, WeightSpec]:
+             neuron_layer: dict[str, int], dense: bool = True) -> dict[str, WeightSpec]:
     weights: dict[str, WeightSpec] = {}
     pairs: dict[tuple[str, str], str] = {}
     for name, value in table.items():
@@ -462,13 +686,14 @@ def _weights(source: str, table: dict[str, Any], layers: list[list[str]],
                                      f"{src} to {dst}")
         pairs[(src, dst)] = name
         weights[name] = WeightSpec(src, dst, _number(source, key, number)[0])
-    for i in range(len(layers) - 1):
+    for i in range(len(layers) - 1 if dense else 0):
         for dst in layers[i + 1]:
             for src in layers[i]:
                 if (src, dst) not in pairs:
                     raise _fail(source, "weights", f"missing weight from {src} to {dst}; every neuron "
                                                    "takes one weight from each neuron of the layer before, "
-                                                   f'e.g. w_{src}_{dst} = ["{src}", "{dst}", 0.1]')
+                                                   f'e.g. w_{src}_{dst} = ["{src}", "{dst}", 0.1] '
+                                                   "(or write dense = false for a sparse network)")
     return weights
 
 
@@ -508,7 +733,8 @@ def _biases(source: str, table: dict[str, Any], neuron_layer: dict[str, int],
 
 # -- claims -----------------------------------------------------------------------------------
 
-_STEP = re.compile(r"(?P<base>.*?)(?:(?P<plus>\+)|@(?P<k>[0-9]+))?\Z")
+_STEP = re.compile(r"(?P<base>.*?)(?:\[(?P<sample>[0-9]+)\])?(?:(?P<plus>\+)|@(?P<k>[0-9]+))?\Z",
+                   re.DOTALL)
 
 
 def parse_quantity(name: str, spec: Spec) -> Quantity:
@@ -527,6 +753,32 @@ def parse_quantity(name: str, spec: Spec) -> Quantity:
     step = 1 if m.group("plus") else int(k) if k is not None else 0
     if step > MAX_STEPS:
         raise ValueError(f"{step} steps is more than the {MAX_STEPS} this checker trains for")
+    sample = _sample_of(m.group("sample"), spec)
+    q = _base_quantity(base, m.group("k") is not None, step, spec)
+    per_sample = q.kind not in ("param",) and not (q.kind in ("E", "grad") and sample is None)
+    if spec.batched and per_sample and sample is None:
+        raise ValueError(f"{base} belongs to one sample of the batch; name it, e.g. "
+                         f"{base}[1] for the first of {len(spec.samples)}")
+    if q.kind == "param" and sample is not None:
+        raise ValueError(f"{base} is shared by every sample; leave out [{sample}]")
+    return Quantity(q.kind, q.subject, step, sample)
+
+
+def _sample_of(text: str | None, spec: Spec) -> int | None:
+    """Return the sample number written in ``[s]`` (None when there is none)."""
+    if text is None:
+        return None
+    if not spec.batched:
+        raise ValueError("only a file with [[samples]] names samples; leave out the [...]")
+    n = len(spec.samples)
+    if len(text.lstrip("0")) > 20 or not 1 <= int(text) <= n:
+        raise ValueError(f"sample {short_repr(text, 20).strip(chr(39))} does not exist; the "
+                         f"samples are numbered 1 to {n}")
+    return int(text)
+
+
+def _base_quantity(base: str, has_k: bool, step: int, spec: Spec) -> Quantity:
+    """Return the quantity named by ``base`` (a claim name without sample and step)."""
     layer_of = spec.neuron_layer
     inputs, outputs = spec.layers[0], spec.layers[-1]
 
@@ -559,24 +811,72 @@ def parse_quantity(name: str, spec: Spec) -> Quantity:
             return Quantity("dout", neuron(rest[4:], "dE/dout"), step)
         if rest.startswith("net_"):
             return Quantity("dnet", neuron(rest[4:], "dE/dnet"), step)
+        if rest in inputs:
+            return Quantity("dx", rest, step)
         return Quantity("grad", parameter(rest), step)
+    if base.startswith(("dnet_", "dout_")) and "/d" in base:
+        return Quantity("factor", _factor(base, spec, neuron), step)
     if base.startswith("net_"):
         return Quantity("net", neuron(base[4:], "a net input"), step)
     if base.startswith("out_"):
         return Quantity("out", neuron(base[4:], "out_N"), step)
     if base in spec.weights or base in spec.biases:
-        if step == 0 and not m.group("k"):
+        if step == 0 and not has_k:
             raise ValueError(f"{base} alone is the file's own value; claim {base}+ or {base}@K "
                              "for its value after one or K steps")
         return Quantity("param", base, step)
     raise ValueError(f"names nothing; claims are {CLAIM_FORMS}")
 
 
+def _factor(base: str, spec: Spec, neuron: Callable[[str, str], str]) -> str:
+    """Return the subject ``"A/B"`` of a chain-rule factor ``dA/dB`` after checking it is one."""
+    top, _, bottom = base.partition("/d")
+    kind, n = top[1:4], neuron(top[5:], "a factor")
+    layer = spec.neuron_layer[n]
+    if kind == "out":
+        if bottom != f"net_{n}":
+            raise ValueError(f"out_{n} depends on net_{n} alone (through its activation); "
+                             f"the factor is dout_{n}/dnet_{n}")
+        if spec.activations[layer - 1] in ("identity", "softmax"):
+            act = spec.activations[layer - 1]
+            raise ValueError(f"{n}'s activation is {act}, which has no single-input derivative "
+                             "to claim" if act == "softmax" else
+                             f"{n}'s activation is identity: out_{n} is net_{n}, the factor is 1")
+        return f"out_{n}/net_{n}"
+    into = {w.source: name for name, w in spec.weights.items() if w.target == n}
+    bias = [name for name, b in spec.biases.items() if n in b.neurons]
+    source = bottom[4:] if bottom.startswith("out_") else bottom
+    if bottom in spec.weights or bottom in bias:
+        if bottom in spec.weights and spec.weights[bottom].target != n:
+            raise ValueError(f"{bottom} goes into {spec.weights[bottom].target}, not {n}; "
+                             f"net_{n} does not depend on it")
+        return f"net_{n}/{bottom}"
+    if source in into and (bottom.startswith("out_") or source in spec.layers[0]):
+        return f"net_{n}/{bottom}"
+    choices = [f"d{'out_' if spec.neuron_layer[m] else ''}{m}" for m in into]
+    choices += [f"d{p}" for p in [*into.values(), *bias]]
+    raise ValueError(f"net_{n} does not depend directly on {short_repr(bottom, 40)}; its factors "
+                     f"are dnet_{n}/ with {', '.join(choices)}")
+
+
+#: The last written digit of a claim may sit from 10^-1100 (below the smallest float) to 10^308.
+_EXPONENTS = (-1100, 308)
+
+
 def _claim(source: str, name: str, value: object, spec: Spec) -> Claim:
     key = f'claims."{name}"' if not NAME_PATTERN.match(name) else f"claims.{name}"
+    if not name.isprintable():
+        raise _fail(source, key, "a claim name cannot hold control characters such as a "
+                                 "newline or an escape; write the name on one line")
     try:
         quantity = parse_quantity(name, spec)
     except ValueError as exc:
         raise _fail(source, key, str(exc)) from None
     number, written, exact = _number(source, key, value)
+    exponent = exact.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if not _EXPONENTS[0] <= exponent <= _EXPONENTS[1]:
+        raise _fail(source, key, f"{short_repr(written, 40).strip(chr(39))} puts its last digit at "
+                                 f"10^{exponent}, beyond what a float can tell apart; write the "
+                                 "number with ordinary digits (e.g. 0.0 or 1.5e-30)")
     return Claim(name=name, written=written, value=number, exact=exact, quantity=quantity)

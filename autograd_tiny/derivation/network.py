@@ -14,13 +14,34 @@ Loss terms ``E_N`` (one per output neuron) add up to the loss ``E``:
 * ``squared_error``: ``E_N = (target_N - out_N)^2``;
 * ``mean_squared_error``, ``binary_cross_entropy``, ``hinge`` (means over the
   outputs): ``E_N`` is the loss of output ``N`` alone divided by the number of
-  outputs, i.e. that output's share of the mean.
+  outputs, i.e. that output's share of the mean;
+* ``cross_entropy`` (over a softmax output layer): ``E_N = -target_N log(out_N)``
+  (0 when the target is 0), as ``torch.nn.functional.cross_entropy`` with
+  probabilities as targets.
+
+A softmax layer computes ``out_N = exp(net_N - m) / sum_M exp(net_M - m)`` from the
+table's ``sub``, ``exp``, ``add`` and ``div`` (so its derivative is the table's too),
+``m`` being the largest net input of that forward pass, taken as a constant: shifting
+every net input by one number does not change a softmax, and keeps ``exp`` from
+overflowing.
+
+A batch (``[[samples]]``) builds every sample's forward pass and loss ``E[s]`` on the same
+parameters and makes ``E`` their mean (``batch = "mean"``) or sum. Its nodes are labelled
+with the sample (``net_h1[2]``, ``E[2]``, ``x1[2]``), and each sample reads every parameter
+through a node ``P[s] = P * 1`` of its own, whose gradient is the sample's part of dE/dP.
+
+Weight decay and momentum update as ``torch.optim.SGD`` does: ``d = dE/dP + wd * P``,
+``v = momentum * v + d`` (``v = d`` at the first step), ``P = P - lr * v``. So the step
+goes down the gradient of ``E + wd/2 * (sum of the trained parameters' squares)``; ``E``
+and ``dE/dP`` are always the loss without that term, as PyTorch's loss and ``.grad``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import math
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from .. import nn
 from ..value import Value, enable_grad, topological_order
@@ -30,6 +51,20 @@ from .format import Quantity, Spec
 MEAN_LOSSES = frozenset({"mean_squared_error", "binary_cross_entropy", "hinge"})
 
 
+#: Runs of at least this many steps show a progress bar when asked to.
+PROGRESS_STEPS = 2_000
+
+
+def step_range(count: int, progress: bool, what: str) -> Iterable[int]:
+    """Return ``range(count)``, wrapped in a tqdm bar on stderr when ``progress`` and the run is long."""
+    if not progress or count < PROGRESS_STEPS:
+        return range(count)
+    from tqdm import tqdm
+
+    bar: Iterable[int] = tqdm(range(count), desc=what, unit="step", file=sys.stderr, leave=False)
+    return bar
+
+
 @dataclass
 class Forward:
     """One forward pass: the loss ``E`` and the labelled nodes of its graph.
@@ -37,19 +72,27 @@ class Forward:
     Attributes:
         loss: ``E``, labelled ``"E"``.
         terms: output neuron name -> its loss term ``E_N`` (labelled ``"E_<N>"``; with a
-            single output the term is ``loss`` itself).
+            single output the term is ``loss`` itself); the first sample's in a batch.
         net, out: neuron name -> its net input / output node (the same node for the
-            identity activation).
+            identity activation); the first sample's in a batch.
+        nodes: every named node by its label (``"net_h1"``, ``"out_o1[2]"``, ``"E[2]"``,
+            ``"w1[2]"``, ``"x1"``), the aliases included (``out_N`` of an identity neuron
+            is its ``net_N``; ``E_N`` of a single output is ``E`` or ``E[s]``).
     """
 
     loss: Value
     terms: dict[str, Value]
     net: dict[str, Value]
     out: dict[str, Value]
+    nodes: dict[str, Value] = field(default_factory=dict)
 
 
 def loss_terms(loss: str, outputs: list[Value], targets: list[float]) -> list[Value]:
-    """Return one term per output whose sum is the loss ``loss`` (a name in :data:`nn.LOSSES`)."""
+    """Return one term per output whose sum is the loss ``loss`` (a name in :data:`nn.LOSSES`
+    or ``"cross_entropy"``)."""
+    if loss == "cross_entropy":
+        return [(-(o.log()) if t == 1.0 else -(o.log() * t)) if t else o * 0.0
+                for o, t in zip(outputs, targets)]
     if loss == "half_squared_error":
         return nn.half_squared_error_terms(outputs, targets)
     fn = nn.LOSSES[loss]
@@ -59,14 +102,62 @@ def loss_terms(loss: str, outputs: list[Value], targets: list[float]) -> list[Va
     return terms
 
 
+def label(q: Quantity) -> str:
+    """Return the label of the node whose value (or gradient) quantity ``q`` is.
+
+    ``"net_h1"``, ``"out_o1[2]"``, ``"E"``, ``"E[2]"``, ``"w1"`` (dE/dw1 is the leaf's
+    gradient), ``"w1[2]"`` (a sample's part), ``"x1"``. Factors have no node of their own:
+    this is the label of the factor's top (``"net_o1"`` for dnet_o1/dw5).
+    """
+    sfx = f"[{q.sample}]" if q.sample is not None else ""
+    s = q.subject
+    if q.kind == "E":
+        return "E" + sfx
+    if q.kind == "factor":
+        return str(s).split("/")[0] + sfx
+    prefix = {"net": "net_", "out": "out_", "dnet": "net_", "dout": "out_", "E_term": "E_"}.get(q.kind, "")
+    return f"{prefix}{s}{sfx}"
+
+
+def factor_label(q: Quantity) -> str:
+    """Return the label of the node a factor ``dA/dB`` differentiates by (``B``)."""
+    sfx = f"[{q.sample}]" if q.sample is not None else ""
+    return str(q.subject).split("/")[1] + sfx
+
+
+def factor_edge(top: Value, bottom: Value) -> tuple[Value, int]:
+    """Return ``(node, position)``: where ``bottom`` enters the operation whose local derivative
+    is the factor d top / d bottom (the rest of the way to ``top`` being sums, whose factor is 1).
+
+    Raises:
+        ValueError: ``top`` does not depend on ``bottom`` that way.
+    """
+    frontier = [top]
+    while frontier:
+        v = frontier.pop()
+        for pos, o in enumerate(v.operands):
+            if o is bottom:
+                return v, pos
+        if v is top or v.op is not None and v.op.name == "add":
+            frontier += [o for o in v.operands if isinstance(o, Value) and o.op is not None
+                         and o.op.name in ("add", "mul", "sigmoid", "tanh", "relu")]
+    raise ValueError(f"{top.label} does not depend directly on {bottom.label}")
+
+
 class Network:
     """The network of a derivation file, with the file's names and numbers.
 
     Attributes:
         spec: the parsed file.
-        mlp: the :class:`autograd_tiny.nn.MLP`.
+        mlp: an :class:`autograd_tiny.nn.MLP` with the file's parameters, for drawing (a
+            sparse network's missing weights are constant zeros there, a softmax layer is
+            drawn as identity).
         parameters: every weight and bias by its name (frozen biases included).
-        inputs: the input leaves by name (labelled with the input names).
+        inputs: the input leaves by name (labelled with the input names); the first
+            sample's in a batch.
+        sample_inputs: every sample's input leaves.
+        sample_scale: d E / d E[s] (1 / number of samples for a mean, else 1): a sample's own
+            derivative is the batch's divided by it.
     """
 
     def __init__(self, spec: Spec) -> None:
@@ -75,17 +166,26 @@ class Network:
             name: Value(w.value, name) for name, w in spec.weights.items()
         }
         self.parameters.update({name: Value(b.value, name) for name, b in spec.biases.items()})
-        self.inputs = {name: Value(value, name) for name, value in spec.inputs.items()}
-        weight_of = {(w.source, w.target): name for name, w in spec.weights.items()}
-        bias_of = {n: name for name, b in spec.biases.items() for n in b.neurons}
+        self.sample_inputs = [
+            {name: Value(value, name + self._suffix(i)) for name, value in sample.inputs.items()}
+            for i, sample in enumerate(spec.samples)
+        ]
+        self.inputs = self.sample_inputs[0]
+        n = len(spec.samples)
+        self.sample_scale = 1.0 / n if spec.batched and spec.batch == "mean" else 1.0
+        self._weight_of = {(w.source, w.target): name for name, w in spec.weights.items()}
+        self._bias_of = {n: name for name, b in spec.biases.items() for n in b.neurons}
         layers = []
         for i in range(1, len(spec.layers)):
+            activation = spec.activations[i - 1]
             neurons = [
                 nn.Neuron(
                     len(spec.layers[i - 1]),
-                    spec.activations[i - 1],
-                    weights=[self.parameters[weight_of[(src, n)]] for src in spec.layers[i - 1]],
-                    bias=self.parameters[bias_of[n]] if n in bias_of else None,
+                    "identity" if activation == "softmax" else activation,
+                    weights=[self.parameters[self._weight_of[(src, n)]]
+                             if (src, n) in self._weight_of else Value(0.0)
+                             for src in spec.layers[i - 1]],
+                    bias=self.parameters[self._bias_of[n]] if n in self._bias_of else None,
                     freeze_bias=not spec.update_biases,
                     name=n,
                 )
@@ -94,10 +194,13 @@ class Network:
             layers.append(nn.Layer.from_neurons(neurons))
         self.mlp = nn.MLP.from_layers(layers)
 
+    def _suffix(self, i: int) -> str:
+        return f"[{i + 1}]" if self.spec.batched else ""
+
     # -- state ------------------------------------------------------------------------------
     def trainable(self) -> list[Value]:
         """Return the parameters gradient descent changes (biases only with ``update_biases``)."""
-        return self.mlp.parameters()
+        return [p for name, p in self.parameters.items() if self.spec.is_trainable(name)]
 
     def state(self) -> dict[str, float]:
         """Return every parameter's current value by name."""
@@ -116,125 +219,205 @@ class Network:
 
     def zero_grad(self) -> None:
         """Set every parameter's and input's gradient to 0."""
-        self.mlp.zero_grad()
-        for x in self.inputs.values():
-            x.grad = 0.0
+        for p in self.parameters.values():
+            p.grad = 0.0
+        for inputs in self.sample_inputs:
+            for x in inputs.values():
+                x.grad = 0.0
 
     # -- computing ----------------------------------------------------------------------------
     def forward(self) -> Forward:
         """Return a fresh forward pass (zeroing gradients first, so ``loss.backward()`` gives them)."""
         spec = self.spec
-        loss, terms = self._loss()
-        net: dict[str, Value] = {}
-        out: dict[str, Value] = {}
-        neurons = {n for layer in spec.layers[1:] for n in layer}
+        loss = self._loss()
+        nodes: dict[str, Value] = {}
         for v in topological_order(loss):
-            if v.is_leaf:
-                continue
-            for prefix, into in (("net_", net), ("out_", out)):
-                if v.label.startswith(prefix) and v.label[len(prefix):] in neurons:
-                    into[v.label[len(prefix):]] = v
-        for n in neurons:
-            if n not in out:  # identity activation: the net input is the output
-                out[n] = net[n]
-        return Forward(loss=loss, terms=dict(zip(spec.layers[-1], terms)), net=net, out=out)
+            if v.label:
+                nodes.setdefault(v.label, v)
+        for i in range(len(spec.samples)):
+            sfx = self._suffix(i)
+            for layer in spec.layers[1:]:
+                for n in layer:
+                    nodes.setdefault(f"out_{n}{sfx}", nodes[f"net_{n}{sfx}"])
+            for n in spec.layers[-1]:
+                nodes.setdefault(f"E_{n}{sfx}", nodes[f"E{sfx}"] if f"E{sfx}" in nodes else loss)
+        first = self._suffix(0)
+        neurons = [n for layer in spec.layers[1:] for n in layer]
+        return Forward(loss=loss, terms={n: nodes[f"E_{n}{first}"] for n in spec.layers[-1]},
+                       net={n: nodes[f"net_{n}{first}"] for n in neurons},
+                       out={n: nodes[f"out_{n}{first}"] for n in neurons}, nodes=nodes)
 
-    def _loss(self) -> tuple[Value, list[Value]]:
-        """Return the loss of a fresh forward pass and its terms (gradients zeroed first)."""
-        self.zero_grad()
+    def _sample_loss(self, i: int) -> Value:
+        """Return sample ``i``'s loss (labelled ``E`` or ``E[s]``), building its forward pass."""
         spec = self.spec
+        sfx = self._suffix(i)
+        params: dict[str, Value] = self.parameters
+        if spec.batched:
+            params = {}
+            for name, p in self.parameters.items():
+                params[name] = p * 1.0
+                params[name].label = name + sfx
+        values: dict[str, Value] = dict(self.sample_inputs[i])
+        for li, layer in enumerate(spec.layers[1:]):
+            previous = spec.layers[li]
+            nets: dict[str, Value] = {}
+            for n in layer:
+                net: Value | None = None
+                for src in previous:
+                    if (src, n) in self._weight_of:
+                        term = params[self._weight_of[(src, n)]] * values[src]
+                        net = term if net is None else net + term
+                if n in self._bias_of:
+                    b = params[self._bias_of[n]]
+                    net = b + 0.0 if net is None else net + b
+                assert net is not None
+                net.label = f"net_{n}{sfx}"
+                nets[n] = net
+            activation = spec.activations[li]
+            if activation == "softmax":
+                shift = max(v.data for v in nets.values())
+                exps = {n: (net - shift).exp() for n, net in nets.items()}
+                total: Value | None = None
+                for e in exps.values():
+                    total = e if total is None else total + e
+                assert total is not None
+                outs = {n: e / total for n, e in exps.items()}
+            elif activation == "identity":
+                outs = dict(nets)
+            else:
+                outs = {n: getattr(net, activation)() for n, net in nets.items()}
+            for n, out in outs.items():
+                if out is not nets[n]:
+                    out.label = f"out_{n}{sfx}"
+            values.update(outs)
+        outputs = spec.layers[-1]
+        targets = spec.samples[i].targets
+        predicted = [values[n] for n in outputs]
+        try:
+            terms = loss_terms(spec.loss, predicted, [targets[n] for n in outputs])
+        except ValueError:  # binary_cross_entropy refuses a nan output (a diverged training)
+            if not any(math.isnan(o.data) for o in predicted):
+                raise
+            terms = [o * math.nan for o in predicted]
+        for name, term in zip(outputs, terms):
+            term.label = f"E_{name}{sfx}"
+        loss = terms[0]
+        for term in terms[1:]:
+            loss = loss + term
+        loss.label = f"E{sfx}"
+        return loss
+
+    def _loss(self) -> Value:
+        """Return the loss of a fresh forward pass (gradients zeroed first)."""
+        self.zero_grad()
         with enable_grad():  # the named quantities are found in the graph, so always record it
-            outputs = self.mlp([self.inputs[n] for n in spec.layers[0]])
-            terms = loss_terms(spec.loss, outputs, [spec.targets[n] for n in spec.layers[-1]])
-            for name, term in zip(spec.layers[-1], terms):
-                term.label = f"E_{name}"
-            loss = terms[0]
-            for term in terms[1:]:
+            if not self.spec.batched:
+                return self._sample_loss(0)
+            losses = [self._sample_loss(i) for i in range(len(self.spec.samples))]
+            loss = losses[0]
+            for term in losses[1:]:
                 loss = loss + term
+            loss = loss / len(losses) if self.spec.batch == "mean" else loss * 1.0
             loss.label = "E"
-        return loss, terms
+        return loss
+
+    def _optimizer(self) -> nn.SGD:
+        return nn.SGD(self.trainable(), self.spec.learning_rate, momentum=self.spec.momentum)
+
+    def _update(self, optimizer: nn.SGD) -> None:
+        """Take the optimizer's step, with the weight decay added to the gradients first."""
+        wd = self.spec.weight_decay
+        if wd:
+            for p in optimizer.params:
+                p.grad += wd * p.data
+        optimizer.step()
 
     def step(self, optimizer: nn.SGD | None = None) -> float:
         """Take one gradient-descent step; return the loss before it."""
-        loss, _ = self._loss()
+        loss = self._loss()
         loss.backward()
-        (optimizer or nn.SGD(self.trainable(), self.spec.learning_rate)).step()
+        self._update(optimizer or self._optimizer())
         return loss.data
 
     def train(self, steps: int) -> list[float]:
         """Take ``steps`` gradient-descent steps with the file's learning rate; return each step's loss."""
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
             raise ValueError(f"steps must be an int >= 0, got {steps!r}")
-        optimizer = nn.SGD(self.trainable(), self.spec.learning_rate)
+        optimizer = self._optimizer()
         return [self.step(optimizer) for _ in range(steps)]
 
-    def quantities(self, wanted: set[Quantity]) -> dict[Quantity, float]:
+    def quantities(self, wanted: set[Quantity], progress: bool = False) -> dict[Quantity, float]:
         """Return each wanted quantity as this engine computes it, training from the file's numbers.
 
         The network is reset to the file's numbers first and left after the last
-        step needed.
+        step needed. ``progress`` shows a bar on stderr for a long run.
         """
         self.reset()
         last = max((q.step for q in wanted), default=-1)
         found: dict[Quantity, float] = {}
-        optimizer = nn.SGD(self.trainable(), self.spec.learning_rate)
-        steps = {q.step for q in wanted}
-        for k in range(last + 1):
-            if k not in steps:
+        optimizer = self._optimizer()
+        wanted_steps = {q.step for q in wanted}
+        for k in step_range(last + 1, progress, "training"):
+            if k not in wanted_steps:
                 self.step(optimizer)
                 continue
             fw = self.forward()
             fw.loss.backward()
             for q in wanted:
                 if q.step == k:
-                    found[q] = read_quantity(q, fw, self.parameters)
+                    found[q] = read_quantity(q, fw, self.parameters, self.sample_scale)
             if k < last:
-                optimizer.step()
+                self._update(optimizer)
         return found
 
     def all_quantities(self, step: int = 0) -> dict[str, float]:
         """Return every quantity at ``step`` (forward values, loss, gradients, deltas, parameters).
 
         Keys are claim names (``"net_h1"``, ``"dE/dw5"``, ``"w1+"`` for the parameters
-        after the step ...), in the order a hand derivation goes.
+        after the step ...), in the order a hand derivation goes; in a batch, every
+        sample's forward values and deltas (``"out_o1[2]"``), then the batch's loss and
+        gradients.
         """
         spec = self.spec
         names: list[Quantity] = []
-        for layer in spec.layers[1:]:
-            for n in layer:
-                names += [Quantity("net", n, step), Quantity("out", n, step)]
-        if len(spec.layers[-1]) > 1:
-            names += [Quantity("E_term", n, step) for n in spec.layers[-1]]
+        samples: list[int | None] = list(range(1, len(spec.samples) + 1)) if spec.batched else [None]
+        for s in samples:
+            for layer in spec.layers[1:]:
+                for n in layer:
+                    names += [Quantity("net", n, step, s), Quantity("out", n, step, s)]
+            if len(spec.layers[-1]) > 1:
+                names += [Quantity("E_term", n, step, s) for n in spec.layers[-1]]
+            if s is not None:
+                names.append(Quantity("E", None, step, s))
         names.append(Quantity("E", None, step))
-        for layer in reversed(spec.layers[1:]):
-            for n in layer:
-                names += [Quantity("dout", n, step), Quantity("dnet", n, step)]
+        for s in samples:
+            for layer in reversed(spec.layers[1:]):
+                for n in layer:
+                    names += [Quantity("dout", n, step, s), Quantity("dnet", n, step, s)]
         names += [Quantity("grad", p, step) for p in spec.parameter_names]
         names += [Quantity("param", p, step + 1) for p in spec.parameter_names]
         values = self.quantities(set(names))
         return {q.name: values[q] for q in names}
 
 
-def read_quantity(q: Quantity, fw: Forward, parameters: Mapping[str, Value]) -> float:
+def read_quantity(q: Quantity, fw: Forward, parameters: Mapping[str, Value],
+                  sample_scale: float = 1.0) -> float:
     """Return quantity ``q`` from a forward pass after ``backward()`` (its step is not checked).
 
     Parameters (``kind == "param"``) give their current value: read them before the update.
+    A sample's derivative (``q.sample`` set) is of that sample's loss: the node's gradient
+    divided by ``sample_scale`` (d E / d E[s]).
     """
-    if q.kind == "E":
-        return fw.loss.data
-    s = q.subject
-    assert s is not None
-    if q.kind == "net":
-        return fw.net[s].data
-    if q.kind == "out":
-        return fw.out[s].data
-    if q.kind == "E_term":
-        return fw.terms[s].data
-    if q.kind == "dout":
-        return fw.out[s].grad
-    if q.kind == "dnet":
-        return fw.net[s].grad
-    if q.kind == "grad":
-        return parameters[s].grad
-    assert q.kind == "param"
-    return parameters[s].data
+    if q.kind == "param":
+        return parameters[str(q.subject)].data
+    if q.kind == "factor":
+        from .replay import derivative_function
+
+        node, pos = factor_edge(fw.nodes[label(q)], fw.nodes[factor_label(q)])
+        assert node.op is not None
+        values = [o.data if isinstance(o, Value) else float(o) for o in node.operands]
+        return derivative_function(node.op.name)(values[0], values[-1], node.data)[pos]
+    node = fw.nodes[label(q)]
+    if q.kind in ("grad", "dout", "dnet", "dx"):
+        return node.grad / sample_scale if q.sample is not None else node.grad
+    return node.data

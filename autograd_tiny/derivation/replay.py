@@ -30,10 +30,13 @@ from .. import codegen
 from ..ops import OPS
 from ..value import Value, topological_order
 from .format import Quantity
-from .network import Network
+from .network import Network, factor_edge, factor_label, label, step_range
 
 #: ``(channel, where, step)``: ``("f", node, k)`` a node's value, ``("g", node, k)`` the loss's
-#: gradient with respect to a node, ``("p", name, k)`` a parameter's value after ``k`` steps.
+#: gradient with respect to a node, ``("s", node, k)`` the same divided by the replay's
+#: ``sample_scale`` (a sample's own derivative in a batch), ``("d", 2 * node + position, k)``
+#: the local derivative of a node with respect to one operand (a factor of the chain rule),
+#: ``("p", name, k)`` a parameter's value after ``k`` steps.
 Key = tuple[str, int | str, int]
 
 _NAMESPACE = codegen.float_namespace()
@@ -74,21 +77,26 @@ class Trace:
     """What one replay computed, for the steps asked for.
 
     ``params[k]`` holds the parameters after ``k`` steps (with replacements applied);
-    ``values[k]`` and ``grads[k]`` every node's value and gradient at step ``k``;
-    ``masks`` the bits each kept result depends on.
+    ``values[k]``, ``grads[k]`` and ``factors[k]`` every node's value, gradient and local
+    derivatives (at ``2 * node + position``) at step ``k``; ``masks`` the bits each kept
+    result depends on.
     """
 
     params: dict[int, dict[str, float]] = field(default_factory=dict)
     values: dict[int, list[float]] = field(default_factory=dict)
     grads: dict[int, list[float]] = field(default_factory=dict)
     masks: dict[Key, int] = field(default_factory=dict)
+    factors: dict[int, list[float]] = field(default_factory=dict)
+    sample_scale: float = 1.0
 
     def get(self, key: Key) -> float:
         """Return the number at ``key`` (its step must have been kept)."""
         channel, where, step = key
         if channel == "p":
             return self.params[step][where]  # type: ignore[index]
-        table = self.values if channel == "f" else self.grads
+        if channel == "s":
+            return self.grads[step][where] / self.sample_scale  # type: ignore[index]
+        table = {"f": self.values, "g": self.grads, "d": self.factors}[channel]
         return table[step][where]  # type: ignore[index]
 
 
@@ -127,15 +135,33 @@ class Replay:
                 reads.append(tuple(i for i in nodes if i is not None))
             self.nodes.append(_Node(op=op.name, operands=operands, parents=parents, reads=tuple(reads)))
         self.root = index[fw.loss]
+        #: node -> its depth (0 for a leaf, else one more than its deepest operand) and the
+        #: depth of the shallowest node that uses it (the last to add to its gradient).
+        self.depth: list[int] = []
+        self.first_use: dict[int, int] = {}
+        for node in self.nodes:
+            self.depth.append(1 + max((self.depth[p] for _, p in node.parents), default=-1))
+            for _, p in node.parents:
+                self.first_use[p] = min(self.first_use.get(p, len(self.nodes)), self.depth[-1])
         self.learning_rate = spec.learning_rate
+        self.momentum = spec.momentum
+        self.weight_decay = spec.weight_decay
+        self.sample_scale = network.sample_scale
+        self._label = {name: index[v] for name, v in fw.nodes.items() if v in index}
+        self._fw = fw
+        self._index = index
         self.start = {name: p.data for name, p in network.parameters.items()}
         self.trainable = {name: spec.is_trainable(name) for name in network.parameters}
         self.param_index = {name: index[p] for name, p in network.parameters.items() if p in index}
         self._net = {n: index[v] for n, v in fw.net.items()}
         self._out = {n: index[v] for n, v in fw.out.items()}
         self._terms = {n: index[v] for n, v in fw.terms.items()}
-        #: neuron -> the node applying its activation (neurons with the identity have none).
-        self.activation_nodes = {n: i for n, i in self._out.items() if i != self._net[n]}
+        #: neuron -> the node applying its activation (neurons with the identity have none,
+        #: softmax neurons none either: their output is no single-input operation).
+        activation = {n: spec.activations[i - 1] for i, layer in enumerate(spec.layers) if i
+                      for n in layer}
+        self.activation_nodes = {n: i for n, i in self._out.items()
+                                 if i != self._net[n] and activation[n] != "softmax"}
         self.forward_nodes = frozenset(i for i, node in enumerate(self.nodes) if node.op is not None)
         self._forward = [forward_function(n.op) if n.op else None for n in self.nodes]
         self._derivative = [derivative_function(n.op) if n.op else None for n in self.nodes]
@@ -143,17 +169,39 @@ class Replay:
     # -- naming -----------------------------------------------------------------------------
     def key(self, q: Quantity) -> Key:
         """Return where quantity ``q`` lives in a replay (aliases share a key)."""
-        s = q.subject
-        if q.kind == "E":
-            return ("f", self.root, q.step)
-        assert s is not None
         if q.kind == "param":
-            return ("p", s, q.step)
-        where = {
-            "net": self._net, "out": self._out, "E_term": self._terms,
-            "dout": self._out, "dnet": self._net, "grad": self.param_index,
-        }[q.kind][s]
-        return ("g" if q.kind in ("dout", "dnet", "grad") else "f", where, q.step)
+            return ("p", str(q.subject), q.step)
+        if q.kind == "factor":
+            fw = self._fw
+            node, pos = factor_edge(fw.nodes[label(q)], fw.nodes[factor_label(q)])
+            return ("d", 2 * self._index[node] + pos, q.step)
+        where = self._label[label(q)]
+        if q.kind in ("dout", "dnet", "grad", "dx"):
+            return ("s" if q.sample is not None else "g", where, q.step)
+        return ("f", where, q.step)
+
+
+    def order(self, key: Key) -> tuple[float, ...]:
+        """Return where the number at ``key`` is computed: ``(step, phase, position)``.
+
+        Phase 0 is the forward pass, a layer at a time (by depth in the graph: every net
+        input of a layer, then every output), 1 the backward pass from the loss (by depth
+        the other way; a parameter's gradient is done when its shallowest use has passed
+        it back; a chain-rule factor comes as its node passes the gradient on), 2 the
+        update taking step ``step`` to ``step + 1`` (all parameters at
+        once: equal orders).
+        """
+        channel, where, step = key
+        if channel == "p":
+            return (step - 1, 2, 0)
+        assert isinstance(where, int)
+        if channel == "d":  # a factor: used as the backward pass leaves its node
+            return (step, 1, -self.depth[where // 2] + 0.25)
+        if channel == "f":
+            return (step, 0, self.depth[where])
+        if self.nodes[where].op is None:
+            return (step, 1, -self.first_use.get(where, 0) + 0.5)
+        return (step, 1, -self.depth[where])
 
     # -- one step ---------------------------------------------------------------------------
     def step(
@@ -163,6 +211,8 @@ class Replay:
         grads_in: Mapping[int, float] | None = None,
         derivative_params: Mapping[str, float] | None = None,
         derivatives: Mapping[int, str | None] | None = None,
+        factors_in: Mapping[int, float] | None = None,
+        factors_out: list[float] | None = None,
     ) -> tuple[list[float], list[float]]:
         """Return every node's value and gradient for one forward and backward pass.
 
@@ -177,6 +227,9 @@ class Replay:
                 derivative the backward pass uses at that node instead of its own (with the
                 node's operands and value), or None to leave the factor out (take it as 1):
                 how a derivation that uses another activation's derivative computes.
+            factors_in: ``2 * node + position`` -> a local derivative to use there.
+            factors_out: a list of ``2 * len(nodes)`` numbers that receives every local
+                derivative the backward pass used.
         """
         values_in = values_in or {}
         grads_in = grads_in or {}
@@ -224,6 +277,11 @@ class Replay:
                     continue
                 der = derivative_function(other)
             d = der(x, y, dvals[i])
+            if factors_in or factors_out is not None:
+                d = tuple(factors_in.get(2 * i + pos, v) if factors_in else v for pos, v in enumerate(d))
+                if factors_out is not None:
+                    for pos, v in enumerate(d):
+                        factors_out[2 * i + pos] = v
             for pos, p in nodes[i].parents:
                 grads[p] += g * d[pos]
         for i, g in grads_in.items():
@@ -231,16 +289,31 @@ class Replay:
                 grads[i] = g
         return vals, grads
 
-    def update(self, params: Mapping[str, float], grads: list[float]) -> dict[str, float]:
-        """Return the parameters after one gradient-descent step with the given gradients."""
-        lr = self.learning_rate
-        return {
-            name: (value - lr * grads[self.param_index[name]]) if self.trainable[name] else value
-            for name, value in params.items()
-        }
+    def update(self, params: Mapping[str, float], grads: list[float],
+               velocity: dict[str, float] | None = None) -> dict[str, float]:
+        """Return the parameters after one gradient-descent step with the given gradients.
+
+        With weight decay the step uses ``dE/dP + wd * P``; with momentum it keeps each
+        parameter's velocity in ``velocity`` (updated in place; an absent one starts at the
+        step's gradient), as ``torch.optim.SGD`` does.
+        """
+        lr, wd, m = self.learning_rate, self.weight_decay, self.momentum
+        new: dict[str, float] = {}
+        for name, value in params.items():
+            if not self.trainable[name]:
+                new[name] = value
+                continue
+            d = grads[self.param_index[name]]
+            if wd:
+                d = d + wd * value
+            if m and velocity is not None:
+                d = velocity[name] = m * velocity[name] + d if name in velocity else d
+            new[name] = value - lr * d
+        return new
 
     def _masks(self, pmask: Mapping[str, int], fbits: Mapping[int, int],
-               gbits: Mapping[int, int]) -> tuple[list[int], list[int], dict[str, int]]:
+               gbits: Mapping[int, int], dbits: Mapping[int, int] | None = None,
+               ) -> tuple[list[int], list[int], dict[str, int]]:
         """Return the bits every value and gradient depends on, and the next step's parameter bits."""
         nodes = self.nodes
         n = len(nodes)
@@ -264,8 +337,11 @@ class Replay:
             gmask[i] = g
             for pos, p in node.parents:
                 m = g
-                for r in node.reads[pos]:
-                    m |= fmask[r]
+                if dbits and 2 * i + pos in dbits:
+                    m |= dbits[2 * i + pos]
+                else:
+                    for r in node.reads[pos]:
+                        m |= fmask[r]
                 gmask[p] |= m
         for i, bit in gbits.items():
             if nodes[i].op is None:
@@ -283,6 +359,7 @@ class Replay:
         until: int,
         keep: Collection[int] = (),
         bits: Mapping[Key, int] | None = None,
+        progress: bool = False,
     ) -> Trace:
         """Replay steps ``0 .. until`` with the numbers in ``replace`` put in.
 
@@ -294,34 +371,40 @@ class Replay:
                 kept for these steps and for ``until + 1``).
             bits: key -> a bit; the trace's ``masks`` then say, for every kept key,
                 which of these replacements the number depends on.
+            progress: show a bar on stderr for a long run.
 
         Returns:
             A :class:`Trace`.
         """
         f_in: dict[int, dict[int, float]] = {}
         g_in: dict[int, dict[int, float]] = {}
+        d_in: dict[int, dict[int, float]] = {}
         p_in: dict[int, dict[str, float]] = {}
         for (channel, where, k), value in replace.items():
             if channel == "p":
                 p_in.setdefault(k, {})[str(where)] = value
             else:
                 assert isinstance(where, int)
-                (f_in if channel == "f" else g_in).setdefault(k, {})[where] = value
+                if channel == "s":
+                    value *= self.sample_scale
+                {"f": f_in, "g": g_in, "s": g_in, "d": d_in}[channel].setdefault(k, {})[where] = value
         fb: dict[int, dict[int, int]] = {}
         gb: dict[int, dict[int, int]] = {}
+        db: dict[int, dict[int, int]] = {}
         pb: dict[int, dict[str, int]] = {}
         for (channel, where, k), bit in (bits or {}).items():
             if channel == "p":
                 pb.setdefault(k, {})[str(where)] = bit
             else:
                 assert isinstance(where, int)
-                (fb if channel == "f" else gb).setdefault(k, {})[where] = bit
+                {"f": fb, "g": gb, "s": gb, "d": db}[channel].setdefault(k, {})[where] = bit
         tracking = bits is not None
-        trace = Trace()
+        trace = Trace(sample_scale=self.sample_scale)
+        velocity: dict[str, float] = {}
         params = dict(self.start)
         pmask = dict.fromkeys(params, 0)
         stable = False
-        for k in range(until + 2):
+        for k in step_range(until + 2, progress, "replaying"):
             params.update(p_in.get(k, {}))
             if tracking:
                 for name, bit in pb.get(k, {}).items():
@@ -334,17 +417,27 @@ class Replay:
                         trace.masks[("p", name, k)] = m
             if k == until + 1:
                 break
-            vals, grads = self.step(params, f_in.get(k), g_in.get(k))
-            if tracking and not (stable and k not in fb and k not in gb and k not in keep):
-                fmask, gmask, nxt = self._masks(pmask, fb.get(k, {}), gb.get(k, {}))
-                stable = nxt == pmask and k not in fb and k not in gb
+            factors = [0.0] * (2 * len(self.nodes)) if k in keep else None
+            vals, grads = self.step(params, f_in.get(k), g_in.get(k), factors_in=d_in.get(k),
+                                    factors_out=factors)
+            marked = k in fb or k in gb or k in db
+            if tracking and not (stable and not marked and k not in keep):
+                fmask, gmask, nxt = self._masks(pmask, fb.get(k, {}), gb.get(k, {}), db.get(k, {}))
+                stable = nxt == pmask and not marked
                 pmask = nxt
                 if k in keep:
-                    for i in range(len(self.nodes)):
+                    for i, node in enumerate(self.nodes):
                         trace.masks[("f", i, k)] = fmask[i]
-                        trace.masks[("g", i, k)] = gmask[i]
+                        trace.masks[("g", i, k)] = trace.masks[("s", i, k)] = gmask[i]
+                        for pos in range(len(node.operands)):
+                            m = db.get(k, {}).get(2 * i + pos, 0)
+                            for r in node.reads[pos] if not m else ():
+                                m |= fmask[r]
+                            trace.masks[("d", 2 * i + pos, k)] = m
             if k in keep:
                 trace.values[k] = vals
                 trace.grads[k] = grads
-            params = self.update(params, grads)
+                assert factors is not None
+                trace.factors[k] = factors
+            params = self.update(params, grads, velocity)
         return trace
