@@ -23,7 +23,7 @@ import sys
 import threading
 import types
 from collections.abc import Callable, Generator
-from typing import Any, TypeVar, Union, cast, overload
+from typing import Any, SupportsIndex, TypeVar, Union, cast, overload
 
 from . import _numeric, codegen
 from .ops import OPS, Op
@@ -580,6 +580,43 @@ class Value:
         c = _data(other)
         return c if c is NotImplemented else self.data >= c
 
+    # -- pickling and copying ---------------------------------------------------------------
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        """Return how to pickle this Value: its fields, its kind by name, its parents by reference.
+
+        A node pickled on its own (not as a parent) first has every Value it depends
+        on pickled, in topological order; each of them then finds its parents already
+        written and refers to them. So pickling needs no deeper recursion for a graph
+        of any depth, and nodes shared in the graph, or pickled alongside it, come
+        back shared.
+        """
+        state = self.__getstate__()
+        ordered = _pickling.ordered
+        if self._a is None or id(self) in ordered:
+            return _empty_value, (type(self),), state
+        ancestors = topological_order(self)[:-1]
+        ids = [id(v) for v in ancestors]
+        ordered.update(dict.fromkeys(ids))
+        return _after_ancestors, (type(self), ancestors, _Unmark(ids)), state
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        state: tuple[Any, ...] = (self.data, self.grad, self._label, self._kind, self._a, self._b, self._arg)
+        if hasattr(self, "__dict__"):  # a subclass's own attributes
+            state += (self.__dict__,)
+        return state
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.data, self.grad, label, self._kind, self._a, self._b, self._arg = state[:7]
+        self._label = label if type(label) is str else _plain_label(label)
+        if len(state) > 7:
+            self.__dict__.update(state[7])
+
+    def __copy__(self) -> Value:
+        """Return a new Value with the same fields, sharing this one's parents."""
+        new = _new(type(self))
+        new.__setstate__(self.__getstate__())  # a subclass's __dict__ is copied entry by entry
+        return new
+
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
         """Return a copy of this Value's whole graph (iteratively: any depth works).
 
@@ -620,6 +657,44 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         op = f", op={self._kind.op.symbol!r}" if self._kind is not None else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label}{op})"
+
+
+class _Pickling(threading.local):
+    def __init__(self) -> None:
+        # ids of the nodes being pickled after their ancestors (their parents come earlier)
+        self.ordered: dict[int, None] = {}
+
+
+_pickling = _Pickling()
+
+
+class _Unmark:
+    """Pickled right after the ancestors of a node: ends their special treatment."""
+
+    __slots__ = ("ids",)
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+
+    def __reduce__(self) -> tuple[Callable[[], None], tuple[()]]:
+        ordered = _pickling.ordered
+        for i in self.ids:
+            ordered.pop(i, None)
+        return _nothing, ()
+
+
+def _nothing() -> None:
+    return None
+
+
+def _empty_value(cls: type[Value]) -> Value:
+    """Return a Value whose fields its pickled state will fill in."""
+    return _new(cls)
+
+
+def _after_ancestors(cls: type[Value], ancestors: list[Value], unmark: None) -> Value:
+    """Return a Value to fill in; ``ancestors`` were only in the pickle to come before it."""
+    return _new(cls)
 
 
 def _data(other: object) -> float:
