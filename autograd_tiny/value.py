@@ -232,7 +232,12 @@ def _operand(value: object, what: str) -> float:
     applies the operation to each element. Builtins that are not numbers (bool,
     str, None, complex, list ...) get the TypeError of :func:`_as_float`.
     """
-    if type(value) is int or isinstance(value, numbers.Real) or type(value).__module__ == "builtins":
+    if type(value) is int:  # the common case (x ** 2), without the slow numbers.Real check
+        try:
+            return float(value)
+        except OverflowError:
+            raise _too_large(value, what) from None
+    if isinstance(value, numbers.Real) or type(value).__module__ == "builtins":
         return _as_float(value, what)
     return NotImplemented  # type: ignore[no-any-return]
 
