@@ -19,7 +19,6 @@ import copy
 import functools
 import inspect
 import numbers
-import sys
 import threading
 import types
 from collections.abc import Callable, Generator
@@ -42,6 +41,7 @@ class _GradMode(threading.local):
 
     def __init__(self) -> None:
         self.saved: list[bool] = []  # the modes to go back to, innermost block last
+        self.off: _Off | None = None  # held while recording is off
 
 
 _mode = _GradMode()
@@ -53,14 +53,37 @@ _threads_without_grad = 0
 _count_lock = threading.Lock()
 
 
+class _Off:
+    """Counts its thread in ``_threads_without_grad`` while it exists.
+
+    It lives in the thread's grad mode, so a thread that ends with recording off
+    (after ``set_grad_enabled(False)``) is taken off the count with its other data.
+    """
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        global _threads_without_grad
+        with _count_lock:
+            _threads_without_grad += 1
+
+    def __del__(self) -> None:
+        global _threads_without_grad
+        with _count_lock:
+            _threads_without_grad -= 1
+
+
 def _set_grad_mode(enabled: bool) -> None:
     """Switch recording on or off for the calling thread."""
-    global _threads_without_grad
-    if _mode.enabled is enabled:
+    mode = _mode
+    if mode.enabled is enabled:
         return
-    with _count_lock:
-        _threads_without_grad += -1 if enabled else 1
-        _mode.enabled = enabled
+    if enabled:
+        mode.enabled = True
+        mode.off = None  # the token's __del__ takes the thread off the count
+    else:
+        mode.off = _Off()
+        mode.enabled = False
 
 
 class GradMode:
@@ -126,9 +149,9 @@ def _wrap_generator(func: Callable[..., Generator[Any, Any, Any]], enabled: bool
                     with GradMode(enabled):
                         gen.close()
                     raise
-                except BaseException:
+                except BaseException as exc:
                     with GradMode(enabled):
-                        response = gen.throw(*sys.exc_info())
+                        response = gen.throw(exc)
                 else:
                     with GradMode(enabled):
                         response = gen.send(request)

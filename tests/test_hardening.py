@@ -119,6 +119,21 @@ def test_a_new_thread_records_even_while_the_starting_thread_is_in_no_grad() -> 
     assert seen == [(True, True)]  # torch: grad mode is thread-local, new threads start enabled
 
 
+def test_a_thread_that_ends_with_recording_off_leaves_no_trace() -> None:
+    from autograd_tiny import value
+
+    seen: list[bool] = []
+
+    def worker() -> None:
+        set_grad_enabled(False)  # and never back on
+        seen.append((Value(1.0) * 2).is_leaf)
+
+    _run_threads(worker)
+    assert seen == [True] and is_grad_enabled() and not (Value(1.0) * 2).is_leaf
+    # node construction reads the thread's own flag only while some thread has recording off
+    assert value._threads_without_grad == 0
+
+
 def _decorator_trace(no_grad_: Any, enable_grad_: Any, set_grad_enabled_: Any,
                      is_enabled: Callable[[], bool]) -> list[object]:
     """Exercise every decorator form; return what is_enabled() said at each point."""
