@@ -429,6 +429,15 @@ def test_value_abs_method_matches_torch() -> None:
             assert (math.isnan(ours) and math.isnan(theirs)) or ours == theirs, (x, ours, theirs)
 
 
+def test_abs_prints_as_a_function_and_in_bars() -> None:
+    from autograd_tiny.formula import render_expression
+    from autograd_tiny.ops import OPS
+
+    assert render_expression(OPS["abs"].forward, {"x": "a"}) == "abs(a)"
+    assert render_expression(OPS["abs"].forward, {"x": "a"}, "latex") == r"\left|a\right|"
+    assert render_expression(OPS["abs"].forward, {"x": -2.5}) == "abs(-2.5)"
+
+
 def test_numpy_arrays_broadcast_and_numpy_scalars_still_work() -> None:
     np = pytest.importorskip("numpy")
     w = Value(3.0)
