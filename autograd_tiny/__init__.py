@@ -7,7 +7,7 @@ from .explain import explain_gradient
 from .functional import GradcheckResult, grad, gradcheck
 from .html import StepperPage, to_html
 from .render import draw_graph, draw_network, render_svg
-from .value import Value, enable_grad, is_grad_enabled, no_grad, topological_order
+from .value import Value, enable_grad, is_grad_enabled, no_grad, set_grad_enabled, topological_order
 
 __version__ = "0.1.0"
 
@@ -16,6 +16,7 @@ __all__ = [
     "no_grad",
     "enable_grad",
     "is_grad_enabled",
+    "set_grad_enabled",
     "topological_order",
     "grad",
     "gradcheck",

@@ -31,12 +31,15 @@ def _is_odd_integer(b: float) -> bool:
 
 def pow(a: float, b: float) -> float:  # noqa: A001 - mirrors the operator it implements
     """Return ``a ** b``; overflow gives ``±inf``, ``0 ** -n`` gives ``inf``, a
-    negative base with a fractional exponent gives ``nan``."""
+    negative base with a fractional exponent gives ``nan`` (also when ``|a ** b|``
+    would overflow, as for ``(-10.0) ** 308.5``)."""
     try:
         r = a ** b
     except ZeroDivisionError:  # 0.0 ** negative
         return math.copysign(_INF, a) if _is_odd_integer(b) else _INF
-    except OverflowError:
+    except OverflowError:  # |a ** b| beyond the float range; for a < 0 the sign depends on b
+        if a < 0 and not float(b).is_integer():
+            return _NAN  # no real power, however large: nan like PyTorch, not inf
         return -_INF if a < 0 and _is_odd_integer(b) else _INF
     if type(r) is complex:
         return _NAN
@@ -85,6 +88,27 @@ def cos(x: float) -> float:
 
 tanh = math.tanh
 
+#: ``|x|``: +0.0 at -0.0 and at +0.0, like PyTorch (``x if x > 0 else -x`` gives -0.0 at +0.0).
+absolute = math.fabs
+
+
+def printable(text: str) -> str:
+    """Return ``text`` with every character that is not printable written as its escape.
+
+    Line breaks, tabs, terminal control sequences (``\\x1b``), bidirectional overrides
+    and the like become ``\\n``, ``\\t``, ``\\x1b``, ``\\u202e``: what ``repr`` would write,
+    without the quotes. So a label shown in a terminal, or on one line of a line-based
+    format (a LaTeX comment, a DOT string), stays on that line and shows what it holds.
+
+    Returns:
+        ``text`` itself when every character is printable (spaces are), else the escaped copy.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
+
+
 #: Python refuses to turn ints with more digits than this into text (``sys.get_int_max_str_digits``).
 _MAX_INT_DIGITS = 4300
 
@@ -120,6 +144,7 @@ FLOAT_FUNCTIONS = {
     "exp": exp,
     "log": log,
     "tanh": tanh,
+    "abs": absolute,
     "sigmoid": sigmoid,
     "sqrt": sqrt,
     "sin": sin,

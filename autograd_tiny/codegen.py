@@ -124,15 +124,61 @@ def constant_value(expr: str) -> float | None:
     return None
 
 
+def _constant(node: ast.expr) -> float | None:
+    return constant_value(ast.unparse(node))
+
+
+def _contribution(grad: str, node: ast.expr, operands: Mapping[str, str], prefix: str) -> str:
+    c = _constant(node)
+    if c == 0.0:
+        return "0.0"  # a structural zero: nothing flows back, whatever grad is (inf, nan)
+    if c == 1.0:
+        return grad
+    if c == -1.0:
+        return f"(-{grad})"
+    if isinstance(node, ast.IfExp):
+        test = substitute(ast.unparse(node.test), operands, prefix)
+        body = _contribution(grad, node.body, operands, prefix)
+        orelse = _contribution(grad, node.orelse, operands, prefix)
+        return f"({body} if {test} else {orelse})"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and _constant(node.left) == 1.0:
+        denominator = substitute(ast.unparse(node.right), operands, prefix)
+        return f"{prefix}div({grad}, {denominator})"
+    return f"{grad} * ({substitute(ast.unparse(node), operands, prefix)})"
+
+
+def contribution(grad: str, derivative: str, operands: Mapping[str, str], prefix: str = "_") -> str:
+    """Return the source of ``grad * derivative``: what one parent receives by the chain rule.
+
+    The form of the table's derivative decides how (see :mod:`autograd_tiny.ops`): a
+    constant 0, also as a branch of a condition, gives exactly ``0.0`` (a structural
+    zero, even for an infinite or nan ``grad``); 1 and -1 give ``grad`` and
+    ``-grad``; a quotient ``1 / D`` gives ``grad / D`` (finite where ``1 / D``
+    overflows); anything else ``grad * (derivative)``. Conditions stay conditions,
+    with the product moved into their branches.
+
+    Args:
+        grad: source of the incoming gradient (``"g"``).
+        derivative: a derivative expression of the table.
+        operands, prefix: as for :func:`substitute`.
+
+    Returns:
+        One Python expression.
+    """
+    source = _contribution(grad, parse(derivative), operands, prefix)
+    return ast.unparse(ast.parse(source, mode="eval").body)
+
+
 def accumulate(target: str, grad: str, derivative: str, operands: Mapping[str, str],
                prefix: str = "_") -> str:
-    """Return the statement ``target += grad * derivative``, simplified for ±1.
+    """Return the statement ``target += grad * derivative``, as :func:`contribution` writes it.
 
-    This is the single place where the chain rule's product is written out.
+    This is the single place where the chain rule's product is written out as a
+    statement; a derivative of 1 or -1 becomes ``target += grad`` or ``target -= grad``.
     """
     c = constant_value(derivative)
     if c == 1.0:
         return f"{target} += {grad}"
     if c == -1.0:
         return f"{target} -= {grad}"
-    return f"{target} += {grad} * ({substitute(derivative, operands, prefix)})"
+    return f"{target} += {contribution(grad, derivative, operands, prefix)}"

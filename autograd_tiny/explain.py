@@ -490,10 +490,11 @@ class _Text(_Printer):
     def render(self) -> str:
         e = self.e
         dsym = fm.derivative_symbol(e.loss, e.param)
-        lines = [f"{dsym} by the chain rule: {_count(len(e.paths), 'path')} from {e.loss} to {e.param} "
+        loss, param = fm.symbol(e.loss), fm.symbol(e.param)  # names as a terminal may show them
+        lines = [f"{dsym} by the chain rule: {_count(len(e.paths), 'path')} from {loss} to {param} "
                  "through named quantities", ""]
         for k, path in enumerate(e.paths, 1):
-            lines.append(f"Path {k}: {' -> '.join(path.nodes)}")
+            lines.append(f"Path {k}: {' -> '.join(fm.symbol(n) for n in path.nodes)}")
             width = max((len(f.symbol) for f in path.factors), default=0)
             for f in path.factors:
                 lines.append(f"  {f.symbol.ljust(width)} = " + " = ".join(self.steps(f)))
@@ -510,7 +511,7 @@ class _Text(_Printer):
         if e.learning_rate is not None and e.updated is not None:
             lines.append("")
             lines.append(f"Update with learning rate lr = {self.num(e.learning_rate)}:")
-            lines.append(f"  {e.param}+ = {e.param} - lr * {dsym} = {self.tree(_update_tree(e))} "
+            lines.append(f"  {param}+ = {param} - lr * {dsym} = {self.tree(_update_tree(e))} "
                          f"= {self.num(e.updated)}")
         return "\n".join(lines) + "\n"
 
@@ -573,8 +574,8 @@ class _Latex(_Printer):
         if e.learning_rate is not None and e.updated is not None:
             rows.append(rf"{param}^{{+}} &= {param} - \eta {dsym} = {self.tree(_update_tree(e))} "
                         f"= {self.num(e.updated)}")
-        header = (f"% d{e.loss}/d{e.param} by the chain rule, {_count(len(e.paths), 'path')}; "
-                  f"{self.check_sentence()}")
+        header = fm.latex_comment(f"d{e.loss}/d{e.param} by the chain rule, "
+                                  f"{_count(len(e.paths), 'path')}; {self.check_sentence()}")
         if e.learning_rate is not None:
             header += f"; eta = {fm.format_number(e.learning_rate, 'text', self.digits)}"
         return header + "\n\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"

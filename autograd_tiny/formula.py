@@ -603,8 +603,19 @@ _LATEX_SPECIAL = re.compile(r"([#$%&{}~^_\\])")
 
 
 def _latex_escape(text: str) -> str:
+    # Unprintable characters first become their escapes (a line break would end a
+    # comment line, two would end the align environment), then TeX's specials are escaped.
     return _LATEX_SPECIAL.sub(lambda m: {"\\": r"\backslash{}", "~": r"\sim{}", "^": r"\hat{}"}
-                              .get(m.group(1), "\\" + m.group(1)), text)
+                              .get(m.group(1), "\\" + m.group(1)), _numeric.printable(text))
+
+
+def latex_comment(text: str) -> str:
+    """Return ``text`` as one LaTeX comment line: ``%`` and the text, its line breaks escaped.
+
+    A name holding a line break (or any unprintable character) shows it as ``\\n``
+    instead of ending the comment and turning the rest into LaTeX.
+    """
+    return "% " + _numeric.printable(text)
 
 
 def symbol(name: str, fmt: str = "text") -> str:
@@ -616,7 +627,7 @@ def symbol(name: str, fmt: str = "text") -> str:
     """
     fmt = _check_format(fmt)
     if fmt == "text":
-        return name
+        return _numeric.printable(name)
     latex = _latex_symbol(name)
     return f"${latex}$" if fmt == "markdown" else latex
 
@@ -637,7 +648,7 @@ def derivative_symbol(upper: str, lower: str, fmt: str = "text") -> str:
     """Return the symbol of d upper / d lower: ``dE/dw5`` in text, a ``\\frac`` of partials in LaTeX."""
     fmt = _check_format(fmt)
     if fmt == "text":
-        return f"d{upper}/d{lower}"
+        return _numeric.printable(f"d{upper}/d{lower}")
     latex = rf"\frac{{\partial {_latex_symbol(upper)}}}{{\partial {_latex_symbol(lower)}}}"
     return f"${latex}$" if fmt == "markdown" else latex
 
@@ -674,7 +685,7 @@ class _Printer:
             text = format_number(node.value, "latex" if self.latex else "text", self.digits)
             return text, _P_NEG if text.startswith("-") else _P_ATOM
         if isinstance(node, Sym):
-            return (_latex_symbol(node.name) if self.latex else node.name), _P_ATOM
+            return (_latex_symbol(node.name) if self.latex else _numeric.printable(node.name)), _P_ATOM
         if isinstance(node, Neg):
             return "-" + self.operand(node.operand, _P_POW), _P_NEG
         if isinstance(node, Repeat):
@@ -686,6 +697,8 @@ class _Printer:
                 return f"{node.func}({arg})", _P_ATOM
             if node.func == "sqrt":
                 return rf"\sqrt{{{arg}}}", _P_ATOM
+            if node.func == "abs":
+                return rf"\left|{arg}\right|", _P_ATOM
             name = _LATEX_FUNCTIONS.get(node.func, rf"\operatorname{{{_latex_escape(node.func)}}}")
             return f"{name}{self.paren(arg)}", _P_ATOM
         if isinstance(node, Compare):

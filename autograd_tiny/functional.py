@@ -61,11 +61,15 @@ class _CompareNumbers(ast.NodeTransformer):
         return ast.Compare(wrap(node.left), node.ops, [wrap(c) for c in node.comparators])
 
 
-def _derivative_source(expr: str) -> str:
-    """Return the source of a table derivative over ``x``, ``y``, ``out`` for floats or Values."""
-    source = codegen.substitute(expr, {"x": "x", "y": "y", "out": "out"})
+def _numbers_compared(source: str) -> str:
+    """Return generated source with every comparison comparing numbers (see :class:`_CompareNumbers`)."""
     tree = _CompareNumbers().visit(ast.parse(source, mode="eval").body)
     return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def _derivative_source(expr: str) -> str:
+    """Return the source of a table derivative over ``x``, ``y``, ``out`` for floats or Values."""
+    return _numbers_compared(codegen.substitute(expr, {"x": "x", "y": "y", "out": "out"}))
 
 
 def _local_derivatives(kind: Kind) -> Callable[[Number, Number, Number], tuple[Number, ...]]:
@@ -79,6 +83,21 @@ def _local_derivatives(kind: Kind) -> Callable[[Number, Number, Number], tuple[N
 LOCAL_DERIVATIVES = {name: _local_derivatives(kind) for name, kind in KINDS.items()}
 
 
+def _contributions(kind: Kind) -> Callable[[Number, Number, Number, Number], tuple[Number, ...]]:
+    """Return ``f(g, x, y, out)`` giving what each parent operand of ``kind`` receives from the
+    gradient ``g``: the chain rule's product as :func:`autograd_tiny.codegen.contribution` writes
+    it, the same as ``backward()`` computes (a structural zero gives 0, a quotient divides)."""
+    operands = {"x": "x", "y": "y", "out": "out"}
+    terms = [_numbers_compared(codegen.contribution("g", kind.op.derivatives[i], operands))
+             for i in kind.variable_positions()]
+    return codegen.table_function(  # type: ignore[return-value]
+        "g, x, y, out", terms, _NAMESPACE, f"contributions of {kind.name}")
+
+
+#: g * d out / d parent for every kind of node, evaluated on floats or on Values.
+CONTRIBUTIONS = {name: _contributions(kind) for name, kind in KINDS.items()}
+
+
 def local_derivatives(node: Value, create_graph: bool = False) -> tuple[Number, ...]:
     """Return d node / d parent for each of ``node.parents``, in order.
 
@@ -88,15 +107,18 @@ def local_derivatives(node: Value, create_graph: bool = False) -> tuple[Number, 
     kind = node._kind
     if kind is None:
         return ()
+    return LOCAL_DERIVATIVES[kind.name](*_operands(node, create_graph))
+
+
+def _operands(node: Value, create_graph: bool) -> tuple[Number, Number, Number]:
+    """Return ``x``, ``y`` (0 for a unary op) and ``out`` of a node: Values with ``create_graph``."""
     if create_graph:
         operands: list[Number] = list(node.operands)
         out: Number = node
     else:
         operands = [o.data if isinstance(o, Value) else o for o in node.operands]
         out = node.data
-    x = operands[0]
-    y = operands[1] if len(operands) > 1 else 0.0
-    return LOCAL_DERIVATIVES[kind.name](x, y, out)
+    return operands[0], (operands[1] if len(operands) > 1 else 0.0), out
 
 
 def grad(
@@ -137,8 +159,9 @@ def grad(
         g = grads.get(node)
         if g is None or node._kind is None:
             continue
-        for parent, d in zip(node.parents, local_derivatives(node, create_graph)):
-            contribution = g * d
+        assert node._kind is not None
+        contributions = CONTRIBUTIONS[node._kind.name](g, *_operands(node, create_graph))
+        for parent, contribution in zip(node.parents, contributions):
             previous = grads.get(parent)
             grads[parent] = contribution if previous is None else previous + contribution
     result: list[Value] = []

@@ -19,6 +19,21 @@ Adding an operation means adding one entry here (and, for a new method name, one
 line in :class:`autograd_tiny.value.Value`). The functions the expressions may
 call are listed in :data:`FUNCTIONS`; ``/`` and ``**`` follow IEEE 754 like
 PyTorch (``1/0 = inf``, ``0/0 = nan``) instead of raising.
+
+How backward applies a derivative ``d`` to the incoming gradient ``g`` is read off
+the form of its expression (:func:`autograd_tiny.codegen.contribution`), so that is
+data too:
+
+* a constant ``0``, also as one branch of a condition (``0.0 if x <= 0 else 1.0``),
+  is a *structural* zero: that branch contributes exactly 0, even when ``g`` is
+  infinite or nan (multiplying would give ``inf * 0 = nan`` and poison every
+  weight upstream; PyTorch's relu also selects 0);
+* a constant ``1`` or ``-1`` passes ``g`` or ``-g`` on;
+* a quotient ``1 / D`` is applied as ``g / D``, dividing instead of multiplying by
+  the reciprocal: ``1 / D`` overflows for a subnormal ``D`` (``1 / 5e-324 = inf``)
+  where ``g / D`` is the finite true value (d exp(log x)/dx at 5e-324 is 1). Write
+  a derivative that is a reciprocal in this form;
+* anything else is multiplied: ``g * (d)``.
 """
 
 from __future__ import annotations
@@ -56,6 +71,7 @@ FUNCTIONS: dict[str, str] = {
     "exp": "e to the power x (inf on overflow)",
     "log": "natural logarithm (-inf at 0, nan below 0)",
     "tanh": "hyperbolic tangent",
+    "abs": "absolute value (+0 at -0, like PyTorch)",
     "sigmoid": "logistic function 1 / (1 + exp(-x)), computed without overflow",
     "sqrt": "square root (nan below 0)",
     "sin": "sine",
@@ -66,11 +82,14 @@ _TABLE = [
     Op("add", "+", 2, "x + y", ("1", "1"), "Return ``self + other``."),
     Op("sub", "-", 2, "x - y", ("1", "-1"), "Return ``self - other``."),
     Op("mul", "*", 2, "x * y", ("y", "x"), "Return ``self * other``."),
+    # d/dy is -x / y ** 2 written as -out / y, which PyTorch also computes ((x / y) / y).
     Op("div", "/", 2, "x / y", ("1 / y", "-out / y"),
        "Return ``self / other`` (IEEE 754: ``1/0 = inf``, ``0/0 = nan``)."),
     # At x = 0 the general rules would give 0 * inf = nan. x ** 0 is constant, so
     # d/dx is 0 when y = 0; 0 ** y is constant (0 or inf) for y != 0, so d/dy is 0
-    # when x = 0. PyTorch agrees, except that it gives -inf for d/dy at x = 0, y < 0.
+    # when x = 0. Both zeros are structural (an infinite gradient contributes 0).
+    # PyTorch agrees, except that it gives -inf for d/dy at x = 0, y < 0, and nan
+    # for d/dy at x = 0 when the incoming gradient is infinite.
     Op("pow", "**", 2, "x ** y",
        ("(0.0 if y == 0 else y * x ** (y - 1))", "(0.0 if x == 0 else out * log(x))"),
        "Return ``self ** other`` (nan for a negative base with a fractional exponent)."),
@@ -84,9 +103,11 @@ _TABLE = [
     # Written with ``x <= 0`` so that nan passes through (relu(nan) = nan), like PyTorch.
     Op("relu", "relu", 1, "(0.0 if x <= 0 else x)", ("(0.0 if x <= 0 else 1.0)",),
        "Return max(self, 0); its derivative at 0 is taken as 0, like PyTorch."),
-    Op("sqrt", "sqrt", 1, "sqrt(x)", ("0.5 / out",), "Return the square root (nan below 0)."),
-    Op("abs", "abs", 1, "(x if x > 0 else -x)", ("(1.0 if x > 0 else (-1.0 if x < 0 else 0.0))",),
-       "Return ``abs(self)``; its derivative at 0 is taken as 0, like PyTorch."),
+    Op("sqrt", "sqrt", 1, "sqrt(x)", ("1 / (2 * out)",), "Return the square root (nan below 0)."),
+    # The 0 at x = 0 (and at nan) is structural: PyTorch multiplies by sign(x) there
+    # instead, so an infinite incoming gradient gives nan in PyTorch and 0 here.
+    Op("abs", "abs", 1, "abs(x)", ("(1.0 if x > 0 else (-1.0 if x < 0 else 0.0))",),
+       "Return ``abs(self)`` (+0.0 at ±0); its derivative at 0 is taken as 0, like PyTorch."),
     Op("sin", "sin", 1, "sin(x)", ("cos(x)",), "Return the sine."),
     Op("cos", "cos", 1, "cos(x)", ("-sin(x)",), "Return the cosine."),
 ]

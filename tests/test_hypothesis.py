@@ -132,9 +132,9 @@ def test_random_graphs_match_torch_values_and_gradients(leaves, raw_steps, op_fu
     if out.is_leaf:
         return
     out.backward()
-    # An infinite gradient meeting a zero local derivative gives inf * 0 = nan here (IEEE, the
-    # chain rule's product), where PyTorch's relu selects 0 instead (sqrt(relu(x)) at x = 0).
-    # test_numerics.py pins that case down; here only graphs whose gradients stay finite count.
+    # An infinite gradient meeting a structural zero of the table contributes 0 here, like
+    # PyTorch's relu; PyTorch's abs and the d/dy of 0 ** y multiply instead (inf * 0 = nan).
+    # test_hardening.py pins those cases down; here only graphs whose gradients stay finite count.
     assume(all(math.isfinite(v.grad) for v in nodes))
     t_grads = torch.autograd.grad(t_out, t_leaves, allow_unused=True)
     # PyTorch's division rule computes -x / y**2 with y**2 formed first, which underflows to 0

@@ -6,6 +6,8 @@ import math
 from functools import lru_cache
 from typing import Any
 
+from .._numeric import printable
+
 #: Fonts: Helvetica is metric-compatible with the Arimo/Liberation Sans fonts Graphviz
 #: falls back to, so label widths come out right with both layout programs.
 FONT = "Helvetica"
@@ -46,7 +48,7 @@ def fmt_const(c: float) -> str:
 
 def record_escape(text: str) -> str:
     """Return ``text`` safe inside a Graphviz record label (``{}|<>`` and backslashes escaped)."""
-    out = text.replace("\\", "\\\\").replace("\n", " ").replace('"', '\\"')
+    out = printable(text).replace("\\", "\\\\").replace('"', '\\"')
     for ch in "{}|<>":
         out = out.replace(ch, "\\" + ch)
     return out
@@ -54,8 +56,31 @@ def record_escape(text: str) -> str:
 
 def html_escape(text: str) -> str:
     """Return ``text`` safe inside a Graphviz HTML-like label."""
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return (printable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&quot;"))
+
+
+def dot_escape(text: str) -> str:
+    """Return ``text`` to show as it is in a plain Graphviz label (a title, a node's text).
+
+    Graphviz reads backslashes in labels as escapes (``\\n`` a line break, ``\\N`` the
+    node's name, ``\\G`` the graph's); here every backslash is doubled, so it shows
+    as one, and other unprintable characters are written as their escapes. Quotes
+    are left to the ``graphviz`` package, which escapes them. Join escaped lines with
+    ``"\\n"`` and pass the result through :func:`dot_label`.
+    """
+    return printable(text).replace("\\", "\\\\")
+
+
+def dot_label(text: str) -> str:
+    """Return an escaped label that the ``graphviz`` package will quote as a plain string.
+
+    A label that starts with ``<`` and ends with ``>`` would otherwise be taken for an
+    HTML-like label and its markup would be drawn, not shown.
+    """
+    from graphviz import nohtml
+
+    return nohtml(text)  # type: ignore[no-any-return]
 
 
 @lru_cache(maxsize=1)

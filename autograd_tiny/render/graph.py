@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..value import Value, topological_order
-from ._style import COLORS, fmt, fmt_const, new_digraph, record_escape
+from ._style import COLORS, dot_escape, dot_label, fmt, fmt_const, new_digraph, record_escape
 
 #: Default for ``max_nodes``: above this many Values a graph is collapsed or cut.
 #: Graphviz lays out 1000 Values (about 2000 drawn nodes) in seconds.
@@ -236,7 +236,8 @@ def draw_graph(
 
     g = new_digraph("autograd_tiny", rankdir)
     if notes:
-        g.attr(label="\\n".join(n.replace('"', "'") for n in notes), labelloc="t", labeljust="l")
+        lines = [dot_escape(line) for note in notes for line in note.splitlines()]
+        g.attr(label=dot_label("\\n".join(lines)), labelloc="t", labeljust="l")
     drawer = _Drawer(g, rankdir, decimals, roles, root)
     if do_collapse:
         drawer.collapsed(topo, neurons, owner)
@@ -325,7 +326,7 @@ class _Drawer:
                 boxes.setdefault(k, []).append(v)
         for k, members in boxes.items():
             with self.g.subgraph(name=f"cluster_{k}") as c:
-                c.attr(label=f"neuron {record_escape(neurons[k].name)}", style="rounded,dashed",
+                c.attr(label=dot_label(dot_escape(f"neuron {neurons[k].name}")), style="rounded,dashed",
                        color="#9673a6", fontcolor="#9673a6", fontsize="11")
                 for v in members:
                     self.value_node(c, v)

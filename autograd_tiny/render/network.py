@@ -14,7 +14,7 @@ from typing import Any
 
 from ..nn.modules import MLP, Layer, Module, Neuron
 from ..value import Value, no_grad, topological_order
-from ._style import COLORS, fmt, html_escape, new_digraph
+from ._style import COLORS, dot_escape, dot_label, fmt, html_escape, new_digraph
 from .graph import RANKDIRS
 
 
@@ -165,7 +165,8 @@ def draw_network(
     if loss_text is not None:
         notes.append(loss_text)
     g = new_digraph("network", rankdir, ranksep="0.5", nodesep="0.5", splines="line",
-                    **({"label": "  ".join(notes), "labelloc": "t"} if notes else {}))
+                    **({"label": dot_label("  ".join(dot_escape(n) for n in notes)), "labelloc": "t"}
+                       if notes else {}))
 
     ranks: list[list[str]] = [[] for _ in range(2 * len(st.layers) + 1)]
     for i, name in enumerate(st.input_names):
@@ -187,11 +188,11 @@ def draw_network(
         for j, n in enumerate(layer):
             for i, w in enumerate(n.w):
                 wname = w.label or f"w{li + 1}.{j + 1}.{i + 1}"
-                text = f"{wname} = {fmt(w.data, d)}"
+                text = f"{dot_escape(wname)} = {fmt(w.data, d)}"
                 if show_grad:
                     text += f"\\ngrad {fmt(w.grad, d)}"
                 wid = f"w{li}_{j}_{i}"
-                g.node(wid, text, shape="box", style="rounded,filled", fillcolor="white",
+                g.node(wid, dot_label(text), shape="box", style="rounded,filled", fillcolor="white",
                        color="#bbbbbb", fontsize="10", margin="0.05,0.03", height="0", width="0")
                 g.edge(tails[i], wid, arrowhead="none")
                 ranks[2 * li + 1].append(wid)
