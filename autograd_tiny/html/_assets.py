@@ -119,7 +119,7 @@ function compute() {
     if (!n.op) continue;
     const [x, y] = operands(i);
     n.args.forEach((a, p) => {
-      if (a.v !== undefined) grad[a.v] += grad[i] * OPS[n.op].d[p](x, y, data[i]);
+      if (a.v !== undefined) grad[a.v] += OPS[n.op].c[p](grad[i], x, y, data[i]);
     });
   }
 }

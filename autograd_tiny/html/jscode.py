@@ -33,10 +33,12 @@ JS_HELPERS: dict[str, str] = {
     "sqrt": "Math.sqrt",
     "sin": "Math.sin",
     "cos": "Math.cos",
+    "abs": "Math.abs",  # Math.abs(-0) is +0, as _numeric's abs
     # 1 / (1 + e^-x) without overflow, as _numeric.sigmoid.
     "sigmoid": "(x) => { if (x >= 0) return 1 / (1 + Math.exp(-x)); const e = Math.exp(x); "
                "return e / (1 + e); }",
     # Python's float ** : 1 ** anything and (-1) ** ±inf are 1 (JavaScript gives NaN).
+    "div": "(a, b) => a / b",  # JavaScript's / is IEEE 754 already, as _numeric.div
     "pow": "(a, b) => (a === 1 || (a === -1 && (b === Infinity || b === -Infinity))) ? 1 "
            ": Math.pow(a, b)",
 }
@@ -75,6 +77,10 @@ def _value(node: ast.expr, expr: str) -> str:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS \
             and len(node.args) == 1 and not node.keywords:
         return f"P.{node.func.id}({_value(node.args[0], expr)})"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.keywords \
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "P" \
+            and node.func.attr in JS_HELPERS:  # a helper call that codegen.contribution wrote
+        return f"P.{node.func.attr}({', '.join(_value(a, expr) for a in node.args)})"
     if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
         items = [node.left, *node.comparators]
         parts = [f"({_value(a, expr)} {_COMPARE[type(op)]} {_value(b, expr)})"
@@ -133,6 +139,12 @@ def js_text(expr: str) -> str:
     return _text(codegen.parse(expr), expr)
 
 
+def _contribution_js(derivative: str) -> str:
+    """Return JavaScript for ``g`` times ``derivative`` as the engine's backward computes it."""
+    source = codegen.contribution("g", derivative, {n: n for n in codegen.OPERAND_NAMES}, prefix="P.")
+    return _value(ast.parse(source, mode="eval").body, derivative)
+
+
 def _op_entry(op: Op) -> str:
     params = "(x, y, out)"
     fields = [
@@ -141,6 +153,9 @@ def _op_entry(op: Op) -> str:
         f"f: (x, y) => {js_value(op.forward)}",
         f"ft: (x, y, out, s) => {js_text(op.forward)}",
         "d: [" + ", ".join(f"{params} => {js_value(d)}" for d in op.derivatives) + "]",
+        # What the parent receives, written by codegen.contribution exactly as the engine's
+        # backward applies it (structural zeros, a 1 / D derivative as a division).
+        "c: [" + ", ".join(f"(g, x, y, out) => {_contribution_js(d)}" for d in op.derivatives) + "]",
         "dt: [" + ", ".join(f"(x, y, out, s) => {js_text(d)}" for d in op.derivatives) + "]",
         "dsrc: [" + ", ".join(json.dumps(d) for d in op.derivatives) + "]",
     ]
@@ -152,7 +167,9 @@ def ops_script() -> str:
 
     ``OPS[name]`` has ``arity``, ``symbol``, ``f(x, y)`` (the forward value),
     ``ft(x, y, out, s)`` (the forward formula as text), ``d[i](x, y, out)`` (the
-    local derivative with respect to input ``i``), ``dt[i](x, y, out, s)`` (its
+    local derivative with respect to input ``i``), ``c[i](g, x, y, out)`` (what input
+    ``i`` receives from gradient ``g``, as the engine's backward computes it),
+    ``dt[i](x, y, out, s)`` (its
     formula as text) and ``dsrc[i]`` (the table's expression). Generated from
     :data:`autograd_tiny.ops.OPS`, so the page has no derivative of its own.
     """
