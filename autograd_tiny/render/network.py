@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..nn.modules import MLP, Layer, Module, Neuron
+from ..nn.modules import MLP, Layer, Module, Neuron, default_neuron_names
 from ..value import Value, no_grad, topological_order
 from ._style import COLORS, fmt, html_escape, new_digraph
 from .graph import RANKDIRS
@@ -52,11 +52,9 @@ def _structure(obj: Any) -> _Structure:
     input_names = [str(s) for s in obj.input_names] if derivation else []
     if len(input_names) != nin:
         input_names = [f"x{i + 1}" for i in range(nin)]
-    names: list[list[str]] = []
-    for li, layer in enumerate(layers):
-        last = li == len(layers) - 1
-        prefix = "o" if last else ("h" if len(layers) == 2 else f"h{li + 1}_")
-        names.append([n.name or f"{prefix}{j + 1}" for j, n in enumerate(layer)])
+    sizes = [len(layer) for layer in layers]
+    names = [[n.name or default for n, default in zip(layer, default_neuron_names(sizes, li))]
+             for li, layer in enumerate(layers)]
     frozen = {n.b for layer in layers for n in layer if n.b is not None and n.freeze_bias}
     return _Structure(input_names, layers, names, frozen)
 
@@ -128,8 +126,9 @@ def draw_network(
         A ``graphviz.Digraph`` (shown inline by Jupyter; write it with
         :func:`autograd_tiny.render_svg`). Neurons are named by their ``name`` or
         ``h1, h2 ...`` (hidden; ``h<layer>_<j>`` with several hidden layers) and ``o1, o2 ...``
-        (output); inputs ``x1, x2 ...``; unlabelled weights ``w<layer>.<neuron>.<input>``
-        and biases ``b<layer>`` (shared) or ``b<layer>.<neuron>``, counting from 1.
+        (output); inputs ``x1, x2 ...``; unlabelled weights ``w[<layer>][<neuron>,<input>]``
+        and biases ``b[<layer>]`` (shared) or ``b[<layer>][<neuron>]``, counting from 1,
+        as :mod:`autograd_tiny.nn` labels them.
 
     Raises:
         TypeError: not a network or derivation.
@@ -186,7 +185,7 @@ def draw_network(
             [f"n{li - 1}_{j}" for j in range(len(st.layers[li - 1]))]
         for j, n in enumerate(layer):
             for i, w in enumerate(n.w):
-                wname = w.label or f"w{li + 1}.{j + 1}.{i + 1}"
+                wname = w.label or f"w[{li + 1}][{j + 1},{i + 1}]"
                 text = f"{wname} = {fmt(w.data, d)}"
                 if show_grad:
                     text += f"\\ngrad {fmt(w.grad, d)}"
@@ -202,7 +201,7 @@ def draw_network(
                 biases.append(n.b)
         for k, b in enumerate(biases):
             bid = f"b{li}_{k}"
-            default = f"b{li + 1}" if len(biases) == 1 else f"b{li + 1}.{k + 1}"
+            default = f"b[{li + 1}]" if len(biases) == 1 and len(layer) > 1 else f"b[{li + 1}][{k + 1}]"
             lines = [f"= {fmt(b.data, d)}"]
             if show_grad:
                 lines.append(f"grad {fmt(b.grad, d)}")
