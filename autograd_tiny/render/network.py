@@ -246,8 +246,8 @@ def draw_network(
                     continue
                 wid = f"w{li}_{j}_{i}"
                 g.node(wid, text, shape="box", style="rounded,filled", fillcolor="white",
-                       color="#bbbbbb", fontsize="10", margin="0.05,0.03", height="0", width="0",
-                       **mark_attrs(found))
+                       fontsize="10", margin="0.05,0.03", height="0", width="0",
+                       **{"color": "#bbbbbb", **mark_attrs(found)})
                 g.edge(tails[i], wid, arrowhead="none")
                 ranks[2 * li + 1].append(wid)
                 g.edge(wid, f"n{li}_{j}")
