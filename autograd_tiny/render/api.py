@@ -14,25 +14,30 @@ from ._program import DEFAULT_TIMEOUT, GraphvizNotFoundError, find_program, run_
 from ._style import Mark, check_decimals
 
 
-def _as_graph(obj: Any) -> Any:
+def _as_graph(obj: Any, decimals: int | None = None) -> Any:
     """Return ``obj`` as something with DOT source: draw Values and networks first."""
+    options: dict[str, Any] = {} if decimals is None else {"decimals": check_decimals(decimals)}
     if isinstance(obj, Value):
         from .graph import draw_graph
 
-        return draw_graph(obj)
+        return draw_graph(obj, **options)
     if isinstance(obj, str) or hasattr(obj, "source"):
+        if options:
+            raise ValueError("decimals applies when a Value or a network is drawn here; this graph "
+                             "is drawn already: pass decimals to draw_graph or draw_network instead")
         return obj
     from .network import draw_network, is_network
 
     if is_network(obj):
-        return draw_network(obj)
+        return draw_network(obj, **options)
     raise TypeError(
         "expected a Value, a graphviz.Digraph, DOT source, a Module or a derivation, "
         f"got {type(obj).__name__}: {obj!r:.80}"
     )
 
 
-def to_svg(graph_or_root: Any, program: str | None = None, timeout: float | None = DEFAULT_TIMEOUT) -> str:
+def to_svg(graph_or_root: Any, program: str | None = None, timeout: float | None = DEFAULT_TIMEOUT, *,
+           decimals: int | None = None) -> str:
     """Return the SVG text of a graph.
 
     Args:
@@ -41,6 +46,7 @@ def to_svg(graph_or_root: Any, program: str | None = None, timeout: float | None
         program: the layout program (name or path); default: the ``AUTOGRAD_TINY_DOT``
             environment variable, else ``dot``, else ``graphviz-pure``.
         timeout: seconds the layout may take.
+        decimals: digits after the point, when a Value or network is drawn here.
 
     Returns:
         The SVG document as a str.
@@ -49,18 +55,18 @@ def to_svg(graph_or_root: Any, program: str | None = None, timeout: float | None
         GraphvizNotFoundError: no layout program was found.
         RenderError: the program failed or timed out.
     """
-    source = source_of(_as_graph(graph_or_root))
+    source = source_of(_as_graph(graph_or_root, decimals))
     return run_program(source, "svg", program, timeout).decode("utf-8")
 
 
 def render_svg(graph_or_root: Any, path: str | os.PathLike[str], program: str | None = None,
-               timeout: float | None = DEFAULT_TIMEOUT) -> Path:
+               timeout: float | None = DEFAULT_TIMEOUT, *, decimals: int | None = None) -> Path:
     """Write a graph as an SVG file.
 
     Args:
         graph_or_root: as for :func:`to_svg`.
         path: the file to write (its directory is created when missing).
-        program, timeout: as for :func:`to_svg`.
+        program, timeout, decimals: as for :func:`to_svg`.
 
     Returns:
         ``path`` as a :class:`pathlib.Path`.
@@ -73,7 +79,7 @@ def render_svg(graph_or_root: Any, path: str | os.PathLike[str], program: str | 
         RenderError: the program failed or timed out.
     """
     target = Path(path)
-    source = source_of(_as_graph(graph_or_root))
+    source = source_of(_as_graph(graph_or_root, decimals))
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         svg = run_program(source, "svg", program, timeout)
