@@ -115,7 +115,7 @@ class Picture:
             texts = [t.text or "" for t in g.iter(SVG + "text")]
             if kind == "node":
                 self.nodes[title] = texts
-                shape = next(e for e in g if e.tag in (SVG + "polygon", SVG + "ellipse", SVG + "path"))
+                shape = next(e for e in g.iter() if e.tag in (SVG + "polygon", SVG + "ellipse", SVG + "path"))
                 self.shapes[title] = shape
                 self.boxes[title] = _bbox(shape)
             elif kind == "edge":
