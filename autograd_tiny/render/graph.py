@@ -45,7 +45,7 @@ AUTO_COLLAPSE = 250
 
 #: A leaf used more than once is drawn once per use when two of its uses are more than this
 #: many operations apart (or one is that far from the leaf's first use).
-GHOST_SPAN = 4
+GHOST_SPAN = 10
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
 
