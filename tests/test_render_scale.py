@@ -319,3 +319,19 @@ def test_marks_reject_bad_input() -> None:
         draw_graph(Value(1.0), marks=[Mark("wrong", "x")])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="decimals must be an int from 0 to 17, got 18"):
         draw_graph(Value(1.0), decimals=18)
+
+
+def test_to_svg_draws_values_and_networks_with_decimals(program: str) -> None:
+    x = Value(0.000439, "x")
+    y = (x * 3).tanh()
+    y.label = "y"
+    y.backward()
+    pic = Picture(to_svg(y, program=program, decimals=6))
+    assert pic.texts(pic.find("x")) == ["x", "data 0.000439", f"grad {x.grad:.6f}"]
+    assert x.grad == pytest.approx(3 * (1 - math.tanh(3 * 0.000439) ** 2), rel=1e-15)
+    net = MLP(2, [1], seed=0)
+    pic = Picture(to_svg(net, program=program, decimals=6))
+    w = net.layers[0].neurons[0].w[0]
+    assert any(t == [f"w[1][1,1] = {w.data:.6f}"] for t in pic.nodes.values())
+    with pytest.raises(ValueError, match="decimals applies when a Value or a network is drawn here"):
+        to_svg(draw_graph(y), program=program, decimals=6)
