@@ -43,8 +43,9 @@ MAX_NODES = 1000
 #: with one node per neuron: a 2-16-16-1 loss (about 700 Values) is unreadable uncollapsed.
 AUTO_COLLAPSE = 250
 
-#: A leaf used more than once is drawn once per use when two of its uses are more than this
-#: many operations apart (or one is that far from the leaf's first use).
+#: A Value used more than once is drawn once per use when two of its uses are more than this
+#: many operations apart, counted from the leaves or from the output (MLP layers up to this
+#: wide keep their fan-out edges).
 GHOST_SPAN = 10
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
@@ -214,8 +215,9 @@ def draw_graph(
         marks: verdicts to show on nodes: a mapping from a Value, or the label of one, to
             a :class:`Mark` or a list of them (a ``wrong`` mark draws a red border, a
             ``follows`` mark an orange one; each adds its text to the node).
-        ghosts: draw a leaf whose uses are far apart in the graph once per use (see
-            :data:`GHOST_SPAN`), which keeps the layout of unrolled recurrences fast.
+        ghosts: draw a Value whose uses are far apart in the graph once per use (see
+            :data:`GHOST_SPAN`; a leaf as a full copy, a computed Value as a dashed copy
+            after its first use), which keeps the layout of unrolled recurrences fast.
 
     Returns:
         A ``graphviz.Digraph`` (subclass that Jupyter shows inline); write it with
@@ -356,8 +358,6 @@ def _nearest(root: Value, limit: int) -> set[Value]:
                     break
                 queue.append(p)
     return seen
-
-
 
 
 class _Drawer:
