@@ -27,6 +27,7 @@ follows from an earlier slip.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -345,6 +346,11 @@ def _far_apart_uses(shown: list[Value]) -> dict[Value, int]:
     return far
 
 
+def _natural(name: str) -> list[Any]:
+    """Return a sort key that puts ``h1_2`` before ``h1_10``."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
 def _nearest(root: Value, limit: int) -> set[Value]:
     """Return the ``limit`` Values closest to ``root`` (breadth first over parents)."""
     seen: set[Value] = {root}
@@ -486,8 +492,8 @@ class _Drawer:
         outside = [v for v in topo if v not in owner]
         self.ids = {v: f"v{i}" for i, v in enumerate(outside)}
         stand_in: dict[Value, str] = {}
-        for k, nrn in enumerate(neurons):
-            nid = f"n{k}"
+        for k in sorted(range(len(neurons)), key=lambda k: _natural(neurons[k].name)):
+            nrn, nid = neurons[k], f"n{k}"
             for m in nrn.members:
                 stand_in[m] = nid
             fields = [record_escape(f"neuron {nrn.name} ({nrn.activation})"),
@@ -513,3 +519,25 @@ class _Drawer:
                     if (tail, nid) not in drawn:
                         drawn.add((tail, nid))
                         self.g.edge(tail, nid)
+        self.order_layers(neurons, owner)
+
+    def order_layers(self, neurons: list[Any], owner: dict[Value, int]) -> None:
+        """Keep each layer's neurons in one column (h1_1, h1_2 ... h1_10 in that order, as far as
+        dot keeps the order in which nodes are listed)."""
+        level: dict[int, int] = {}
+        for k, nrn in enumerate(neurons):  # neurons are found in topological order
+            below = {owner[p] for m in nrn.members for p in m.parents if owner.get(p, k) != k}
+            level[k] = 1 + max((level.get(j, 0) for j in below), default=0)
+        layers: dict[int, list[int]] = {}
+        for k, lv in level.items():
+            layers.setdefault(lv, []).append(k)
+        for members in layers.values():
+            if len(members) < 2:
+                continue
+            members.sort(key=lambda k: _natural(neurons[k].name))
+            with self.g.subgraph() as s:  # (invisible edges would keep the order, but dot
+                s.attr(rank="same")       # rejects flat edges between records)
+                for k in members:
+                    s.node(f"n{k}")
+        if len(layers) > 1 and any(len(m) > 4 for m in layers.values()):
+            self.g.attr(ranksep="1.2")  # room for the edges between wide layers
