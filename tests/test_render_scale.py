@@ -172,21 +172,31 @@ _LAYOUT = """
 import json, sys
 from autograd_tiny import Value
 from autograd_tiny.render import draw_graph, to_svg
+from autograd_tiny.value import topological_order
 kind, steps = sys.argv[1], int(sys.argv[2])
 w, u, h = Value(0.5, "w"), Value(-0.3, "u"), Value(0.0, "h0")
 if kind == "rnn":
     for t in range(steps):
         h = (w * h + u * (0.1 * (t % 7))).tanh()
-else:  # one computed Value used at every step
+elif kind == "shared":  # one computed Value used at every step
     s = (w * 2).tanh()
     for t in range(steps):
         h = (h + s * (0.01 * t)).tanh()
+else:  # each new Value uses the last one and a random earlier one
+    import random
+    r = random.Random(1)
+    made = [w, u, h]
+    while len(made) < steps:
+        a, b = made[-1], r.choice(made)
+        made.append((a * b).tanh() if r.random() < 0.3 else a + b)
+    h = made[-1]
 h.label = "h"
 h.backward()
 svg = to_svg(draw_graph(h, params=[w, u]), program=sys.argv[3])
-shared = [s.data, s.grad] if kind != "rnn" else []
+shared = [s.data, s.grad] if kind == "shared" else []
+total = len(topological_order(h))
 print(json.dumps({"svg": svg, "w": [w.data, w.grad], "u": [u.data, u.grad], "h": [h.data, h.grad],
-                  "s": shared}))
+                  "s": shared, "total": [total]}))
 """
 
 
@@ -335,3 +345,16 @@ def test_to_svg_draws_values_and_networks_with_decimals(program: str) -> None:
     assert any(t == [f"w[1][1,1] = {w.data:.6f}"] for t in pic.nodes.values())
     with pytest.raises(ValueError, match="decimals applies when a Value or a network is drawn here"):
         to_svg(draw_graph(y), program=program, decimals=6)
+
+
+def test_graph_cut_to_max_nodes_lays_out(program: str) -> None:
+    """A random graph of about 1,280 Values, cut to the 1,000 nearest the output: one node says how
+    many were left out, and each other cut gets a stub of its own (not an edge into one node)."""
+    pic, got = _layout("dag", 995, program)
+    (total,) = got["total"]
+    assert total > 1000, "more than max_nodes"
+    more = [k for k, t in pic.nodes.items() if t == [f"... {total - 1000:,} more values"]]
+    stubs = [k for k, t in pic.nodes.items() if t == ["..."]]
+    assert len(more) == 1 and len(stubs) > 10
+    assert all(len(pic.out_of(k)) == 1 for k in more + stubs)
+    assert pic.texts(pic.find("h"))[1] == f"data {got['h'][0]:.4f}"

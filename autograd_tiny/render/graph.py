@@ -468,17 +468,23 @@ class _Drawer:
                        color="#9673a6", fontcolor="#9673a6", fontsize="11")
                 for v in members:
                     self.value_node(c, v)
-        cut = False
+        cut = 0
         for v in shown:
             if v.op is None:
                 continue
             missing = keep is not None and any(p not in keep for p in v.parents)
             if missing:
-                cut = True
                 for p in v.parents:
                     if p in self.ids:
                         self.g.edge(self.tail(p), self._id(v) + "_op")
-                self.g.edge("more", self._id(v) + "_op", style="dashed")
+                # the first cut gets the node that says how many were left out, each other one a
+                # stub of its own: edges from all over into one node make dot's layout take minutes
+                stub = "more" if not cut else f"more{cut}"
+                if cut:
+                    self.g.node(stub, "...", shape="box", style="filled,dashed", fillcolor=COLORS["more"],
+                                height="0.2", width="0.3", margin="0.02,0.01")
+                self.g.edge(stub, self._id(v) + "_op", style="dashed")
+                cut += 1
             else:
                 self.operand_edges(v)
         if cut:
