@@ -471,7 +471,11 @@ class _Printer:
         total = self.num(self.e.gradient)
         if len(values) <= 1:
             return total
-        return f"{self.tree(fm.total(fm.Num(v) for v in values))} = {total}"
+        text = ""  # printed 100 terms at a time: a sum of 512 paths nests too deep to print at once
+        for k in range(0, len(values), 100):
+            part = self.tree(fm.total(fm.Num(v) for v in values[k:k + 100]))
+            text = part if not text else text + (f" - {part[1:]}" if part.startswith("-") else f" + {part}")
+        return f"{text} = {total}"
 
     def check_sentence(self) -> str:
         e = self.e

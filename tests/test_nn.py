@@ -197,7 +197,7 @@ def test_neuron_labels_its_nodes_and_parameters() -> None:
     out = n([1.0, 2.0])
     assert out.label == "out_h1"
     assert out.parents[0].label == "net_h1"
-    assert [p.label for p in n.parameters()] == ["h1.w0", "wx", "h1.b"]
+    assert [p.label for p in n.parameters()] == ["h1.w1", "wx", "h1.b"], "1-based, like inputs x1, x2"
     ident = nn.Neuron(2, "identity", weights=[1.0, 1.0], name="o")([1.0, 2.0])
     assert ident.label == "net_o", "with identity the net input is the output"
 

@@ -18,6 +18,7 @@ from autograd_tiny import Value
 from autograd_tiny.errors import UsageError
 from autograd_tiny.nn import MLP, Layer, Neuron, half_squared_error
 from autograd_tiny.render import (
+    AUTO_COLLAPSE,
     DOT_ENV,
     GraphvizNotFoundError,
     RenderError,
@@ -114,7 +115,7 @@ class Picture:
             texts = [t.text or "" for t in g.iter(SVG + "text")]
             if kind == "node":
                 self.nodes[title] = texts
-                shape = next(e for e in g if e.tag in (SVG + "polygon", SVG + "ellipse", SVG + "path"))
+                shape = next(e for e in g.iter() if e.tag in (SVG + "polygon", SVG + "ellipse", SVG + "path"))
                 self.shapes[title] = shape
                 self.boxes[title] = _bbox(shape)
             elif kind == "edge":
@@ -411,8 +412,11 @@ def test_large_network_graph_is_collapsed_automatically() -> None:
     auto = draw_graph(out, params=net, max_nodes=n - 1)
     assert "each neuron drawn as one node" in auto.source
     assert "neuron L2N0 (tanh)" in auto.source and "parameter" not in auto.source
-    full = draw_graph(out, params=net, max_nodes=n)
+    full = draw_graph(out, params=net, max_nodes=n, collapse=False)
     assert "neuron L2N0 (tanh)" not in full.source and "cluster_" in full.source
+    assert n > AUTO_COLLAPSE, "big enough to be collapsed by default, as Jupyter shows it"
+    shown = draw_graph(out, params=net)
+    assert "neuron L2N0 (tanh)" in shown.source and f"{n:,} values: each neuron" in shown.source
     never = draw_graph(out, params=net, max_nodes=n - 1, collapse=False)
     assert "more values" in never.source
 

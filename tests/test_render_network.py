@@ -86,14 +86,19 @@ def test_default_names_frozen_and_separate_biases(program: str) -> None:
     net = MLP(2, [3, 3, 1], "tanh", seed=1)
     frozen = Layer(2, 2, "relu", bias="layer", freeze_bias=True, bias_value=0.25)
     pic = picture(draw_network(net, show_grad=True), program)
-    for name in ("x1", "x2", "h1_1", "h2_3", "o1", "b1.1", "b1.3", "b3"):
+    for name in ("x1", "x2", "h1_1", "h2_3", "o1", "b[1][1]", "b[1][3]", "b[3][1]"):
         assert pic.find(name), name
     assert pic.texts(pic.find("o1")) == ["o1", "tanh"]
-    w = net.layers[1].neurons[2].w[0]
-    assert pic.texts(weight_box(pic, "w2.3.1")) == [f"w2.3.1 = {w.data:.4f}", "grad 0.0000"]
+    w = net.layers[1].neurons[2].w[0]  # layer 2, neuron 3, input 1, counted from 1
+    assert w.label == "w[2][3,1]"
+    assert pic.texts(weight_box(pic, "w[2][3,1]")) == [f"w[2][3,1] = {w.data:.4f}", "grad 0.0000"]
     fpic = picture(draw_network(frozen, x=[1.0, -2.0]), program)
-    assert fpic.texts(fpic.find("b1")) == ["b1", "= 0.2500", "frozen"]
-    assert len(fpic.out_of(fpic.find("b1"))) == 2
+    assert fpic.texts(fpic.find("b[1]")) == ["b[1]", "= 0.2500", "frozen"]
+    assert len(fpic.out_of(fpic.find("b[1]"))) == 2
+    bare = MLP.from_layers([Layer.from_neurons([Neuron(2, name=""), Neuron(2, name="")])])
+    assert [n.name for n in bare.layers[0].neurons] == ["", ""]  # unnamed: the picture names them
+    bpic = picture(draw_network(bare), program)
+    assert bpic.find("o2") and weight_box(bpic, "w[1][2,1]") and bpic.find("b[1][2]")
     single = picture(draw_network(Neuron(3, "sigmoid", bias=None, name="n")), program)
     assert single.find("n") and not [k for k, t in single.nodes.items() if t and t[0].startswith("b")]
 

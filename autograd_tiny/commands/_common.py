@@ -1,4 +1,4 @@
-"""What several sub-commands share: loading a derivation, whole-number options, writing SVGs."""
+"""What several sub-commands share: loading a derivation, number options, drawing options, writing SVGs."""
 
 from __future__ import annotations
 
@@ -61,8 +61,36 @@ def check_out_dir(out_dir: str, option: str) -> None:
         raise UsageError(f"{option} {out_dir!r} is a file; give a directory (it is created if missing)")
 
 
-def write_svgs(derivation: Any, out_dir: str, option: str) -> list[Path]:
+def add_drawing_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of the commands that draw pictures: ``--decimals N``."""
+    from ..render import MAX_DECIMALS
+
+    parser.add_argument("--decimals", default="4", metavar="N",
+                        help=f"digits after the point of the numbers in the pictures (0 to {MAX_DECIMALS}, "
+                             "default 4)")
+
+
+def decimals_of(args: argparse.Namespace) -> int:
+    """Return the ``--decimals`` option as an int; raise UsageError when it is not 0 to 17."""
+    from ..render import MAX_DECIMALS
+
+    text = str(getattr(args, "decimals", "4"))
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_DECIMALS:
+        shown = repr(text) if len(text) <= 40 else f"{text[:30]!r}... ({len(text)} characters)"
+        raise UsageError(f"--decimals must be a whole number from 0 to {MAX_DECIMALS}, got {shown}")
+    return value
+
+
+def write_svgs(derivation: Any, out_dir: str, option: str, *, decimals: int = 4,
+               results: Any = None) -> list[Path]:
     """Write the derivation's ``graph.svg`` and ``network.svg`` into ``out_dir``; return their paths.
+
+    ``decimals`` is passed to the pictures; ``results`` (a check's results) marks the claims
+    that are wrong or follow from an earlier slip on the nodes they are about.
 
     Raises:
         UsageError: ``out_dir`` is a file, cannot be created or written, or no
@@ -73,7 +101,7 @@ def write_svgs(derivation: Any, out_dir: str, option: str) -> list[Path]:
 
     check_out_dir(out_dir, option)
     try:
-        return list(write(derivation, out_dir))
+        return list(write(derivation, out_dir, decimals=decimals, results=results))
     except (OSError, RenderError) as exc:
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise UsageError(f"{option} {out_dir!r}: cannot write the SVG files: "

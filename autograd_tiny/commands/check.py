@@ -26,7 +26,14 @@ from ..derivation import (
     load_example,
 )
 from ..errors import UsageError
-from ._common import check_html_path, check_out_dir, write_html, write_svgs
+from ._common import (
+    add_drawing_arguments,
+    check_html_path,
+    check_out_dir,
+    decimals_of,
+    write_html,
+    write_svgs,
+)
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -45,10 +52,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text (a table and a summary, default) or json")
     parser.add_argument("--svg", metavar="DIR",
-                        help="also write DIR/graph.svg and DIR/network.svg")
+                        help="also write DIR/graph.svg and DIR/network.svg, wrong claims marked red "
+                             "and those that follow from them orange")
     parser.add_argument("--html", metavar="PATH",
                         help="also write the stepper page: the graph stepped forward and backward, "
                              "the claims beside their nodes (one self-contained HTML file)")
+    add_drawing_arguments(parser)
     parser.set_defaults(run=run)
     return parser
 
@@ -78,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(list_examples())
         return 0
     derivation = _derivation(args)
+    decimals = decimals_of(args)
     if args.svg is not None:
         check_out_dir(args.svg, "--svg")
     if args.html is not None:
@@ -88,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(format_text(results, derivation.title))
     if args.svg is not None:
-        for path in write_svgs(derivation, args.svg, "--svg"):
+        for path in write_svgs(derivation, args.svg, "--svg", decimals=decimals, results=results):
             print(f"wrote {path}", file=sys.stderr if args.format == "json" else sys.stdout)
     if args.html is not None:
         path = write_html(derivation, args.html, "--html")

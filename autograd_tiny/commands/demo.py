@@ -14,7 +14,15 @@ from typing import Any
 
 from ..explain import explain_gradient
 from ..value import Value, topological_order
-from ._common import check_html_path, check_out_dir, is_trainable, write_html, write_svgs
+from ._common import (
+    add_drawing_arguments,
+    check_html_path,
+    check_out_dir,
+    decimals_of,
+    is_trainable,
+    write_html,
+    write_svgs,
+)
 
 #: The shipped examples the demo runs: the network it trains, and the hand calculation it checks.
 NETWORK_EXAMPLE = "seed004"
@@ -39,6 +47,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                         help="also write the gradient graph and network diagram as SVG files into DIR")
     parser.add_argument("--html", metavar="PATH",
                         help="also write the stepper page of the network (one self-contained HTML file)")
+    add_drawing_arguments(parser)
     parser.set_defaults(run=run)
     return parser
 
@@ -134,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
     """Print the demo report (and write SVGs with ``--out``); return the exit status (0)."""
     from ..derivation import load_example
 
+    decimals = decimals_of(args)
     if args.out is not None:
         check_out_dir(args.out, "--out")
     if args.html is not None:
@@ -143,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     print("\n".join(report(derivation, checked)))
     if args.out is not None:
         derivation.reset()
-        paths = write_svgs(derivation, args.out, "--out")
+        paths = write_svgs(derivation, args.out, "--out", decimals=decimals)
         print()
         print(f"SVG files written to {Path(args.out)}:")
         for p in paths:

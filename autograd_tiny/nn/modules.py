@@ -7,6 +7,14 @@ loss gives every weight's gradient. Nothing in this module knows a derivative.
 Biases can be one per neuron, one Value shared by several neurons of a layer (as
 the articles draw ``b1`` and ``b2``), absent, or frozen (kept out of
 ``parameters()`` so that optimizers leave them unchanged).
+
+Layers and MLPs name what they make, counting from 1 like the inputs ``x1, x2``:
+neurons ``h1, h2 ...`` (one hidden layer) or ``h<layer>_<j>`` (several) and ``o1, o2 ...``
+(the output layer), so that graphs label their nodes ``net_h1_2``/``out_h1_2`` and can
+box, collapse and explain neurons; weights ``w[<layer>][<neuron>,<input>]`` and biases
+``b[<layer>][<neuron>]`` (``b[<layer>]`` for a bias shared by the layer). These names are
+labels only: ``named_parameters()`` and ``state_dict()`` keep the module paths
+(``layers.0.neurons.1.w.0``) for them, and numbers are unchanged.
 """
 
 from __future__ import annotations
@@ -71,6 +79,29 @@ def _length(x: object, nin: int, module: Module) -> int:
                         f"got {type(x).__name__}: {short_repr(x)}") from None
 
 
+def default_neuron_names(nouts: Sequence[int], layer: int) -> list[str]:
+    """Return the default names of the neurons of layer ``layer`` (0-based) of an MLP with ``nouts``.
+
+    ``o1, o2 ...`` for the last layer, ``h1, h2 ...`` for the hidden layer of a network with
+    one, ``h<layer>_<j>`` (layer and neuron counted from 1) with several hidden layers.
+    """
+    if layer == len(nouts) - 1:
+        return [f"o{j + 1}" for j in range(nouts[layer])]
+    if len(nouts) == 2:
+        return [f"h{j + 1}" for j in range(nouts[layer])]
+    return [f"h{layer + 1}_{j + 1}" for j in range(nouts[layer])]
+
+
+def _name_layer(layer: Layer, number: int, names: Sequence[str]) -> None:
+    """Name the neurons of ``layer`` and label their parameters with layer ``number`` (1-based)."""
+    first = layer.neurons[0].b
+    shared = len(layer.neurons) > 1 and first is not None and all(n.b is first for n in layer.neurons)
+    for j, (n, name) in enumerate(zip(layer.neurons, names), 1):
+        n.name = name
+        n._set_default_labels([f"w[{number}][{j},{i}]" for i in range(1, len(n.w) + 1)],
+                              f"b[{number}]" if shared else f"b[{number}][{j}]")
+
+
 class Module:
     """Base class: anything that owns parameters (Values to train).
 
@@ -82,13 +113,19 @@ class Module:
         """Yield ``(name, parameter, frozen)``, possibly repeating shared parameters."""
         return iter(())
 
+    def _default_labels(self) -> dict[int, str]:
+        """Return the labels this module gave its parameters by default, by ``id`` of the parameter."""
+        return {}
+
     def named_parameters(self, include_frozen: bool = False) -> list[tuple[str, Value]]:
         """Return ``(name, parameter)`` pairs, each parameter once, in a stable order.
 
         A parameter's name is its label when it has one that no earlier parameter
-        took, else its path (``"layers.0.neurons.1.w.0"``), so names are unique.
+        took (and that is not a default label such as ``w[1][2,1]``), else its path
+        (``"layers.0.neurons.1.w.0"``), so names are unique.
         Frozen parameters are left out unless ``include_frozen`` is True.
         """
+        defaults = self._default_labels()
         seen: set[int] = set()
         names: set[str] = set()
         out: list[tuple[str, Value]] = []
@@ -96,7 +133,8 @@ class Module:
             if id(p) in seen:
                 continue
             seen.add(id(p))
-            name = p.label if p.label and p.label not in names else path
+            own = p.label and p.label not in names and defaults.get(id(p)) != p.label
+            name = p.label if own else path
             names.add(name)
             if include_frozen or not frozen:
                 out.append((name, p))
@@ -109,7 +147,10 @@ class Module:
             KeyError: no parameter has that name (the message lists the names there are).
         """
         params = dict(self.named_parameters(include_frozen=True))
-        if name not in params:
+        if name not in params:  # a default label (w[1][2,1]) names its parameter too
+            labelled = [p for p in params.values() if p.label == name]
+            if len(labelled) == 1:
+                return labelled[0]
             raise KeyError(f"no parameter named {name!r}; the parameters are {', '.join(params)}")
         return params[name]
 
@@ -177,7 +218,9 @@ class Neuron(Module):
             the bias) or None for no bias.
         freeze_bias: keep the bias out of :meth:`parameters` (not trained).
         name: the neuron's name; when given, its net input and output are labelled
-            ``net_<name>`` and ``out_<name>`` in the graph.
+            ``net_<name>`` and ``out_<name>`` in the graph and its unlabelled weights and
+            bias ``<name>.w1``, ``<name>.w2`` ... (counting from 1, like the inputs
+            ``x1, x2``) and ``<name>.b``.
         rng: random source for omitted weights.
     """
 
@@ -209,11 +252,29 @@ class Neuron(Module):
             raise ValueError(
                 f"{who} has {nin} inputs but {len(weights)} weights were given; pass one weight per input"
             )
-        self.w = [_as_parameter(w, f"{prefix}w{i}" if prefix else "", f"weight {i} of {who}")
+        self.w = [_as_parameter(w, f"{prefix}w{i + 1}" if prefix else "", f"weight {i} of {who}")
                   for i, w in enumerate(weights)]
         self.b = None if bias is None else _as_parameter(bias, f"{prefix}b" if prefix else "",
                                                          f"the bias of {who}")
         self.freeze_bias = freeze_bias
+        #: labels this neuron gave from its name, and labels its layer gave by default (by id)
+        self._own: dict[int, str] = {id(p): p.label for p in self._params() if prefix and
+                                     p.label.startswith(prefix) and p.label[len(prefix):] in
+                                     {*(f"w{i + 1}" for i in range(nin)), "b"}}
+        self._defaults: dict[int, str] = {}
+
+    def _params(self) -> list[Value]:
+        return [*self.w, *([self.b] if self.b is not None else [])]
+
+    def _set_default_labels(self, weights: Sequence[str], bias: str) -> None:
+        """Give the default labels to parameters that are unlabelled or carry a label made here."""
+        for p, label in zip(self._params(), [*weights, bias]):
+            if not p.label or self._own.get(id(p)) == p.label or self._defaults.get(id(p)) == p.label:
+                p.label = label
+                self._defaults[id(p)] = label
+
+    def _default_labels(self) -> dict[int, str]:
+        return dict(getattr(self, "_defaults", {}))
 
     def _all_parameters(self) -> Iterator[tuple[str, Value, bool]]:
         for i, w in enumerate(self.w):
@@ -252,7 +313,9 @@ class Layer(Module):
             every neuron, as the articles draw b1 and b2) or ``"none"``.
         freeze_bias: keep biases out of :meth:`parameters`.
         bias_value: the initial bias (0 by default).
-        names: a name per neuron (see :class:`Neuron`).
+        names: a name per neuron (see :class:`Neuron`); by default ``o1, o2 ...`` with
+            weights ``w[1][<neuron>,<input>]`` and biases ``b[1][<neuron>]`` (``b[1]`` when
+            shared), as the only layer of a network (an :class:`MLP` renames its layers).
         rng: random source for the weights.
     """
 
@@ -283,11 +346,13 @@ class Layer(Module):
                 activation,
                 bias=None if bias == "none" else (shared if shared is not None else bias_value),
                 freeze_bias=freeze_bias,
-                name=names[j] if names else "",
+                name=names[j] if names else f"o{j + 1}",
                 rng=rng,
             )
             for j in range(nout)
         ]
+        if names is None:
+            _name_layer(self, 1, [n.name for n in self.neurons])
 
     @classmethod
     def from_neurons(cls, neurons: Sequence[Neuron]) -> Layer:
@@ -306,6 +371,9 @@ class Layer(Module):
         layer.neurons = list(neurons)
         return layer
 
+    def _default_labels(self) -> dict[int, str]:
+        return {k: v for n in self.neurons for k, v in n._default_labels().items()}
+
     def _all_parameters(self) -> Iterator[tuple[str, Value, bool]]:
         for j, n in enumerate(self.neurons):
             for name, p, frozen in n._all_parameters():
@@ -321,6 +389,11 @@ class Layer(Module):
 
 class MLP(Module):
     """A multi-layer perceptron: layers applied one after another.
+
+    Neurons are named ``h1, h2 ...`` (one hidden layer) or ``h<layer>_<j>`` (several
+    hidden layers) and ``o1, o2 ...`` (output layer); weights ``w[<layer>][<neuron>,<input>]``
+    and biases ``b[<layer>][<neuron>]`` (``b[<layer>]`` when shared), all counting from 1
+    (see :func:`default_neuron_names`).
 
     Args:
         nin: number of inputs.
@@ -360,6 +433,8 @@ class MLP(Module):
                   bias_value=bias_value, rng=rng)
             for i in range(len(nouts))
         ]
+        for i, layer in enumerate(self.layers):
+            _name_layer(layer, i + 1, default_neuron_names(nouts, i))
 
     @classmethod
     def from_layers(cls, layers: Sequence[Layer]) -> MLP:
@@ -376,6 +451,9 @@ class MLP(Module):
         net = cls.__new__(cls)
         net.layers = list(layers)
         return net
+
+    def _default_labels(self) -> dict[int, str]:
+        return {k: v for layer in self.layers for k, v in layer._default_labels().items()}
 
     def _all_parameters(self) -> Iterator[tuple[str, Value, bool]]:
         for i, layer in enumerate(self.layers):

@@ -23,13 +23,18 @@ from ._program import (
     RenderError,
     find_program,
 )
+from ._style import MAX_DECIMALS, Mark
 from .api import render_svg, to_svg, write_svgs
-from .graph import MAX_NODES, draw_graph
+from .graph import AUTO_COLLAPSE, GHOST_SPAN, MAX_NODES, draw_graph
 from .network import draw_network
 
 __all__ = [
+    "AUTO_COLLAPSE",
     "DOT_ENV",
+    "GHOST_SPAN",
+    "MAX_DECIMALS",
     "MAX_NODES",
+    "Mark",
     "PROGRAMS",
     "GraphvizNotFoundError",
     "RenderError",

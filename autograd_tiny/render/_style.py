@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +26,48 @@ COLORS = {
     "neuron": "#e1d5e7",     # light purple: a collapsed neuron
     "more": "#f8cecc",       # light red: nodes left out
 }
+
+
+#: Border colours of marked nodes, by verdict (the verdict is also written in the node).
+MARK_COLORS = {"wrong": "#d62728", "follows": "#ff7f0e", "ok": "#2ca02c"}
+
+#: The most digits after the point a picture shows (a float has 17 significant digits).
+MAX_DECIMALS = 17
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A verdict on a number shown in a picture, e.g. a derivation check's claim.
+
+    Attributes:
+        verdict: ``"wrong"`` (red border), ``"follows"`` (orange: carried forward from an
+            earlier slip) or ``"ok"`` (green).
+        text: what to write in the node, e.g. ``"net_o1: written 0.794609, computed 0.84468077"``.
+    """
+
+    verdict: str
+    text: str
+
+    def __post_init__(self) -> None:
+        if self.verdict not in MARK_COLORS:
+            raise ValueError(f"unknown verdict {self.verdict!r}; choose one of {', '.join(MARK_COLORS)}")
+        if not isinstance(self.text, str):
+            raise TypeError(f"Mark text must be a str, got {type(self.text).__name__}")
+
+
+def mark_attrs(marks: Sequence[Mark]) -> dict[str, str]:
+    """Return the Graphviz attributes of a node with ``marks``: the worst verdict's border."""
+    for verdict, width in (("wrong", "3"), ("follows", "2.5"), ("ok", "2")):
+        if any(m.verdict == verdict for m in marks):
+            return {"color": MARK_COLORS[verdict], "penwidth": width}
+    return {}
+
+
+def check_decimals(decimals: object) -> int:
+    """Return ``decimals`` if it is an int from 0 to :data:`MAX_DECIMALS`; raise ValueError otherwise."""
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= MAX_DECIMALS:
+        raise ValueError(f"decimals must be an int from 0 to {MAX_DECIMALS}, got {decimals!r}")
+    return decimals
 
 
 def fmt(x: float, decimals: int = 4) -> str:

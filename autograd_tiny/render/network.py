@@ -2,8 +2,12 @@
 
 Inputs on the left, then each layer of neurons, with the biases as their own
 nodes (a bias shared by a layer is one node with an edge to every neuron it
-feeds). Every weight is an edge labelled ``name = value``, plus ``grad ...`` once
-gradients have been computed.
+feeds). Every weight is a small box on its edge, ``name = value``, plus ``grad ...``
+once gradients have been computed; or, for networks with more than
+:data:`MAX_WEIGHT_BOXES` weights (or with ``weight_boxes=False``), just the edge, its
+width growing with the weight's size and its colour saying its sign (blue positive,
+red negative), as interactive network tools draw them; the numbers are in the edge's
+tooltip.
 """
 
 from __future__ import annotations
@@ -12,10 +16,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..nn.modules import MLP, Layer, Module, Neuron
+from ..nn.modules import MLP, Layer, Module, Neuron, default_neuron_names
 from ..value import Value, no_grad, topological_order
-from ._style import COLORS, dot_escape, dot_label, fmt, html_escape, new_digraph
+from ._style import (
+    COLORS,
+    Mark,
+    check_decimals,
+    dot_escape,
+    dot_label,
+    fmt,
+    html_escape,
+    mark_attrs,
+    new_digraph,
+)
 from .graph import RANKDIRS
+
+#: Networks with more weights than this are drawn without weight boxes by default.
+MAX_WEIGHT_BOXES = 40
+
+#: Edge colours of weights drawn as edges, by sign.
+WEIGHT_COLORS = {"positive": "#1f77b4", "negative": "#d62728", "zero": "#bbbbbb"}
 
 
 def is_network(obj: Any) -> bool:
@@ -52,11 +72,9 @@ def _structure(obj: Any) -> _Structure:
     input_names = [str(s) for s in obj.input_names] if derivation else []
     if len(input_names) != nin:
         input_names = [f"x{i + 1}" for i in range(nin)]
-    names: list[list[str]] = []
-    for li, layer in enumerate(layers):
-        last = li == len(layers) - 1
-        prefix = "o" if last else ("h" if len(layers) == 2 else f"h{li + 1}_")
-        names.append([n.name or f"{prefix}{j + 1}" for j, n in enumerate(layer)])
+    sizes = [len(layer) for layer in layers]
+    names = [[n.name or default for n, default in zip(layer, default_neuron_names(sizes, li))]
+             for li, layer in enumerate(layers)]
     frozen = {n.b for layer in layers for n in layer if n.b is not None and n.freeze_bias}
     return _Structure(input_names, layers, names, frozen)
 
@@ -108,6 +126,8 @@ def draw_network(
     show_grad: bool | None = None,
     decimals: int = 4,
     title: str | None = None,
+    weight_boxes: bool | None = None,
+    marks: Mapping[str, Mark | Sequence[Mark]] | None = None,
 ) -> Any:
     """Return a ``graphviz.Digraph`` of a small network, layer by layer.
 
@@ -123,13 +143,21 @@ def draw_network(
         decimals: digits after the point (a number that is not 0 but would show as 0
             gets that many significant digits).
         title: text above the picture.
+        weight_boxes: draw each weight as a box with its name and numbers (True), or
+            only as its edge, whose width grows with ``|w|`` and whose colour is its sign
+            (False: blue positive, red negative; name and numbers in the tooltip). By
+            default boxes only up to :data:`MAX_WEIGHT_BOXES` weights.
+        marks: verdicts to show, by the label of the Value they are about: a weight's or
+            bias's label, ``net_<N>``/``out_<N>`` for neuron ``N``; others are written
+            above the picture (see :class:`autograd_tiny.render.Mark`).
 
     Returns:
         A ``graphviz.Digraph`` (shown inline by Jupyter; write it with
         :func:`autograd_tiny.render_svg`). Neurons are named by their ``name`` or
         ``h1, h2 ...`` (hidden; ``h<layer>_<j>`` with several hidden layers) and ``o1, o2 ...``
-        (output); inputs ``x1, x2 ...``; unlabelled weights ``w<layer>.<neuron>.<input>``
-        and biases ``b<layer>`` (shared) or ``b<layer>.<neuron>``, counting from 1.
+        (output); inputs ``x1, x2 ...``; unlabelled weights ``w[<layer>][<neuron>,<input>]``
+        and biases ``b[<layer>]`` (shared) or ``b[<layer>][<neuron>]``, counting from 1,
+        as :mod:`autograd_tiny.nn` labels them.
 
     Raises:
         TypeError: not a network or derivation.
@@ -137,8 +165,9 @@ def draw_network(
     """
     if rankdir not in RANKDIRS:
         raise ValueError(f"unknown rankdir {rankdir!r}; choose one of {', '.join(RANKDIRS)}")
-    if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 17:
-        raise ValueError(f"decimals must be an int from 0 to 17, got {decimals!r}")
+    check_decimals(decimals)
+    if weight_boxes not in (None, True, False):
+        raise ValueError(f"weight_boxes must be True, False or None, got {weight_boxes!r}")
     st = _structure(net_or_derivation)
     inputs: list[float] | None = None
     outs: list[list[float]] | None = None
@@ -160,10 +189,24 @@ def draw_network(
             inputs, outs = _from_loss(st, loss)
             loss_text = f"{loss.label or 'loss'} = {fmt(loss.data, decimals)}"
     d = decimals
+    nweights = sum(len(n.w) for layer in st.layers for n in layer)
+    boxes = nweights <= MAX_WEIGHT_BOXES if weight_boxes is None else weight_boxes
+    wmax = max((abs(n_.w[i].data) for layer in st.layers for n_ in layer for i in range(len(n_.w))
+                if abs(n_.w[i].data) != float("inf")), default=0.0) or 1.0
+    pending = {str(k): ([v] if isinstance(v, Mark) else list(v)) for k, v in (marks or {}).items()}
+
+    def take(*labels: str) -> list[Mark]:
+        """Return (and remove from ``pending``) the marks of these labels."""
+        return [m for label in labels for m in pending.pop(label, [])]
+
+    def mark_lines(found: list[Mark]) -> list[str]:
+        return [dot_escape(f"{m.verdict.upper()} {m.text}") for m in found]
 
     notes = [title] if title else []
     if loss_text is not None:
         notes.append(loss_text)
+    if not boxes:
+        notes.append(f"{nweights} weights drawn as edges: width |w|, blue positive, red negative")
     g = new_digraph("network", rankdir, ranksep="0.5", nodesep="0.5", splines="line",
                     **({"label": dot_label("  ".join(dot_escape(n) for n in notes)), "labelloc": "t"}
                        if notes else {}))
@@ -180,20 +223,42 @@ def draw_network(
             lines = [n.activation]
             if outs is not None:
                 lines.append(fmt(outs[li][j], d))
-            g.node(f"n{li}_{j}", _node_label(name, lines), shape="circle", style="filled",
-                   fillcolor=COLORS["output"] if last else "#ffe6cc", width="0.7")
+            found = take(f"net_{name}", f"out_{name}")
+            if not boxes and n.b is not None and sum(m.b is n.b for m in layer) == 1:
+                blabel = n.b.label or f"b[{li + 1}][{j + 1}]"  # its own bias, written in the neuron
+                lines.append(f"{blabel} = {fmt(n.b.data, d)}" + (" frozen" if n.b in st.frozen else ""))
+                if show_grad:
+                    lines.append(f"grad {fmt(n.b.grad, d)}")
+                found += take(blabel)
+            lines += mark_lines(found)
+            shape = {"shape": "circle"} if len(lines) <= 2 and not found else \
+                {"shape": "box", "style": "rounded,filled", "margin": "0.08,0.03"}
+            g.node(f"n{li}_{j}", _node_label(name, lines), **{"style": "filled", **shape},
+                   fillcolor=COLORS["output"] if last else "#ffe6cc", width="0.7", **mark_attrs(found))
             ranks[2 * li + 2].append(f"n{li}_{j}")
         tails = [f"i{i}" for i in range(len(st.input_names))] if li == 0 else \
             [f"n{li - 1}_{j}" for j in range(len(st.layers[li - 1]))]
         for j, n in enumerate(layer):
             for i, w in enumerate(n.w):
-                wname = w.label or f"w{li + 1}.{j + 1}.{i + 1}"
+                wname = w.label or f"w[{li + 1}][{j + 1},{i + 1}]"
+                found = take(wname)
                 text = f"{dot_escape(wname)} = {fmt(w.data, d)}"
                 if show_grad:
                     text += f"\\ngrad {fmt(w.grad, d)}"
+                text += "".join(f"\\n{line}" for line in mark_lines(found))
+                if not boxes:
+                    sign = "positive" if w.data > 0 else "negative" if w.data < 0 else "zero"
+                    width = 0.4 + 3.6 * min(abs(w.data) / wmax, 1.0) if w.data == w.data else 0.4
+                    attrs = {"penwidth": f"{width:.2f}", "color": WEIGHT_COLORS[sign],
+                             "tooltip": text.replace("\\n", ", "), "arrowsize": "0.4"}
+                    if found:  # a checked claim about this weight: its box comes back, marked
+                        attrs.update(label=dot_label(text), fontcolor=mark_attrs(found)["color"])
+                    g.edge(tails[i], f"n{li}_{j}", **attrs)
+                    continue
                 wid = f"w{li}_{j}_{i}"
                 g.node(wid, dot_label(text), shape="box", style="rounded,filled", fillcolor="white",
-                       color="#bbbbbb", fontsize="10", margin="0.05,0.03", height="0", width="0")
+                       fontsize="10", margin="0.05,0.03", height="0", width="0",
+                       **{"color": "#bbbbbb", **mark_attrs(found)})
                 g.edge(tails[i], wid, arrowhead="none")
                 ranks[2 * li + 1].append(wid)
                 g.edge(wid, f"n{li}_{j}")
@@ -201,21 +266,30 @@ def draw_network(
         for n in layer:
             if n.b is not None and not any(n.b is b for b in biases):
                 biases.append(n.b)
+        if not boxes:  # a neuron's own bias is written in the neuron
+            biases = [b for b in biases if sum(n.b is b for n in layer) > 1]
         for k, b in enumerate(biases):
             bid = f"b{li}_{k}"
-            default = f"b{li + 1}" if len(biases) == 1 else f"b{li + 1}.{k + 1}"
+            default = f"b[{li + 1}]" if len(biases) == 1 and len(layer) > 1 else f"b[{li + 1}][{k + 1}]"
             lines = [f"= {fmt(b.data, d)}"]
             if show_grad:
                 lines.append(f"grad {fmt(b.grad, d)}")
             if b in st.frozen:
                 lines.append("frozen")
+            found = take(b.label or default)
+            lines += mark_lines(found)
             g.node(bid, _node_label(b.label or default, lines), shape="box",
                    style="rounded,filled" + (",dashed" if b in st.frozen else ""),
-                   fillcolor=COLORS["parameter"])
+                   fillcolor=COLORS["parameter"], **mark_attrs(found))
             ranks[2 * li + 1].append(bid)
             for j, n in enumerate(layer):
                 if n.b is b:
                     g.edge(bid, f"n{li}_{j}", style="dashed", color="#b09500")
+    left = [f"{m.verdict.upper()} {m.text}" for found in pending.values() for m in found]
+    if left:  # marks about quantities without a node (the loss, later steps): above the picture
+        marked = [*notes, *left]
+        g.attr(label="\\n".join(t.replace("\\", "/").replace('"', "'") for t in marked),
+               labelloc="t", labeljust="l")
     for r, members in enumerate(ranks):
         with g.subgraph() as s:
             s.attr(rank="same")
