@@ -380,7 +380,9 @@ def simplify(node: Node) -> Node:
     * a factor -1 anywhere becomes a leading minus (``a * b * (-1)`` -> ``-a * b``),
       and two of them cancel;
     * identical factors that start it become a power (``a * a * b`` -> ``a^2 * b``,
-      a :class:`Repeat`, still computed as ``a * a``).
+      a :class:`Repeat`, still computed as ``a * a``), looked for again once the
+      leading minus is on the first factor (``a * (-1) * (-a)`` -> ``(-a)^2``), so
+      simplifying the result again changes nothing.
 
     Everywhere, ``a^1`` becomes ``a`` and ``a^0`` becomes 1. Nothing else moves:
     a number after a symbol (``a * 3``) stays where it is, because multiplying it
@@ -460,17 +462,24 @@ def _simplify_product(factors: list[Node]) -> Node:
     if not rest:
         return Num(-1.0 if negative else 1.0)
     # Identical factors that start the product: (a * a) * b is a^2 * b exactly; further in,
-    # (c * a) * a is not c * (a * a), so they stay as they are.
-    run = 1
-    if not (_numbers_only(rest[0]) or isinstance(rest[0], Repeat)):  # a^2 * a^2 stays as it is
-        while run < len(rest) and _same_tree(rest[run], rest[0]):
-            run += 1
-    first = rest[0] if run == 1 else Repeat(rest[0], run)
-    if negative:
+    # (c * a) * a is not c * (a * a), so they stay as they are. The sign goes on the first factor
+    # (-x * y is x * y * (-1) exactly), and the factor it makes may start a power of its own:
+    # b * (-1) * (-b) is (-b) * (-b), that is (-b)^2. So the factors are compared once more after
+    # the sign is put on, and one pass leaves nothing for a second one to do.
+    first, end = rest[0], 1
+    while True:
+        if not (_numbers_only(first) or isinstance(first, Repeat)):  # a^2 * a^2 stays as it is
+            run = end
+            while run < len(rest) and _same_tree(rest[run], first):
+                run += 1
+            if run > end:
+                first, end = Repeat(first, 1 + run - end), run
+        if not negative:
+            return _left_product([first, *rest[end:]])
+        negative = False
         first = _negated(first)
         if isinstance(first, Num):  # -(-2) * a: now a leading number
-            return _simplify_product([first, *rest[run:]])
-    return _left_product([first, *rest[run:]])
+            return _simplify_product([first, *rest[end:]])
 
 
 def _same_float(a: float, b: float) -> bool:
