@@ -117,7 +117,7 @@ def ours_compiled(xs: list[list[float]], ys: list[float], w: Weights) -> Contend
 
     note = (f"graph of {compiled.num_nodes} nodes, {len(compiled.leaves)} leaves; "
             f"code generation {compiled.codegen_seconds:.2f} s + compile() {compiled.compile_seconds:.2f} s, "
-            f"{len(compiled.source) / 1e6:.1f} MB of source in {compiled.num_functions} functions")
+            f"{compiled.num_functions} functions")
     return Contender("autograd_tiny compiled", step, lambda: [p.data for p in params],
                      lambda: [p.grad for p in params], note=note)
 
