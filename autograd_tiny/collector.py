@@ -7,25 +7,28 @@ makes the collector walk it again and again while it grows.
 
 Python 3.11 runs a full collection (of the oldest generation) when two things
 hold: the oldest generation's counter passed its threshold (``threshold2``, 10 by
-default: ten collections of the middle generation, about 70,000 allocations),
-and the objects moved into the oldest generation since the last full collection
-exceed a quarter of those the last one found alive. While one graph of N nodes
-is built the second rule lets a full collection through each time the graph has
-grown by about a quarter, so a step walks the graph so far about
-log(N / B) / log(1.25) times (B: the objects that were alive before, about
-60,000 in a bare interpreter): 8 full collections for a 1,000,000-node step,
-about 4 N node visits in all. The count per node stays bounded, but a visit to
-a node of a graph of hundreds of megabytes is a cache miss, so the time per
-node grows with the graph: 1.6 us per node of a 1M-node MLP step goes to the
-collector, against none for a 74,000-node one (``benchmarks/scaling.py``).
+default: ten collections of the middle generation, which here means about
+93,000 new nodes), and the objects moved into the oldest generation since the
+last full collection exceed a quarter of those the last one found alive. The
+second rule is meant to keep the work proportional, but it only bites once the
+objects alive are four times the first rule's spacing (about 370,000 here).
+Until then a full collection comes every 93,000 nodes and walks the whole graph
+built so far, so the work per node grows with the graph; beyond, it stays at a
+few walks per node, each of them a cache miss on a graph of hundreds of
+megabytes. Measured on one step of a 2-64-64-1 MLP: 1 full collection walking
+0.5 objects per node at 74,000 nodes; 8 walking 3.1 objects per node at
+1,000,000 nodes (at 40,000, 133,000, 226,000, 320,000, 413,000, 523,000,
+658,000 and 827,000 nodes). ``benchmarks/scaling.py --eager-only --gc python``
+shows what that costs.
 
-Importing autograd_tiny therefore raises ``threshold2`` from Python's default 10
-to :data:`GRAPH_THRESHOLD2` (1000), which keeps full collections at least about
-7,000,000 allocations apart. The time per node of an eager step then stays flat
-from 65,000 to 1,000,000 nodes. The trade-off: a reference cycle that survives
-two young collections may wait longer (up to that many allocations) before it
-is freed; cycles that die young, and every acyclic object, are freed as
-before. A threshold the program set itself is left alone, and
+Importing autograd_tiny therefore raises ``threshold2`` from Python's default
+10 to :data:`GRAPH_THRESHOLD2` (1000), which keeps full collections at least
+about 9,000,000 new objects apart: none at all in most steps up to millions of
+nodes, and the time per node of an eager step stays flat from 65,000 to
+1,000,000 nodes. The trade-off: a reference cycle that survives two young
+collections may wait that much longer before it is freed; cycles that die
+young, and every acyclic object (the graph itself), are freed as before.
+A threshold the program set itself is left alone, and
 :func:`use_python_default` gives the default back.
 """
 
