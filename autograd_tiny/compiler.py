@@ -578,7 +578,7 @@ def compile(outputs: Value | Sequence[Value], *, chunk_size: int = 2_000,  # noq
             generated function. Each function is compiled on its own, so this
             bounds the memory Python's ``compile()`` needs at any moment.
         source: keep the generated program's text in ``compiled.source``
-            (it takes about 50 bytes per node, so it is dropped by default).
+            (about 60 bytes per node, so it is dropped by default).
         write_back: after every call also set each output Value's ``.data`` to
             its replayed value. The compiled object then holds the outputs, and so
             the graph behind them; by default it holds no interior Value.
