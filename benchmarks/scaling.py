@@ -12,7 +12,7 @@ that configuration's own. In it, in this order:
    hinge loss, as in ``bench.py``); the resident memory it adds is "graph";
 2. ``autograd_tiny.compile([loss, *scores])`` (the loss and every sample's score,
    so that a metric can be replayed too); "compile peak" is the largest resident
-   memory during it minus the memory with the graph built (``ru_maxrss``), and
+   memory during it minus the memory with the graph built (``VmHWM``), and
    "code" the size of the compiled functions the object keeps (code objects,
    their constants and names; the graph itself is dropped);
 3. the contenders take ``--rounds`` steps each, interleaved: the eager engine (a
@@ -33,8 +33,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -46,15 +44,23 @@ HERE = Path(__file__).resolve().parent
 MICROGRAD_LIMIT = 1_000_000
 
 
+def _status(field: str) -> int:
+    """Return a memory figure of this process from /proc/self/status (Linux), in bytes."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
 def _rss() -> int:
     """Return the process's resident memory now, in bytes."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    return _status("VmRSS")
 
 
 def _peak() -> int:
-    """Return the process's largest resident memory so far, in bytes (Linux: ru_maxrss is in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """Return the process's largest resident memory so far, in bytes."""
+    return _status("VmHWM")
 
 
 def code_bytes(compiled: object) -> int:
