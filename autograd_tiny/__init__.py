@@ -1,5 +1,6 @@
 """autograd-tiny: scalar reverse-mode automatic differentiation you can read and check."""
 
+from . import collector  # noqa: F401 - raises the GC's generation-2 threshold: see collector.py
 from .compiler import CompiledGraph
 from .compiler import compile as compile  # not in __all__: `import *` must not hide the builtin
 from .derivation import Derivation, load_derivation

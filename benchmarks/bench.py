@@ -117,7 +117,7 @@ def ours_compiled(xs: list[list[float]], ys: list[float], w: Weights) -> Contend
 
     note = (f"graph of {compiled.num_nodes} nodes, {len(compiled.leaves)} leaves; "
             f"code generation {compiled.codegen_seconds:.2f} s + compile() {compiled.compile_seconds:.2f} s, "
-            f"{len(compiled.source) / 1e6:.1f} MB of source in {compiled.num_functions} functions")
+            f"{compiled.num_functions} functions")
     return Contender("autograd_tiny compiled", step, lambda: [p.data for p in params],
                      lambda: [p.grad for p in params], note=note)
 
@@ -376,19 +376,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, one round: a smoke run")
     parser.add_argument("--rounds", type=int, default=7, help="timed steps per contender (default 7)")
     parser.add_argument("--samples", type=int, default=100, help="samples per step (default 100)")
-    parser.add_argument("--gc", choices=["default", "freeze", "off"], default="default",
-                        help="garbage collector during the timings: as Python sets it (default), "
-                             "gc.freeze() after setup, or disabled")
+    parser.add_argument("--gc", choices=["default", "python", "freeze", "off"], default="default",
+                        help="garbage collector during the timings: as autograd_tiny sets it at import "
+                             "(default), Python's own thresholds, gc.freeze() after setup, or disabled")
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.samples = 1, 10
     chains = [25_000, 50_000, 100_000] if args.quick else [250_000, 500_000, 1_000_000]
+    if args.gc == "python":
+        autograd_tiny.collector.use_python_default()
     if args.gc == "freeze":
         gc.collect()
         gc.freeze()
     elif args.gc == "off":
         gc.disable()
-    print(f"Python {sys.version.split()[0]}, autograd_tiny {autograd_tiny.__version__}, gc: {args.gc}\n")
+    print(f"Python {sys.version.split()[0]}, autograd_tiny {autograd_tiny.__version__}, gc: {args.gc} "
+          f"(thresholds {gc.get_threshold()})\n")
     run_mlp(args.samples, args.rounds)
     run_chains(chains)
     run_memory(20_000 if args.quick else 200_000)
