@@ -167,7 +167,7 @@ w = at.Value(0.5, label="w")
 u = at.Value(2.0, label="u")
 z = (w * u + 1).tanh()
 z.label = "z"
-compiled = at.compile(z)
+compiled = at.compile(z, source=True)  # keep the generated source to read it
 print(compiled)
 print(compiled.source)
 
