@@ -501,3 +501,11 @@ def test_division_and_subtraction_give_micrograds_numbers() -> None:
         # gradients: a leaf's contributions may be added in another order (micrograd's follows
         # its set iteration), so the last bits can differ where they cancel
         assert out[0][1:] == pytest.approx(out[1][1:], rel=1e-12, abs=1e-14)
+
+
+def test_ieee_results_where_micrograd_raises() -> None:
+    # micrograd: 0.0 ** -1 raises ZeroDivisionError; here, as in autograd_tiny, 1/0 = inf
+    assert (Value(0.0) ** -1).data == math.inf
+    assert (Value(1.0) / Value(0.0)).data == math.inf
+    with pytest.raises(ZeroDivisionError):  # a plain Python 0 ** -1, before any Value, as in micrograd
+        Value(1.0) / 0
