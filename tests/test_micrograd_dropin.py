@@ -337,7 +337,9 @@ def test_zero_grad_and_parameter_order() -> None:
     model.zero_grad()
     assert all(p.grad == 0 and type(p.grad) is int for p in params)
     assert Module().parameters() == []
-    assert Layer(2, 3).parameters()[3] is not None
+    layer = Layer(2, 3)
+    assert layer.parameters() == [p for n in layer.neurons for p in n.w + [n.b]]
+    assert len(layer.parameters()) == 9
 
 
 # -- the graph as micrograd shows it: _prev, _op, draw_dot ---------------------------------------------------

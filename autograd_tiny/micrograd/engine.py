@@ -8,7 +8,9 @@ micrograd's choices where the two engines differ:
 * a number on either side of an operator becomes a leaf ``Value`` of its own, as in
   micrograd (``x * 2`` has two parents, ``x`` and ``Value(2)``);
 * ``-x`` is ``x * -1``, ``x - y`` is ``x + (-y)`` and ``x / y`` is ``x * y**-1``,
-  so the graph has micrograd's nodes and every number is micrograd's to the bit;
+  so the graph has micrograd's nodes, the forward pass gives micrograd's numbers to
+  the bit, and gradients too up to the order in which a node's contributions are
+  added (micrograd's follows Python's set iteration, which varies between runs);
 * ``_prev`` is the set of a node's parents and ``_op`` micrograd's name of the
   operation that made it (``'+'``, ``'*'``, ``'**2'``, ``'ReLU'``; ``''`` for a leaf);
 * ``grad`` starts as ``0`` and ``backward()`` sets the output's ``grad`` to ``1``
