@@ -24,6 +24,7 @@ With it the demo prints the notebook's first loss, 0.8958441028683222.
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import sys
 import time
@@ -75,6 +76,9 @@ for k in range(STEPS):
 """
 
 PACKAGES = ("micrograd", "autograd_tiny.micrograd")
+
+#: Steps per timing sample.
+TIMED_STEPS = 3
 
 
 def make_moons(n_samples: int = 100, noise: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
@@ -139,18 +143,22 @@ def main(argv: list[str] | None = None) -> int:
               f"accuracies {'all equal' if same_acc else 'DIFFER'}")
 
     if args.rounds:
-        # One step at a time, the two packages taking turns; each sample is the time of one
-        # demo step (forward, zero_grad, backward, update): a 1-step run minus a 0-step run.
-        # CPU time of this process, not wall time: on a shared machine it moves far less.
+        # The packages take turns. A sample is the CPU time of a (STEPS + 1)-step run minus
+        # a 1-step run, over STEPS: what a step costs once training is under way (freeing the
+        # previous step's graph included), with the garbage of earlier runs collected before
+        # the clock starts. CPU time of this process, not wall time: on a
+        # shared machine it moves far less.
         times: dict[str, list[float]] = {package: [] for package in PACKAGES}
         for _ in range(args.rounds):
             for package in PACKAGES:
-                start = time.process_time()
-                run_demo(package, 1)
-                one = time.process_time() - start
-                start = time.process_time()
-                run_demo(package, 0)
-                times[package].append(one - (time.process_time() - start))
+                spans = []
+                for steps in (1, 1 + TIMED_STEPS):
+                    gc.collect()  # the other package's cyclic garbage (micrograd's closures) not billed here
+                    start = time.process_time()
+                    kept = run_demo(package, steps)  # freed after the clock stops
+                    spans.append(time.process_time() - start)
+                    del kept
+                times[package].append((spans[1] - spans[0]) / TIMED_STEPS)
         medians = {package: statistics.median(t) for package, t in times.items()}
         for package in PACKAGES:
             print(f"{package:>24}: {1000 * medians[package]:7.1f} ms of CPU per step "
