@@ -51,8 +51,10 @@ def positive_int(text: str, option: str, maximum: int | None = None) -> int:
 
 
 def is_trainable(derivation: Any, param: Any) -> bool:
-    """Return True when gradient descent updates ``param`` (a Value) in ``derivation``."""
-    return any(p is param for p in derivation.network.parameters())
+    """Return True when gradient descent updates ``param`` (a Value) in ``derivation``
+    (never in an expression file, which has no network)."""
+    network = getattr(derivation, "network", None)
+    return network is not None and any(p is param for p in network.parameters())
 
 
 def check_out_dir(out_dir: str, option: str) -> None:
@@ -62,7 +64,8 @@ def check_out_dir(out_dir: str, option: str) -> None:
 
 
 def write_svgs(derivation: Any, out_dir: str, option: str) -> list[Path]:
-    """Write the derivation's ``graph.svg`` and ``network.svg`` into ``out_dir``; return their paths.
+    """Write the derivation's ``graph.svg`` and ``network.svg`` into ``out_dir``; return their paths
+    (an expression file, which has no network, gets ``graph.svg`` only).
 
     Raises:
         UsageError: ``out_dir`` is a file, cannot be created or written, or no
@@ -73,8 +76,19 @@ def write_svgs(derivation: Any, out_dir: str, option: str) -> list[Path]:
 
     check_out_dir(out_dir, option)
     try:
+        if not hasattr(derivation, "network"):  # an expression file: its computation graph only
+            return [_write_graph(derivation, Path(out_dir) / "graph.svg")]
         return list(write(derivation, out_dir))
     except (OSError, RenderError) as exc:
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise UsageError(f"{option} {out_dir!r}: cannot write the SVG files: "
                          f"{' '.join(detail.split())}") from None
+
+
+def _write_graph(derivation: Any, path: Path) -> Path:
+    """Write the computation graph of an expression file after ``backward()``; return ``path``."""
+    from ..render import draw_graph, render_svg
+
+    loss = derivation.loss()
+    loss.backward()
+    return render_svg(draw_graph(loss, params=dict(derivation.parameters)), path)

@@ -11,7 +11,7 @@ from .._numeric import short_repr
 from ..errors import UsageError
 from ..value import Value
 from .checker import ClaimResult, check_spec, format_json, format_text
-from .format import Quantity, Spec, parse_spec
+from .format import Quantity, Spec, parse_file
 from .network import Network
 
 
@@ -112,12 +112,14 @@ class Derivation:
             return format_text(results, self.title)
         raise ValueError(f"unknown format {fmt!r}; choose text or json")
 
-    def explain(self, param: str | Value, fmt: str = "text") -> str:
+    def explain(self, param: str | Value, fmt: str = "text", form: str = "path") -> str:
         """Return the chain-rule derivation of dE/d``param`` on a fresh forward pass.
 
         Args:
             param: a parameter's name (``"w5"``) or Value.
             fmt: ``"text"``, ``"markdown"`` or ``"latex"``.
+            form: ``"path"`` (every path) or ``"delta"`` (the textbook recursion, one delta
+                per neuron).
 
         Raises:
             UsageError: ``param`` is not a parameter of this derivation.
@@ -137,7 +139,19 @@ class Derivation:
             raise NotImplementedError("chain-rule explanations are not available") from None
         loss = self.loss()
         rate = self.learning_rate if self.spec.is_trainable(name) else None
-        return explain_gradient(loss, self.parameters[name], learning_rate=rate, fmt=fmt)
+        return explain_gradient(loss, self.parameters[name], learning_rate=rate, fmt=fmt, form=form)
+
+
+def from_text(text: str, source: str) -> Derivation:
+    """Return the Derivation of a file's text: a network's, or an expression file's
+    (:class:`~autograd_tiny.derivation.expression.ExpressionDerivation`, for ``define``
+    without ``layers``)."""
+    spec = parse_file(text, source)
+    if isinstance(spec, Spec):
+        return Derivation(spec)
+    from .expression import ExpressionDerivation
+
+    return ExpressionDerivation(spec)
 
 
 _KEY_START = re.compile(r"""\s*(\[|#|[A-Za-z0-9_-]+\s*=|"[^"\n]*"\s*=|'[^'\n]*'\s*=)""")
@@ -156,7 +170,7 @@ def load_derivation(path_or_text: str | os.PathLike[str]) -> Derivation:
     """
     if isinstance(path_or_text, str) and ("\n" in path_or_text or _KEY_START.match(path_or_text)):
         if "\n" in path_or_text or not Path(path_or_text).is_file():
-            return Derivation(parse_spec(path_or_text, "<text>"))
+            return from_text(path_or_text, "<text>")
     if not isinstance(path_or_text, (str, os.PathLike)):
         raise TypeError(f"expected a path or TOML text, got {type(path_or_text).__name__}: "
                         f"{short_repr(path_or_text)}")
@@ -176,7 +190,7 @@ def load_derivation(path_or_text: str | os.PathLike[str]) -> Derivation:
     except UnicodeDecodeError as exc:
         raise UsageError(f"{path}: not UTF-8 text (byte {exc.start}); "
                          "derivation files are TOML text") from None
-    return Derivation(parse_spec(text, str(path)))
+    return from_text(text, str(path))
 
 
 # -- the shipped examples ---------------------------------------------------------------------
@@ -200,7 +214,7 @@ def example_text(name: str) -> str:
 
 def load_example(name: str) -> Derivation:
     """Return the :class:`Derivation` of a shipped example (``autograd-tiny check --list-examples``)."""
-    return Derivation(parse_spec(example_text(name), f"{name}.toml"))
+    return from_text(example_text(name), f"{name}.toml")
 
 
 def example_title(name: str) -> str:
