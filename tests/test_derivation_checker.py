@@ -256,8 +256,11 @@ def test_hint_zero_input_cannot_change_the_weight() -> None:
 
 
 def test_hint_update_left_out_and_frozen_bias_updated() -> None:
-    r = check('"w5+" = 0.40\n"b1+" = 0.340637195\n')
+    r = check('"w5+" = 0.4000000\n"b1+" = 0.340637195\n')
     assert r["w5+"].hint == "matches w5 before the step: the update was left out"
+    # Written as 0.40 (unit 0.01) it is just as much an update made with dE/dw1 = 0.00043857
+    # (0.40 - 0.5 * 0.00043857 = 0.39978): two entries of the bug library match, so no hint.
+    assert check('"w5+" = 0.40\n')["w5+"].hint is None
     # b1 is fixed (update_biases = false); 0.35 - 0.5 * dE/db1 (0.0187256094) = 0.3406371953.
     assert r["b1+"].verdict == "wrong"
     assert r["b1+"].hint.startswith("b1 is a bias and update_biases = false, so it keeps its value 0.35")
