@@ -456,6 +456,9 @@ def _zero_input(ctx: Context) -> Iterator[Candidate]:
 # the backward pass ----------------------------------------------------------------------------------
 
 def _other_derivative(ctx: Context) -> Iterator[Candidate]:
+    # A variant giving an earlier one's number (a wider group where the written figures leave
+    # nothing to change, relu's 1 at a positive net input) is no variant of its own.
+    given: dict[str, float] = {}
     for group in ctx.neuron_groups():
         neurons = [n for n in group if n in ctx.replay.activation_nodes]
         for other in OTHER_ACTIVATIONS:
@@ -469,7 +472,12 @@ def _other_derivative(ctx: Context) -> Iterator[Candidate]:
                 phrase = f"leaves out the activation's derivative (takes it as 1, as for identity) {where}"
             else:
                 phrase = f"uses {other}'s derivative {derivative_formula(other)} {where}"
-            yield ctx.candidate(mods, phrase)
+            cand = ctx.candidate(mods, phrase)
+            value = cand.value if cand.value is not None else math.nan
+            if any(math.isclose(value, v, rel_tol=1e-12) for v in given.values()):
+                continue  # relu's derivative is identity's at a positive net input
+            given[phrase] = value
+            yield cand
 
 
 def _where(ctx: Context, neurons: list[str]) -> str:
@@ -637,17 +645,32 @@ def _net_for_out(ctx: Context) -> Iterator[Candidate]:
     spec = ctx.spec
     vals = ctx.base[0]
     for layer_neurons in spec.layers[1:-1]:
-        for h in layer_neurons:
-            if h not in ctx.replay.activation_nodes:
-                continue
-            uses = [ctx.weight_node(n) for n, w in spec.weights.items() if w.source == h]
-            read = _reader(ctx.index("net", h))
-            shown = (f"net_{h} = {vals[ctx.index('net', h)]:.6g} where out_{h} = "
-                     f"{vals[ctx.index('out', h)]:.6g} belongs")
-            forward = Mods(operand={(i, 1 - pos): read for i, pos, _ in uses})
-            yield ctx.candidate(forward, f"uses {shown} (in the forward pass)")
-            backward = Mods(d_operand={(i, 1 - pos): read for i, pos, _ in uses})
-            yield ctx.candidate(backward, f"uses {shown} in the backward pass")
+        hidden = [h for h in layer_neurons if h in ctx.replay.activation_nodes]
+        groups = [[h] for h in hidden] + ([hidden] if len(hidden) > 1 else [])
+        single: list[float] = []
+        for group in groups:
+            uses: dict[tuple[int, int], ValueOf] = {}
+            for h in group:
+                read = _reader(ctx.index("net", h))
+                for n, w in spec.weights.items():
+                    if w.source == h:
+                        i, pos, _ = ctx.weight_node(n)
+                        uses[(i, 1 - pos)] = read
+            if len(group) == 1:
+                h = group[0]
+                shown = (f"net_{h} = {vals[ctx.index('net', h)]:.6g} where out_{h} = "
+                         f"{vals[ctx.index('out', h)]:.6g} belongs")
+            else:
+                shown = (f"{', '.join(f'net_{h}' for h in group)} where "
+                         f"{', '.join(f'out_{h}' for h in group)} belong")
+            for cand in (ctx.candidate(Mods(operand=dict(uses)), f"uses {shown} (in the forward pass)"),
+                         ctx.candidate(Mods(d_operand=dict(uses)), f"uses {shown} in the backward pass")):
+                value = cand.value if cand.value is not None else math.nan
+                # the whole layer where one neuron's slip alone shows is no variant of its own
+                if len(group) == 1 or not any(math.isclose(value, v, rel_tol=1e-12) for v in single):
+                    yield cand
+                if len(group) == 1:
+                    single.append(value)
 
 
 def _log10(ctx: Context) -> Iterator[Candidate]:
@@ -745,11 +768,13 @@ def candidates(ctx: Context, bug: Bug) -> Iterator[Candidate]:
 
 
 def search(ctx: Context, bugs: tuple[Bug, ...] = BUGS) -> list[tuple[Bug, Candidate]]:
-    """Return the first matching candidate of every entry that reproduces the written figure.
+    """Return ``(entry, candidate)`` for every entry that reproduces the written figure.
 
     A candidate counts when it matches the claim within its precision and lies more than
     two units of the claim's last digit from the true number (for an update: from the
     true update), so that the claim tells the slip from a rounding. A fact counts alone.
+    When several variants of one entry fit with different phrases, the entry's candidate
+    has an empty phrase (it reproduces the figure, but what exactly was done is open).
     """
     c = ctx.claim
     unit = float(c.unit)
@@ -761,15 +786,19 @@ def search(ctx: Context, bugs: tuple[Bug, ...] = BUGS) -> list[tuple[Bug, Candid
         truth = ctx.truth
     found: list[tuple[Bug, Candidate]] = []
     for bug in bugs:
+        hits: list[Candidate] = []
         for cand in candidates(ctx, bug):
             if bug.fact:
                 return [(bug, cand)]
             v = cand.value
             if v is None or not math.isfinite(v) or abs(v - truth) <= 2 * unit:
                 continue
-            if matches(c, v):
-                found.append((bug, cand))
-                break
+            if matches(c, v) and all(h.phrase != cand.phrase for h in hits):
+                hits.append(cand)
+        if hits:
+            # Two variants of one entry that both fit (w3 read for w1, or for w2) leave open
+            # what was done: the entry counts, with no phrase of its own.
+            found.append((bug, hits[0] if len(hits) == 1 else Candidate(None, "")))
     return found
 
 
@@ -778,15 +807,46 @@ def network_hint(spec: Spec, replay: Replay, claim: Claim, trace: Trace,
     """Return the hint for a wrong claim of a network file: the one entry that reproduces it, or None."""
     ctx = Context(spec, replay, claim, trace, replace)
     found = search(ctx)
-    if len(found) != 1:
+    if len(found) != 1 or not found[0][1].phrase:
         return None
     return found[0][1].phrase
 
 
-def entries_reproducing(spec: Spec, replay: Replay, claim: Claim, trace: Trace,
-                        replace: Mapping[Key, float]) -> list[str]:
-    """Return the names of the entries that reproduce a claim's figure (for tests and worksheets)."""
-    return [bug.name for bug, _ in search(Context(spec, replay, claim, trace, replace))]
+def truth_context(spec: Spec, claim: Claim, replay: Replay | None = None) -> Context:
+    """Return the search context of a claim on the file's own numbers (no written figure put in)."""
+    from .network import Network
+
+    replay = replay or Replay(Network(spec))
+    q = claim.quantity
+    until = q.step - 1 if q.kind == "param" else q.step
+    keep = {q.step - 1, q.step} if q.kind == "param" else {q.step, q.step + 1}
+    return Context(spec, replay, claim, replay.run({}, until, keep=keep), {})
+
+
+def reproducing(spec: Spec, claim: Claim, replay: Replay | None = None) -> list[str]:
+    """Return the names of the entries whose slip reproduces a claim's figure, computed from the
+    file's own numbers (one name: the checker's hint names it; none or several: no hint)."""
+    return [bug.name for bug, _ in search(truth_context(spec, claim, replay))]
+
+
+def slip_values(spec: Spec, q: Quantity, replay: Replay | None = None) -> list[tuple[str, str, float]]:
+    """Return ``(entry, phrase, number)`` for every number a slip of the library gives for ``q``.
+
+    The learning-rate entry is left out (its rate is read off a claimed figure) and so
+    are facts (no number). The numbers are computed from the file's own numbers.
+    """
+    from decimal import Decimal
+
+    claim = Claim(name=q.name, written="0", value=0.0, exact=Decimal("0E-9"), quantity=q)
+    ctx = truth_context(spec, claim, replay)
+    found: list[tuple[str, str, float]] = []
+    for bug in BUGS:
+        if bug.fact or bug.name == "learning-rate":
+            continue
+        for cand in candidates(ctx, bug):
+            if cand.value is not None:
+                found.append((bug.name, cand.phrase, cand.value))
+    return found
 
 
 # -- expression files -------------------------------------------------------------------------------
