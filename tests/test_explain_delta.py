@@ -77,7 +77,8 @@ def test_formats_and_latex_names() -> None:
     latex = load_example("seed004").explain("w5", fmt="latex", form="delta")
     assert latex.startswith("% dE/dw5 in delta form")
     assert (r"\frac{\partial E}{\partial \mathrm{net}_{o1}} &= "
-            r"\frac{\partial E}{\partial \mathrm{out}_{o1}} \mathrm{out}_{o1} (1 - \mathrm{out}_{o1})") in latex
+            r"\frac{\partial E}{\partial \mathrm{out}_{o1}} "
+            r"\mathrm{out}_{o1} (1 - \mathrm{out}_{o1})") in latex
     assert "\\begin{align*}" in latex and latex.endswith("\\end{align*}\n")
     md = load_example("seed004").explain("w5", fmt="markdown", form="delta")
     assert md.startswith(r"### $\frac{\partial E}{\partial w_{5}}$ in delta form")
