@@ -616,11 +616,11 @@ def _wrong_weight(ctx: Context) -> Iterator[Candidate]:
                 continue
             shown = f"{other} = {value:g} where {w_name} = {ctx.params[w_name]:g} belongs"
             read = _constant(value)
-            yield ctx.candidate(Mods(operand={(i, pos): read}), f"uses {shown} in net_{w.target}")
-            if w.source not in spec.inputs:
+            if w.source not in spec.inputs:  # the backward pass first: it is all a gradient shows
                 yield ctx.candidate(Mods(d_operand={(i, pos): read}),
                                     f"uses {shown} in the backward pass (dE/dout_{w.source} adds "
                                     f"dE/dnet_{w.target} * {w_name})")
+            yield ctx.candidate(Mods(operand={(i, pos): read}), f"uses {shown} in net_{w.target}")
         del a
 
 
@@ -663,8 +663,8 @@ def _net_for_out(ctx: Context) -> Iterator[Candidate]:
             else:
                 shown = (f"{', '.join(f'net_{h}' for h in group)} where "
                          f"{', '.join(f'out_{h}' for h in group)} belong")
-            for cand in (ctx.candidate(Mods(operand=dict(uses)), f"uses {shown} (in the forward pass)"),
-                         ctx.candidate(Mods(d_operand=dict(uses)), f"uses {shown} in the backward pass")):
+            for cand in (ctx.candidate(Mods(d_operand=dict(uses)), f"uses {shown} in the backward pass"),
+                         ctx.candidate(Mods(operand=dict(uses)), f"uses {shown} (in the forward pass)")):
                 value = cand.value if cand.value is not None else math.nan
                 # the whole layer where one neuron's slip alone shows is no variant of its own
                 if len(group) == 1 or not any(math.isclose(value, v, rel_tol=1e-12) for v in single):
@@ -700,10 +700,9 @@ BUGS: tuple[Bug, ...] = (
         frozenset({"grad", "param"}), _zero_input, fact=True),
     Bug("sign", "the gradient's (or a value's) sign flipped; for an update, + lr * gradient",
         ALL_KINDS, _sign),
-    Bug("half-missing", "a factor 1/2 missing (twice the value)", FORWARD_KINDS, _half_missing,
-        through_gradient=True),
-    Bug("two-missing", "a factor 2 missing (half the value)", FORWARD_KINDS, _two_missing,
-        through_gradient=True),
+    # Not through the gradient: an update with twice the gradient is one with twice the rate.
+    Bug("half-missing", "a factor 1/2 missing (twice the value)", FORWARD_KINDS, _half_missing),
+    Bug("two-missing", "a factor 2 missing (half the value)", FORWARD_KINDS, _two_missing),
     Bug("left-out", "the update left out (the parameter before the step)", frozenset({"param"}),
         _left_out),
     Bug("frozen-bias", "a bias updated although update_biases = false", frozenset({"param"}),
@@ -793,7 +792,9 @@ def search(ctx: Context, bugs: tuple[Bug, ...] = BUGS) -> list[tuple[Bug, Candid
             v = cand.value
             if v is None or not math.isfinite(v) or abs(v - truth) <= 2 * unit:
                 continue
-            if matches(c, v) and all(h.phrase != cand.phrase for h in hits):
+            # A variant giving exactly an earlier one's number differs from it only where the
+            # written figures (or the network) leave nothing to change: the earlier one stands.
+            if matches(c, v) and all(h.phrase != cand.phrase and h.value != v for h in hits):
                 hits.append(cand)
         if hits:
             # Two variants of one entry that both fit (w3 read for w1, or for w2) leave open
@@ -812,15 +813,19 @@ def network_hint(spec: Spec, replay: Replay, claim: Claim, trace: Trace,
     return found[0][1].phrase
 
 
-def truth_context(spec: Spec, claim: Claim, replay: Replay | None = None) -> Context:
-    """Return the search context of a claim on the file's own numbers (no written figure put in)."""
+def truth_context(spec: Spec, claim: Claim, replay: Replay | None = None,
+                  others: Mapping[Quantity, float] | None = None) -> Context:
+    """Return the search context of a claim on the file's own numbers, with the figures in
+    ``others`` (quantity -> number) written in (the claim's own quantity is left out)."""
     from .network import Network
 
     replay = replay or Replay(Network(spec))
     q = claim.quantity
+    own = replay.key(q)
+    replace = {replay.key(o): v for o, v in (others or {}).items() if replay.key(o) != own}
     until = q.step - 1 if q.kind == "param" else q.step
     keep = {q.step - 1, q.step} if q.kind == "param" else {q.step, q.step + 1}
-    return Context(spec, replay, claim, replay.run({}, until, keep=keep), {})
+    return Context(spec, replay, claim, replay.run(replace, until, keep=keep), replace)
 
 
 def reproducing(spec: Spec, claim: Claim, replay: Replay | None = None) -> list[str]:
@@ -829,16 +834,19 @@ def reproducing(spec: Spec, claim: Claim, replay: Replay | None = None) -> list[
     return [bug.name for bug, _ in search(truth_context(spec, claim, replay))]
 
 
-def slip_values(spec: Spec, q: Quantity, replay: Replay | None = None) -> list[tuple[str, str, float]]:
+def slip_values(spec: Spec, q: Quantity, replay: Replay | None = None,
+                others: Mapping[Quantity, float] | None = None) -> list[tuple[str, str, float]]:
     """Return ``(entry, phrase, number)`` for every number a slip of the library gives for ``q``.
 
     The learning-rate entry is left out (its rate is read off a claimed figure) and so
-    are facts (no number). The numbers are computed from the file's own numbers.
+    are facts (no number). The numbers are computed from the file's own numbers, with the
+    figures in ``others`` written in (given every other figure of a step, only the slips
+    made at ``q`` itself change it).
     """
     from decimal import Decimal
 
     claim = Claim(name=q.name, written="0", value=0.0, exact=Decimal("0E-9"), quantity=q)
-    ctx = truth_context(spec, claim, replay)
+    ctx = truth_context(spec, claim, replay, others)
     found: list[tuple[str, str, float]] = []
     for bug in BUGS:
         if bug.fact or bug.name == "learning-rate":
