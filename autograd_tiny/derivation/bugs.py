@@ -207,6 +207,7 @@ class Context:
         self.activation = {n: spec.activations[i - 1] for i, layer in enumerate(spec.layers) if i
                            for n in layer}
         self._base: tuple[list[float], list[float]] | None = None
+        self._weights: dict[int, tuple[int, int, int | None]] | None = None
 
     # the numbers
     def run(self, mods: Mods) -> tuple[list[float], list[float]]:
@@ -249,36 +250,44 @@ class Context:
     # the network
     def weight_node(self, weight: str) -> tuple[int, int, int | None]:
         """Return (mul node, the weight's position, the other operand's node) of a weight."""
-        p = self.replay.param_index[weight]
-        for i, node in enumerate(self.replay.nodes):
-            if node.op == "mul":
-                for pos, (j, _) in enumerate(node.operands):
-                    if j == p:
-                        return i, pos, node.operands[1 - pos][0]
-        raise KeyError(weight)  # pragma: no cover - every weight multiplies its input
+        if self._weights is None:
+            found: dict[int, tuple[int, int, int | None]] = {}
+            for i, node in enumerate(self.replay.nodes):
+                if node.op == "mul":
+                    for pos, (j, _) in enumerate(node.operands):
+                        if j is not None and j not in found:
+                            found[j] = (i, pos, node.operands[1 - pos][0])
+            self._weights = found
+        return self._weights[self.replay.param_index[weight]]
 
     def bias_node(self, neuron: str) -> tuple[int, int, str] | None:
-        """Return (add node, the bias's position, the bias's name) of a neuron's bias, or None."""
+        """Return (add node, the bias's position, the bias's name) of a neuron's bias, or None.
+
+        A neuron adds its bias last, so the add node is ``net_<neuron>`` itself.
+        """
         for name, b in self.spec.biases.items():
             if neuron in b.neurons:
                 p = self.replay.param_index.get(name)
-                for i, node in enumerate(self.replay.nodes):
-                    if node.op == "add" and any(j == p for j, _ in node.operands):
-                        if self._feeds(i, neuron):
-                            pos = next(k for k, (j, _) in enumerate(node.operands) if j == p)
+                i = self.index("net", neuron)
+                node = self.replay.nodes[i]
+                if node.op == "add":
+                    for pos, (j, _) in enumerate(node.operands):
+                        if j == p:
                             return i, pos, name
         return None
 
-    def _feeds(self, i: int, neuron: str) -> bool:
-        """True when node ``i`` is ``net_<neuron>`` or a partial sum of it."""
-        net = self.index("net", neuron)
-        frontier = {i}
-        while frontier:
-            if net in frontier:
-                return True
-            frontier = {c for c, node in enumerate(self.replay.nodes)
-                        for _, p in node.parents if p in frontier and c <= net}
-        return False
+    def own_neurons(self) -> list[str]:
+        """Return the neurons a slip at this quantity sits at: a neuron's own (net, out, delta,
+        dE/dout), the target of a weight, the neurons a bias feeds, the outputs for the loss."""
+        q, s = self.q, self.q.subject
+        if q.kind in ("net", "out", "dnet", "dout"):
+            assert s is not None
+            return [s]
+        if s in self.spec.weights:
+            return [self.spec.weights[s].target]
+        if s in self.spec.biases:
+            return list(self.spec.biases[s].neurons)
+        return list(self.spec.layers[-1])
 
     def neurons_of(self) -> list[str]:
         """Return the neurons a quantity belongs to: a delta's, the ones a weight or bias feeds,
@@ -535,23 +544,25 @@ def _output_derivative_at_hidden(ctx: Context) -> Iterator[Candidate]:
 
 def _drop_path(ctx: Context) -> Iterator[Candidate]:
     spec = ctx.spec
-    layer = spec.neuron_layer
     base_vals, base_grads = ctx.base
+    outputs = set(spec.layers[-1])
+    own = ctx.own_neurons()
     # Hidden neurons: dE/dout_h sums one path per neuron of the next layer.
-    for layer_neurons in spec.layers[1:-1]:
-        for h in layer_neurons:
-            for w_name, w in spec.weights.items():
-                if w.source != h:
-                    continue
-                i, pos, _ = ctx.weight_node(w_name)
-                d = derivative_function("mul")(*_xy(ctx, i, base_vals), base_vals[i])
-                term = base_grads[i] * d[1 - pos]
-                phrase = (f"dE/dout_{h} leaves out the path through {w.target}: it should add "
-                          f"dE/dnet_{w.target} * {w_name} = {ctx.fmt(term)}")
-                yield ctx.candidate(Mods(drop={(i, 1 - pos)}), phrase)
+    for h in own:
+        if h in outputs:
+            continue
+        for w_name, w in spec.weights.items():
+            if w.source != h:
+                continue
+            i, pos, _ = ctx.weight_node(w_name)
+            d = derivative_function("mul")(*_xy(ctx, i, base_vals), base_vals[i])
+            term = base_grads[i] * d[1 - pos]
+            phrase = (f"dE/dout_{h} leaves out the path through {w.target}: it should add "
+                      f"dE/dnet_{w.target} * {w_name} = {ctx.fmt(term)}")
+            yield ctx.candidate(Mods(drop={(i, 1 - pos)}), phrase)
     # Shared biases: the gradient sums one term per neuron the bias feeds.
     for b_name, b in spec.biases.items():
-        if len(b.neurons) < 2:
+        if len(b.neurons) < 2 or not set(b.neurons) & set(own):
             continue
         for n in b.neurons:
             found = ctx.bias_node(n)
@@ -563,7 +574,6 @@ def _drop_path(ctx: Context) -> Iterator[Candidate]:
             phrase = (f"dE/d{b_name} counts only {_join(others)} of the neurons {b_name} feeds: "
                       f"it should add dE/dnet_{n} = {ctx.fmt(term)}")
             yield ctx.candidate(Mods(drop={(i, pos)}), phrase)
-    del layer
 
 
 def _xy(ctx: Context, i: int, vals: list[float]) -> tuple[float, float]:
@@ -599,16 +609,21 @@ def _sigmoid_again(ctx: Context) -> Iterator[Candidate]:
 # the forward pass ---------------------------------------------------------------------------------
 
 def _wrong_weight(ctx: Context) -> Iterator[Candidate]:
+    # The weights into and out of the quantity's own neurons, each read as a weight next to it
+    # in the file (w6 for w7, w3 for w2) or as another weight into the same neuron.
     spec = ctx.spec
     names = list(spec.weights)
     layer = spec.neuron_layer
-    for a, w_name in enumerate(names):
+    own = set(ctx.own_neurons())
+    for w_name in names:
         w = spec.weights[w_name]
+        if w.target not in own and w.source not in own:
+            continue
         same_layer = [n for n in names if layer[spec.weights[n].target] == layer[w.target]]
         k = same_layer.index(w_name)
-        near = same_layer[max(0, k - 2):k] + same_layer[k + 1:k + 3]
+        near = same_layer[max(0, k - 1):k] + same_layer[k + 1:k + 2]
         near += [n for n in same_layer if n not in near and n != w_name
-                 and (spec.weights[n].target == w.target or spec.weights[n].source == w.source)]
+                 and spec.weights[n].target == w.target]
         i, pos, _ = ctx.weight_node(w_name)
         for other in near:
             value = ctx.params[other]
@@ -621,7 +636,6 @@ def _wrong_weight(ctx: Context) -> Iterator[Candidate]:
                                     f"uses {shown} in the backward pass (dE/dout_{w.source} adds "
                                     f"dE/dnet_{w.target} * {w_name})")
             yield ctx.candidate(Mods(operand={(i, pos): read}), f"uses {shown} in net_{w.target}")
-        del a
 
 
 def _constant(value: float) -> ValueOf:
@@ -629,7 +643,11 @@ def _constant(value: float) -> ValueOf:
 
 
 def _bias_left_out(ctx: Context) -> Iterator[Candidate]:
-    for layer_neurons in ctx.spec.layers[1:]:
+    spec = ctx.spec
+    own = ctx.own_neurons()
+    # the quantity's own neurons, and the neurons feeding them (a gradient reads their outputs)
+    feeding = [w.source for w in spec.weights.values() if w.target in own and w.source not in spec.inputs]
+    for layer_neurons in [list(dict.fromkeys(own + feeding))]:
         for n in layer_neurons:
             found = ctx.bias_node(n)
             if found is None:
@@ -644,8 +662,10 @@ def _bias_left_out(ctx: Context) -> Iterator[Candidate]:
 def _net_for_out(ctx: Context) -> Iterator[Candidate]:
     spec = ctx.spec
     vals = ctx.base[0]
+    own = ctx.own_neurons()
+    near = set(own) | {w.source for w in spec.weights.values() if w.target in own}
     for layer_neurons in spec.layers[1:-1]:
-        hidden = [h for h in layer_neurons if h in ctx.replay.activation_nodes]
+        hidden = [h for h in layer_neurons if h in ctx.replay.activation_nodes and h in near]
         groups = [[h] for h in hidden] + ([hidden] if len(hidden) > 1 else [])
         single: list[float] = []
         for group in groups:
