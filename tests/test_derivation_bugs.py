@@ -231,3 +231,10 @@ def test_ambiguous_figures_get_no_hint() -> None:
     # Written to two decimals, w5+ = 0.40 is the update left out and an update with dE/dw1.
     verdict, text, entries = hint("w5+", 0.40, digits=2)
     assert text is None and entries == ["left-out", "other-gradient"]
+
+
+def test_a_zero_written_for_a_small_gradient_gets_no_hint() -> None:
+    # dE/dw4 = 0.000995425 written as 0.000000 (unit 1e-6) is wrong, and no slip of the library
+    # gives 0 there (none sets the gradient of w4, whose input is 0.10, to 0).
+    verdict, text, entries = hint("dE/dw4", 0.0, digits=6)
+    assert (verdict, text, entries) == ("wrong", None, [])

@@ -218,3 +218,28 @@ def test_svg_of_an_expression_file(capsys: pytest.CaptureFixture[str], tmp_path:
     svg = (tmp_path / "pics" / "graph.svg").read_text()
     assert "<svg" in svg and ">q<" in svg.replace(" ", "") or "q" in svg
     assert not (tmp_path / "pics" / "network.svg").exists()
+
+
+def test_learning_rate_and_updated_leaves(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # With lr 0.1: x+ = -2 - 0.1 * (-4) = -1.6, y+ = 5 - 0.1 * (-4) = 5.4, z+ = -4 - 0.1 * 3 = -4.3.
+    text = CIRCUIT.replace('output = "f"', 'output = "f"\nlearning_rate = 0.1')
+    d = load_derivation(text)
+    q = d.quantities()
+    assert (q["x+"], q["y+"], q["z+"]) == (pytest.approx(-1.6), pytest.approx(5.4), pytest.approx(-4.3))
+    r = check('"x+" = -1.6\n"y+" = 4.6\n"z+" = -4.0\n"df/dz" = 4\n', text)
+    assert [x.verdict for x in r.values()] == ["ok", "wrong", "wrong", "wrong"]  # type: ignore[attr-defined]
+    # y + lr * df/dy = 5 + 0.1 * (-4) = 4.6: the sign flipped.
+    assert r["y+"].hint == "the gradient's sign is flipped: y + lr * df/dy = 4.6"  # type: ignore[attr-defined]
+    # z+ = -4.0 is z before the step; with df/dz written as 4, -4.4 would follow.
+    assert r["z+"].hint == "matches z before the step: the update was left out"  # type: ignore[attr-defined]
+    assert check('"df/dz" = 4\n"z+" = -4.4\n', text)["z+"].verdict == "follows"  # type: ignore[attr-defined]
+    assert "x+ = x - lr * df/dx = -2 - 0.1 * (-4) = -1.6" in d.explain("x")
+    with pytest.raises(UsageError, match=r"claims\.\"x\+\": x\+ is x after one gradient-descent step: "
+                                         "give the file a learning_rate"):
+        load_derivation(CIRCUIT + '"x+" = -1.6\n')
+    with pytest.raises(UsageError, match="learning_rate: must be greater than 0"):
+        load_derivation(CIRCUIT.replace('output = "f"', 'output = "f"\nlearning_rate = 0'))
+    f = tmp_path / "lr.toml"
+    f.write_text(text)
+    assert main(["explain", str(f), "z"]) == 0
+    assert capsys.readouterr().out.endswith("z+ = z - lr * df/dz = -4 - 0.1 * 3 = -4.3\n")

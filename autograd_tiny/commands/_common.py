@@ -51,10 +51,12 @@ def positive_int(text: str, option: str, maximum: int | None = None) -> int:
 
 
 def is_trainable(derivation: Any, param: Any) -> bool:
-    """Return True when gradient descent updates ``param`` (a Value) in ``derivation``
-    (never in an expression file, which has no network)."""
+    """Return True when gradient descent updates ``param`` (a Value) in ``derivation`` (in an
+    expression file, which has no network: a leaf, when the file has a learning rate)."""
     network = getattr(derivation, "network", None)
-    return network is not None and any(p is param for p in network.parameters())
+    if network is None:
+        return bool(derivation.learning_rate) and any(p is param for p in derivation.parameters.values())
+    return any(p is param for p in network.parameters())
 
 
 def check_out_dir(out_dir: str, option: str) -> None:

@@ -24,7 +24,8 @@ leaves with their names, each definition with its own), which is what
 :func:`autograd_tiny.explain.explain_gradient` and the pictures show.
 
 Claims: ``NAME`` (a defined quantity's value), ``dOUT/dNAME`` (the output's derivative
-with respect to a leaf or a definition). The verdicts are the network checker's
+with respect to a leaf or a definition) and, when the file has a top-level
+``learning_rate``, ``x+`` (leaf ``x`` after one gradient-descent step on the output). The verdicts are the network checker's
 (:mod:`autograd_tiny.derivation.checker`): ``ok``, ``follows`` (what the other written
 figures give: the graph is replayed with them put in) or ``wrong`` with a hint from
 the bug library's graph-level entries (:mod:`autograd_tiny.derivation.bugs`).
@@ -56,6 +57,7 @@ TOP_LEVEL_KEYS: dict[str, bool] = {
     "output": True,
     "values": True,
     "define": True,
+    "learning_rate": False,
     "claims": False,
 }
 
@@ -94,6 +96,8 @@ class ExpressionSpec:
         values: the leaves by name (in file order).
         definitions: each defined name's formula as written (in file order).
         order: the defined names, each after every name it uses.
+        learning_rate: the step size of ``P+`` claims (leaf ``P`` after one step of gradient
+            descent on the output), or None.
         claims: the claimed figures, in file order.
     """
 
@@ -103,6 +107,7 @@ class ExpressionSpec:
     values: dict[str, float]
     definitions: dict[str, str]
     order: list[str]
+    learning_rate: float | None = None
     trees: dict[str, ast.expr] = field(default_factory=dict, repr=False)
     claims: list[Claim] = field(default_factory=list)
 
@@ -118,8 +123,10 @@ def derivative_name(output: str, name: str) -> str:
 
 
 def quantity_name(spec: ExpressionSpec, q: Quantity) -> str:
-    """Return the claim name of an expression quantity (``"q"``, ``"df/dx"``)."""
+    """Return the claim name of an expression quantity (``"q"``, ``"df/dx"``, ``"x+"``)."""
     assert q.subject is not None
+    if q.kind == "param":
+        return q.subject + "+"
     return q.subject if q.kind == "value" else derivative_name(spec.output, q.subject)
 
 
@@ -167,8 +174,14 @@ def parse_expression(doc: dict[str, Any], source: str) -> ExpressionSpec:
         where = "a leaf in [values]" if output in values else "not defined"
         raise _fail(source, "output", f"{short_repr(output, 40)} is {where}; the output is one of "
                                       f"the names in [define] ({', '.join(definitions)})")
+    learning_rate = None
+    if "learning_rate" in doc:
+        learning_rate, written, _ = _number(source, "learning_rate", doc["learning_rate"])
+        if not learning_rate > 0:
+            raise _fail(source, "learning_rate", f"must be greater than 0, got {written}")
     spec = ExpressionSpec(source=source, title=title, output=output, values=values,
-                          definitions=definitions, order=order, trees=trees)
+                          definitions=definitions, order=order, learning_rate=learning_rate,
+                          trees=trees)
     claims = _table(source, "claims", doc.get("claims", {}))
     spec.claims = [_claim(source, name, value, spec) for name, value in claims.items()]
     return spec
@@ -302,7 +315,12 @@ def _claim(source: str, name: str, value: object, spec: ExpressionSpec) -> Claim
     prefix = f"d{spec.output}/d"
     forms = (f"claims are a defined name ({', '.join(spec.definitions)}) or "
              f"{prefix}NAME for NAME one of {', '.join(spec.names)}")
-    if name.startswith(prefix):
+    if name.endswith("+") and name[:-1] in spec.values:
+        if spec.learning_rate is None:
+            raise _fail(source, key, f"{name} is {name[:-1]} after one gradient-descent step: give "
+                                     "the file a learning_rate")
+        quantity = Quantity("param", name[:-1], 1)
+    elif name.startswith(prefix):
         subject = name[len(prefix):]
         if subject not in spec.names:
             raise _fail(source, key, f"no quantity {short_repr(subject, 30)}; {forms}")
@@ -310,7 +328,8 @@ def _claim(source: str, name: str, value: object, spec: ExpressionSpec) -> Claim
     elif name in spec.definitions:
         quantity = Quantity("value", name, 0)
     elif name in spec.values:
-        raise _fail(source, key, f"{name} is a leaf: its value is the file's own; {forms}")
+        raise _fail(source, key, f"{name} is a leaf: its value is the file's own (claim {name}+ "
+                                 f"for it after a step, with a learning_rate); {forms}")
     else:
         raise _fail(source, key, f"names nothing; {forms}")
     number, written, exact = _number(source, key, value)
@@ -398,7 +417,8 @@ class _Graph:
 
     def key(self, q: Quantity) -> tuple[str, int]:
         assert q.subject is not None
-        return ("f" if q.kind == "value" else "g", self.index[q.subject])
+        channel = {"value": "f", "deriv": "g", "param": "p"}[q.kind]
+        return (channel, self.index[q.subject])
 
     def run(self, values_in: dict[int, float], grads_in: dict[int, float],
             drop: Collection[tuple[int, int]] = ()) -> tuple[list[float], list[float]]:
@@ -443,7 +463,7 @@ class ExpressionDerivation(Derivation):
 
     Attributes: ``spec`` (the :class:`ExpressionSpec`), ``title``, ``parameters`` (the
     leaves as Values by name, of the last :meth:`loss`), ``output`` (the output's name),
-    ``input_names`` (empty), ``learning_rate`` (0: expression files take no steps). It has
+    ``input_names`` (empty), ``learning_rate`` (the file's, for ``x+`` claims; 0 without). It has
     no ``network``: pictures of it are the computation graph only.
     """
 
@@ -452,7 +472,7 @@ class ExpressionDerivation(Derivation):
         self.title = spec.title
         self.output = spec.output
         self.input_names: list[str] = []
-        self.learning_rate = 0.0
+        self.learning_rate = spec.learning_rate or 0.0
         self._nodes = build(spec)
         self.parameters: dict[str, Value] = {n: self._nodes[n] for n in spec.values}
         self.inputs: dict[str, Value] = {}
@@ -487,7 +507,8 @@ class ExpressionDerivation(Derivation):
         return dict(self._nodes)
 
     def quantities(self, step: int = 0) -> dict[str, float]:
-        """Return every definition's value and d output / d NAME for every name, by claim name."""
+        """Return every definition's value, d output / d NAME for every name and, with a learning
+        rate, each leaf after one step (``x+``), by claim name."""
         if step != 0:
             raise ValueError("an expression file takes no gradient-descent steps; use step 0")
         graph = _Graph(self.expression)
@@ -495,6 +516,9 @@ class ExpressionDerivation(Derivation):
         found = {name: vals[graph.index[name]] for name in self.expression.order}
         found |= {derivative_name(self.output, name): grads[graph.index[name]]
                   for name in self.expression.names}
+        if self.learning_rate:
+            found |= {f"{name}+": vals[graph.index[name]] - self.learning_rate * grads[graph.index[name]]
+                      for name in self.expression.values}
         return found
 
     def value(self, claim: str) -> float:
@@ -542,7 +566,8 @@ class ExpressionDerivation(Derivation):
         from ..explain import explain_gradient
 
         try:
-            return explain_gradient(loss, self._nodes[name], fmt=fmt, form=form)
+            rate = self.learning_rate if self.learning_rate and name in self.expression.values else None
+            return explain_gradient(loss, self._nodes[name], fmt=fmt, form=form, learning_rate=rate)
         except ValueError as exc:
             raise UsageError(f"cannot explain {name!r}: {exc}") from None
 
@@ -558,8 +583,11 @@ def check_expression(spec: ExpressionSpec) -> list[ClaimResult]:
     graph = _Graph(spec)
     truth_vals, truth_grads = graph.run({}, {})
     keys = [graph.key(c.quantity) for c in spec.claims]
+    lr = spec.learning_rate or 0.0
 
     def read(key: tuple[str, int], vals: list[float], grads: list[float]) -> float:
+        if key[0] == "p":  # a leaf after one step: x - lr * df/dx
+            return vals[key[1]] - lr * grads[key[1]]
         return (vals if key[0] == "f" else grads)[key[1]]
 
     def inputs(skip: set[int]) -> tuple[dict[int, float], dict[int, float]]:
@@ -569,7 +597,8 @@ def check_expression(spec: ExpressionSpec) -> list[ClaimResult]:
             if j in skip:
                 continue
             channel, where = keys[j]
-            (f_in if channel == "f" else g_in).setdefault(where, c.value)
+            if channel != "p":
+                (f_in if channel == "f" else g_in).setdefault(where, c.value)
         return f_in, g_in
 
     results: list[ClaimResult] = []
@@ -585,7 +614,9 @@ def check_expression(spec: ExpressionSpec) -> list[ClaimResult]:
         vals, grads = graph.run(f_in, g_in)
         r.recomputed = read(keys[i], vals, grads)
         r.verdict = "follows" if matches(c, r.recomputed) else "wrong"
-        if r.verdict == "wrong":
+        if r.verdict == "wrong" and keys[i][0] == "p":
+            r.hint = _update_hint(c, spec.output, truth_vals[keys[i][1]], truth_grads[keys[i][1]], lr)
+        elif r.verdict == "wrong":
             r.hint = (graph_hint(graph, c, keys[i], truth_vals, truth_grads, {}, {})
                       or graph_hint(graph, c, keys[i], vals, grads, f_in, g_in, written=True))
     for i, r in enumerate(results):
@@ -610,6 +641,22 @@ def check_expression(spec: ExpressionSpec) -> list[ClaimResult]:
         else:
             r.hint = "follows from the other written figures"
     return results
+
+
+def _update_hint(claim: Claim, output: str, value: float, gradient: float, lr: float) -> str | None:
+    """Return the hint for a wrong ``x+``: the update left out or its gradient's sign flipped
+    (only when exactly one of them gives the written figure)."""
+    from .checker import format_number
+
+    name = claim.name[:-1]
+    truth = value - lr * gradient
+    flipped = value + lr * gradient
+    found = [phrase for number, phrase in [
+        (value, f"matches {name} before the step: the update was left out"),
+        (flipped, f"the gradient's sign is flipped: {name} + lr * d{output}/d{name} = "
+                  f"{format_number(flipped, claim)}"),
+    ] if abs(number - truth) > 2 * float(claim.unit) and matches(claim, number)]
+    return found[0] if len(found) == 1 else None
 
 
 def is_expression_spec(spec: object) -> bool:
