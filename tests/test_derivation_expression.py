@@ -243,3 +243,17 @@ def test_learning_rate_and_updated_leaves(capsys: pytest.CaptureFixture[str], tm
     f.write_text(text)
     assert main(["explain", str(f), "z"]) == 0
     assert capsys.readouterr().out.endswith("z+ = z - lr * df/dz = -4 - 0.1 * 3 = -4.3\n")
+
+
+def test_training_an_expression() -> None:
+    # Gradient descent on f = (x + y) z with lr 0.1, by hand: x, y -= 0.1 z and z -= 0.1 q.
+    # Step 1: x = -1.6, y = 5.4, z = -4.3 (f = 3.8 * -4.3 = -16.34); step 2: x = -1.17, y = 5.83,
+    # z = -4.68 (f = -21.8088); after step 3: x = -0.702, y = 6.298, z = -5.146, f = -28.797016.
+    d = load_derivation(CIRCUIT.replace('output = "f"', 'output = "f"\nlearning_rate = 0.1'))
+    assert d.train(3) == pytest.approx([-12.0, -16.34, -21.8088], rel=1e-12)
+    assert d.loss().data == pytest.approx(-28.797016, rel=1e-12)
+    assert d.parameters["z"].data == pytest.approx(-5.146, rel=1e-12)
+    d.reset()
+    assert d.loss().data == -12.0
+    with pytest.raises(UsageError, match="only with a learning_rate"):
+        load_derivation(CIRCUIT).train(1)

@@ -348,9 +348,11 @@ def _apply(function: str, operand: Value | float) -> Value:
     return result
 
 
-def build(spec: ExpressionSpec) -> dict[str, Value]:
-    """Return every named quantity as a Value: the leaves, then each definition, labelled with its name."""
-    nodes: dict[str, Value] = {name: Value(value, name) for name, value in spec.values.items()}
+def build(spec: ExpressionSpec, values: dict[str, float] | None = None) -> dict[str, Value]:
+    """Return every named quantity as a Value: the leaves (with the file's numbers, or ``values``),
+    then each definition, labelled with its name."""
+    leaves = spec.values if values is None else values
+    nodes: dict[str, Value] = {name: Value(leaves[name], name) for name in spec.values}
 
     def evaluate(node: ast.expr) -> Value | float:
         if isinstance(node, ast.Constant):
@@ -473,6 +475,7 @@ class ExpressionDerivation(Derivation):
         self.output = spec.output
         self.input_names: list[str] = []
         self.learning_rate = spec.learning_rate or 0.0
+        self._values = dict(spec.values)
         self._nodes = build(spec)
         self.parameters: dict[str, Value] = {n: self._nodes[n] for n in spec.values}
         self.inputs: dict[str, Value] = {}
@@ -484,9 +487,10 @@ class ExpressionDerivation(Derivation):
     def loss(self) -> Value:
         """Return the output's Value of a fresh graph (labelled with its name), leaves labelled too.
 
+        The leaves have their current numbers (the file's, or after :meth:`train`).
         ``loss().backward()`` leaves d output / d leaf in every ``parameters[name].grad``.
         """
-        self._nodes = build(self.expression)
+        self._nodes = build(self.expression, self._values)
         self.parameters = {n: self._nodes[n] for n in self.expression.values}
         return self._nodes[self.output]
 
@@ -495,11 +499,30 @@ class ExpressionDerivation(Derivation):
         return {self.output: self.loss()}
 
     def train(self, steps: int) -> list[float]:
-        """Expression files take no gradient-descent steps: raise ValueError."""
-        raise ValueError("an expression file has no learning rate and takes no steps")
+        """Take ``steps`` gradient-descent steps on the output with the file's learning rate,
+        changing every leaf; return the output before each step.
+
+        Raises:
+            UsageError: the file has no learning_rate.
+            ValueError: ``steps`` is not an int >= 0.
+        """
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+        if not self.learning_rate:
+            raise UsageError(f"{self.expression.source}: an expression file takes gradient-descent "
+                             "steps only with a learning_rate; add one at the top")
+        before = []
+        for _ in range(steps):
+            out = self.loss()
+            out.backward()
+            before.append(out.data)
+            for name, leaf in self.parameters.items():
+                self._values[name] = leaf.data - self.learning_rate * leaf.grad
+        return before
 
     def reset(self) -> None:
-        """Build the graph again from the file's numbers."""
+        """Set every leaf back to the file's number and build the graph again."""
+        self._values = dict(self.expression.values)
         self.loss()
 
     def nodes(self) -> dict[str, Value]:
