@@ -11,12 +11,12 @@ For every claim (in file order):
   taken as written (see :mod:`autograd_tiny.derivation.replay`). The slip was made
   earlier and carried forward correctly; the hint names where it came from.
 * ``wrong``: neither; the slip is at this step. The hint says what the number
-  matches when something does: the sign flipped, a factor 2 or 1/2, another
-  learning rate, updated instead of original weights in the backward pass, an
-  update of a weight whose input is 0 (so it cannot change), an update left out,
-  an update of a bias that the file keeps fixed, or (for deltas, gradients, a
-  hidden neuron's dE/dout and updates) the derivative of another activation than
-  the network's, or none, used at a neuron.
+  matches, from the bug library (:mod:`autograd_tiny.derivation.bugs`): every
+  misconception there (the sign flipped, a factor 1/2 or 2, another learning rate,
+  updated weights in the backward pass, a path of a delta forgotten, another weight
+  or ``net`` read where one belongs, another activation's derivative or the right one
+  at the wrong point, the bias or the input factor left out, ...) is tried, and a hint
+  is given only when exactly one of them reproduces the written figure.
 """
 
 from __future__ import annotations
