@@ -107,3 +107,11 @@ def test_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
 def test_library_errors() -> None:
     with pytest.raises(UsageError, match="unknown loss"):
         worksheet([2, 2], loss="cross")
+
+
+def test_deeper_and_other_networks() -> None:
+    blank, answers = worksheet([3, 2, 2, 1], "tanh", "half", 0.25, 0)
+    d = load_derivation(answers)
+    assert d.layers == [["x1", "x2", "x3"], ["h1", "h2"], ["g1", "g2"], ["o1"]]
+    assert d.learning_rate == 0.25 and all(r.verdict == "ok" for r in d.check())
+    assert collisions(answers[: answers.index("[claims]")]) == []

@@ -78,10 +78,10 @@ def _shape(text: str) -> list[int]:
 
 
 def neuron_names(sizes: list[int]) -> list[list[str]]:
-    """Return the neuron names: inputs ``x1 ..``, hidden ``h1 ..`` (or ``a1 ..``, ``b1 ..`` for
-    several hidden layers), outputs ``o1 ..``."""
+    """Return the neuron names: inputs ``x1 ..``, hidden ``h1 ..`` (then ``g1 ..``, ``k1 ..`` for
+    more hidden layers), outputs ``o1 ..`` (weights are ``w1 ..``, biases ``b1 ..``)."""
     hidden = len(sizes) - 2
-    prefixes = ["x"] + (["h"] if hidden == 1 else [chr(ord("a") + k) for k in range(hidden)]) + ["o"]
+    prefixes = ["x"] + list("hgk")[:hidden] + ["o"]
     return [[f"{p}{j + 1}" for j in range(n)] for p, n in zip(prefixes, sizes)]
 
 
