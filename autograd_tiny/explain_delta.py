@@ -269,8 +269,9 @@ class _Printer:
         n = len(e.steps)
         rows = self.lines()
         intro = (f"the derivative of {e.loss} with respect to each named quantity from "
-                 f"the quantities it feeds, {n} step{'s' if n != 1 else ''} "
-                 "(dE/dnet_N is neuron N's delta)")
+                 f"the quantities it feeds, {n} step{'s' if n != 1 else ''}")
+        if any(s.name.startswith("net_") for s in e.steps):
+            intro += f" (d{e.loss}/dnet_N is neuron N's delta)"
         update = self.update()
         if self.fmt == "text":
             width = max((len(s) for s, _ in rows), default=0)

@@ -121,3 +121,4 @@ def test_expression_file_in_delta_form() -> None:
                         '[define]\nq = "x + y"\nf = "q * z"\n')
     text = d.explain("x", form="delta")
     assert "df/dq = z = -4" in text and "df/dx = df/dq = -4" in text
+    assert "delta)" not in text.splitlines()[0]  # no neurons, no deltas
