@@ -80,6 +80,10 @@ SLIPS = [
      "uses w6 = 0.45 where w7 = 0.5 belongs in the backward pass (dE/dout_h1 adds dE/dnet_o2 * w7)"),
     ("wrong-weight", "net_o2", W["w8"] * H1 + W["w8"] * H2 + 0.60, "w8 read for w7 in net_o2",
      "uses w8 = 0.55 where w7 = 0.5 belongs in net_o2"),
+    # w3 for w2 in net_h1: 0.15 * 0.05 + 0.25 * 0.10 + 0.35 = 0.3825. (Reading w3 for w1 would
+    # give the same number, but w3 is no neighbour of w1 in the file nor a weight into h1.)
+    ("wrong-weight", "net_h1", W["w1"] * I1 + W["w3"] * I2 + 0.35, "w3 read for w2 in net_h1",
+     "uses w3 = 0.25 where w2 = 0.2 belongs in net_h1"),
     ("bias-left-out", "net_h1", W["w1"] * I1 + W["w2"] * I2, "net_h1 without b1",
      "leaves the bias b1 out of net_h1"),
     ("one-term", "E", E_O1, "E = E_o1 only",

@@ -62,7 +62,7 @@ def test_every_single_slip_is_named_by_the_checker(sheet: tuple[str, str]) -> No
     for q, value in truth.items():
         line = next(i for i, text in enumerate(lines) if text.split(" = ")[0].strip('"') == q.name)
         slips = [s for s in slip_values(spec, q, replay, truth) if _apart(s[2], value)]
-        for entry, phrase, v in slips:
+        for entry, phrase, v, _ in slips:
             if (entry, q.kind) in tried:
                 continue  # one figure per entry and kind keeps the test short
             tried.add((entry, q.kind))
@@ -72,7 +72,7 @@ def test_every_single_slip_is_named_by_the_checker(sheet: tuple[str, str]) -> No
             r = next(x for x in load_derivation(text).check() if x.claim.strip('"') == q.name)
             assert r.verdict == "wrong", (q.name, entry, written)
             # The phrases of this entry, numbers aside (they are shown to the claim's precision).
-            same_entry = {_shape(p) for e, p, _ in slip_values(spec, q, replay) if e == entry}
+            same_entry = {_shape(p) for e, p, _, _ in slip_values(spec, q, replay) if e == entry}
             hint = (r.hint or "").removesuffix(" (recomputed from the written figures)")
             assert _shape(hint) in same_entry | {_shape(phrase)}, (q.name, entry, phrase, written, r.hint)
     entries = {e for e, _ in tried}

@@ -156,15 +156,15 @@ def collisions(text: str, first: bool = False) -> list[str]:
     bad: list[str] = []
     for q, value in truth.items():
         seen: list[tuple[str, float]] = []
-        for _, phrase, v in slip_values(spec, q, replay, truth):
+        for _, _, v, slip in slip_values(spec, q, replay, truth):
             if not _apart(v, value):
                 continue  # this slip does not change this figure
-            if any(not _apart(v, w) and p != phrase and v != w for p, w in seen):
+            if any(not _apart(v, w) and other != slip for other, w in seen):
                 bad.append(q.name)
                 if first:
                     return bad
                 break
-            seen.append((phrase, v))
+            seen.append((slip, v))
     return bad
 
 

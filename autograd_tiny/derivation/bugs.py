@@ -152,11 +152,21 @@ def run(replay: Replay, params: Mapping[str, float], f_in: Mapping[int, float],
 
 @dataclass(frozen=True)
 class Candidate:
-    """A number a slip gives, and what the student did (``phrase``; ``clause`` after "which")."""
+    """A number a slip gives, and what the student did (``phrase``; ``clause`` after "which").
+
+    ``slip`` names the slip itself where several variants make it at different places (w6
+    read for w7 in the forward or in the backward pass): such variants count as one.
+    """
 
     value: float | None
     phrase: str
     clause: str = ""
+    slip: str = ""
+
+    @property
+    def identity(self) -> str:
+        """What tells this slip from another: ``slip``, or else the phrase."""
+        return self.slip or self.phrase
 
 
 @dataclass(frozen=True)
@@ -236,8 +246,8 @@ class Context:
             return vals[key[1]]  # type: ignore[index]
         return grads[key[1]]  # type: ignore[index]
 
-    def candidate(self, mods: Mods, phrase: str, clause: str = "") -> Candidate:
-        return Candidate(self.read(self.run(mods)), phrase, clause or phrase)
+    def candidate(self, mods: Mods, phrase: str, clause: str = "", slip: str = "") -> Candidate:
+        return Candidate(self.read(self.run(mods)), phrase, clause or phrase, slip)
 
     @property
     def truth(self) -> float:
@@ -498,6 +508,7 @@ def _where(ctx: Context, neurons: list[str]) -> str:
 
 
 def _derivative_at_net(ctx: Context) -> Iterator[Candidate]:
+    given: list[float] = []  # a wider group giving the same number changes nothing more
     for group in ctx.neuron_groups():
         neurons = [n for n in group if n in ctx.replay.activation_nodes
                    and "out" in _reads(ctx.activation[n])]
@@ -511,8 +522,12 @@ def _derivative_at_net(ctx: Context) -> Iterator[Candidate]:
         written = " and ".join(f"{a}' as {derivative_formula(a, 'net', 'net')} instead of "
                                f"{derivative_formula(a)}" for a in acts)
         nets = ", ".join(f"net_{n}" for n in neurons)
-        yield ctx.candidate(mods, f"evaluates the derivative at the net input instead of the "
-                                  f"output: writes {written} at {nets}")
+        cand = ctx.candidate(mods, f"evaluates the derivative at the net input instead of the "
+                                   f"output: writes {written} at {nets}")
+        value = cand.value if cand.value is not None else math.nan
+        if not any(math.isclose(value, v, rel_tol=1e-12) for v in given):
+            given.append(value)
+            yield cand
 
 
 def _reads(activation: str) -> frozenset[str]:
@@ -631,11 +646,13 @@ def _wrong_weight(ctx: Context) -> Iterator[Candidate]:
                 continue
             shown = f"{other} = {value:g} where {w_name} = {ctx.params[w_name]:g} belongs"
             read = _constant(value)
+            slip = f"{other} for {w_name}"
             if w.source not in spec.inputs:  # the backward pass first: it is all a gradient shows
                 yield ctx.candidate(Mods(d_operand={(i, pos): read}),
                                     f"uses {shown} in the backward pass (dE/dout_{w.source} adds "
-                                    f"dE/dnet_{w.target} * {w_name})")
-            yield ctx.candidate(Mods(operand={(i, pos): read}), f"uses {shown} in net_{w.target}")
+                                    f"dE/dnet_{w.target} * {w_name})", slip=slip)
+            yield ctx.candidate(Mods(operand={(i, pos): read}), f"uses {shown} in net_{w.target}",
+                                slip=slip)
 
 
 def _constant(value: float) -> ValueOf:
@@ -683,8 +700,11 @@ def _net_for_out(ctx: Context) -> Iterator[Candidate]:
             else:
                 shown = (f"{', '.join(f'net_{h}' for h in group)} where "
                          f"{', '.join(f'out_{h}' for h in group)} belong")
-            for cand in (ctx.candidate(Mods(d_operand=dict(uses)), f"uses {shown} in the backward pass"),
-                         ctx.candidate(Mods(operand=dict(uses)), f"uses {shown} (in the forward pass)")):
+            slip = f"net for out at {', '.join(group)}"
+            for cand in (ctx.candidate(Mods(d_operand=dict(uses)), f"uses {shown} in the backward pass",
+                                       slip=slip),
+                         ctx.candidate(Mods(operand=dict(uses)), f"uses {shown} (in the forward pass)",
+                                       slip=slip)):
                 value = cand.value if cand.value is not None else math.nan
                 # the whole layer where one neuron's slip alone shows is no variant of its own
                 if len(group) == 1 or not any(math.isclose(value, v, rel_tol=1e-12) for v in single):
@@ -812,9 +832,10 @@ def search(ctx: Context, bugs: tuple[Bug, ...] = BUGS) -> list[tuple[Bug, Candid
             v = cand.value
             if v is None or not math.isfinite(v) or abs(v - truth) <= 2 * unit:
                 continue
-            # A variant giving exactly an earlier one's number differs from it only where the
-            # written figures (or the network) leave nothing to change: the earlier one stands.
-            if matches(c, v) and all(h.phrase != cand.phrase and h.value != v for h in hits):
+            # Variants of one slip (made in the forward or the backward pass) count as one: the
+            # first that fits stands. Two different slips of one entry that both fit (w3 read
+            # for w1 or for w2, giving the same net_h1) leave open what was done.
+            if matches(c, v) and all(h.identity != cand.identity for h in hits):
                 hits.append(cand)
         if hits:
             # Two variants of one entry that both fit (w3 read for w1, or for w2) leave open
@@ -855,8 +876,9 @@ def reproducing(spec: Spec, claim: Claim, replay: Replay | None = None) -> list[
 
 
 def slip_values(spec: Spec, q: Quantity, replay: Replay | None = None,
-                others: Mapping[Quantity, float] | None = None) -> list[tuple[str, str, float]]:
-    """Return ``(entry, phrase, number)`` for every number a slip of the library gives for ``q``.
+                others: Mapping[Quantity, float] | None = None) -> list[tuple[str, str, float, str]]:
+    """Return ``(entry, phrase, number, slip)`` for every number a slip of the library gives for
+    ``q`` (``slip``: what tells it from the entry's other slips, see :class:`Candidate`).
 
     The learning-rate entry is left out (its rate is read off a claimed figure) and so
     are facts (no number). The numbers are computed from the file's own numbers, with the
@@ -867,13 +889,13 @@ def slip_values(spec: Spec, q: Quantity, replay: Replay | None = None,
 
     claim = Claim(name=q.name, written="0", value=0.0, exact=Decimal("0E-9"), quantity=q)
     ctx = truth_context(spec, claim, replay, others)
-    found: list[tuple[str, str, float]] = []
+    found: list[tuple[str, str, float, str]] = []
     for bug in BUGS:
         if bug.fact or bug.name == "learning-rate":
             continue
         for cand in candidates(ctx, bug):
             if cand.value is not None:
-                found.append((bug.name, cand.phrase, cand.value))
+                found.append((bug.name, cand.phrase, cand.value, f"{bug.name}: {cand.identity}"))
     return found
 
 
