@@ -16,12 +16,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``explain`` sub-command to ``subparsers``; return its parser."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "explain",
-        help="derive dE/dPARAM by the chain rule, path by path, with every number",
+        help="derive dE/dPARAM by the chain rule, path by path (or in delta form), with every number",
         description=(
             "Write the chain-rule derivation of the loss's derivative with respect to PARAM "
             "(a weight or bias of the file, or a neuron quantity such as net_o1): every path "
             "from E to PARAM through named quantities, each factor's formula and number, the "
-            "sum, and the gradient-descent update."
+            "sum, and the gradient-descent update. --form delta writes the textbook recursion "
+            "instead: one line per named quantity (each neuron's delta), short for deep networks."
         ),
     )
     parser.add_argument("file", nargs="?", metavar="FILE", help="a derivation file (or use --example)")
