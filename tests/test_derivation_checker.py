@@ -448,11 +448,11 @@ def test_seed002_batch_verdicts() -> None:
     assert r["W11+"].hint is None or "X1 is 0" not in r["W11+"].hint  # X1 is 1 in samples 3 and 4
     # With the written delta -4 for sample 1, dE/dW10 = (-4 + 6 + 6 + 10) / 4 = 4.5, and the
     # sign-flipped update 1 + 0.1 * 4.5 = 1.45 is the written 1.4 cut off: the bug library's sign
-    # entry (one of those that apply to a batch) names it. A sample's own delta in a mean batch
-    # gets no hint (the library's numbers are the batch's).
+    # entry (one of those that apply to a batch) names it. Sample 1's own delta is out - target
+    # = 4 - 0 = 4 (not the batch's 4 / 4 = 1): the written -4 is its sign flipped.
     assert r["W10+"].hint == ("the gradient's sign is flipped: W10 + lr * dE/dW10 = 1.45 "
                               "(recomputed from the written figures)")
-    assert r["dE/dnet_D0[1]"].hint is None
+    assert r["dE/dnet_D0[1]"].hint == "the gradient's sign is flipped: the value is 4"
 
 
 def test_shipped_examples_get_no_derivative_hint() -> None:

@@ -247,6 +247,8 @@ class Context:
         key = self.replay.key(q)
         if key[0] == "f":
             return vals[key[1]]  # type: ignore[index]
+        if key[0] == "s":  # a sample's own derivative: the batch's divided by d E / d E[s]
+            return grads[key[1]] / self.replay.sample_scale  # type: ignore[index]
         return grads[key[1]]  # type: ignore[index]
 
     def candidate(self, mods: Mods, phrase: str, clause: str = "", slip: str = "") -> Candidate:

@@ -251,8 +251,6 @@ class _Checker:
         true = Decimal(trace.get(self.keys[i]))
         if true != 0 and c.unit >= abs(true):
             return None  # written too coarsely (1 for 0.36) to tell one slip from another
-        if self.keys[i][0] == "s" and self.replay.sample_scale != 1:
-            return None  # the library compares with the batch's derivatives, not a sample's
         if q.kind == "param" and (self.spec.momentum or self.spec.weight_decay):
             return None  # the library's update entries know plain gradient descent only
         try:
