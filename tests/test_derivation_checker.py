@@ -10,6 +10,7 @@ import pytest
 
 from autograd_tiny import load_derivation
 from autograd_tiny.derivation import ClaimResult, format_json, format_text, load_example, summary
+from autograd_tiny.derivation.core import example_text
 
 DATA = Path(__file__).parent / "data"
 TEXT = (DATA / "net222.toml").read_text()
@@ -568,3 +569,33 @@ def test_title_control_characters_are_escaped_in_the_report() -> None:
     results = check("E = 0.3\n")
     text = format_text(list(results.values()), "a\x1b[31mred\u202e")
     assert text.splitlines()[0] == "a\\x1b[31mred\\u202e"
+
+
+def test_update_hints_under_momentum_and_weight_decay() -> None:
+    # seed 004 with momentum 0.9 and weight decay 0.01 (torch.optim.SGD's rule: d = dE/dP + wd P,
+    # v = 0.9 v + d, a first v being d; P+ = P - lr v). w5 = 0.4, dE/dw5 = 0.0821670405642 (the
+    # article's figure, checked elsewhere), so v0 = 0.0861670405642 and w5+ = 0.4 - 0.5 v0
+    # = 0.3569164797179; the step's sign flipped gives 0.4 + 0.5 v0 = 0.4430835202821 and a
+    # rate of 0.1 gives 0.3913832959436.
+    text = example_text("seed004")
+    head = text[: text.index("[claims]")].replace(
+        "learning_rate", "momentum = 0.9\nweight_decay = 0.01\nlearning_rate", 1)
+
+    def hint(claim: str) -> str | None:
+        (r,) = load_derivation(head + "[claims]\n" + claim + "\n").check()
+        assert r.verdict == "wrong", claim
+        return r.hint
+
+    d = load_derivation(head + '[claims]\n"w5+" = 1\n')
+    assert d.value("w5+") == pytest.approx(0.3569164797179, abs=1e-12)
+    assert hint('"w5+" = 0.4000000000') == "matches w5 before the step: the update was left out"
+    assert hint('"w5+" = 0.4430835203') == ("the step's sign is flipped: the update adds what it "
+                                             "subtracts from w5, giving 0.443083520282")
+    assert hint('"w5+" = 0.3913832959') == "matches the update with learning rate 0.1 instead of 0.5"
+    # Step 2 keeps the velocity: v1 = 0.9 v0 + dE/dw5@1 + 0.01 w5@1, w5@2 = w5@1 - 0.5 v1.
+    w1, g1 = d.value("w5@1"), d.value("dE/dw5@1")
+    v1 = 0.9 * 0.0861670405642 + g1 + 0.01 * w1
+    assert d.value("w5@2") == pytest.approx(w1 - 0.5 * v1, abs=1e-12)
+    assert hint(f'"w5@2" = {w1 - 0.1 * v1:.10f}') == ("matches the update with learning rate 0.1 "
+                                                      "instead of 0.5")
+    assert hint(f'"w5@2" = {w1 + 0.5 * v1:.10f}').startswith("the step's sign is flipped")

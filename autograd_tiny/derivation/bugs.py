@@ -259,6 +259,17 @@ class Context:
         """The claim's quantity without any slip (for an update, its gradient)."""
         return self.read(self.base)
 
+    def updated(self, name: str, gradient: float, rate: float | None = None) -> float:
+        """Return parameter ``name`` after the claim's step made with ``gradient`` as dE/d``name``
+        (and learning rate ``rate``, the file's by default): plain gradient descent, or with the
+        file's weight decay and momentum, as the replay's update does."""
+        prev = self.params[name]
+        d = gradient + self.spec.weight_decay * prev
+        velocity = self.trace.velocity.get(self.step, {})
+        if self.spec.momentum and name in velocity:
+            d = self.spec.momentum * velocity[name] + d
+        return prev - (self.lr if rate is None else rate) * d
+
     def fmt(self, value: float) -> str:
         return format_number(value, self.claim)
 
@@ -360,9 +371,13 @@ def _sign(ctx: Context) -> Iterator[Candidate]:
         g = ctx.truth
         prev = ctx.params[name]  # type: ignore[index]
         if ctx.replay.trainable[name] and g != 0:  # type: ignore[index]
-            value = prev + ctx.lr * g
-            yield Candidate(value, f"the gradient's sign is flipped: {name} + lr * dE/d{name} = "
-                                   f"{ctx.fmt(value)}")
+            value = 2 * prev - ctx.updated(name, g)  # type: ignore[arg-type]
+            if ctx.spec.momentum or ctx.spec.weight_decay:
+                yield Candidate(value, f"the step's sign is flipped: the update adds what it "
+                                       f"subtracts from {name}, giving {ctx.fmt(value)}")
+            else:
+                yield Candidate(value, f"the gradient's sign is flipped: {name} + lr * dE/d{name} = "
+                                       f"{ctx.fmt(value)}")
         return
     v = ctx.truth
     what = "the gradient's" if q.kind in GRADIENT_KINDS else "its"
@@ -404,8 +419,8 @@ def _frozen_bias(ctx: Context) -> Iterator[Candidate]:
         return
     phrase = (f"{name} is a bias and update_biases = false, so it keeps its value {prev:g}; "
               "the claim updates it")
-    yield Candidate(prev - ctx.lr * g, phrase)
-    yield Candidate(prev + ctx.lr * g, phrase)
+    yield Candidate(ctx.updated(name, g), phrase)
+    yield Candidate(2 * prev - ctx.updated(name, g), phrase)
 
 
 def _learning_rate(ctx: Context) -> Iterator[Candidate]:
@@ -416,15 +431,18 @@ def _learning_rate(ctx: Context) -> Iterator[Candidate]:
     c = ctx.claim
     if not ctx.replay.trainable[name] or g == 0:
         return
-    implied = (prev - c.value) / g
-    window = float(c.unit) / abs(g)
+    d = prev - ctx.updated(name, g, rate=1.0)  # the step the rate multiplies (with momentum, decay)
+    if d == 0:
+        return
+    implied = (prev - c.value) / d
+    window = float(c.unit) / abs(d)
     for digits in (1, 2):
         rate = float(f"{implied:.{digits}g}")
         if rate <= 0 or math.isclose(rate, ctx.lr):
             continue
         spacing = 10.0 ** (math.floor(math.log10(rate)) - digits + 1)
         if window <= 0.1 * rate and window < spacing / 2:
-            yield Candidate(prev - rate * g, f"matches the update with learning rate {rate:g} "
+            yield Candidate(ctx.updated(name, g, rate), f"matches the update with learning rate {rate:g} "
                                              f"instead of {ctx.lr:g}")
 
 
@@ -436,7 +454,7 @@ def _other_gradient(ctx: Context) -> Iterator[Candidate]:
         if other == name:
             continue
         g = ctx.read(ctx.base, Quantity("grad", other, ctx.step))
-        yield Candidate(prev - ctx.lr * g, f"matches the update of {name} made with another weight's "
+        yield Candidate(ctx.updated(name, g), f"matches the update of {name} made with another weight's "
                                            f"gradient, dE/d{other} = {ctx.fmt(g)}")
 
 
@@ -449,7 +467,7 @@ def _updated_weights(ctx: Context) -> Iterator[Candidate]:
     if ctx.q.kind == "param":
         name, prev, _ = _update_parts(ctx)
         if ctx.replay.trainable[name]:
-            yield Candidate(prev - ctx.lr * g, f"matches an update whose dE/d{name} = {ctx.fmt(g)} "
+            yield Candidate(ctx.updated(name, g), f"matches an update whose dE/d{name} = {ctx.fmt(g)} "
                                                "used the updated weights in the backward pass "
                                                "instead of the original ones")
         return
@@ -474,6 +492,8 @@ def _zero_input(ctx: Context) -> Iterator[Candidate]:
             return
         zero = f"out_{w.source} is 0"
     if ctx.q.kind == "param":
+        if ctx.updated(name, 0.0) != ctx.params[name]:
+            return  # weight decay, or a velocity from earlier steps, still moves it
         yield Candidate(None, f"{zero}, so dE/d{name} = 0 and {name} cannot change: it stays "
                               f"{ctx.params[name]:g}")
     elif ctx.truth == 0.0:
@@ -798,16 +818,16 @@ BATCH_BUGS: frozenset[str] = frozenset({
 
 
 def _through_gradient(ctx: Context, bug: Bug) -> Iterator[Candidate]:
-    """Yield an update's candidates from a gradient slip: ``P - lr * (slipped dE/dP)``."""
+    """Yield an update's candidates from a gradient slip: the step made with the slipped dE/dP
+    (``P - lr * dE/dP`` in plain gradient descent)."""
     name = ctx.q.subject
     assert name is not None
     if not ctx.replay.trainable[name]:
         return
-    prev = ctx.params[name]
     for c in bug.variants(ctx):
         if c.value is None:
             continue
-        yield Candidate(prev - ctx.lr * c.value, f"matches the update with dE/d{name} = "
+        yield Candidate(ctx.updated(name, c.value), f"matches the update with dE/d{name} = "
                                                  f"{ctx.fmt(c.value)}, which {c.clause or c.phrase}")
 
 
@@ -836,7 +856,7 @@ def search(ctx: Context, bugs: tuple[Bug, ...] = BUGS) -> list[tuple[Bug, Candid
     if ctx.q.kind == "param":
         name = ctx.q.subject
         assert name is not None
-        truth = ctx.params[name] - (ctx.lr * ctx.truth if ctx.replay.trainable[name] else 0.0)
+        truth = ctx.updated(name, ctx.truth) if ctx.replay.trainable[name] else ctx.params[name]
     else:
         truth = ctx.truth
     found: list[tuple[Bug, Candidate]] = []

@@ -251,8 +251,6 @@ class _Checker:
         true = Decimal(trace.get(self.keys[i]))
         if true != 0 and c.unit >= abs(true):
             return None  # written too coarsely (1 for 0.36) to tell one slip from another
-        if q.kind == "param" and (self.spec.momentum or self.spec.weight_decay):
-            return None  # the library's update entries know plain gradient descent only
         try:
             hint = network_hint(self.spec, self.replay, c, trace, replace)
         except (KeyError, IndexError, ArithmeticError):  # a batch's quantities that a hint does not know
