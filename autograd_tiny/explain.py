@@ -394,7 +394,7 @@ def explain(loss: Value, param: Value | str, *, learning_rate: float | None = No
 
 
 def explain_gradient(loss: Value, param: Value | str, *, learning_rate: float | None = None,
-                     fmt: str = "text", digits: int = 6) -> str:
+                     fmt: str = "text", digits: int = 6, form: str = "path") -> str:
     """Return the chain-rule derivation of d loss / d param, printed.
 
     Every path from the loss to the parameter through named quantities is written
@@ -409,14 +409,23 @@ def explain_gradient(loss: Value, param: Value | str, *, learning_rate: float | 
         fmt: ``"text"``, ``"markdown"`` (tables with ``$...$`` maths) or ``"latex"``
             (an ``align*`` environment).
         digits: significant digits of the numbers shown (1 to 17).
+        form: ``"path"`` (every path, default) or ``"delta"``: the textbook recursion,
+            one line per named quantity (:func:`autograd_tiny.explain_delta.explain_delta`).
 
     Returns:
         The derivation as one string (ending with a newline).
 
     Raises:
         TypeError: as for :func:`explain`, or ``digits`` is not an int.
-        ValueError: as for :func:`explain`, or ``fmt`` is unknown or ``digits`` out of range.
+        ValueError: as for :func:`explain`, or ``fmt`` or ``form`` is unknown or ``digits`` out
+            of range.
     """
+    if form == "delta":
+        from .explain_delta import explain_delta
+
+        return explain_delta(loss, param, learning_rate=learning_rate, fmt=fmt, digits=digits)
+    if form != "path":
+        raise ValueError(f"unknown form {form!r}; choose path or delta")
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     fm.check_digits(digits)

@@ -51,8 +51,12 @@ def positive_int(text: str, option: str, maximum: int | None = None) -> int:
 
 
 def is_trainable(derivation: Any, param: Any) -> bool:
-    """Return True when gradient descent updates ``param`` (a Value) in ``derivation``."""
-    return any(p is param for p in derivation.network.parameters())
+    """Return True when gradient descent updates ``param`` (a Value) in ``derivation`` (in an
+    expression file, which has no network: a leaf, when the file has a learning rate)."""
+    network = getattr(derivation, "network", None)
+    if network is None:
+        return bool(derivation.learning_rate) and any(p is param for p in derivation.parameters.values())
+    return any(p is param for p in network.parameters())
 
 
 def check_out_dir(out_dir: str, option: str) -> None:
@@ -87,7 +91,8 @@ def decimals_of(args: argparse.Namespace) -> int:
 
 def write_svgs(derivation: Any, out_dir: str, option: str, *, decimals: int = 4,
                results: Any = None) -> list[Path]:
-    """Write the derivation's ``graph.svg`` and ``network.svg`` into ``out_dir``; return their paths.
+    """Write the derivation's ``graph.svg`` and ``network.svg`` into ``out_dir``; return their paths
+    (an expression file, which has no network, gets ``graph.svg`` only).
 
     ``decimals`` is passed to the pictures; ``results`` (a check's results) marks the claims
     that are wrong or follow from an earlier slip on the nodes they are about.
@@ -101,6 +106,8 @@ def write_svgs(derivation: Any, out_dir: str, option: str, *, decimals: int = 4,
 
     check_out_dir(out_dir, option)
     try:
+        if not hasattr(derivation, "network"):  # an expression file: its computation graph only
+            return [_write_graph(derivation, Path(out_dir) / "graph.svg", decimals)]
         return list(write(derivation, out_dir, decimals=decimals, results=results))
     except (OSError, RenderError) as exc:
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -131,3 +138,12 @@ def check_html_path(path: str, option: str) -> None:
     """Raise UsageError when ``path`` is a directory (checked before the work)."""
     if Path(path).is_dir():
         raise UsageError(f"{option} {path!r} is a directory; give the name of the .html file to write")
+
+
+def _write_graph(derivation: Any, path: Path, decimals: int = 4) -> Path:
+    """Write the computation graph of an expression file after ``backward()``; return ``path``."""
+    from ..render import draw_graph, render_svg
+
+    loss = derivation.loss()
+    loss.backward()
+    return render_svg(draw_graph(loss, params=dict(derivation.parameters), decimals=decimals), path)

@@ -4,8 +4,9 @@
 :class:`Derivation`; ``Derivation.check()`` judges every claimed figure (``ok``,
 ``follows`` from an earlier slip, or ``wrong``, with a hint). ``autograd-tiny check``
 is the command-line form. The file format is described in
-:mod:`autograd_tiny.derivation.format`, the verdicts in
-:mod:`autograd_tiny.derivation.checker`.
+:mod:`autograd_tiny.derivation.format` (files without ``layers`` in
+:mod:`autograd_tiny.derivation.expression`), the verdicts in
+:mod:`autograd_tiny.derivation.checker`, the hints in :mod:`autograd_tiny.derivation.bugs`.
 """
 
 from .checker import ClaimResult, check_spec, format_json, format_text, summary
@@ -17,13 +18,16 @@ from .core import (
     load_derivation,
     load_example,
 )
-from .format import Claim, Quantity, Spec, parse_spec
+from .expression import ExpressionDerivation, ExpressionSpec
+from .format import Claim, Quantity, Spec, parse_file, parse_spec
 from .network import Network
 
 __all__ = [
     "Claim",
     "ClaimResult",
     "Derivation",
+    "ExpressionDerivation",
+    "ExpressionSpec",
     "Network",
     "Quantity",
     "Spec",
@@ -35,6 +39,7 @@ __all__ = [
     "format_text",
     "load_derivation",
     "load_example",
+    "parse_file",
     "parse_spec",
     "summary",
 ]

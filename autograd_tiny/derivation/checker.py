@@ -12,35 +12,30 @@ For every claim (reported in file order):
   taken as written (see :mod:`autograd_tiny.derivation.replay`). The slip was made
   earlier and carried forward correctly; the hint names where it came from.
 * ``wrong``: neither; the slip is at this step. The hint says what the number
-  matches when something does: the sign flipped, a factor 2 or 1/2, another
-  learning rate, updated instead of original weights in the backward pass, an
-  update of a weight whose input is 0 (so it cannot change), an update left out,
-  an update of a bias that the file keeps fixed, or (for deltas, gradients, a
-  hidden neuron's dE/dout and updates) the derivative of another activation than
-  the network's, or none, used at a neuron.
+  matches, from the bug library (:mod:`autograd_tiny.derivation.bugs`): every
+  misconception there (the sign flipped, a factor 1/2 or 2, another learning rate,
+  updated weights in the backward pass, a path of a delta forgotten, another weight
+  or ``net`` read where one belongs, another activation's derivative or the right one
+  at the wrong point, the bias or the input factor left out, ...) is tried, and a hint
+  is given only when exactly one of them reproduces the written figure.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Any
 
-from .. import formula
-from ..ops import OPS
+from .bugs import network_hint
 from .format import Claim, Quantity, Spec, printable
 from .network import Network
 from .replay import Key, Replay, Trace
 
 VERDICTS = ("ok", "follows", "wrong")
 
-#: The activations whose derivative a slipped derivation may use instead of the network's, in
-#: the order the hint tries them. ``identity`` stands for the derivative left out (taken as 1);
-#: it comes before ``relu``, whose derivative is 1 as well at a positive net input.
-OTHER_ACTIVATIONS = ("sigmoid", "tanh", "identity", "relu")
 
 
 @dataclass
@@ -247,6 +242,8 @@ class _Checker:
 
     # -- hints ------------------------------------------------------------------------------
     def _hint(self, i: int, trace: Trace, replace: dict[Key, float], written: bool = False) -> str | None:
+        """Return the bug library's hint for claim ``i`` (see :mod:`autograd_tiny.derivation.bugs`),
+        or None where the library's numbers would not be the claim's."""
         c = self.claims[i]
         q = c.quantity
         if not _finite_at(trace, q.step - 1 if q.kind == "param" else q.step):
@@ -254,176 +251,13 @@ class _Checker:
         true = Decimal(trace.get(self.keys[i]))
         if true != 0 and c.unit >= abs(true):
             return None  # written too coarsely (1 for 0.36) to tell one slip from another
-        if self.keys[i][0] == "s" and self.replay.sample_scale != 1:
-            return None  # the hints below compare with the batch's derivatives, not a sample's
-        if q.kind == "param" and (self.spec.momentum or self.spec.weight_decay):
-            return None  # the update hints below know plain gradient descent only
         try:
-            if q.kind == "param":
-                hint = self._param_hint(c, trace, replace)
-            else:
-                hint = self._value_hint(c, trace, replace)
-        except (KeyError, ArithmeticError):  # a batch's quantities that a hint does not know
+            hint = network_hint(self.spec, self.replay, c, trace, replace)
+        except (KeyError, IndexError, ArithmeticError):  # a batch's quantities that a hint does not know
             hint = None
         if hint and written:
             hint += " (recomputed from the written figures)"
         return hint
-
-    def _zero_source(self, parameter: str, trace: Trace, step: int) -> str | None:
-        """Return the text 'input x1 is 0' when ``parameter`` is a weight whose source is 0."""
-        w = self.spec.weights.get(parameter)
-        if w is None:
-            return None
-        if w.source in self.spec.inputs:
-            if all(sample.inputs[w.source] == 0.0 for sample in self.spec.samples):
-                return f"the input {w.source} is 0"
-            return None
-        if self.spec.batched:
-            return None
-        out = trace.values[step][self.replay.key(Quantity("out", w.source, step))[1]]  # type: ignore[index]
-        return f"out_{w.source} is 0" if out == 0.0 else None
-
-    def _step_inputs(self, replace: dict[Key, float], step: int) -> tuple[dict[int, float], dict[int, float]]:
-        f_in = {w: v for (ch, w, k), v in replace.items() if ch == "f" and k == step}
-        g_in = {w: v for (ch, w, k), v in replace.items() if ch == "g" and k == step}
-        return f_in, g_in  # type: ignore[return-value]
-
-    def _param_hint(self, c: Claim, trace: Trace, replace: dict[Key, float]) -> str | None:
-        q = c.quantity
-        name = q.subject
-        assert name is not None
-        if q.step == 0:
-            return None
-        k = q.step - 1
-        lr = self.spec.learning_rate
-        prev = trace.params[k][name]
-        g = trace.grads[k][self.replay.param_index[name]]
-        before = "before the step" if q.step == 1 else f"after {k} step{'s' if k != 1 else ''}"
-        if not self.replay.trainable[name]:
-            if g != 0 and (matches(c, prev - lr * g) or matches(c, prev + lr * g)):
-                return (f"{name} is a bias and update_biases = false, so it keeps its value "
-                        f"{prev:g}; the claim updates it")
-            return None
-        zero = self._zero_source(name, trace, k)
-        if zero:
-            return f"{zero}, so dE/d{name} = 0 and {name} cannot change: it stays {prev:g}"
-        if g != 0 and matches(c, prev):
-            return f"matches {name} {before}: the update was left out"
-        if g != 0 and matches(c, prev + lr * g):
-            return (f"the gradient's sign is flipped: {name} + lr * dE/d{name} = "
-                    f"{format_number(prev + lr * g, c)}")
-        f_in, g_in = self._step_inputs(replace, k)
-        _, alt = self.replay.step(trace.params[k], f_in, g_in, derivative_params=trace.params[k + 1])
-        g_alt = alt[self.replay.param_index[name]]
-        if not math.isclose(g_alt, g, rel_tol=1e-12) and matches(c, prev - lr * g_alt):
-            return (f"matches an update whose dE/d{name} = {format_number(g_alt, c)} used the updated "
-                    "weights in the backward pass instead of the original ones")
-        if g != 0:
-            # A round rate (one or two significant digits) that the claim pins down to within
-            # 10% and singles out among the rates written with as many digits: a tiny gradient
-            # would let almost any rate "match", and a precise claim almost always matches some
-            # two-digit rate (0.0034 next to 0.0033 and 0.0035), which says nothing.
-            implied = (prev - c.value) / g
-            window = float(c.unit) / abs(g)  # how far the claim lets the rate move
-            for digits in (1, 2):
-                rate = float(f"{implied:.{digits}g}")
-                if rate <= 0 or math.isclose(rate, lr):
-                    continue
-                spacing = 10.0 ** (math.floor(math.log10(rate)) - digits + 1)
-                if window <= 0.1 * rate and window < spacing / 2 and matches(c, prev - rate * g):
-                    return f"matches the update with learning rate {rate:g} instead of {lr:g}"
-        key = ("g", self.replay.param_index[name], k)
-        for g_other, phrase in self._other_derivatives(q, trace, f_in, g_in, key):
-            if abs(lr * (g_other - g)) > 2 * float(c.unit) and matches(c, prev - lr * g_other):
-                return (f"matches the update with dE/d{name} = {format_number(g_other, c)}, which "
-                        f"{phrase}")
-        return None
-
-    def _value_hint(self, c: Claim, trace: Trace, replace: dict[Key, float]) -> str | None:
-        q = c.quantity
-        key = self.replay.key(q)
-        v = trace.get(key)
-        if q.kind == "grad":
-            assert q.subject is not None
-            zero = self._zero_source(q.subject, trace, q.step)
-            if zero and v == 0.0:
-                return f"{zero}, so dE/d{q.subject} = 0"
-        if v != 0 and matches(c, -v):
-            what = "the gradient's" if q.kind in ("grad", "dout", "dnet") else "its"
-            return f"{what} sign is flipped: the value is {format_number(v, c)}"
-        if v != 0 and matches(c, 2 * v):
-            return f"twice the value {format_number(v, c)}: a factor 1/2 is missing"
-        if v != 0 and matches(c, v / 2):
-            return f"half the value {format_number(v, c)}: a factor 2 is missing"
-        if q.kind in ("grad", "dout", "dnet"):
-            f_in, g_in = self._step_inputs(replace, q.step)
-            g_in.pop(key[1], None)  # type: ignore[arg-type]
-            _, alt = self.replay.step(trace.params[q.step], f_in, g_in,
-                                      derivative_params=trace.params[q.step + 1])
-            a = alt[key[1]]  # type: ignore[index]
-            if not math.isclose(a, v, rel_tol=1e-12) and matches(c, a):
-                return ("matches the gradient computed with the updated weights in the backward "
-                        f"pass ({format_number(a, c)}) instead of the original ones")
-            for a, phrase in self._other_derivatives(q, trace, f_in, g_in, key):
-                if abs(a - v) > 2 * float(c.unit) and matches(c, a):
-                    return phrase
-        return None
-
-    def _other_derivatives(self, q: Quantity, trace: Trace, f_in: dict[int, float],
-                           g_in: dict[int, float], key: Key) -> Iterator[tuple[float, str]]:
-        """Yield the number at ``key`` recomputed with another activation's derivative, per guess.
-
-        Each guess swaps the local derivative at the activation of some neurons: first at
-        the neurons the quantity belongs to (a delta's neuron, the neurons a weight or bias
-        feeds, the layer after a hidden neuron for its dE/dout), then at those and every
-        neuron of the later layers (the same slip made throughout). The other derivative
-        is the table's (:data:`autograd_tiny.ops.OPS`), evaluated by the replay at the
-        neuron's own net input and output. Yields ``(value, phrase)`` pairs, the phrase
-        saying which derivative was used where (``"uses sigmoid's derivative ..."``).
-        The callers name a guess only when its number lies more than two units of the
-        claim's last digit from the true one, so that the claim tells the two apart.
-        """
-        replay = self.replay
-        layer = self.spec.neuron_layer
-        s = q.subject
-        assert s is not None
-        if q.kind == "dnet":
-            base = [s]
-        elif q.kind == "dout":
-            if layer[s] + 1 >= len(self.spec.layers):
-                return  # an output's dE/dout comes from the loss alone
-            base = list(self.spec.layers[layer[s] + 1])
-        elif s in self.spec.weights:
-            base = [self.spec.weights[s].target]
-        else:
-            base = list(self.spec.biases[s].neurons)
-        first = min(layer[n] for n in base)
-        later = [n for lay in self.spec.layers[first + 1:] for n in lay]
-        groups = [base, base + [n for n in later if n not in base]]
-        if groups[1] == groups[0]:
-            groups.pop()
-        step = key[2]
-        for group in groups:
-            neurons = [n for n in group if n in replay.activation_nodes]
-            for other in OTHER_ACTIVATIONS:
-                swapped = [n for n in neurons if self.activation[n] != other]
-                if not swapped:
-                    continue
-                op = None if other == "identity" else other
-                swap = {replay.activation_nodes[n]: op for n in swapped}
-                _, grads = replay.step(trace.params[step], f_in, g_in, derivatives=swap)
-                yield grads[key[1]], self._derivative_phrase(other, swapped)  # type: ignore[index]
-
-    def _derivative_phrase(self, other: str, neurons: list[str]) -> str:
-        """Return 'uses sigmoid's derivative out * (1 - out) at net_h1 where the network's tanh needs ...'."""
-        by_activation: dict[str, list[str]] = {}
-        for n in neurons:
-            by_activation.setdefault(self.activation[n], []).append(f"net_{n}")
-        where = " and ".join(f"at {_join(nets, limit=len(nets))} where the network's {act} needs "
-                             f"{_derivative_formula(act)}" for act, nets in by_activation.items())
-        if other == "identity":
-            return f"leaves out the activation's derivative (takes it as 1, as for identity) {where}"
-        return f"uses {other}'s derivative {_derivative_formula(other)} {where}"
 
 
 def _finite_at(trace: Trace, step: int) -> bool:
@@ -432,12 +266,6 @@ def _finite_at(trace: Trace, step: int) -> bool:
     for k in (step, step + 1):
         numbers += trace.params.get(k, {}).values()
     return all(math.isfinite(x) for x in numbers)
-
-
-def _derivative_formula(activation: str) -> str:
-    """Return the table's derivative of an activation as text over ``net`` and ``out`` (simplified)."""
-    tree = formula.from_table(OPS[activation].derivatives[0], {"x": "net", "out": "out"})
-    return formula.render(formula.simplify(tree))
 
 
 def _join(names: list[str], limit: int = 4) -> str:

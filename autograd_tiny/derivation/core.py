@@ -12,7 +12,7 @@ from .._numeric import short_repr
 from ..errors import UsageError
 from ..value import Value
 from .checker import ClaimResults, check_spec, format_json, format_text
-from .format import Quantity, Spec, parse_spec
+from .format import Quantity, Spec, parse_file
 from .network import Network
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -123,22 +123,41 @@ class Derivation:
             return format_text(results, self.title)
         raise ValueError(f"unknown format {fmt!r}; choose text or json")
 
-    def explain(self, param: str | Value, fmt: str = "text") -> str:
+    def explain(self, param: str | Value, fmt: str = "text", form: str = "path") -> str:
         """Return the chain-rule derivation of dE/d``param`` on a fresh forward pass.
 
         Args:
             param: a parameter's name (``"w5"``) or Value.
             fmt: ``"text"``, ``"markdown"`` or ``"latex"``.
+            form: ``"path"`` (every path) or ``"delta"`` (the textbook recursion, one delta
+                per neuron).
 
         Raises:
             UsageError: ``param`` is not a parameter of this derivation.
         """
-        return self.explanation(param).render(fmt)
+        if form == "path":
+            return self.explanation(param).render(fmt)
+        from ..explain import explain_gradient
+
+        loss, value, rate = self._gradient_of(param)
+        return explain_gradient(loss, value, learning_rate=rate, fmt=fmt, form=form)
 
     def explanation(self, param: str | Value) -> Explanation:
         """Return the chain-rule derivation of dE/d``param`` (an :class:`~autograd_tiny.explain.Explanation`).
 
         Jupyter shows it as Markdown tables (or LaTeX); ``.render(fmt)`` prints it.
+
+        Raises:
+            UsageError: ``param`` is not a parameter of this derivation.
+        """
+        from ..explain import explain
+
+        loss, value, rate = self._gradient_of(param)
+        return explain(loss, value, learning_rate=rate)
+
+    def _gradient_of(self, param: str | Value) -> tuple[Value, Value, float | None]:
+        """Return a fresh loss, the parameter ``param`` in its graph and its learning rate
+        (None for a parameter that is not trained).
 
         Raises:
             UsageError: ``param`` is not a parameter of this derivation.
@@ -152,11 +171,21 @@ class Derivation:
             if name not in self.parameters:
                 raise UsageError(f"no weight or bias {name!r}; the parameters are "
                                  f"{', '.join(self.parameters)}")
-        from ..explain import explain
-
         loss = self.loss()
         rate = self.learning_rate if self.spec.is_trainable(name) else None
-        return explain(loss, self.parameters[name], learning_rate=rate)
+        return loss, self.parameters[name], rate
+
+
+def from_text(text: str, source: str) -> Derivation:
+    """Return the Derivation of a file's text: a network's, or an expression file's
+    (:class:`~autograd_tiny.derivation.expression.ExpressionDerivation`, for ``define``
+    without ``layers``)."""
+    spec = parse_file(text, source)
+    if isinstance(spec, Spec):
+        return Derivation(spec)
+    from .expression import ExpressionDerivation
+
+    return ExpressionDerivation(spec)
 
 
 _KEY_START = re.compile(r"""\s*(\[|#|[A-Za-z0-9_-]+\s*=|"[^"\n]*"\s*=|'[^'\n]*'\s*=)""")
@@ -175,7 +204,7 @@ def load_derivation(path_or_text: str | os.PathLike[str]) -> Derivation:
     """
     if isinstance(path_or_text, str) and ("\n" in path_or_text or _KEY_START.match(path_or_text)):
         if "\n" in path_or_text or not Path(path_or_text).is_file():
-            return Derivation(parse_spec(path_or_text, "<text>"))
+            return from_text(path_or_text, "<text>")
     if not isinstance(path_or_text, (str, os.PathLike)):
         raise TypeError(f"expected a path or TOML text, got {type(path_or_text).__name__}: "
                         f"{short_repr(path_or_text)}")
@@ -195,7 +224,7 @@ def load_derivation(path_or_text: str | os.PathLike[str]) -> Derivation:
     except UnicodeDecodeError as exc:
         raise UsageError(f"{path}: not UTF-8 text (byte {exc.start}); "
                          "derivation files are TOML text") from None
-    return Derivation(parse_spec(text, str(path)))
+    return from_text(text, str(path))
 
 
 # -- the shipped examples ---------------------------------------------------------------------
@@ -219,7 +248,7 @@ def example_text(name: str) -> str:
 
 def load_example(name: str) -> Derivation:
     """Return the :class:`Derivation` of a shipped example (``autograd-tiny check --list-examples``)."""
-    return Derivation(parse_spec(example_text(name), f"{name}.toml"))
+    return from_text(example_text(name), f"{name}.toml")
 
 
 def example_title(name: str) -> str:

@@ -36,11 +36,14 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._numeric import short_repr
 from ..errors import UsageError
 from ..nn import ACTIVATIONS, LOSSES
+
+if TYPE_CHECKING:
+    from .expression import ExpressionSpec
 
 #: Keys a derivation file may have at its top level, and whether each is required.
 TOP_LEVEL_KEYS: dict[str, bool] = {
@@ -406,6 +409,22 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
     except ValueError:  # int() refuses whole numbers of more than 4300 digits
         raise UsageError(f"{source}: a whole number in the file has more than 4300 digits; "
                          "no float holds it, write a smaller number") from None
+
+
+def parse_file(text: str, source: str = "<text>") -> Spec | ExpressionSpec:
+    """Return the validated spec of a derivation file: a network's :class:`Spec`, or an
+    :class:`~autograd_tiny.derivation.expression.ExpressionSpec` for a file with ``define``
+    and no ``layers``.
+
+    Raises:
+        UsageError: anything wrong with the file, in one line naming the key.
+    """
+    from .expression import is_expression_document, parse_expression
+
+    doc = parse_toml(text, source)
+    if is_expression_document(doc):
+        return parse_expression(doc, source)
+    return parse_spec(text, source)
 
 
 def parse_spec(text: str, source: str = "<text>") -> Spec:

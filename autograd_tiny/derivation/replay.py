@@ -88,6 +88,9 @@ class Trace:
     masks: dict[Key, int] = field(default_factory=dict)
     factors: dict[int, list[float]] = field(default_factory=dict)
     sample_scale: float = 1.0
+    #: ``velocity[k]``: each parameter's momentum velocity before step ``k``'s update (kept
+    #: steps; a parameter without one starts at its step's gradient).
+    velocity: dict[int, dict[str, float]] = field(default_factory=dict)
 
     def get(self, key: Key) -> float:
         """Return the number at ``key`` (its step must have been kept)."""
@@ -439,5 +442,6 @@ class Replay:
                 trace.grads[k] = grads
                 assert factors is not None
                 trace.factors[k] = factors
+                trace.velocity[k] = dict(velocity)
             params = self.update(params, grads, velocity)
         return trace

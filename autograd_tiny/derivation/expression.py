@@ -1,0 +1,726 @@
+"""Expression derivations: backpropagation as general automatic differentiation.
+
+An expression file has no ``layers``. It names some leaves with numbers, defines
+further quantities from earlier ones and claims figures of a hand derivation::
+
+    output = "f"
+    [values]          # the leaves
+    x = -2.0
+    y = 5.0
+    z = -4.0
+    [define]          # each name from other names, numbers, + - * / ** and the table's functions
+    q = "x + y"
+    f = "q * z"
+    [claims]
+    q = 3
+    "df/dx" = -4
+
+A definition is parsed with :mod:`ast` and checked against a whitelist built from the
+operation table (numbers, names, ``+ - * / **``, unary minus and calls of the table's
+unary operations such as ``exp``, ``tanh``, ``sigmoid``, ``relu``, ``log``); it is never
+evaluated as Python. The graph is built with :class:`autograd_tiny.Value` operations,
+so its numbers are the engine's, and every named quantity is a labelled node (the
+leaves with their names, each definition with its own), which is what
+:func:`autograd_tiny.explain.explain_gradient` and the pictures show.
+
+Claims: ``NAME`` (a defined quantity's value), ``dOUT/dNAME`` (the output's derivative
+with respect to a leaf or a definition) and, when the file has a top-level
+``learning_rate``, ``x+`` (leaf ``x`` after one gradient-descent step on the output).
+The verdicts are the network checker's (:mod:`autograd_tiny.derivation.checker`):
+``ok``, ``follows`` (what the other written figures give: the graph is replayed with
+them put in) or ``wrong`` with a hint from the bug library's graph-level entries
+(:mod:`autograd_tiny.derivation.bugs`).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._numeric import short_repr
+from ..errors import UsageError
+from ..ops import OPS
+from ..value import Value, enable_grad, topological_order
+from .checker import ClaimResult, ClaimResults, format_json, format_text, matches
+from .core import Derivation
+from .format import NAME_PATTERN, Claim, Quantity, _fail, _number, _string, _table
+from .replay import derivative_function, forward_function
+
+#: The functions a definition may call: the operation table's unary operations.
+UNARY_FUNCTIONS: tuple[str, ...] = tuple(name for name, op in OPS.items() if op.arity == 1)
+
+#: Keys an expression file may have at its top level, and whether each is required.
+TOP_LEVEL_KEYS: dict[str, bool] = {
+    "title": False,
+    "output": True,
+    "values": True,
+    "define": True,
+    "learning_rate": False,
+    "claims": False,
+}
+
+#: The longest definition accepted, in characters (a hand derivation's formulas are short).
+MAX_DEFINITION_LENGTH = 2_000
+
+_BINARY: dict[type[ast.operator], str] = {
+    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+}
+
+_NOT_ALLOWED: dict[type[ast.AST], str] = {
+    ast.Attribute: "attribute access (a.b)",
+    ast.Subscript: "subscripts (a[i])",
+    ast.Lambda: "lambda",
+    ast.Compare: "comparisons",
+    ast.BoolOp: "and / or",
+    ast.IfExp: "if ... else",
+    ast.List: "lists", ast.Tuple: "tuples", ast.Dict: "dicts", ast.Set: "sets",
+    ast.ListComp: "comprehensions", ast.GeneratorExp: "comprehensions",
+    ast.DictComp: "comprehensions", ast.SetComp: "comprehensions",
+    ast.JoinedStr: "f-strings", ast.Starred: "starred arguments", ast.NamedExpr: ":=",
+    ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield", ast.Slice: "slices",
+}
+
+ALLOWED = ("names, numbers, + - * / **, unary minus and the table's functions "
+           f"({', '.join(UNARY_FUNCTIONS)})")
+
+
+@dataclass
+class ExpressionSpec:
+    """A parsed and validated expression file.
+
+    Attributes:
+        source: where it came from (for messages); title: its title ('' when none).
+        output: the defined name whose derivatives the claims are about.
+        values: the leaves by name (in file order).
+        definitions: each defined name's formula as written (in file order).
+        order: the defined names, each after every name it uses.
+        learning_rate: the step size of ``P+`` claims (leaf ``P`` after one step of gradient
+            descent on the output), or None.
+        claims: the claimed figures, in file order.
+    """
+
+    source: str
+    title: str
+    output: str
+    values: dict[str, float]
+    definitions: dict[str, str]
+    order: list[str]
+    learning_rate: float | None = None
+    trees: dict[str, ast.expr] = field(default_factory=dict, repr=False)
+    claims: list[Claim] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        """Return every named quantity: the leaves, then the definitions in dependency order."""
+        return [*self.values, *self.order]
+
+
+def derivative_name(output: str, name: str) -> str:
+    """Return the claim name of d output / d name (``"df/dx"``)."""
+    return f"d{output}/d{name}"
+
+
+def quantity_name(spec: ExpressionSpec, q: Quantity) -> str:
+    """Return the claim name of an expression quantity (``"q"``, ``"df/dx"``, ``"x+"``)."""
+    assert q.subject is not None
+    if q.kind == "param":
+        return q.subject + "+"
+    return q.subject if q.kind == "value" else derivative_name(spec.output, q.subject)
+
+
+# -- parsing ------------------------------------------------------------------------------------
+
+def is_expression_document(doc: dict[str, Any]) -> bool:
+    """Return True for a TOML document that is an expression file (``define`` and no ``layers``)."""
+    return "layers" not in doc and "define" in doc
+
+
+def parse_expression(doc: dict[str, Any], source: str) -> ExpressionSpec:
+    """Return the validated :class:`ExpressionSpec` of an expression file's TOML document.
+
+    Raises:
+        UsageError: anything wrong with the file, in one line naming the key.
+    """
+    for key in doc:
+        if key not in TOP_LEVEL_KEYS:
+            raise _fail(source, key, "unknown key; an expression file (no layers) has "
+                                     f"{', '.join(TOP_LEVEL_KEYS)}")
+    for key, required in TOP_LEVEL_KEYS.items():
+        if required and key not in doc:
+            raise _fail(source, key, "missing; an expression file needs "
+                                     f"{', '.join(k for k, r in TOP_LEVEL_KEYS.items() if r)}")
+    title = _string(source, "title", doc["title"]) if "title" in doc else ""
+    values: dict[str, float] = {}
+    for name, value in _table(source, "values", doc["values"]).items():
+        _check_name(source, f"values.{name}", name)
+        values[name] = _number(source, f"values.{name}", value)[0]
+    definitions: dict[str, str] = {}
+    for name, text in _table(source, "define", doc["define"]).items():
+        key = f"define.{name}"
+        _check_name(source, key, name)
+        if name in values:
+            raise _fail(source, key, f"{name!r} is already a leaf in [values]; give the definition "
+                                     "another name")
+        definitions[name] = _string(source, key, text)
+    if not definitions:
+        raise _fail(source, "define", "is empty; define at least the output, like f = \"x * y\"")
+    trees = {name: _parse_formula(source, name, text) for name, text in definitions.items()}
+    uses = {name: _check_tree(source, name, tree, values, definitions) for name, tree in trees.items()}
+    order = _dependency_order(source, uses)
+    output = _string(source, "output", doc["output"])
+    if output not in definitions:
+        where = "a leaf in [values]" if output in values else "not defined"
+        raise _fail(source, "output", f"{short_repr(output, 40)} is {where}; the output is one of "
+                                      f"the names in [define] ({', '.join(definitions)})")
+    learning_rate = None
+    if "learning_rate" in doc:
+        learning_rate, written, _ = _number(source, "learning_rate", doc["learning_rate"])
+        if not learning_rate > 0:
+            raise _fail(source, "learning_rate", f"must be greater than 0, got {written}")
+    spec = ExpressionSpec(source=source, title=title, output=output, values=values,
+                          definitions=definitions, order=order, learning_rate=learning_rate,
+                          trees=trees)
+    claims = _table(source, "claims", doc.get("claims", {}))
+    spec.claims = [_claim(source, name, value, spec) for name, value in claims.items()]
+    return spec
+
+
+def _check_name(source: str, key: str, name: str) -> None:
+    if not NAME_PATTERN.match(name):
+        raise _fail(source, key, f"name {short_repr(name, 40)} must be letters, digits and '_', "
+                                 "starting with a letter or '_'")
+    if name in UNARY_FUNCTIONS:
+        raise _fail(source, key, f"{name!r} is a function of the table; give the quantity another name")
+
+
+def _parse_formula(source: str, name: str, text: str) -> ast.expr:
+    key = f"define.{name}"
+    if len(text) > MAX_DEFINITION_LENGTH:
+        raise _fail(source, key, f"the formula has {len(text)} characters, more than "
+                                 f"{MAX_DEFINITION_LENGTH}; define intermediate quantities")
+    if "\n" in text or "\r" in text:
+        raise _fail(source, key, "a formula is one line")
+    try:
+        return ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise _fail(source, key, f"{short_repr(text, 40)} is not a formula ({exc.msg}); write "
+                                 f"{ALLOWED}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise _fail(source, key, "the formula is nested too deeply; define intermediate "
+                                 "quantities") from None
+
+
+def _check_tree(source: str, name: str, tree: ast.expr, values: dict[str, float],
+                definitions: dict[str, str]) -> list[str]:
+    """Return the names a formula uses (in order), or raise naming what is not allowed."""
+    key = f"define.{name}"
+    used: list[str] = []
+    known = [*values, *definitions]
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.BinOp):
+            if type(node.op) not in _BINARY:
+                raise _fail(source, key, f"the operator {ast.unparse(node)!r} is not allowed; "
+                                         f"write {ALLOWED}")
+            visit(node.left)
+            visit(node.right)
+        elif isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, (ast.USub, ast.UAdd)):
+                raise _fail(source, key, f"{ast.unparse(node)!r} is not allowed; write {ALLOWED}")
+            visit(node.operand)
+        elif isinstance(node, ast.Call):
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else ast.unparse(func)
+            if not isinstance(func, ast.Name) or func.id not in UNARY_FUNCTIONS:
+                raise _fail(source, key, f"calls {short_repr(called, 30)}, which is no function of "
+                                         f"the operation table; the functions are "
+                                         f"{', '.join(UNARY_FUNCTIONS)}")
+            if node.keywords or len(node.args) != 1:
+                raise _fail(source, key, f"{called}() takes exactly one argument, like {called}(x)")
+            visit(node.args[0])
+        elif isinstance(node, ast.Name):
+            if node.id in UNARY_FUNCTIONS:
+                raise _fail(source, key, f"{node.id} is a function; call it, like {node.id}(x)")
+            if node.id not in known:
+                raise _fail(source, key, f"uses {short_repr(node.id, 30)}, which is not defined; the "
+                                         f"names are {', '.join(known)}")
+            if node.id not in used:
+                used.append(node.id)
+        elif isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+                raise _fail(source, key, f"the constant {short_repr(node.value, 30)} is not allowed; "
+                                         "numbers only")
+            if isinstance(node.value, int) and abs(node.value) > 10 ** 300:
+                raise _fail(source, key, "a number in the formula is too large for a float")
+            if not math.isfinite(float(node.value)):
+                raise _fail(source, key, f"{ast.unparse(node)} is not a finite number")
+        else:
+            what = next((text for kind, text in _NOT_ALLOWED.items() if isinstance(node, kind)),
+                        type(node).__name__)
+            raise _fail(source, key, f"{what} not allowed; write {ALLOWED}")
+
+    try:
+        visit(tree)
+    except RecursionError:
+        raise _fail(source, key, "the formula is nested too deeply; define intermediate "
+                                 "quantities") from None
+    bare = tree
+    while isinstance(bare, ast.UnaryOp) and isinstance(bare.op, ast.UAdd):
+        bare = bare.operand
+    if isinstance(bare, ast.Name):
+        raise _fail(source, key, f"is just {bare.id}; claim {bare.id} itself, or compute something")
+    if not used:
+        raise _fail(source, key, "uses no name; put a number in [values] instead")
+    return used
+
+
+def _dependency_order(source: str, uses: dict[str, list[str]]) -> list[str]:
+    """Return the defined names, each after the names it uses; raise on a cycle."""
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+
+    for start in uses:
+        if state.get(start):
+            continue
+        stack: list[tuple[str, int]] = [(start, 0)]
+        path: list[str] = [start]
+        state[start] = 1
+        while stack:
+            name, i = stack[-1]
+            deps = [d for d in uses[name] if d in uses]
+            if i < len(deps):
+                stack[-1] = (name, i + 1)
+                d = deps[i]
+                if state.get(d) == 1:
+                    cycle = path[path.index(d):] + [d]
+                    raise _fail(source, f"define.{d}", f"depends on itself: {' -> '.join(cycle)}; "
+                                                       "a definition may use only names that do "
+                                                       "not use it")
+                if not state.get(d):
+                    state[d] = 1
+                    stack.append((d, 0))
+                    path.append(d)
+                continue
+            stack.pop()
+            path.pop()
+            state[name] = 2
+            order.append(name)
+    return order
+
+
+def _claim(source: str, name: str, value: object, spec: ExpressionSpec) -> Claim:
+    key = f'claims."{name}"' if not NAME_PATTERN.match(name) else f"claims.{name}"
+    prefix = f"d{spec.output}/d"
+    forms = (f"claims are a defined name ({', '.join(spec.definitions)}) or "
+             f"{prefix}NAME for NAME one of {', '.join(spec.names)}")
+    if name.endswith("+") and name[:-1] in spec.values:
+        if spec.learning_rate is None:
+            raise _fail(source, key, f"{name} is {name[:-1]} after one gradient-descent step: give "
+                                     "the file a learning_rate")
+        quantity = Quantity("param", name[:-1], 1)
+    elif name.startswith(prefix):
+        subject = name[len(prefix):]
+        if subject not in spec.names:
+            raise _fail(source, key, f"no quantity {short_repr(subject, 30)}; {forms}")
+        quantity = Quantity("deriv", subject, 0)
+    elif name in spec.definitions:
+        quantity = Quantity("value", name, 0)
+    elif name in spec.values:
+        raise _fail(source, key, f"{name} is a leaf: its value is the file's own (claim {name}+ "
+                                 f"for it after a step, with a learning_rate); {forms}")
+    else:
+        raise _fail(source, key, f"names nothing; {forms}")
+    number, written, exact = _number(source, key, value)
+    return Claim(name=name, written=written, value=number, exact=exact, quantity=quantity)
+
+
+# -- the graph ------------------------------------------------------------------------------------
+
+def _apply(function: str, operand: Value | float) -> Value:
+    v = operand if isinstance(operand, Value) else Value(operand)
+    if function == "neg":
+        return -v
+    if function == "abs":
+        return abs(v)
+    result: Value = getattr(v, function)()
+    return result
+
+
+def build(spec: ExpressionSpec, values: dict[str, float] | None = None) -> dict[str, Value]:
+    """Return every named quantity as a Value: the leaves (with the file's numbers, or ``values``),
+    then each definition, labelled with its name."""
+    leaves = spec.values if values is None else values
+    nodes: dict[str, Value] = {name: Value(leaves[name], name) for name in spec.values}
+
+    def evaluate(node: ast.expr) -> Value | float:
+        if isinstance(node, ast.Constant):
+            assert isinstance(node.value, (int, float))
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            return nodes[node.id]
+        if isinstance(node, ast.UnaryOp):
+            operand = evaluate(node.operand)
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.Call):
+            assert isinstance(node.func, ast.Name)
+            return _apply(node.func.id, evaluate(node.args[0]))
+        assert isinstance(node, ast.BinOp)
+        a, b = evaluate(node.left), evaluate(node.right)
+        symbol = _BINARY[type(node.op)]
+        if not isinstance(a, Value) and not isinstance(b, Value):
+            a = Value(a)
+        if symbol == "+":
+            return a + b
+        if symbol == "-":
+            return a - b
+        if symbol == "*":
+            return a * b
+        if symbol == "/":
+            return a / b
+        return a ** b
+
+    with enable_grad():
+        for name in spec.order:
+            result = evaluate(spec.trees[name])
+            assert isinstance(result, Value) and not result.label
+            result.label = name
+            nodes[name] = result
+    return nodes
+
+
+# -- replaying the graph with written numbers --------------------------------------------------------
+
+class _Graph:
+    """Every named quantity's graph as a list of nodes that can be re-run with numbers put in."""
+
+    def __init__(self, spec: ExpressionSpec) -> None:
+        named = build(spec)
+        order: list[Value] = []
+        seen: set[Value] = set()
+        for name in spec.names:
+            for v in topological_order(named[name]):
+                if v not in seen:
+                    seen.add(v)
+                    order.append(v)
+        index = {v: i for i, v in enumerate(order)}
+        self.index = {name: index[v] for name, v in named.items()}
+        self.root = self.index[spec.output]
+        self.output = spec.output
+        self.leaf: list[float] = []
+        self.op: list[str | None] = []
+        self.operands: list[tuple[tuple[int | None, float], ...]] = []
+        for v in order:
+            self.leaf.append(v.data)
+            self.op.append(v.op.name if v.op is not None else None)
+            self.operands.append(tuple((index[o], 0.0) if isinstance(o, Value) else (None, float(o))
+                                       for o in (v.operands if v.op is not None else ())))
+
+    def key(self, q: Quantity) -> tuple[str, int]:
+        assert q.subject is not None
+        channel = {"value": "f", "deriv": "g", "param": "p"}[q.kind]
+        return (channel, self.index[q.subject])
+
+    def run(self, values_in: dict[int, float], grads_in: dict[int, float],
+            drop: Collection[tuple[int, int]] = ()) -> tuple[list[float], list[float]]:
+        """Return every node's value and gradient with the given numbers put in (and no gradient
+        along the ``(node, operand position)`` edges in ``drop``)."""
+        n = len(self.op)
+        vals = [0.0] * n
+        for i in range(n):
+            op = self.op[i]
+            if op is None:
+                v = self.leaf[i]
+            else:
+                ops = self.operands[i]
+                x = vals[ops[0][0]] if ops[0][0] is not None else ops[0][1]
+                y = 0.0
+                if len(ops) > 1:
+                    y = vals[ops[1][0]] if ops[1][0] is not None else ops[1][1]
+                v = forward_function(op)(x, y)
+            vals[i] = values_in.get(i, v)
+        grads = [0.0] * n
+        grads[self.root] = 1.0
+        for i in range(n - 1, -1, -1):
+            g = grads_in.get(i, grads[i])
+            grads[i] = g
+            op = self.op[i]
+            if op is None:
+                continue
+            ops = self.operands[i]
+            x = vals[ops[0][0]] if ops[0][0] is not None else ops[0][1]
+            y = 0.0
+            if len(ops) > 1:
+                y = vals[ops[1][0]] if ops[1][0] is not None else ops[1][1]
+            d = derivative_function(op)(x, y, vals[i])
+            for pos, (p, _) in enumerate(ops):
+                if p is not None and (i, pos) not in drop:
+                    grads[p] += g * d[pos]
+        return vals, grads
+
+
+class ExpressionDerivation(Derivation):
+    """An expression file: its leaves, definitions and claims, with the network Derivation's API.
+
+    Attributes: ``spec`` (the :class:`ExpressionSpec`), ``title``, ``parameters`` (the
+    leaves as Values by name, of the last :meth:`loss`), ``output`` (the output's name),
+    ``input_names`` (empty), ``learning_rate`` (the file's, for ``x+`` claims; 0 without). It has
+    no ``network``: pictures of it are the computation graph only.
+    """
+
+    def __init__(self, spec: ExpressionSpec) -> None:  # noqa: D107 - no network to build
+        self.expression = spec
+        self.title = spec.title
+        self.output = spec.output
+        self.input_names: list[str] = []
+        self.learning_rate = spec.learning_rate or 0.0
+        self._values = dict(spec.values)
+        self._nodes = build(spec)
+        self.parameters: dict[str, Value] = {n: self._nodes[n] for n in spec.values}
+        self.inputs: dict[str, Value] = {}
+
+    def __repr__(self) -> str:
+        return (f"ExpressionDerivation({self.title or self.expression.source!r}, output {self.output!r}, "
+                f"{len(self.expression.claims)} claims)")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(repr(self))}</pre>"
+
+    def loss(self) -> Value:
+        """Return the output's Value of a fresh graph (labelled with its name), leaves labelled too.
+
+        The leaves have their current numbers (the file's, or after :meth:`train`).
+        ``loss().backward()`` leaves d output / d leaf in every ``parameters[name].grad``.
+        """
+        self._nodes = build(self.expression, self._values)
+        self.parameters = {n: self._nodes[n] for n in self.expression.values}
+        return self._nodes[self.output]
+
+    def outputs(self) -> dict[str, Value]:
+        """Return the output's Value of a fresh graph, by its name."""
+        return {self.output: self.loss()}
+
+    def train(self, steps: int) -> list[float]:
+        """Take ``steps`` gradient-descent steps on the output with the file's learning rate,
+        changing every leaf; return the output before each step.
+
+        Raises:
+            UsageError: the file has no learning_rate.
+            ValueError: ``steps`` is not an int >= 0.
+        """
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+        if not self.learning_rate:
+            raise UsageError(f"{self.expression.source}: an expression file takes gradient-descent "
+                             "steps only with a learning_rate; add one at the top")
+        before = []
+        for _ in range(steps):
+            out = self.loss()
+            out.backward()
+            before.append(out.data)
+            for name, leaf in self.parameters.items():
+                self._values[name] = leaf.data - self.learning_rate * leaf.grad
+        return before
+
+    def reset(self) -> None:
+        """Set every leaf back to the file's number and build the graph again."""
+        self._values = dict(self.expression.values)
+        self.loss()
+
+    def nodes(self) -> dict[str, Value]:
+        """Return every named Value of the last graph built (leaves and definitions)."""
+        return dict(self._nodes)
+
+    def quantities(self, step: int = 0) -> dict[str, float]:
+        """Return every definition's value, d output / d NAME for every name and, with a learning
+        rate, each leaf after one step (``x+``), by claim name."""
+        if step != 0:
+            raise ValueError("an expression file takes no gradient-descent steps; use step 0")
+        graph = _Graph(self.expression)
+        vals, grads = graph.run({}, {})
+        found = {name: vals[graph.index[name]] for name in self.expression.order}
+        found |= {derivative_name(self.output, name): grads[graph.index[name]]
+                  for name in self.expression.names}
+        if self.learning_rate:
+            found |= {f"{name}+": vals[graph.index[name]] - self.learning_rate * grads[graph.index[name]]
+                      for name in self.expression.values}
+        return found
+
+    def value(self, claim: str) -> float:
+        """Return the value of the quantity a claim name names (``"q"``, ``"df/dx"``).
+
+        Raises:
+            UsageError: the name names nothing in this file.
+        """
+        found = self.quantities()
+        if claim not in found:
+            raise UsageError(f"{claim!r}: names nothing; the quantities are {', '.join(found)}")
+        return found[claim]
+
+    def check(self, progress: bool = False) -> ClaimResults:
+        """Return the verdict on every claim, in file order (ok, follows, wrong with a hint), as a
+        list that Jupyter shows as a table (``progress`` is accepted for the network API's sake:
+        an expression file takes no steps)."""
+        return ClaimResults(check_expression(self.expression), self.title)
+
+    def report(self, fmt: str = "text") -> str:
+        """Return the checker's report as ``"text"`` or ``"json"``."""
+        results = self.check()
+        if fmt == "json":
+            return format_json(results)
+        if fmt == "text":
+            return format_text(results, self.title)
+        raise ValueError(f"unknown format {fmt!r}; choose text or json")
+
+    def _gradient_of(self, param: str | Value) -> tuple[Value, Value, float | None]:
+        """Return a fresh output, the quantity ``param`` in its graph and the learning rate of a
+        leaf (None for a definition or without a learning_rate).
+
+        Raises:
+            UsageError: ``param`` names nothing in this file.
+        """
+        loss = self.loss()
+        if isinstance(param, Value):
+            name = next((n for n, v in self._nodes.items() if v is param), None)
+            if name is None:
+                raise UsageError(f"{param!r} is not a quantity of this file")
+        else:
+            name = param
+        if name not in self._nodes:
+            raise UsageError(f"no quantity {name!r}; the names are {', '.join(self._nodes)}")
+        rate = self.learning_rate if self.learning_rate and name in self.expression.values else None
+        return loss, self._nodes[name], rate
+
+    def explain(self, param: str | Value, fmt: str = "text", form: str = "path") -> str:
+        """Return the chain-rule derivation of d output / d ``param`` (a leaf or definition name).
+
+        ``form="delta"`` writes the reverse-mode recursion, one line per named quantity (see
+        :mod:`autograd_tiny.explain_delta`).
+
+        Raises:
+            UsageError: ``param`` names nothing the output depends on.
+        """
+        loss = self.loss()
+        if isinstance(param, Value):
+            name = next((n for n, v in self._nodes.items() if v is param), None)
+            if name is None:
+                raise UsageError(f"{param!r} is not a quantity of this file")
+        else:
+            name = param
+        if name not in self._nodes:
+            raise UsageError(f"no quantity {name!r}; the names are {', '.join(self._nodes)}")
+        from ..explain import explain_gradient
+
+        try:
+            rate = self.learning_rate if self.learning_rate and name in self.expression.values else None
+            return explain_gradient(loss, self._nodes[name], fmt=fmt, form=form, learning_rate=rate)
+        except ValueError as exc:
+            raise UsageError(f"cannot explain {name!r}: {exc}") from None
+
+
+# -- checking ---------------------------------------------------------------------------------------
+
+def check_expression(spec: ExpressionSpec) -> list[ClaimResult]:
+    """Return the verdict on every claim of an expression file, in file order."""
+    if not spec.claims:
+        return []
+    from .bugs import graph_hint
+
+    graph = _Graph(spec)
+    truth_vals, truth_grads = graph.run({}, {})
+    keys = [graph.key(c.quantity) for c in spec.claims]
+    lr = spec.learning_rate or 0.0
+
+    def read(key: tuple[str, int], vals: list[float], grads: list[float]) -> float:
+        if key[0] == "p":  # a leaf after one step: x - lr * df/dx
+            return vals[key[1]] - lr * grads[key[1]]
+        return (vals if key[0] == "f" else grads)[key[1]]
+
+    def inputs(skip: set[int]) -> tuple[dict[int, float], dict[int, float]]:
+        f_in: dict[int, float] = {}
+        g_in: dict[int, float] = {}
+        for j, c in enumerate(spec.claims):
+            if j in skip:
+                continue
+            channel, where = keys[j]
+            if channel != "p":
+                (f_in if channel == "f" else g_in).setdefault(where, c.value)
+        return f_in, g_in
+
+    results: list[ClaimResult] = []
+    for i, c in enumerate(spec.claims):
+        computed = read(keys[i], truth_vals, truth_grads)
+        r = ClaimResult(claim=c.name, written=c.written, computed=computed, verdict="ok", hint=None,
+                        quantity=c.quantity, unit=float(c.unit))
+        results.append(r)
+        if matches(c, computed):
+            continue
+        same = {j for j in range(len(spec.claims)) if keys[j] == keys[i]}
+        f_in, g_in = inputs(same)
+        vals, grads = graph.run(f_in, g_in)
+        r.recomputed = read(keys[i], vals, grads)
+        r.verdict = "follows" if matches(c, r.recomputed) else "wrong"
+        if r.verdict == "wrong" and keys[i][0] == "p":
+            r.hint = _update_hint(c, spec.output, truth_vals[keys[i][1]], truth_grads[keys[i][1]], lr)
+        elif r.verdict == "wrong":
+            r.hint = (graph_hint(graph, c, keys[i], truth_vals, truth_grads, {}, {})
+                      or graph_hint(graph, c, keys[i], vals, grads, f_in, g_in, written=True))
+    for i, r in enumerate(results):
+        if r.verdict != "follows":
+            continue
+        same = {j for j in range(len(spec.claims)) if keys[j] == keys[i]}
+        used: list[int] = []
+        for j, other in enumerate(results):
+            if j in same or results[j].verdict == "ok" and spec.claims[j].value == other.computed:
+                continue
+            f_in, g_in = inputs(same | {j})
+            vals, grads = graph.run(f_in, g_in)
+            if read(keys[i], vals, grads) != r.recomputed:
+                used.append(j)
+        slips = [spec.claims[j].name for j in used if results[j].verdict != "ok"]
+        rounded = [spec.claims[j].name for j in used if results[j].verdict == "ok"]
+        r.based_on = slips or rounded
+        if slips:
+            r.hint = f"carried forward from the slip in {', '.join(slips)}"
+        elif rounded:
+            r.hint = f"follows from the rounded {', '.join(rounded)}"
+        else:
+            r.hint = "follows from the other written figures"
+    return results
+
+
+def _update_hint(claim: Claim, output: str, value: float, gradient: float, lr: float) -> str | None:
+    """Return the hint for a wrong ``x+``: the update left out or its gradient's sign flipped
+    (only when exactly one of them gives the written figure)."""
+    from .checker import format_number
+
+    name = claim.name[:-1]
+    truth = value - lr * gradient
+    flipped = value + lr * gradient
+    found = [phrase for number, phrase in [
+        (value, f"matches {name} before the step: the update was left out"),
+        (flipped, f"the gradient's sign is flipped: {name} + lr * d{output}/d{name} = "
+                  f"{format_number(flipped, claim)}"),
+    ] if abs(number - truth) > 2 * float(claim.unit) and matches(claim, number)]
+    return found[0] if len(found) == 1 else None
+
+
+def is_expression_spec(spec: object) -> bool:
+    """Return True for an :class:`ExpressionSpec`."""
+    return isinstance(spec, ExpressionSpec)
+
+
+__all__ = [
+    "ExpressionDerivation",
+    "ExpressionSpec",
+    "UNARY_FUNCTIONS",
+    "build",
+    "check_expression",
+    "derivative_name",
+    "is_expression_document",
+    "parse_expression",
+]

@@ -1,0 +1,117 @@
+"""``autograd-tiny worksheet``: a blank exercise and its answer key, with numbers for which every
+slip of the bug library gives a figure of its own, so that any single slip is named."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from autograd_tiny import load_derivation
+from autograd_tiny.cli import main
+from autograd_tiny.commands.worksheet import DIGITS, _apart, collisions, worksheet
+from autograd_tiny.derivation.bugs import slip_values
+from autograd_tiny.derivation.format import parse_quantity
+from autograd_tiny.derivation.network import Network
+from autograd_tiny.derivation.replay import Replay
+from autograd_tiny.errors import UsageError
+
+
+def _shape(phrase: str) -> str:
+    return re.sub(r"-?\d+(\.\d+)?(e-?\d+)?", "#", phrase)
+
+
+@pytest.fixture(scope="module")
+def sheet() -> tuple[str, str]:
+    return worksheet([2, 2, 2], "sigmoid", "mse", 0.5, 0)
+
+
+def test_blank_and_answer_key(sheet: tuple[str, str]) -> None:
+    blank, answers = sheet
+    d = load_derivation(blank)
+    assert d.spec.claims == [] and d.layers == [["x1", "x2"], ["h1", "h2"], ["o1", "o2"]]
+    assert d.loss_name == "mean_squared_error" and d.activations == ["sigmoid", "sigmoid"]
+    todo = re.findall(r"^# (\S+) = $", blank, re.M)
+    assert len(todo) == 39 and todo[0] == "net_h1" and todo[-1] == '"b2+"'
+    key = load_derivation(answers)
+    results = key.check()
+    assert len(results) == 39 and all(r.verdict == "ok" for r in results)
+    # The key's figures are the engine's own, to ten significant digits.
+    q = key.quantities()
+    for r in results:
+        assert float(r.written) == pytest.approx(q[r.claim.strip('"')] if r.claim in q else r.computed,
+                                                 rel=1e-9)
+
+
+def test_every_slip_gives_a_figure_of_its_own(sheet: tuple[str, str]) -> None:
+    _, answers = sheet
+    assert collisions(answers[: answers.index("[claims]")]) == []
+
+
+def test_every_single_slip_is_named_by_the_checker(sheet: tuple[str, str]) -> None:
+    # For each figure, each slip of the library that changes it (given every other figure
+    # written correctly) is written into the answer key to six significant digits; the checker
+    # must find it wrong and name a slip of that entry.
+    _, answers = sheet
+    spec = load_derivation(answers).spec
+    truth = {parse_quantity(n, spec): v for n, v in Network(spec).all_quantities(0).items()}
+    replay = Replay(Network(spec))
+    tried = set()
+    lines = answers.splitlines()
+    for q, value in truth.items():
+        line = next(i for i, text in enumerate(lines) if text.split(" = ")[0].strip('"') == q.name)
+        slips = [s for s in slip_values(spec, q, replay, truth) if _apart(s[2], value)]
+        for entry, phrase, v, _ in slips:
+            if (entry, q.kind) in tried:
+                continue  # one figure per entry and kind keeps the test short
+            tried.add((entry, q.kind))
+            written = f"{v:.{DIGITS - 1}e}"  # six significant digits, trailing zeros kept
+            text = "\n".join(lines[:line] + [lines[line].split(" = ")[0] + f" = {written}"]
+                             + lines[line + 1:]) + "\n"
+            r = next(x for x in load_derivation(text).check() if x.claim.strip('"') == q.name)
+            assert r.verdict == "wrong", (q.name, entry, written)
+            # The phrases of this entry, numbers aside (they are shown to the claim's precision).
+            same_entry = {_shape(p) for e, p, _, _ in slip_values(spec, q, replay) if e == entry}
+            hint = (r.hint or "").removesuffix(" (recomputed from the written figures)")
+            assert _shape(hint) in same_entry | {_shape(phrase)}, (q.name, entry, phrase, written, r.hint)
+    entries = {e for e, _ in tried}
+    assert {"sign", "half-missing", "two-missing", "left-out", "other-gradient", "drop-path",
+            "wrong-weight", "bias-left-out", "net-for-out", "derivative-at-net", "input-factor",
+            "one-term", "output-derivative", "other-derivative"} <= entries
+
+
+def test_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["worksheet", "--layers", "2,2,2", "--activation", "sigmoid", "--loss", "mse"]) == 0
+    blank = capsys.readouterr().out
+    assert blank.startswith("# A 2-2-2 sigmoid network with mean_squared_error")
+    assert main(["worksheet", "--layers", "2,2,2", "--loss", "mse", "--out", str(tmp_path / "w")]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines() == [f"wrote {tmp_path / 'w' / 'worksheet.toml'}",
+                                f"wrote {tmp_path / 'w' / 'answers.toml'}"]
+    assert (tmp_path / "w" / "worksheet.toml").read_text() == blank
+    assert main(["check", str(tmp_path / "w" / "answers.toml")]) == 0
+    capsys.readouterr()
+    for argv, message in [
+        (["--layers", "2,x"], "--layers must be whole numbers"),
+        (["--layers", "2"], "--layers needs 2 to 5 layers"),
+        (["--layers", "2,2", "--loss", "nope"], "unknown loss 'nope'"),
+        (["--layers", "2,2", "--learning-rate", "-1"], "--learning-rate must be greater than 0"),
+        (["--layers", "2,2", "--activation", "tanh", "--loss", "bce"], "does not fit"),
+    ]:
+        assert main(["worksheet", *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, (argv, err)
+
+
+def test_library_errors() -> None:
+    with pytest.raises(UsageError, match="unknown loss"):
+        worksheet([2, 2], loss="cross")
+
+
+def test_deeper_and_other_networks() -> None:
+    blank, answers = worksheet([3, 2, 2, 1], "tanh", "half", 0.25, 0)
+    d = load_derivation(answers)
+    assert d.layers == [["x1", "x2", "x3"], ["h1", "h2"], ["g1", "g2"], ["o1"]]
+    assert d.learning_rate == 0.25 and all(r.verdict == "ok" for r in d.check())
+    assert collisions(answers[: answers.index("[claims]")]) == []
