@@ -27,52 +27,16 @@
 # computes the same quantities, and the checker says where the hand arithmetic slipped.
 
 # %%
-import io
-
-import matplotlib
-
-matplotlib.use("Agg")  # draw off-screen; each figure is embedded below as a PNG
-import matplotlib.pyplot as plt
-from IPython.display import Image, display
-
-
-def show(fig):
-    """Embed a matplotlib figure in the notebook as a PNG, then close it."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=96, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
-    display(Image(buf.getvalue()))
-
-
-import textwrap
-
 import autograd_tiny as at
 from autograd_tiny import nn
 from autograd_tiny.derivation import load_example
 
-
-def by_label(root):
-    """Return the labelled Values of root's graph, by label."""
-    return {v.label: v for v in at.topological_order(root) if v.label}
-
+# the parts every article notebook shares, from notebooks/_walkthrough.py
+from _walkthrough import Walkthrough, describe, gradient_check, plot_losses, train_to_convergence
 
 # %%
 d = load_example("seed003")
-print(d.title)
-print()
-
-
-def line(head, items):
-    print(textwrap.fill(", ".join(items), 100, initial_indent=f"{head:9}", subsequent_indent=" " * 9))
-
-
-line("network", [" -> ".join(", ".join(layer) for layer in d.layers) + f" ({', '.join(d.activations)})"])
-line("inputs", [f"{n} = {x.data:g}" for n, x in d.inputs.items()])
-line("targets", [f"{n} = {t:g}" for n, t in d.targets.items()])
-line("weights", [f"{n} = {w.value:g} ({w.source} -> {w.target})" for n, w in d.spec.weights.items()])
-line("biases", [f"{n} = {b.value:g} (into {' '.join(b.neurons)})" for n, b in d.spec.biases.items()])
-line("loss", [d.loss_name, f"learning rate {d.learning_rate:g}",
-              "biases trained" if d.update_biases else "biases kept fixed"])
+describe(d)
 
 # %%
 at.draw_network(d)
@@ -85,38 +49,9 @@ at.draw_network(d)
 # passes the sum through the activation (the output `out_N`).
 
 # %%
-E = d.loss()  # a fresh forward pass: E is the root of a graph of Values
-v = by_label(E)
-
-
-def out(name):
-    """Return the Value of an input or of a neuron's output (with identity, its net input)."""
-    for label in (name, f"out_{name}", f"net_{name}"):
-        if label in v:
-            return v[label]
-    raise KeyError(name)
-
-
-def num(x, spec):
-    """Return x formatted with spec, in parentheses when negative."""
-    return f"({x:{spec}})" if x < 0 else f"{x:{spec}}"
-
-
-def net_sum(n):
-    """Return neuron n's net input written out: symbols, then numbers."""
-    ws = [(w, spec.source) for w, spec in d.spec.weights.items() if spec.target == n]
-    bs = [b for b, spec in d.spec.biases.items() if n in spec.neurons]
-    symbols = [f"{w} * {out(s).label}" for w, s in ws] + bs
-    numbers = [f"{num(v[w].data, 'g')} * {num(out(s).data, '.6g')}" for w, s in ws]
-    numbers += [num(v[b].data, "g") for b in bs]
-    return (f"net_{n} = {' + '.join(symbols)}\n"
-            f"{'':{len(n) + 5}}= {' + '.join(numbers)} = {v['net_' + n].data:.9g}")
-
-
-for layer, activation in zip(d.layers[1:], d.activations):
-    for n in layer:
-        print(net_sum(n))
-        print(f"out_{n} = {activation}(net_{n}) = {out(n).data:.9g}")
+walk = Walkthrough(d)  # a fresh forward pass (d.loss()): walk.E is the root of a graph of Values
+E = walk.E
+walk.print_forward()
 
 # %% [markdown]
 # ## Loss
@@ -124,11 +59,7 @@ for layer, activation in zip(d.layers[1:], d.activations):
 # Half the squared error of each output, added up.
 
 # %%
-for n in d.layers[-1]:
-    term = v.get(f"E_{n}", E)
-    print(f"E_{n} = 1/2 ({d.targets[n]:g} - out_{n})^2 = 1/2 ({d.targets[n]:g} - {out(n).data:.9g})^2"
-          f" = {term.data:.9g}")
-print(f"E = {E.data:.9g}")
+walk.print_loss()
 
 # %% [markdown]
 # ## Backward pass
@@ -138,14 +69,7 @@ print(f"E = {E.data:.9g}")
 # path and adding the paths. No gradient below is typed in by hand.
 
 # %%
-E.backward()  # reverse mode: every parameter's grad is now dE/dparameter
-print(f"{'param':6} {'value':>7}  {'dE/dparam':>16}  after one step (learning rate {d.learning_rate:g})")
-for name, p in d.parameters.items():
-    if d.spec.is_trainable(name):
-        after = f"{p.data - d.learning_rate * p.grad:.9g}"
-    else:
-        after = f"{p.data:g} (kept fixed)"
-    print(f"{name:6} {p.data:7g}  {p.grad:16.9g}  {after}")
+walk.backward()  # E.backward(), then every parameter with its dE/dparameter
 
 # %% [markdown]
 # The whole computation graph of `E` after `backward()`: every Value with its `data` and its
@@ -167,18 +91,7 @@ at.draw_network(d)
 # take the central difference of the loss, `(E(p + h) - E(p - h)) / 2h`.
 
 # %%
-grads = {name: p.grad for name, p in d.parameters.items()}  # kept: every d.loss() zeroes them
-h = 1e-6
-worst = 0.0
-for name, p in d.parameters.items():
-    x = p.data
-    p.data = x + h
-    up = d.loss().data
-    p.data = x - h
-    down = d.loss().data
-    p.data = x
-    worst = max(worst, abs((up - down) / (2 * h) - grads[name]))
-print(f"{len(grads)} parameters: largest |backward - central difference| = {worst:.1e}")
+grads = gradient_check(d)  # the grads, kept: every d.loss() zeroes them
 
 # %% [markdown]
 # ## The checker on the article's figures
@@ -213,7 +126,7 @@ for r in results:
 # article's to the digits written):
 
 # %%
-print(net_sum("o1"))
+print(walk.net_sum("o1"))
 print(f"the article writes net_o1 = {by_claim['net_o1'].written}")
 
 # %% [markdown]
@@ -288,27 +201,10 @@ d.explanation("w5")  # shown as Markdown tables (LaTeX where Markdown is not sho
 # which the loss first fell below 0.1:
 
 # %%
-TOL = 1e-5  # train until E is below this (then every output is within 0.0045 of its target)
-d.reset()
-losses = []  # the loss before each step, i.e. after 0, 1, 2 ... steps
-while len(losses) < 50_000 and (not losses or losses[-1] >= TOL):
-    losses += d.train(1000)
-below = next(k for k, e in enumerate(losses) if e < TOL)
-print(f"E < {TOL:g} after {below} steps (trained {len(losses)} steps in all)")
-print(f"E = {losses[0]:.6g} before training, {d.loss().data:.3g} after")
-for n, o in d.outputs().items():
-    print(f"out_{n} = {o.data:.6f}   target {d.targets[n]:g}")
+losses = train_to_convergence(d)  # the loss before each step, i.e. after 0, 1, 2 ... steps
 
 print(f"E < 0.1 after {next(k for k, e in enumerate(losses) if e < 0.1)} steps")
 
 # %%
-fig, ax = plt.subplots(figsize=(6.4, 3.2))
-ax.semilogy(losses, label="E")
-ax.axhline(TOL, color="grey", linestyle=":", linewidth=1, label=f"{TOL:g}")
-ax.axhline(0.1, color="tab:red", linestyle="--", linewidth=1, label="0.1")
-ax.set_xlabel("gradient-descent steps")
-ax.set_ylabel("E (log scale)")
-ax.set_title("2-2-2 network (seed003): loss during training")
-ax.legend()
-show(fig)
+plot_losses(losses, "2-2-2 network (seed003): loss during training", marks=[(0.1, "0.1")])
 d.reset()  # back to the file's numbers

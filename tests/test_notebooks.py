@@ -14,7 +14,8 @@ import autograd_tiny
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-SCRIPTS = sorted(p for p in NOTEBOOKS.glob("*.py") if p.name != "conftest.py")
+#: The notebooks' scripts, NN_name.py; conftest.py and the helper module _walkthrough.py are not notebooks.
+SCRIPTS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
 
 #: Notebooks that need a part of the library that may not be there yet: script -> attribute.
 NEEDS = {"05_stepper.py": "to_html"}
@@ -31,6 +32,8 @@ def test_every_notebook_has_its_script_and_the_pairing_is_configured() -> None:
     config = tomllib.loads((NOTEBOOKS / "jupytext.toml").read_text(encoding="utf-8"))
     assert config["formats"] == "ipynb,py:percent"
     assert not (NOTEBOOKS / "build.py").exists()  # the scripts are the source now
+    # the helper the article notebooks import is a module, not a notebook: no pair of its own
+    assert (NOTEBOOKS / "_walkthrough.py").exists() and not (NOTEBOOKS / "_walkthrough.ipynb").exists()
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
