@@ -325,6 +325,27 @@ class _Graph:
         return found
 
 
+def _setup(loss: Value, param: Value | str, learning_rate: float | None = None
+           ) -> tuple[list[Value], _Graph, float | None]:
+    """Check the arguments every explanation takes; return what it is built from.
+
+    Returns:
+        The loss's nodes in topological order (inputs first), the :class:`_Graph` from
+        ``loss`` down to ``param``, and ``learning_rate`` as a float (``None`` when not given).
+
+    Raises:
+        TypeError, ValueError: as for :func:`explain`.
+    """
+    if not isinstance(loss, Value):
+        raise TypeError(f"loss must be a Value, got {type(loss).__name__}: {loss!r}")
+    if learning_rate is not None:
+        learning_rate = _as_float(learning_rate, "learning_rate")
+        if not (math.isfinite(learning_rate) and learning_rate > 0):
+            raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
+    topo = topological_order(loss)
+    return topo, _Graph(loss, _resolve(loss, param, topo), topo), learning_rate
+
+
 def gradient_paths(loss: Value, param: Value | str) -> list[Path]:
     """Return every chain-rule path from ``loss`` down to ``param`` through named quantities.
 
@@ -339,11 +360,7 @@ def gradient_paths(loss: Value, param: Value | str) -> list[Path]:
     Raises:
         ValueError: ``param`` is not in the loss's graph, or no node has that name.
     """
-    if not isinstance(loss, Value):
-        raise TypeError(f"loss must be a Value, got {type(loss).__name__}: {loss!r}")
-    topo = topological_order(loss)
-    target = _resolve(loss, param, topo)
-    return _Graph(loss, target, topo).paths()
+    return _setup(loss, param)[1].paths()
 
 
 def explain(loss: Value, param: Value | str, *, learning_rate: float | None = None) -> Explanation:
@@ -365,15 +382,8 @@ def explain(loss: Value, param: Value | str, *, learning_rate: float | None = No
             ``learning_rate`` is not a finite number > 0, or the graph is too deep or
             tangled to write out (the message says which quantities to label).
     """
-    if not isinstance(loss, Value):
-        raise TypeError(f"loss must be a Value, got {type(loss).__name__}: {loss!r}")
-    if learning_rate is not None:
-        learning_rate = _as_float(learning_rate, "learning_rate")
-        if not (math.isfinite(learning_rate) and learning_rate > 0):
-            raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
-    topo = topological_order(loss)
-    target = _resolve(loss, param, topo)
-    graph = _Graph(loss, target, topo)
+    _, graph, learning_rate = _setup(loss, param, learning_rate)
+    target = graph.target
     try:
         paths = tuple(graph.paths())
     except RecursionError:

@@ -25,9 +25,9 @@ import re
 from dataclasses import dataclass
 
 from . import formula as fm
-from .explain import FORMATS, Factor, _Graph, _resolve
+from .explain import FORMATS, Factor, _setup
 from .functional import grad
-from .value import Value, _as_float, topological_order
+from .value import Value
 
 
 @dataclass(frozen=True)
@@ -90,15 +90,8 @@ def explain_delta_structure(loss: Value, param: Value | str, *,
     Raises:
         TypeError, ValueError: as for :func:`autograd_tiny.explain.explain`.
     """
-    if not isinstance(loss, Value):
-        raise TypeError(f"loss must be a Value, got {type(loss).__name__}: {loss!r}")
-    if learning_rate is not None:
-        learning_rate = _as_float(learning_rate, "learning_rate")
-        if not (math.isfinite(learning_rate) and learning_rate > 0):
-            raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
-    topo = topological_order(loss)
-    target = _resolve(loss, param, topo)
-    graph = _Graph(loss, target, topo)
+    topo, graph, learning_rate = _setup(loss, param, learning_rate)
+    target = graph.target
     position = {v: i for i, v in enumerate(topo)}
     # The named quantities between loss and target, and who feeds whom.
     fed: dict[Value, list[tuple[Value, Factor]]] = {}
