@@ -189,12 +189,16 @@ class _Printer:
         return fm.format_number(value, "latex" if self.latex else "text", self.digits)
 
     def name(self, name: str) -> str:
-        return latex_name(name) if self.latex else name
+        return latex_name(name) if self.latex else fm.symbol(name)
+
+    def prose(self, name: str) -> str:
+        """Return a name as written in a sentence: as in a formula, between ``$`` in Markdown."""
+        return f"${latex_name(name)}$" if self.fmt == "markdown" else fm.symbol(name)
 
     def dsym(self, name: str) -> str:
         e = self.e
         if not self.latex:
-            return f"d{e.loss}/d{name}"
+            return fm.derivative_symbol(e.loss, name)
         return rf"\frac{{\partial {latex_name(e.loss)}}}{{\partial {latex_name(name)}}}"
 
     def maths(self, tree: fm.Node, names: dict[str, str]) -> str:
@@ -261,10 +265,11 @@ class _Printer:
         e = self.e
         n = len(e.steps)
         rows = self.lines()
-        intro = (f"the derivative of {e.loss} with respect to each named quantity from "
+        intro = (f"the derivative of {self.prose(e.loss)} with respect to each named quantity from "
                  f"the quantities it feeds, {n} step{'s' if n != 1 else ''}")
         if any(s.name.startswith("net_") for s in e.steps):
-            intro += f" (d{e.loss}/dnet_N is neuron N's delta)"
+            delta = self.dsym("net_N")
+            intro += f" ({f'${delta}$' if self.fmt == 'markdown' else delta} is neuron N's delta)"
         update = self.update()
         if self.fmt == "text":
             width = max((len(s) for s, _ in rows), default=0)
@@ -273,7 +278,8 @@ class _Printer:
             lines.append(f"  check: {self.check()}")
             if update is not None:
                 lines += ["", f"Update with learning rate lr = {self.num(e.learning_rate or 0)}:",
-                          f"  {e.param}+ = {e.param} - lr * {self.dsym(e.param)} = {update[0]} "
+                          f"  {self.name(e.param)}+ = {self.name(e.param)} - lr * {self.dsym(e.param)} "
+                          f"= {update[0]} "
                           f"= {self.num(update[1])}"]
             return "\n".join(lines) + "\n"
         if self.fmt == "markdown":
@@ -292,5 +298,5 @@ class _Printer:
             p = latex_name(e.param)
             body.append(rf"{p}^{{+}} &= {p} - \eta {self.dsym(e.param)} = {update[0]} "
                         f"= {self.num(update[1])}")
-        header = f"% d{e.loss}/d{e.param} in delta form, {n} steps; {self.check()}"
+        header = fm.latex_comment(f"d{e.loss}/d{e.param} in delta form, {n} steps; {self.check()}")
         return header + "\n\\begin{align*}\n" + " \\\\\n".join(body) + "\n\\end{align*}\n"
