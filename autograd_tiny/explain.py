@@ -25,7 +25,7 @@ Markdown or LaTeX. Nothing here knows a derivative: every formula comes from
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +114,21 @@ class Path:
         return math.prod(f.value for f in self.factors)
 
 
+def _agree(gradient: float, reverse_mode: float) -> bool:
+    """Return True when an explanation's result matches reverse mode's number (to rounding)."""
+    g, r = gradient, reverse_mode
+    return g == r or abs(g - r) <= 1e-9 * max(abs(g), abs(r)) + 1e-15
+
+
+def _check_sentence(gradient: float, reverse_mode: float, num: Callable[[float], str]) -> str:
+    """Return the sentence comparing an explanation's result with reverse mode's number,
+    written with ``num``."""
+    if _agree(gradient, reverse_mode):
+        return f"reverse mode (backward) gives {num(reverse_mode)}, the same"
+    return (f"reverse mode (backward) gives {num(reverse_mode)}, which DIFFERS "
+            f"by {gradient - reverse_mode:.3g}")
+
+
 @dataclass(frozen=True)
 class Explanation:
     """The chain-rule derivation of d loss / d param.
@@ -146,8 +161,7 @@ class Explanation:
     @property
     def agrees(self) -> bool:
         """True when the sum of the paths matches reverse mode (to rounding)."""
-        g, r = self.gradient, self.reverse_mode
-        return g == r or abs(g - r) <= 1e-9 * max(abs(g), abs(r)) + 1e-15
+        return _agree(self.gradient, self.reverse_mode)
 
     def factors(self) -> list[Factor]:
         """Return every distinct factor, in the order the paths first use them."""
@@ -497,11 +511,7 @@ class _Printer:
         return f"{text} = {total}"
 
     def check_sentence(self) -> str:
-        e = self.e
-        if e.agrees:
-            return f"reverse mode (backward) gives {self.num(e.reverse_mode)}, the same"
-        return (f"reverse mode (backward) gives {self.num(e.reverse_mode)}, which DIFFERS "
-                f"by {e.gradient - e.reverse_mode:.3g}")
+        return _check_sentence(self.e.gradient, self.e.reverse_mode, self.num)
 
     def render(self) -> str:  # pragma: no cover - overridden
         raise NotImplementedError

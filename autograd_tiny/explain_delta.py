@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 
 from . import formula as fm
-from .explain import FORMATS, Factor, _setup
+from .explain import FORMATS, Factor, _agree, _check_sentence, _setup
 from .functional import grad
 from .value import Value
 
@@ -73,8 +73,7 @@ class DeltaExplanation:
     @property
     def agrees(self) -> bool:
         """True when the recursion's result matches reverse mode (to rounding)."""
-        g, r = self.gradient, self.reverse_mode
-        return g == r or abs(g - r) <= 1e-9 * max(abs(g), abs(r)) + 1e-15
+        return _agree(self.gradient, self.reverse_mode)
 
     def render(self, fmt: str = "text", digits: int = 6) -> str:
         """Return the recursion as text, Markdown or LaTeX (an ``align*`` environment)."""
@@ -247,11 +246,7 @@ class _Printer:
         return rows
 
     def check(self) -> str:
-        e = self.e
-        if e.agrees:
-            return f"reverse mode (backward) gives {self.num(e.reverse_mode)}, the same"
-        return (f"reverse mode (backward) gives {self.num(e.reverse_mode)}, which DIFFERS "
-                f"by {e.gradient - e.reverse_mode:.3g}")
+        return _check_sentence(self.e.gradient, self.e.reverse_mode, self.num)
 
     def update(self) -> tuple[str, float] | None:
         e = self.e
