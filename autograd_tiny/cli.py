@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from ._numeric import printable
 from .commands import COMMANDS
 from .errors import UsageError
 
@@ -37,7 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except UsageError as exc:
-        print(f"autograd-tiny: error: {exc}", file=sys.stderr)
+        # the message may quote the user's text: it stays one line and shows control characters
+        print(f"autograd-tiny: error: {printable(str(exc))}", file=sys.stderr)
         return 2
 
 

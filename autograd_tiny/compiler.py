@@ -60,7 +60,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from . import codegen
-from .value import Kind, Value, _as_float
+from .value import Kind, Value, _as_float, _extend_order
 
 #: What a forward pass keeps for the backward pass: the leaves' values, then one tuple per function.
 Saved = list[tuple[float, ...]]
@@ -150,39 +150,18 @@ def _order(outputs: Sequence[Value]) -> tuple[list[Value], dict[Value, int], int
     and how many of them the first output depends on.
 
     The first ``n0`` nodes are exactly :func:`autograd_tiny.topological_order` of the
-    first output (the same depth-first search), so the backward pass visits nodes in
-    the eager engine's order and sums gradients in the same order. The nodes that
-    only later outputs need follow.
+    first output (the same search, ``value._extend_order``), so the backward pass visits
+    nodes in the eager engine's order and sums gradients in the same order. The nodes
+    that only later outputs need follow.
     """
-    index: dict[Value, int] = {}  # -1 while a node waits on the stack for its parents
     order: list[Value] = []
-    append = order.append
+    seen: set[Value] = set()
     n0 = 0
     for r, root in enumerate(outputs):
-        stack: list[Value | None] = [root]
-        push, pop = stack.append, stack.pop
-        while stack:
-            v = pop()
-            if v is None:
-                w = pop()
-                assert w is not None  # below a None there is always a node
-                index[w] = len(order)
-                append(w)
-                continue
-            if v in index:
-                continue
-            index[v] = -1
-            push(v)
-            push(None)
-            a = v._a
-            if a is not None:
-                if a not in index:
-                    push(a)
-                b = v._b
-                if b is not None and b not in index:
-                    push(b)
+        _extend_order(root, seen, order)
         if r == 0:
             n0 = len(order)
+    index = {v: i for i, v in enumerate(order)}
     return order, index, n0
 
 

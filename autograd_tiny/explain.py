@@ -25,7 +25,7 @@ Markdown or LaTeX. Nothing here knows a derivative: every formula comes from
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +114,21 @@ class Path:
         return math.prod(f.value for f in self.factors)
 
 
+def _agree(gradient: float, reverse_mode: float) -> bool:
+    """Return True when an explanation's result matches reverse mode's number (to rounding)."""
+    g, r = gradient, reverse_mode
+    return g == r or abs(g - r) <= 1e-9 * max(abs(g), abs(r)) + 1e-15
+
+
+def _check_sentence(gradient: float, reverse_mode: float, num: Callable[[float], str]) -> str:
+    """Return the sentence comparing an explanation's result with reverse mode's number,
+    written with ``num``."""
+    if _agree(gradient, reverse_mode):
+        return f"reverse mode (backward) gives {num(reverse_mode)}, the same"
+    return (f"reverse mode (backward) gives {num(reverse_mode)}, which DIFFERS "
+            f"by {gradient - reverse_mode:.3g}")
+
+
 @dataclass(frozen=True)
 class Explanation:
     """The chain-rule derivation of d loss / d param.
@@ -146,8 +161,7 @@ class Explanation:
     @property
     def agrees(self) -> bool:
         """True when the sum of the paths matches reverse mode (to rounding)."""
-        g, r = self.gradient, self.reverse_mode
-        return g == r or abs(g - r) <= 1e-9 * max(abs(g), abs(r)) + 1e-15
+        return _agree(self.gradient, self.reverse_mode)
 
     def factors(self) -> list[Factor]:
         """Return every distinct factor, in the order the paths first use them."""
@@ -325,6 +339,27 @@ class _Graph:
         return found
 
 
+def _setup(loss: Value, param: Value | str, learning_rate: float | None = None
+           ) -> tuple[list[Value], _Graph, float | None]:
+    """Check the arguments every explanation takes; return what it is built from.
+
+    Returns:
+        The loss's nodes in topological order (inputs first), the :class:`_Graph` from
+        ``loss`` down to ``param``, and ``learning_rate`` as a float (``None`` when not given).
+
+    Raises:
+        TypeError, ValueError: as for :func:`explain`.
+    """
+    if not isinstance(loss, Value):
+        raise TypeError(f"loss must be a Value, got {type(loss).__name__}: {loss!r}")
+    if learning_rate is not None:
+        learning_rate = _as_float(learning_rate, "learning_rate")
+        if not (math.isfinite(learning_rate) and learning_rate > 0):
+            raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
+    topo = topological_order(loss)
+    return topo, _Graph(loss, _resolve(loss, param, topo), topo), learning_rate
+
+
 def gradient_paths(loss: Value, param: Value | str) -> list[Path]:
     """Return every chain-rule path from ``loss`` down to ``param`` through named quantities.
 
@@ -339,11 +374,7 @@ def gradient_paths(loss: Value, param: Value | str) -> list[Path]:
     Raises:
         ValueError: ``param`` is not in the loss's graph, or no node has that name.
     """
-    if not isinstance(loss, Value):
-        raise TypeError(f"loss must be a Value, got {type(loss).__name__}: {loss!r}")
-    topo = topological_order(loss)
-    target = _resolve(loss, param, topo)
-    return _Graph(loss, target, topo).paths()
+    return _setup(loss, param)[1].paths()
 
 
 def explain(loss: Value, param: Value | str, *, learning_rate: float | None = None) -> Explanation:
@@ -365,15 +396,8 @@ def explain(loss: Value, param: Value | str, *, learning_rate: float | None = No
             ``learning_rate`` is not a finite number > 0, or the graph is too deep or
             tangled to write out (the message says which quantities to label).
     """
-    if not isinstance(loss, Value):
-        raise TypeError(f"loss must be a Value, got {type(loss).__name__}: {loss!r}")
-    if learning_rate is not None:
-        learning_rate = _as_float(learning_rate, "learning_rate")
-        if not (math.isfinite(learning_rate) and learning_rate > 0):
-            raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
-    topo = topological_order(loss)
-    target = _resolve(loss, param, topo)
-    graph = _Graph(loss, target, topo)
+    _, graph, learning_rate = _setup(loss, param, learning_rate)
+    target = graph.target
     try:
         paths = tuple(graph.paths())
     except RecursionError:
@@ -487,11 +511,7 @@ class _Printer:
         return f"{text} = {total}"
 
     def check_sentence(self) -> str:
-        e = self.e
-        if e.agrees:
-            return f"reverse mode (backward) gives {self.num(e.reverse_mode)}, the same"
-        return (f"reverse mode (backward) gives {self.num(e.reverse_mode)}, which DIFFERS "
-                f"by {e.gradient - e.reverse_mode:.3g}")
+        return _check_sentence(self.e.gradient, self.e.reverse_mode, self.num)
 
     def render(self) -> str:  # pragma: no cover - overridden
         raise NotImplementedError

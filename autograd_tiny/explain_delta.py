@@ -25,9 +25,9 @@ import re
 from dataclasses import dataclass
 
 from . import formula as fm
-from .explain import FORMATS, Factor, _Graph, _resolve
+from .explain import FORMATS, Factor, _agree, _check_sentence, _setup
 from .functional import grad
-from .value import Value, _as_float, topological_order
+from .value import Value
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,7 @@ class DeltaExplanation:
     @property
     def agrees(self) -> bool:
         """True when the recursion's result matches reverse mode (to rounding)."""
-        g, r = self.gradient, self.reverse_mode
-        return g == r or abs(g - r) <= 1e-9 * max(abs(g), abs(r)) + 1e-15
+        return _agree(self.gradient, self.reverse_mode)
 
     def render(self, fmt: str = "text", digits: int = 6) -> str:
         """Return the recursion as text, Markdown or LaTeX (an ``align*`` environment)."""
@@ -90,15 +89,8 @@ def explain_delta_structure(loss: Value, param: Value | str, *,
     Raises:
         TypeError, ValueError: as for :func:`autograd_tiny.explain.explain`.
     """
-    if not isinstance(loss, Value):
-        raise TypeError(f"loss must be a Value, got {type(loss).__name__}: {loss!r}")
-    if learning_rate is not None:
-        learning_rate = _as_float(learning_rate, "learning_rate")
-        if not (math.isfinite(learning_rate) and learning_rate > 0):
-            raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
-    topo = topological_order(loss)
-    target = _resolve(loss, param, topo)
-    graph = _Graph(loss, target, topo)
+    topo, graph, learning_rate = _setup(loss, param, learning_rate)
+    target = graph.target
     position = {v: i for i, v in enumerate(topo)}
     # The named quantities between loss and target, and who feeds whom.
     fed: dict[Value, list[tuple[Value, Factor]]] = {}
@@ -196,12 +188,16 @@ class _Printer:
         return fm.format_number(value, "latex" if self.latex else "text", self.digits)
 
     def name(self, name: str) -> str:
-        return latex_name(name) if self.latex else name
+        return latex_name(name) if self.latex else fm.symbol(name)
+
+    def prose(self, name: str) -> str:
+        """Return a name as written in a sentence: as in a formula, between ``$`` in Markdown."""
+        return f"${latex_name(name)}$" if self.fmt == "markdown" else fm.symbol(name)
 
     def dsym(self, name: str) -> str:
         e = self.e
         if not self.latex:
-            return f"d{e.loss}/d{name}"
+            return fm.derivative_symbol(e.loss, name)
         return rf"\frac{{\partial {latex_name(e.loss)}}}{{\partial {latex_name(name)}}}"
 
     def maths(self, tree: fm.Node, names: dict[str, str]) -> str:
@@ -250,11 +246,7 @@ class _Printer:
         return rows
 
     def check(self) -> str:
-        e = self.e
-        if e.agrees:
-            return f"reverse mode (backward) gives {self.num(e.reverse_mode)}, the same"
-        return (f"reverse mode (backward) gives {self.num(e.reverse_mode)}, which DIFFERS "
-                f"by {e.gradient - e.reverse_mode:.3g}")
+        return _check_sentence(self.e.gradient, self.e.reverse_mode, self.num)
 
     def update(self) -> tuple[str, float] | None:
         e = self.e
@@ -268,10 +260,11 @@ class _Printer:
         e = self.e
         n = len(e.steps)
         rows = self.lines()
-        intro = (f"the derivative of {e.loss} with respect to each named quantity from "
+        intro = (f"the derivative of {self.prose(e.loss)} with respect to each named quantity from "
                  f"the quantities it feeds, {n} step{'s' if n != 1 else ''}")
         if any(s.name.startswith("net_") for s in e.steps):
-            intro += f" (d{e.loss}/dnet_N is neuron N's delta)"
+            delta = self.dsym("net_N")
+            intro += f" ({f'${delta}$' if self.fmt == 'markdown' else delta} is neuron N's delta)"
         update = self.update()
         if self.fmt == "text":
             width = max((len(s) for s, _ in rows), default=0)
@@ -280,7 +273,8 @@ class _Printer:
             lines.append(f"  check: {self.check()}")
             if update is not None:
                 lines += ["", f"Update with learning rate lr = {self.num(e.learning_rate or 0)}:",
-                          f"  {e.param}+ = {e.param} - lr * {self.dsym(e.param)} = {update[0]} "
+                          f"  {self.name(e.param)}+ = {self.name(e.param)} - lr * {self.dsym(e.param)} "
+                          f"= {update[0]} "
                           f"= {self.num(update[1])}"]
             return "\n".join(lines) + "\n"
         if self.fmt == "markdown":
@@ -299,5 +293,5 @@ class _Printer:
             p = latex_name(e.param)
             body.append(rf"{p}^{{+}} &= {p} - \eta {self.dsym(e.param)} = {update[0]} "
                         f"= {self.num(update[1])}")
-        header = f"% d{e.loss}/d{e.param} in delta form, {n} steps; {self.check()}"
+        header = fm.latex_comment(f"d{e.loss}/d{e.param} in delta form, {n} steps; {self.check()}")
         return header + "\n\\begin{align*}\n" + " \\\\\n".join(body) + "\n\\end{align*}\n"

@@ -752,7 +752,18 @@ def topological_order(root: Value) -> list[Value]:
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value, got {type(root).__name__}: {root!r}")
     order: list[Value] = []
-    seen: set[Value] = set()
+    _extend_order(root, set(), order)
+    return order
+
+
+def _extend_order(root: Value, seen: set[Value], order: list[Value]) -> None:
+    """Append to ``order`` every Value ``root`` depends on that is not in ``seen``, inputs
+    first (the search of :func:`topological_order`), and add each to ``seen``.
+
+    Returns:
+        None: ``order`` and ``seen`` are extended in place, so that the compiler can order
+        several outputs in one pass with exactly the eager engine's order for the first.
+    """
     stack: list[Value | None] = [root]
     push, pop, mark, append = stack.append, stack.pop, seen.add, order.append
     while stack:
@@ -772,7 +783,6 @@ def topological_order(root: Value) -> list[Value]:
             b = v._b
             if b is not None and b not in seen:
                 push(b)
-    return order
 
 
 _NAMESPACE["Value"] = Value

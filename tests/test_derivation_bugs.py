@@ -148,30 +148,8 @@ def test_zero_input_and_frozen_bias() -> None:
     assert entries == ["frozen-bias"] and text is not None and text.startswith("b1 is a bias")
 
 
-#: A 2-2-1 tanh network (our own numbers, as in test_derivation_checker.py).
-TANH_221 = """
-activation = "tanh"
-loss = "half_squared_error"
-learning_rate = 0.25
-update_biases = false
-layers = [["x1", "x2"], ["h1", "h2"], ["o"]]
-[inputs]
-x1 = 0.5
-x2 = -0.3
-[targets]
-o = 0.5
-[weights]
-w1 = ["x1", "h1", 0.4]
-w2 = ["x2", "h1", -0.6]
-w3 = ["x1", "h2", 0.7]
-w4 = ["x2", "h2", 0.2]
-w5 = ["h1", "o", 0.8]
-w6 = ["h2", "o", -0.5]
-[biases]
-b1 = [0.1, "h1", "h2"]
-b2 = [0.2, "o"]
-[claims]
-"""
+#: A 2-2-1 tanh network (our own numbers, shared with test_derivation_checker.py).
+TANH_221 = (DATA / "tanh221.toml").read_text()
 
 
 def test_tanh_derivative_written_as_one_minus_net_squared() -> None:

@@ -277,29 +277,7 @@ def test_hint_update_left_out_and_frozen_bias_updated() -> None:
 
 
 #: A 2-2-1 tanh network (our own numbers) for the hints about another activation's derivative.
-TANH_221 = """
-activation = "tanh"
-loss = "half_squared_error"
-learning_rate = 0.25
-update_biases = false
-layers = [["x1", "x2"], ["h1", "h2"], ["o"]]
-[inputs]
-x1 = 0.5
-x2 = -0.3
-[targets]
-o = 0.5
-[weights]
-w1 = ["x1", "h1", 0.4]
-w2 = ["x2", "h1", -0.6]
-w3 = ["x1", "h2", 0.7]
-w4 = ["x2", "h2", 0.2]
-w5 = ["h1", "o", 0.8]
-w6 = ["h2", "o", -0.5]
-[biases]
-b1 = [0.1, "h1", "h2"]
-b2 = [0.2, "o"]
-[claims]
-"""
+TANH_221 = (DATA / "tanh221.toml").read_text()
 
 SIGMOID_IN_TANH = ("uses sigmoid's derivative out * (1 - out) at {} where the network's tanh "
                    "needs 1 - out^2")

@@ -122,3 +122,23 @@ def test_expression_file_in_delta_form() -> None:
     text = d.explain("x", form="delta")
     assert "df/dq = z = -4" in text and "df/dx = df/dq = -4" in text
     assert "delta)" not in text.splitlines()[0]  # no neurons, no deltas
+
+
+def test_labels_are_escaped_in_every_format() -> None:
+    # E = tanh(w * x)^2 with w = 0.5, x = 2: tanh(1) = 0.761594, dE/dh = 2 * 0.761594 = 1.52319.
+    w = Value(0.5, label="w\x1b[31m")
+    x = Value(2.0, label="x")
+    h = (w * x).tanh()
+    h.label = "h<b>"
+    loss = h * h
+    loss.label = "E\n\\input{x}"
+    text = explain_delta(loss, w, fmt="text", learning_rate=0.1)
+    assert "\x1b" not in text and "w\\x1b[31m+ = w\\x1b[31m - lr" in text
+    assert text.splitlines()[0].startswith("dE\\n\\input{x}/dw\\x1b[31m in delta form")
+    assert "= h<b> + h<b> = 1.52319" in text
+    latex = explain_delta(loss, w, fmt="latex")
+    # the header stays one comment line: no live \input after a line break
+    assert latex.splitlines()[0].startswith("% dE\\n\\input{x}/dw\\x1b[31m in delta form")
+    assert latex.splitlines()[1] == "\\begin{align*}"
+    markdown = explain_delta(loss, w, fmt="markdown")
+    assert "The derivative of $E\\backslash{}n\\backslash{}input\\{x\\}$ with respect" in markdown

@@ -9,6 +9,7 @@ import threading
 import types
 
 import pytest
+from test_nn_training import train_xor
 
 from autograd_tiny import nn
 from autograd_tiny.commands.train import train as train_derivation
@@ -19,16 +20,9 @@ XOR = [([0.0, 0.0], 0.0), ([0.0, 1.0], 1.0), ([1.0, 0.0], 1.0), ([1.0, 1.0], 0.0
 
 
 def manual_xor(steps: int) -> tuple[nn.MLP, list[float]]:
-    """The loop of tests/test_nn_training.py, written out: the oracle for nn.train."""
-    net = nn.MLP(2, [4, 1], activation=["tanh", "sigmoid"], seed=0)
-    opt = nn.SGD(net.parameters(), lr=0.5, momentum=0.9)
-    losses = []
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = nn.binary_cross_entropy([net(x)[0] for x, _ in XOR], [y for _, y in XOR])
-        loss.backward()
-        opt.step()
-        losses.append(loss.data)
+    """The loop of tests/test_nn_training.py (its own code), and the loss after the last step:
+    the oracle for nn.train."""
+    net, losses = train_xor(seed=0, steps=steps)
     losses.append(nn.binary_cross_entropy([net(x)[0] for x, _ in XOR], [y for _, y in XOR]).data)
     return net, losses
 

@@ -115,3 +115,16 @@ def test_deeper_and_other_networks() -> None:
     assert d.layers == [["x1", "x2", "x3"], ["h1", "h2"], ["g1", "g2"], ["o1"]]
     assert d.learning_rate == 0.25 and all(r.verdict == "ok" for r in d.check())
     assert collisions(answers[: answers.index("[claims]")]) == []
+
+
+def test_user_text_reaches_the_terminal_escaped(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # float() takes "200\n", which is out of range: the error names it on one line.
+    assert main(["worksheet", "--layers", "2,2,1", "--learning-rate", "200\n"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("autograd-tiny: error: --learning-rate must be greater than 0 (and below 100), "
+                   "got 200\\n\n")
+    out = tmp_path / "a\x1b[31m"
+    assert main(["worksheet", "--layers", "2,2,1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "\x1b" not in printed and printed.count("\n") == 2 and "a\\x1b[31m" in printed
+    assert (out / "worksheet.toml").is_file()

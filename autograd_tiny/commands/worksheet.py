@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .._numeric import printable
 from ..errors import UsageError
 from ..nn import ACTIVATIONS, LOSSES
 
@@ -247,7 +248,7 @@ def run(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         for name, text in (("worksheet.toml", blank), ("answers.toml", answers)):
             (out / name).write_text(text, encoding="utf-8")
-            print(f"wrote {out / name}")
+            print(f"wrote {printable(str(out / name))}")
     except OSError as exc:
         raise UsageError(f"--out {args.out!r}: cannot write: {exc.strerror or exc}") from None
     return 0

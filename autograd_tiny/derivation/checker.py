@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Any
 
+from .._numeric import printable
 from .bugs import network_hint
-from .format import Claim, Quantity, Spec, printable
+from .format import Claim, Quantity, Spec
 from .network import Network
 from .replay import Key, Replay, Trace
 

@@ -44,7 +44,7 @@ from .._numeric import short_repr
 from ..errors import UsageError
 from ..ops import OPS
 from ..value import Value, enable_grad, topological_order
-from .checker import ClaimResult, ClaimResults, format_json, format_text, matches
+from .checker import ClaimResult, ClaimResults, matches
 from .core import Derivation
 from .format import NAME_PATTERN, Claim, Quantity, _fail, _number, _string, _table
 from .replay import derivative_function, forward_function
@@ -567,15 +567,6 @@ class ExpressionDerivation(Derivation):
         an expression file takes no steps)."""
         return ClaimResults(check_expression(self.expression), self.title)
 
-    def report(self, fmt: str = "text") -> str:
-        """Return the checker's report as ``"text"`` or ``"json"``."""
-        results = self.check()
-        if fmt == "json":
-            return format_json(results)
-        if fmt == "text":
-            return format_text(results, self.title)
-        raise ValueError(f"unknown format {fmt!r}; choose text or json")
-
     def _gradient_of(self, param: str | Value) -> tuple[Value, Value, float | None]:
         """Return a fresh output, the quantity ``param`` in its graph and the learning rate of a
         leaf (None for a definition or without a learning_rate).
@@ -585,7 +576,7 @@ class ExpressionDerivation(Derivation):
         """
         loss = self.loss()
         if isinstance(param, Value):
-            name = next((n for n, v in self._nodes.items() if v is param), None)
+            name = self._name_of(param)
             if name is None:
                 raise UsageError(f"{param!r} is not a quantity of this file")
         else:
@@ -594,6 +585,10 @@ class ExpressionDerivation(Derivation):
             raise UsageError(f"no quantity {name!r}; the names are {', '.join(self._nodes)}")
         rate = self.learning_rate if self.learning_rate and name in self.expression.values else None
         return loss, self._nodes[name], rate
+
+    def _name_of(self, node: Value) -> str | None:
+        """Return the name of ``node`` in this file's graph (None when it is not one of its quantities)."""
+        return next((n for n, v in self._nodes.items() if v is node), None)
 
     def explain(self, param: str | Value, fmt: str = "text", form: str = "path") -> str:
         """Return the chain-rule derivation of d output / d ``param`` (a leaf or definition name).
@@ -604,21 +599,13 @@ class ExpressionDerivation(Derivation):
         Raises:
             UsageError: ``param`` names nothing the output depends on.
         """
-        loss = self.loss()
-        if isinstance(param, Value):
-            name = next((n for n, v in self._nodes.items() if v is param), None)
-            if name is None:
-                raise UsageError(f"{param!r} is not a quantity of this file")
-        else:
-            name = param
-        if name not in self._nodes:
-            raise UsageError(f"no quantity {name!r}; the names are {', '.join(self._nodes)}")
         from ..explain import explain_gradient
 
+        loss, value, rate = self._gradient_of(param)
         try:
-            rate = self.learning_rate if self.learning_rate and name in self.expression.values else None
-            return explain_gradient(loss, self._nodes[name], fmt=fmt, form=form, learning_rate=rate)
+            return explain_gradient(loss, value, fmt=fmt, form=form, learning_rate=rate)
         except ValueError as exc:
+            name = param if isinstance(param, str) else self._name_of(value)
             raise UsageError(f"cannot explain {name!r}: {exc}") from None
 
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from .._numeric import short_repr
+from .._numeric import printable, short_repr
 from ..errors import UsageError
 from ..nn import ACTIVATIONS, LOSSES
 
@@ -269,19 +269,6 @@ class Spec:
 
 
 # -- the small pieces ---------------------------------------------------------------------------
-
-def printable(text: str) -> str:
-    """Return ``text`` with every character a terminal would act on written as an escape.
-
-    Control characters (escape, newline, ...), format characters (right-to-left marks)
-    and line separators become ``\\x1b``, ``\\n``, ``\\u202e`` as in a Python string
-    literal; everything else is kept. Used for the user's text (titles, keys) that is
-    echoed on a terminal.
-    """
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
-
 
 def _fail(source: str, key: str, problem: str) -> UsageError:
     """Return the error for a problem at ``key`` (a dotted TOML path such as ``weights.w1``)."""
