@@ -421,6 +421,23 @@ def test_small_graphs_a_leaf_a_square_and_ieee_specials(chromium: Any, tmp_path:
     assert {r["name"]: r["data"] for r in _rows(chromium)}["log(a)"] == "-inf"
 
 
+def test_each_paths_term_is_what_the_gradient_receives(chromium: Any, tmp_path: Path) -> None:
+    # y = exp(log(x)) at x = 5e-324: d log(x)/dx = 1/x overflows, but the engine divides,
+    # dy/dx = 1 (as PyTorch gives it); the path's term shown must be that 1, not 4.9e-324 * inf
+    x = Value(5e-324, "x")
+    inner = x.log()
+    inner.label = "u"
+    y = inner.exp()
+    y.label = "y"
+    y.backward()
+    assert x.grad == 1.0
+    _open(chromium, to_html(y), tmp_path / "subnormal.html")
+    chromium.find_element("id", "btn-last").click()
+    detail = chromium.find_element("id", "detail").text
+    assert detail.endswith("dy/dx = 1"), detail
+    assert "= inf" not in detail.split("dy/du * local")[1], detail
+
+
 def test_a_graph_too_big_to_draw_gets_tables_only(chromium: Any, tmp_path: Path) -> None:
     x = Value(0.5, "x")
     y = x

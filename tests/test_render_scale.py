@@ -358,3 +358,29 @@ def test_graph_cut_to_max_nodes_lays_out(program: str) -> None:
     assert len(more) == 1 and len(stubs) > 10
     assert all(len(pic.out_of(k)) == 1 for k in more + stubs)
     assert pic.texts(pic.find("h"))[1] == f"data {got['h'][0]:.4f}"
+
+
+def test_a_batch_claims_marks_go_to_that_samples_node() -> None:
+    # seed002_batch: the article's dE/dnet_D0[1] = -4 is wrong (the true delta is +4), and
+    # sample 1's node is net_D0[1]: the mark belongs there, not above the picture
+    from autograd_tiny.derivation import load_example
+    from autograd_tiny.render.api import claim_marks
+
+    d = load_example("seed002_batch")
+    marks = claim_marks(d.check())
+    assert [m.verdict for m in marks["net_D0[1]"]] == ["wrong"]
+    assert marks["net_D0[1]"][0].text == "dE/dnet_D0[1]: written -4, computed 4"
+    assert "net_D0" not in marks
+
+
+def test_a_network_title_and_marks_above_it_are_escaped_for_dot() -> None:
+    from autograd_tiny.nn import MLP
+    from autograd_tiny.render import draw_network
+    from autograd_tiny.render._style import Mark
+
+    source = draw_network(MLP(2, [2, 1], seed=0), title='<b>T\\N "q"</b>',
+                          marks={"E": [Mark("wrong", "E: written 1, computed 0.3>")]}).source
+    label = next(line for line in source.splitlines() if line.strip().startswith("label="))
+    # a plain (quoted) label, backslashes doubled so \N shows as written, never an HTML label
+    expected = 'label="<b>T\\\\N \\"q\\"</b>\\nWRONG E: written 1, computed 0.3>"'
+    assert label.strip().startswith(expected), label

@@ -26,7 +26,7 @@ import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, localcontext
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from .._numeric import printable
@@ -316,11 +316,19 @@ def summary(results: list[ClaimResult]) -> str:
     return line
 
 
+def computed_text(computed: float, written: str) -> str:
+    """Return ``computed`` with two more significant digits than the figure ``written`` has."""
+    if not math.isfinite(computed):
+        return str(computed)
+    try:
+        digits = len(Decimal(written.replace("_", "")).as_tuple().digits) + 2
+    except InvalidOperation:
+        digits = 8
+    return f"{computed:.{digits}g}"
+
+
 def _computed_text(r: ClaimResult) -> str:
-    if not math.isfinite(r.computed):
-        return str(r.computed)
-    digits = len(Decimal(r.written.replace("_", "")).as_tuple().digits) + 2
-    return f"{r.computed:.{digits}g}"
+    return computed_text(r.computed, r.written)
 
 
 def format_text(results: list[ClaimResult], title: str = "") -> str:

@@ -391,7 +391,8 @@ function describe(s) {
     let sum = 0;
     uses.forEach(([c, p], k) => {
       const [formulaText, numbersText, local] = derivativeText(c, p);
-      const term = grad[c] * local;
+      const [cx, cy] = operands(c);
+      const term = OPS[nodes[c].op].c[p](grad[c], cx, cy, data[c]);  // as the gradient itself
       sum += term;
       lines.push("path " + (k + 1) + " through " + nodes[c].name + " (" + OPS[nodes[c].op].symbol + "):");
       lines.push("  local derivative  " + formulaText);

@@ -82,6 +82,8 @@ def _json_script(obj: Any, element_id: str) -> str:
 def _claims(derivation: Any, index: dict[str, int], params: dict[str, Value],
             pos: dict[Value, int]) -> list[dict[str, Any]]:
     """Return the derivation's claims with their verdicts and, for step-0 claims, their node."""
+    from ..derivation.network import label as node_label
+
     out: list[dict[str, Any]] = []
     for r in derivation.check():
         q = r.quantity
@@ -89,9 +91,8 @@ def _claims(derivation: Any, index: dict[str, int], params: dict[str, Value],
         field: str | None = None
         if q.step == 0:
             s = q.subject
-            label = {"net": f"net_{s}", "out": f"out_{s}", "E": "E", "E_term": f"E_{s}",
-                     "dout": f"out_{s}", "dnet": f"net_{s}"}.get(q.kind)
-            if q.kind == "grad" and s in params:
+            label = node_label(q) if q.kind in ("net", "out", "E", "E_term", "dout", "dnet") else None
+            if q.kind == "grad" and s in params and q.sample is None:
                 node, field = pos.get(params[s]), "grad"
             elif label is not None and label in index:
                 node, field = index[label], ("grad" if q.kind in ("dout", "dnet") else "data")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -93,15 +91,8 @@ def render_svg(graph_or_root: Any, path: str | os.PathLike[str], program: str | 
     return target
 
 
-def _computed_text(computed: float, written: str) -> str:
-    """Return ``computed`` with two more significant digits than ``written`` has."""
-    if not math.isfinite(computed):
-        return str(computed)
-    try:
-        digits = len(Decimal(written.replace("_", "")).as_tuple().digits) + 2
-    except InvalidOperation:
-        digits = 8
-    return f"{computed:.{digits}g}"
+#: Kinds of claim whose quantity is a node's value or gradient (the node :func:`label` names).
+_ON_NODES = ("net", "out", "E", "E_term", "dout", "dnet", "grad")
 
 
 def claim_marks(results: Iterable[Any], labels: set[str] | None = None) -> dict[str, list[Mark]]:
@@ -119,19 +110,20 @@ def claim_marks(results: Iterable[Any], labels: set[str] | None = None) -> dict[
         updated parameter (``w5+``) to the parameter; the rest (later steps) to the label
         ``"(later steps)"``, which no node has, so pictures write them above.
     """
+    from ..derivation.checker import computed_text
+    from ..derivation.network import label
+
     marks: dict[str, list[Mark]] = {}
     for r in results:
         if r.verdict not in ("wrong", "follows"):
             continue
         q = r.quantity
-        key = {"net": f"net_{q.subject}", "out": f"out_{q.subject}", "E": "E",
-               "E_term": f"E_{q.subject}", "dout": f"out_{q.subject}", "dnet": f"net_{q.subject}",
-               "grad": f"{q.subject}", "param": f"{q.subject}"}.get(q.kind, "(later steps)")
+        key = label(q) if q.kind in _ON_NODES else str(q.subject) if q.kind == "param" else "(later steps)"
         if q.step > (1 if q.kind == "param" else 0):
             key = "(later steps)"
         if labels is not None and key.startswith("out_") and key not in labels:
             key = "net_" + key[4:]
-        text = f"{r.claim}: written {r.written}, computed {_computed_text(r.computed, r.written)}"
+        text = f"{r.claim}: written {r.written}, computed {computed_text(r.computed, r.written)}"
         marks.setdefault(key, []).append(Mark(r.verdict, text))
     return marks
 

@@ -408,7 +408,7 @@ class _Drawer:
             return self._id(p)
         gid = f"{self._id(p)}_use{k}"
         what = p.label or ("leaf" if p.op is None else f"the value of {self._id(p)}")
-        self.value_node(self.g, p, gid, f"{what}: use {k} of {self.ghosted[p]}")
+        self.value_node(self.g, p, gid, dot_escape(f"{what}: use {k} of {self.ghosted[p]}"))
         return gid
 
     def value_node(self, sub: Any, v: Value, vid: str | None = None, tooltip: str | None = None) -> None:

@@ -199,8 +199,8 @@ def draw_network(
         """Return (and remove from ``pending``) the marks of these labels."""
         return [m for label in labels for m in pending.pop(label, [])]
 
-    def mark_lines(found: list[Mark]) -> list[str]:
-        return [dot_escape(f"{m.verdict.upper()} {m.text}") for m in found]
+    def mark_lines(found: list[Mark]) -> list[str]:  # for HTML-like labels: _node_label escapes them
+        return [f"{m.verdict.upper()} {m.text}" for m in found]
 
     notes = [title] if title else []
     if loss_text is not None:
@@ -242,15 +242,16 @@ def draw_network(
             for i, w in enumerate(n.w):
                 wname = w.label or f"w[{li + 1}][{j + 1},{i + 1}]"
                 found = take(wname)
-                text = f"{dot_escape(wname)} = {fmt(w.data, d)}"
+                plain = [f"{wname} = {fmt(w.data, d)}"]
                 if show_grad:
-                    text += f"\\ngrad {fmt(w.grad, d)}"
-                text += "".join(f"\\n{line}" for line in mark_lines(found))
+                    plain.append(f"grad {fmt(w.grad, d)}")
+                plain += mark_lines(found)
+                text = "\\n".join(dot_escape(line) for line in plain)
                 if not boxes:
                     sign = "positive" if w.data > 0 else "negative" if w.data < 0 else "zero"
                     width = 0.4 + 3.6 * min(abs(w.data) / wmax, 1.0) if w.data == w.data else 0.4
                     attrs = {"penwidth": f"{width:.2f}", "color": WEIGHT_COLORS[sign],
-                             "tooltip": text.replace("\\n", ", "), "arrowsize": "0.4"}
+                             "tooltip": dot_escape(", ".join(plain)), "arrowsize": "0.4"}
                     if found:  # a checked claim about this weight: its box comes back, marked
                         attrs.update(label=dot_label(text), fontcolor=mark_attrs(found)["color"])
                     g.edge(tails[i], f"n{li}_{j}", **attrs)
@@ -288,8 +289,7 @@ def draw_network(
     left = [f"{m.verdict.upper()} {m.text}" for found in pending.values() for m in found]
     if left:  # marks about quantities without a node (the loss, later steps): above the picture
         marked = [*notes, *left]
-        g.attr(label="\\n".join(t.replace("\\", "/").replace('"', "'") for t in marked),
-               labelloc="t", labeljust="l")
+        g.attr(label=dot_label("\\n".join(dot_escape(t) for t in marked)), labelloc="t", labeljust="l")
     for r, members in enumerate(ranks):
         with g.subgraph() as s:
             s.attr(rank="same")
