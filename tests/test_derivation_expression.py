@@ -259,3 +259,13 @@ def test_training_an_expression() -> None:
     assert d.loss().data == -12.0
     with pytest.raises(UsageError, match="only with a learning_rate"):
         load_derivation(CIRCUIT).train(1)
+
+
+def test_the_first_slip_is_the_first_in_computation_order_not_in_the_file() -> None:
+    # q = x + y = 3 is computed before f = q * z; written q = 4 is the slip, and f = 4 * -4 = -16
+    # follows from it, while f = -13 (written first in the file) matches neither 3 * -4 nor -16
+    from autograd_tiny.derivation.checker import summary
+
+    results = load_derivation(CIRCUIT + "f = -13\nq = 4\n").check()
+    assert [(r.claim, r.verdict) for r in results] == [("f", "wrong"), ("q", "wrong")]
+    assert summary(results).endswith("First slip: q (written 4, computed 3).")

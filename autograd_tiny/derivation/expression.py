@@ -44,7 +44,7 @@ from .._numeric import short_repr
 from ..errors import UsageError
 from ..ops import OPS
 from ..value import Value, enable_grad, topological_order
-from .checker import ClaimResult, ClaimResults, matches
+from .checker import ClaimResult, ClaimResults, _join, matches
 from .core import Derivation
 from .format import NAME_PATTERN, Claim, Quantity, _fail, _number, _string, _table
 from .replay import derivative_function, forward_function
@@ -423,6 +423,13 @@ class _Graph:
         channel = {"value": "f", "deriv": "g", "param": "p"}[q.kind]
         return (channel, self.index[q.subject])
 
+    @staticmethod
+    def order(key: tuple[str, int]) -> tuple[float, ...]:
+        """Return where the number at ``key`` is computed, as the checker's first slip reads it:
+        the forward pass in the nodes' order, then the backward pass in reverse, then the step."""
+        channel, where = key
+        return {"f": (0, 0, where), "g": (0, 1, -where), "p": (1, 0, 0)}[channel]
+
     def run(self, values_in: dict[int, float], grads_in: dict[int, float],
             drop: Collection[tuple[int, int]] = ()) -> tuple[list[float], list[float]]:
         """Return every node's value and gradient with the given numbers put in (and no gradient
@@ -642,7 +649,7 @@ def check_expression(spec: ExpressionSpec) -> list[ClaimResult]:
     for i, c in enumerate(spec.claims):
         computed = read(keys[i], truth_vals, truth_grads)
         r = ClaimResult(claim=c.name, written=c.written, computed=computed, verdict="ok", hint=None,
-                        quantity=c.quantity, unit=float(c.unit))
+                        quantity=c.quantity, unit=float(c.unit), order=graph.order(keys[i]))
         results.append(r)
         if matches(c, computed):
             continue
@@ -672,9 +679,9 @@ def check_expression(spec: ExpressionSpec) -> list[ClaimResult]:
         rounded = [spec.claims[j].name for j in used if results[j].verdict == "ok"]
         r.based_on = slips or rounded
         if slips:
-            r.hint = f"carried forward from the slip in {', '.join(slips)}"
+            r.hint = f"carried forward from the slip in {_join(slips)}"
         elif rounded:
-            r.hint = f"follows from the rounded {', '.join(rounded)}"
+            r.hint = f"follows from the rounded {_join(rounded)}"
         else:
             r.hint = "follows from the other written figures"
     return results
