@@ -37,11 +37,40 @@ def test_blank_and_answer_key(sheet: tuple[str, str]) -> None:
     key = load_derivation(answers)
     results = key.check()
     assert len(results) == 39 and all(r.verdict == "ok" for r in results)
-    # The key's figures are the engine's own, to ten significant digits.
+    # The key's figures are the engine's own, to ten significant digits (checked against
+    # PyTorch in the next test).
     q = key.quantities()
     for r in results:
-        assert float(r.written) == pytest.approx(q[r.claim.strip('"')] if r.claim in q else r.computed,
-                                                 rel=1e-9)
+        name = r.claim.strip('"')
+        assert name in q
+        assert float(r.written) == pytest.approx(q[name], rel=1e-9)
+
+
+def test_the_answer_key_agrees_with_pytorch(sheet: tuple[str, str]) -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for the answer key")
+    _, answers = sheet
+    spec = load_derivation(answers).spec
+    f64 = torch.float64
+    w = {n: torch.tensor(ws.value, dtype=f64, requires_grad=True) for n, ws in spec.weights.items()}
+    b = {n: torch.tensor(bs.value, dtype=f64, requires_grad=True) for n, bs in spec.biases.items()}
+    out = {x: torch.tensor(v, dtype=f64) for x, v in spec.inputs.items()}
+    net = {}
+    for layer in spec.layers[1:]:
+        for n in layer:
+            net[n] = sum(w[k] * out[ws.source] for k, ws in spec.weights.items() if ws.target == n)
+            net[n] = net[n] + sum(b[k] for k, bs in spec.biases.items() if n in bs.neurons)
+            out[n] = torch.sigmoid(net[n])
+    E = sum(0.5 * (t - out[o]) ** 2 for o, t in spec.targets.items())
+    E.backward()
+    written = {c.name: c.value for c in spec.claims}
+    assert written["E"] == pytest.approx(E.item(), rel=1e-9)
+    for n in ("h1", "h2", "o1", "o2"):
+        assert written[f"net_{n}"] == pytest.approx(net[n].item(), rel=1e-9, abs=1e-12)
+        assert written[f"out_{n}"] == pytest.approx(out[n].item(), rel=1e-9)
+    for name, p in {**w, **b}.items():
+        assert written[f"dE/d{name}"] == pytest.approx(p.grad.item(), rel=1e-9)
+        expected = p.item() - spec.learning_rate * p.grad.item()
+        assert written[f"{name}+"] == pytest.approx(expected, rel=1e-9)
 
 
 def test_every_slip_gives_a_figure_of_its_own(sheet: tuple[str, str]) -> None:
