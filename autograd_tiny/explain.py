@@ -9,9 +9,10 @@ respect to a parameter is then
 * a sum over every *path* from the loss down to the parameter through named
   quantities, of
 * the product of the path's *factors* d(named)/d(next named), where
-* each factor's number is the product of the table's local derivatives
-  (:func:`autograd_tiny.functional.local_derivatives`) along the unlabelled nodes
-  between the two quantities (summed if there are several routes), and its formula
+* each factor's number is the product of the table's local derivatives along the
+  unlabelled nodes between the two quantities (summed if there are several routes),
+  applied as backward applies them (:data:`autograd_tiny.functional.CONTRIBUTIONS`: a
+  structural zero of the table passes 0 even after an infinite derivative), and its formula
   is the same product of the table's derivative expressions, simplified without
   changing its value (``0.5 * 2 * (t - out)^1 * (-1)`` is written ``-(t - out)``) and
   printed by :mod:`autograd_tiny.formula`.
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import formula as fm
-from .functional import grad, local_derivatives
+from .functional import CONTRIBUTIONS, _operands, grad
 from .value import Value, _as_float, topological_order
 
 #: Output formats of :func:`explain_gradient`.
@@ -263,16 +264,22 @@ class _Graph:
             for name, o in zip(("x", "y"), v.operands)
         }
 
-    def local(self, v: Value) -> Iterator[tuple[Value, float, fm.Node]]:
-        """Yield (parent, d v / d parent, its formula tree) for each parent of ``v``."""
+    def local(self, v: Value) -> Iterator[tuple[Value, int, fm.Node]]:
+        """Yield (parent, its index among ``v``'s parents, the formula tree of d v / d parent)."""
         op = v.op
         assert op is not None
         operands = self._operand_trees(v)
         operands["out"] = self.tree(v)
         positions = [i for i, o in enumerate(v.operands) if isinstance(o, Value)]
-        for parent, number, i in zip(v.parents, local_derivatives(v), positions):
-            assert not isinstance(number, Value)
-            yield parent, float(number), fm.table_formula(op.derivatives[i], operands)
+        for k, (parent, i) in enumerate(zip(v.parents, positions)):
+            yield parent, k, fm.table_formula(op.derivatives[i], operands)
+
+    @staticmethod
+    def passed_on(v: Value, g: float) -> tuple[float, ...]:
+        """Return what each parent of ``v`` receives from gradient ``g``, as backward computes it
+        (a structural zero of the table passes 0 even for an infinite ``g``)."""
+        assert v._kind is not None
+        return tuple(float(c) for c in CONTRIBUTIONS[v._kind.name](g, *_operands(v, False)))
 
     def _check_size(self, tree: fm.Node, v: Value) -> None:
         if fm.size(tree) > MAX_FORMULA_SIZE:
@@ -293,7 +300,8 @@ class _Graph:
 
         def walk(v: Value, value: float, trees: list[fm.Node]) -> None:
             nonlocal count
-            for parent, number, tree in self.local(v):
+            received = self.passed_on(v, value)
+            for parent, k, tree in self.local(v):
                 if parent not in self.relevant:
                     continue
                 if self.is_named(parent):
@@ -303,9 +311,9 @@ class _Graph:
                             f"more than {MAX_PATHS} routes lead from {self.name(upper)} through "
                             "unlabelled nodes; label intermediate quantities (e.g. name the neurons)"
                         )
-                    routes.setdefault(parent, []).append((value * number, [*trees, tree]))
+                    routes.setdefault(parent, []).append((received[k], [*trees, tree]))
                 else:
-                    walk(parent, value * number, [*trees, tree])
+                    walk(parent, received[k], [*trees, tree])
 
         walk(upper, 1.0, [])
         result = []

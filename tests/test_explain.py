@@ -493,3 +493,15 @@ def test_deep_or_exploding_unlabelled_graphs_are_refused_with_advice():
     (path,) = gradient_paths(x, "w")
     assert len(path.factors) == 30 and all(f.routes == 2 and f.value == 2.0 for f in path.factors)
     assert path.factors[0].formula == "1 + 1"
+
+
+def test_a_structural_zero_after_an_infinite_derivative_is_explained_as_backward_gives_it() -> None:
+    # o = sqrt(relu(-w)) + 3 w at w = 1: relu(-1) = 0, d sqrt/dx at 0 is inf, relu's derivative
+    # below 0 is a structural 0, so that path passes 0 (as in PyTorch) and do/dw = 3
+    w = Value(1.0, "w")
+    o = (-w).relu().sqrt() + w * 3
+    o.label = "o"
+    o.backward()
+    assert w.grad == 3.0
+    text = explain_gradient(o, w)
+    assert text.splitlines()[-2:] == ["do/dw = 3", "  check: reverse mode (backward) gives 3, the same"]
