@@ -560,7 +560,10 @@ def compile(outputs: Value | Sequence[Value], *, chunk_size: int = 2_000,  # noq
             (about 60 bytes per node, so it is dropped by default).
         write_back: after every call also set each output Value's ``.data`` to
             its replayed value. The compiled object then holds the outputs, and so
-            the graph behind them; by default it holds no interior Value.
+            the graph behind them; by default it holds no interior Value. Only
+            the outputs are written: the Values between them and the leaves keep
+            the eager pass's data, so for gradients call ``compiled.backward()``,
+            not an output's own ``backward()`` (which would mix the two).
 
     Returns:
         A :class:`CompiledGraph`: call it to recompute the outputs from the leaves'

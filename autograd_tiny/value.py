@@ -485,7 +485,7 @@ class Value:
     def __init__(self, data: float, label: str = "") -> None:
         self.data = _as_float(data, "Value data")
         self.grad = 0.0
-        self._label = label if type(label) is str else _plain_label(label)
+        self._label = _plain_label(label)
         self._kind = None
         self._a = self._b = None
         self._arg = None
@@ -526,7 +526,7 @@ class Value:
 
     @label.setter
     def label(self, label: str) -> None:
-        self._label = label if type(label) is str else _plain_label(label)
+        self._label = _plain_label(label)
 
     @property
     def op(self) -> Op | None:
@@ -620,11 +620,11 @@ class Value:
         """
         state = self.__getstate__()
         ordered = _pickling.ordered
-        if self._a is None or id(self) in ordered:
+        if self._a is None or ordered.get(id(self)) is self:
             return _empty_value, (type(self),), state
         ancestors = topological_order(self)[:-1]
         ids = [id(v) for v in ancestors]
-        ordered.update(dict.fromkeys(ids))
+        ordered.update(zip(ids, ancestors))
         return _after_ancestors, (type(self), ancestors, _Unmark(ids)), state
 
     def __getstate__(self) -> tuple[Any, ...]:
@@ -635,7 +635,7 @@ class Value:
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         self.data, self.grad, label, self._kind, self._a, self._b, self._arg = state[:7]
-        self._label = label if type(label) is str else _plain_label(label)
+        self._label = _plain_label(label)
         if len(state) > 7:
             self.__dict__.update(state[7])
 
@@ -689,8 +689,10 @@ class Value:
 
 class _Pickling(threading.local):
     def __init__(self) -> None:
-        # ids of the nodes being pickled after their ancestors (their parents come earlier)
-        self.ordered: dict[int, None] = {}
+        # the nodes being pickled after their ancestors (their parents come earlier), by id;
+        # kept with the node itself, so that an entry a failed pickle left behind can never
+        # be taken for another Value that gets the same id later
+        self.ordered: dict[int, Value] = {}
 
 
 _pickling = _Pickling()
@@ -735,6 +737,8 @@ def _plain_label(label: object) -> str:
     Raises:
         TypeError: ``label`` is not a str.
     """
+    if type(label) is str:
+        return label
     if not isinstance(label, str):
         raise TypeError(f"label must be a str, got {type(label).__name__}: {_numeric.short_repr(label)}")
     return str.__str__(label)  # str's own method: an exact copy of the characters

@@ -523,3 +523,27 @@ def test_deepcopy_of_a_100k_deep_chain_needs_no_recursion() -> None:
     v.backward()
     assert cx.grad == x.grad and x.grad > 0
     assert copy.deepcopy(x) is not x and copy.deepcopy(x).data == 1.0
+
+
+def test_an_entry_a_failed_pickle_left_behind_never_matches_another_value() -> None:
+    # A pickle that fails midway leaves its nodes' ids in the thread's bookkeeping; a later
+    # Value may get one of those ids. Planted here for every node of a deep chain: the chain must
+    # still be pickled ancestors first (no deep recursion), not taken for an ordered node.
+    import pickle
+
+    from autograd_tiny import value as value_module
+
+    y = Value(1.0)
+    for _ in range(20_000):
+        y = y * 1.0000001
+    chain = autograd_tiny.topological_order(y)
+    stale = object()
+    ordered = value_module._pickling.ordered
+    ordered.update((id(v), stale) for v in chain)  # type: ignore[misc]
+    try:
+        z = pickle.loads(pickle.dumps(y))
+    finally:
+        for v in chain:
+            ordered.pop(id(v), None)
+    z.backward()
+    assert z.data == y.data and z.grad == 1.0
