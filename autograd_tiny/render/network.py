@@ -271,7 +271,9 @@ def draw_network(
             biases = [b for b in biases if sum(n.b is b for n in layer) > 1]
         for k, b in enumerate(biases):
             bid = f"b{li}_{k}"
-            default = f"b[{li + 1}]" if len(biases) == 1 and len(layer) > 1 else f"b[{li + 1}][{k + 1}]"
+            first = next(j for j, n in enumerate(layer) if n.b is b)  # numbered by its neuron, as nn does
+            shared = sum(n.b is b for n in layer) > 1
+            default = f"b[{li + 1}]" if shared else f"b[{li + 1}][{first + 1}]"
             lines = [f"= {fmt(b.data, d)}"]
             if show_grad:
                 lines.append(f"grad {fmt(b.grad, d)}")
