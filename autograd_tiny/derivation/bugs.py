@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .. import formula
 from ..ops import OPS
 from .format import Claim, Quantity, Spec
+from .interpreter import Edits, ValueOf, run_pass
+from .interpreter import constant as _constant
+from .interpreter import node_value as _reader
 from .replay import Key, Replay, Trace, derivative_function, forward_function
 
 if TYPE_CHECKING:
@@ -62,91 +65,8 @@ def format_number(value: float, claim: Claim) -> str:
 
 # -- changing the replay ------------------------------------------------------------------------------
 
-ValueOf = Callable[[list[float]], float]
-
-
-@dataclass
-class Mods:
-    """A transformation of one forward and backward pass.
-
-    Attributes:
-        operand: ``(node, position) -> value``: the operand a node computes with (its
-            derivative reads it too), e.g. a bias left out (0) or another weight.
-        d_operand: the same, for the node's local derivative only (the backward pass).
-        d_out: ``node -> value``: the ``out`` its local derivative reads (evaluate at net).
-        derivative: ``node -> op name``: use that table operation's derivative (None: 1).
-        scale: ``node -> s``: the node's result and its derivative multiplied by ``s``.
-        again: nodes whose local derivative is applied twice.
-        drop: ``(node, position)`` edges along which no gradient flows.
-        unit: ``(node, position)`` edges whose local derivative is taken as 1.
-        derivative_params: the parameter values the backward pass reads (updated weights).
-    """
-
-    operand: dict[tuple[int, int], ValueOf] = field(default_factory=dict)
-    d_operand: dict[tuple[int, int], ValueOf] = field(default_factory=dict)
-    d_out: dict[int, ValueOf] = field(default_factory=dict)
-    derivative: dict[int, str | None] = field(default_factory=dict)
-    scale: dict[int, float] = field(default_factory=dict)
-    again: set[int] = field(default_factory=set)
-    drop: set[tuple[int, int]] = field(default_factory=set)
-    unit: set[tuple[int, int]] = field(default_factory=set)
-    derivative_params: Mapping[str, float] | None = None
-
-
-def run(replay: Replay, params: Mapping[str, float], f_in: Mapping[int, float],
-        g_in: Mapping[int, float], mods: Mods) -> tuple[list[float], list[float]]:
-    """Return every node's value and gradient for one pass of ``replay`` changed by ``mods``."""
-    nodes = replay.nodes
-    n = len(nodes)
-    vals = [0.0] * n
-
-    def operands(i: int, table: list[float], extra: dict[tuple[int, int], ValueOf]) -> list[float]:
-        got = []
-        for pos, (j, const) in enumerate(nodes[i].operands):
-            change = mods.operand.get((i, pos)) or extra.get((i, pos))
-            got.append(change(vals) if change else table[j] if j is not None else const)
-        return got + [0.0] * (2 - len(got))
-
-    for i in range(n):
-        node = nodes[i]
-        if node.op is None:
-            v = params[node.param] if node.param is not None else node.const
-        else:
-            x, y = operands(i, vals, {})
-            v = forward_function(node.op)(x, y) * mods.scale.get(i, 1.0)
-        vals[i] = f_in.get(i, v)
-    dvals = vals
-    if mods.derivative_params is not None:
-        dvals = list(vals)
-        for name, i in replay.param_index.items():
-            if i not in f_in:
-                dvals[i] = mods.derivative_params[name]
-    grads = [0.0] * n
-    grads[replay.root] = 1.0
-    for i in range(n - 1, -1, -1):
-        node = nodes[i]
-        if node.op is None:
-            continue
-        g = g_in[i] if i in g_in else grads[i]
-        grads[i] = g
-        x, y = operands(i, dvals, mods.d_operand)
-        out = mods.d_out[i](vals) if i in mods.d_out else dvals[i]
-        if i in mods.derivative and mods.derivative[i] is None:
-            d: tuple[float, ...] = (1.0, 1.0)
-        else:
-            d = derivative_function(mods.derivative.get(i) or node.op)(x, y, out)
-        s = mods.scale.get(i, 1.0)
-        for pos, p in node.parents:
-            if (i, pos) in mods.drop:
-                continue
-            factor = 1.0 if (i, pos) in mods.unit else d[pos] * s
-            if i in mods.again:
-                factor *= d[pos]
-            grads[p] += g * factor
-    for i, g in g_in.items():
-        if nodes[i].op is None:
-            grads[i] = g
-    return vals, grads
+#: A slip's change to one pass is an :class:`~autograd_tiny.derivation.interpreter.Edits`.
+Mods = Edits
 
 
 # -- the entries ----------------------------------------------------------------------------------------
@@ -224,7 +144,7 @@ class Context:
 
     # the numbers
     def run(self, mods: Mods) -> tuple[list[float], list[float]]:
-        return run(self.replay, self.params, self.f_in, self.g_in, mods)
+        return run_pass(self.replay.tape, self.params, replace(mods, values=self.f_in, grads=self.g_in))
 
     @property
     def base(self) -> tuple[list[float], list[float]]:
@@ -264,10 +184,8 @@ class Context:
         (and learning rate ``rate``, the file's by default): plain gradient descent, or with the
         file's weight decay and momentum, as the replay's update does."""
         prev = self.params[name]
-        d = gradient + self.spec.weight_decay * prev
-        velocity = self.trace.velocity.get(self.step, {})
-        if self.spec.momentum and name in velocity:
-            d = self.spec.momentum * velocity[name] + d
+        velocity = self.trace.velocity.get(self.step, {}).get(name)
+        d, _ = self.replay.optimizer.direction(gradient, prev, velocity)
         return prev - (self.lr if rate is None else rate) * d
 
     def fmt(self, value: float) -> str:
@@ -512,8 +430,8 @@ def _other_derivative(ctx: Context) -> Iterator[Candidate]:
             swapped = [n for n in neurons if ctx.activation[n] != other]
             if not swapped:
                 continue
-            op = None if other == "identity" else other
-            mods = Mods(derivative={ctx.replay.activation_nodes[n]: op for n in swapped})
+            exprs = None if other == "identity" else OPS[other].derivatives
+            mods = Mods(derivative={ctx.replay.activation_nodes[n]: exprs for n in swapped})
             where = _where(ctx, swapped)
             if other == "identity":
                 phrase = f"leaves out the activation's derivative (takes it as 1, as for identity) {where}"
@@ -562,10 +480,6 @@ def _reads(activation: str) -> frozenset[str]:
     from .. import codegen
 
     return codegen.names_used(OPS[activation].derivatives[0])
-
-
-def _reader(i: int) -> ValueOf:
-    return lambda vals: vals[i]
 
 
 def _output_derivative_at_hidden(ctx: Context) -> Iterator[Candidate]:
@@ -681,10 +595,6 @@ def _wrong_weight(ctx: Context) -> Iterator[Candidate]:
                                     f"dE/dnet_{w.target} * {w_name})", slip=slip)
             yield ctx.candidate(Mods(operand={(i, pos): read}), f"uses {shown} in net_{w.target}",
                                 slip=slip)
-
-
-def _constant(value: float) -> ValueOf:
-    return lambda vals: value
 
 
 def _bias_left_out(ctx: Context) -> Iterator[Candidate]:

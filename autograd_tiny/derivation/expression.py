@@ -43,11 +43,12 @@ from typing import Any
 from .._numeric import short_repr
 from ..errors import UsageError
 from ..ops import OPS
-from ..value import Value, enable_grad, topological_order
+from ..value import Value, enable_grad
 from .checker import ClaimResult, ClaimResults, _join, matches
 from .core import Derivation
 from .format import NAME_PATTERN, Claim, Quantity, _fail, _number, _string, _table
-from .replay import derivative_function, forward_function
+from .interpreter import Edits, run_pass
+from .tape import Tape
 
 #: The functions a definition may call: the operation table's unary operations.
 UNARY_FUNCTIONS: tuple[str, ...] = tuple(name for name, op in OPS.items() if op.arity == 1)
@@ -394,29 +395,18 @@ def build(spec: ExpressionSpec, values: dict[str, float] | None = None) -> dict[
 # -- replaying the graph with written numbers --------------------------------------------------------
 
 class _Graph:
-    """Every named quantity's graph as a list of nodes that can be re-run with numbers put in."""
+    """Every named quantity's graph as a tape (:mod:`autograd_tiny.derivation.tape`), run by the
+    interpreter with numbers put in."""
 
     def __init__(self, spec: ExpressionSpec) -> None:
         named = build(spec)
-        order: list[Value] = []
-        seen: set[Value] = set()
-        for name in spec.names:
-            for v in topological_order(named[name]):
-                if v not in seen:
-                    seen.add(v)
-                    order.append(v)
-        index = {v: i for i, v in enumerate(order)}
-        self.index = {name: index[v] for name, v in named.items()}
-        self.root = self.index[spec.output]
+        self.tape = Tape([named[name] for name in spec.names], {n: named[n] for n in spec.values},
+                         named, root=named[spec.output])
+        self.index = self.tape.names
+        self.root = self.tape.root
         self.output = spec.output
-        self.leaf: list[float] = []
-        self.op: list[str | None] = []
-        self.operands: list[tuple[tuple[int | None, float], ...]] = []
-        for v in order:
-            self.leaf.append(v.data)
-            self.op.append(v.op.name if v.op is not None else None)
-            self.operands.append(tuple((index[o], 0.0) if isinstance(o, Value) else (None, float(o))
-                                       for o in (v.operands if v.op is not None else ())))
+        self.params = dict(spec.values)
+        self.operands = [node.operands for node in self.tape.nodes]
 
     def key(self, q: Quantity) -> tuple[str, int]:
         assert q.subject is not None
@@ -434,38 +424,7 @@ class _Graph:
             drop: Collection[tuple[int, int]] = ()) -> tuple[list[float], list[float]]:
         """Return every node's value and gradient with the given numbers put in (and no gradient
         along the ``(node, operand position)`` edges in ``drop``)."""
-        n = len(self.op)
-        vals = [0.0] * n
-        for i in range(n):
-            op = self.op[i]
-            if op is None:
-                v = self.leaf[i]
-            else:
-                ops = self.operands[i]
-                x = vals[ops[0][0]] if ops[0][0] is not None else ops[0][1]
-                y = 0.0
-                if len(ops) > 1:
-                    y = vals[ops[1][0]] if ops[1][0] is not None else ops[1][1]
-                v = forward_function(op)(x, y)
-            vals[i] = values_in.get(i, v)
-        grads = [0.0] * n
-        grads[self.root] = 1.0
-        for i in range(n - 1, -1, -1):
-            g = grads_in.get(i, grads[i])
-            grads[i] = g
-            op = self.op[i]
-            if op is None:
-                continue
-            ops = self.operands[i]
-            x = vals[ops[0][0]] if ops[0][0] is not None else ops[0][1]
-            y = 0.0
-            if len(ops) > 1:
-                y = vals[ops[1][0]] if ops[1][0] is not None else ops[1][1]
-            d = derivative_function(op)(x, y, vals[i])
-            for pos, (p, _) in enumerate(ops):
-                if p is not None and (i, pos) not in drop:
-                    grads[p] += g * d[pos]
-        return vals, grads
+        return run_pass(self.tape, self.params, Edits(values=values_in, grads=grads_in, drop=set(drop)))
 
 
 class ExpressionDerivation(Derivation):

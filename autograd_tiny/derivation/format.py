@@ -58,6 +58,8 @@ TOP_LEVEL_KEYS: dict[str, bool] = {
     "samples": False,
     "batch": False,
     "momentum": False,
+    "dampening": False,
+    "nesterov": False,
     "weight_decay": False,
     "dense": False,
     "weights": True,
@@ -226,7 +228,8 @@ class Spec:
             ``targets`` are the first one's).
         batched: True when the file has ``[[samples]]`` (claims then name the sample).
         batch: ``"mean"`` (the loss is the mean of the samples' losses) or ``"sum"``.
-        momentum, weight_decay: of the update, as ``torch.optim.SGD`` takes them.
+        momentum, dampening, nesterov, weight_decay: of the update, as ``torch.optim.SGD``
+            takes them.
         dense: False when the weights may leave pairs of neurons unconnected.
     """
 
@@ -248,6 +251,8 @@ class Spec:
     momentum: float = 0.0
     weight_decay: float = 0.0
     dense: bool = True
+    dampening: float = 0.0
+    nesterov: bool = False
 
     def __post_init__(self) -> None:
         if not self.samples:
@@ -466,6 +471,15 @@ def parse_spec(text: str, source: str = "<text>") -> Spec:
         raise _fail(source, "batch", "only a file with [[samples]] has a batch; add the samples "
                                      "or leave batch out")
     momentum = _option(source, doc, "momentum", upper=1.0)
+    dampening = _option(source, doc, "dampening", upper=1.0 + 1e-12)
+    nesterov = doc.get("nesterov", False)
+    if not isinstance(nesterov, bool):
+        raise _fail(source, "nesterov", f"expected true or false, got {_kind_of(nesterov)}")
+    if (dampening or nesterov) and not momentum:
+        key = "dampening" if dampening else "nesterov"
+        raise _fail(source, key, "applies to momentum only; add momentum > 0 or leave it out")
+    if nesterov and dampening:
+        raise _fail(source, "nesterov", "Nesterov momentum needs dampening 0, as torch.optim.SGD")
     weight_decay = _option(source, doc, "weight_decay")
 
     _check_loss(source, loss, activations[-1],
@@ -476,7 +490,8 @@ def parse_spec(text: str, source: str = "<text>") -> Spec:
                 learning_rate=learning_rate, update_biases=update_biases,
                 inputs=samples[0].inputs, targets=samples[0].targets, weights=weights,
                 biases=biases, samples=samples, batched=batched, batch=batch,
-                momentum=momentum, weight_decay=weight_decay, dense=dense)
+                momentum=momentum, dampening=dampening, nesterov=nesterov,
+                weight_decay=weight_decay, dense=dense)
     claims = _table(source, "claims", doc.get("claims", {}))
     spec.claims = [_claim(source, name, value, spec) for name, value in claims.items()]
     _check_budget(source, spec)

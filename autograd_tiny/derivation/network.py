@@ -31,7 +31,8 @@ with the sample (``net_h1[2]``, ``E[2]``, ``x1[2]``), and each sample reads ever
 through a node ``P[s] = P * 1`` of its own, whose gradient is the sample's part of dE/dP.
 
 Weight decay and momentum update as ``torch.optim.SGD`` does: ``d = dE/dP + wd * P``,
-``v = momentum * v + d`` (``v = d`` at the first step), ``P = P - lr * v``. So the step
+``v = momentum * v + (1 - dampening) * d`` (``v = d`` at the first step), ``P = P - lr * v``
+(``P - lr * (d + momentum * v)`` with ``nesterov = true``). So the step
 goes down the gradient of ``E + wd/2 * (sum of the trained parameters' squares)``; ``E``
 and ``dE/dP`` are always the loss without that term, as PyTorch's loss and ``.grad``.
 """
@@ -322,14 +323,12 @@ class Network:
         return loss
 
     def _optimizer(self) -> nn.SGD:
-        return nn.SGD(self.trainable(), self.spec.learning_rate, momentum=self.spec.momentum)
+        spec = self.spec
+        return nn.SGD(self.trainable(), spec.learning_rate, momentum=spec.momentum,
+                      dampening=spec.dampening, nesterov=spec.nesterov, weight_decay=spec.weight_decay)
 
     def _update(self, optimizer: nn.SGD) -> None:
-        """Take the optimizer's step, with the weight decay added to the gradients first."""
-        wd = self.spec.weight_decay
-        if wd:
-            for p in optimizer.params:
-                p.grad += wd * p.data
+        """Take the optimizer's step."""
         optimizer.step()
 
     def step(self, optimizer: nn.SGD | None = None) -> float:
