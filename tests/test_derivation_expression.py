@@ -68,8 +68,8 @@ def test_a_path_left_out() -> None:
     assert check('"dg/dx" = 2\n', text)["dg/dx"].hint is None  # type: ignore[attr-defined]
     r = check('"dg/dx" = 2.0\n', text)["dg/dx"]
     assert r.verdict == "wrong"  # type: ignore[attr-defined]
-    assert r.hint == ("dg/dx leaves out one of the 2 paths through which g depends on x: it "  # type: ignore[attr-defined]
-                      "should add 1")
+    assert r.hint == ("dg/dx leaves out one of the 2 paths through which g depends on x (the one "  # type: ignore[attr-defined]
+                      "through g): it should add 1")
     assert check('"dg/dx" = 3\n', text)["dg/dx"].verdict == "ok"  # type: ignore[attr-defined]
 
 

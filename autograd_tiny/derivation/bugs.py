@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from .. import formula
 from ..ops import OPS
@@ -34,9 +33,6 @@ from .interpreter import Edits, ValueOf, run_pass
 from .interpreter import constant as _constant
 from .interpreter import node_value as _reader
 from .replay import Key, Replay, Trace, derivative_function, forward_function
-
-if TYPE_CHECKING:
-    from .expression import _Graph
 
 #: The activations whose derivative a slipped derivation may use instead of the network's, in
 #: the order they are tried. ``identity`` stands for the derivative left out (taken as 1).
@@ -793,16 +789,17 @@ def search(ctx: Context, bugs: tuple[Bug, ...] = BUGS) -> list[tuple[Bug, Candid
 
 
 def network_hint(spec: Spec, replay: Replay, claim: Claim, trace: Trace,
-                 replace: Mapping[Key, float]) -> str | None:
-    """Return the hint for a wrong claim of a network file: the one entry that reproduces it, or None
-    (also for the kinds no entry knows: chain-rule factors, dE/dx)."""
+                 replace: Mapping[Key, float]) -> tuple[str | None, int]:
+    """Return the hint for a wrong claim of a network file (the one entry that reproduces it, or
+    None) and how many entries reproduce it (0 also for the kinds no entry knows: chain-rule
+    factors, dE/dx)."""
     if claim.quantity.kind not in ALL_KINDS:
-        return None
+        return None, 0
     ctx = Context(spec, replay, claim, trace, replace)
     found = search(ctx)
     if len(found) != 1 or not found[0][1].phrase:
-        return None
-    return found[0][1].phrase
+        return None, len(found)
+    return found[0][1].phrase, 1
 
 
 def truth_context(spec: Spec, claim: Claim, replay: Replay | None = None,
@@ -848,47 +845,3 @@ def slip_values(spec: Spec, q: Quantity, replay: Replay | None = None,
             if cand.value is not None:
                 found.append((bug.name, cand.phrase, cand.value, f"{bug.name}: {cand.identity}"))
     return found
-
-
-# -- expression files -------------------------------------------------------------------------------
-
-def graph_hint(graph: _Graph, claim: Claim, key: tuple[str, int], vals: list[float],
-               grads: list[float], f_in: dict[int, float], g_in: dict[int, float],
-               written: bool = False) -> str | None:
-    """Return the hint for a wrong claim of an expression file, or None.
-
-    The entries that make sense on any graph: the sign flipped, a factor 1/2 or 2
-    missing, and (for a derivative) one of the paths from the output to a quantity
-    used more than once left out. As for networks, only a figure that exactly one
-    entry reproduces gets a hint.
-    """
-    unit = float(claim.unit)
-    v = (vals if key[0] == "f" else grads)[key[1]]
-    what = "its" if key[0] == "f" else "the derivative's"
-    found: dict[str, str] = {}
-
-    def offer(name: str, value: float, phrase: str) -> None:
-        if name not in found and math.isfinite(value) and abs(value - v) > 2 * unit \
-                and matches(claim, value):
-            found[name] = phrase
-
-    offer("sign", -v, f"{what} sign is flipped: the value is {format_number(v, claim)}")
-    offer("half-missing", 2 * v, f"twice the value {format_number(v, claim)}: a factor 1/2 is missing")
-    offer("two-missing", v / 2, f"half the value {format_number(v, claim)}: a factor 2 is missing")
-    if key[0] == "g":
-        target = key[1]
-        consumers = [(i, pos) for i, ops in enumerate(graph.operands)
-                     for pos, (j, _) in enumerate(ops) if j == target]
-        if len(consumers) > 1:
-            names = {i: n for n, i in graph.index.items()}
-            for i, pos in consumers:
-                _, g2 = graph.run(f_in, g_in, drop={(i, pos)})
-                offer("drop-path", g2[target],
-                      f"d{graph.output}/d{names.get(target, '?')} leaves out one of the "
-                      f"{len(consumers)} paths through which {graph.output} depends on "
-                      f"{names.get(target, '?')}: it should add "
-                      f"{format_number(v - g2[target], claim)}")
-    if len(found) != 1:
-        return None
-    hint = next(iter(found.values()))
-    return hint + " (recomputed from the written figures)" if written else hint

@@ -24,14 +24,17 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from .._numeric import printable
+from . import interpreter
 from .bugs import network_hint
 from .format import Claim, Quantity, Spec
+from .interpreter import Edits
+from .misconceptions import Problem, explain, update_variants
 from .network import Network
 from .replay import Key, Replay, Trace
 
@@ -177,6 +180,7 @@ class _Checker:
             until = max(self._until(self.claims[i].quantity) for i, _, _ in pending)
             keep = set().union(*(self._keep(self.claims[i].quantity) for i, _, _ in pending))
             truth = self.replay.run({}, until, keep=keep, progress=self.progress)
+            self._ok = [j for j, r in enumerate(results) if r.verdict == "ok"]
             for i, trace, replace in pending:
                 truth_hint = self._hint(i, truth, {})
                 written_hint = self._hint(i, trace, replace, True)
@@ -253,12 +257,51 @@ class _Checker:
         if true != 0 and c.unit >= abs(true):
             return None  # written too coarsely (1 for 0.36) to tell one slip from another
         try:
-            hint = network_hint(self.spec, self.replay, c, trace, replace)
+            hint, count = network_hint(self.spec, self.replay, c, trace, replace)
         except (KeyError, IndexError, ArithmeticError):  # a batch's quantities that a hint does not know
-            hint = None
+            hint, count = None, 0
+        if count == 0:  # no network entry reproduces it: the misconceptions any tape has
+            hint = self._general_hint(i, trace, replace)
         if hint and written:
             hint += " (recomputed from the written figures)"
         return hint
+
+
+    def _general_hint(self, i: int, trace: Trace, replace: dict[Key, float]) -> str | None:
+        """Return the hint of the misconceptions that any tape has (see
+        :mod:`autograd_tiny.derivation.misconceptions`), or None."""
+        c = self.claims[i]
+        step = _step_of(c.quantity)
+        ok = [(self.keys[j], self.claims[j]) for j in getattr(self, "_ok", ())
+              if _step_of(self.claims[j].quantity) == step]
+        problem = tape_problem(self.replay, trace, step, replace, self.keys[i], c, "E", ok)
+        return explain(problem)[0]
+
+
+def _step_of(q: Quantity) -> int:
+    """Return the step whose passes compute quantity ``q`` (an update: the step before)."""
+    return q.step - 1 if q.kind == "param" else q.step
+
+
+def tape_problem(replay: interpreter.Replay, trace: Trace, step: int, replace: Mapping[Key, float], key: Key,
+                 claim: Claim, output: str, ok: list[tuple[Key, Claim]]) -> Problem:
+    """Return the misconception search's problem for one claim of a replay at ``step``: the
+    figures in ``replace`` at that step put in (the claim's own left out)."""
+    put = Edits()
+    for (channel, where, k), value in replace.items():
+        if k != step or (channel, where, k) == key or not isinstance(where, int):
+            continue
+        if channel == "f":
+            put.values[where] = value
+        elif channel in ("g", "s"):
+            put.grads[where] = value * (replay.sample_scale if channel == "s" else 1.0)
+        elif channel == "d":
+            put.factors[where] = value
+    params = trace.params[step]
+    velocity = trace.velocity.get(step, {})
+    return Problem(replay.tape, params, put, key, claim, output, replay.sample_scale,
+                   update=replay.updater(params, velocity),
+                   update_variants=update_variants(replay, params, velocity), ok=ok)
 
 
 def _finite_at(trace: Trace, step: int) -> bool:

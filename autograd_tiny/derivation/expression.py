@@ -47,7 +47,7 @@ from ..value import Value, enable_grad
 from .checker import ClaimResult, ClaimResults, _join, matches
 from .core import Derivation
 from .format import NAME_PATTERN, Claim, Quantity, _fail, _number, _string, _table
-from .interpreter import Edits, run_pass
+from .interpreter import Edits, Key, Optimizer, Replay, Trace, run_pass
 from .tape import Tape
 
 #: The functions a definition may call: the operation table's unary operations.
@@ -581,7 +581,8 @@ def check_expression(spec: ExpressionSpec) -> list[ClaimResult]:
     """Return the verdict on every claim of an expression file, in file order."""
     if not spec.claims:
         return []
-    from .bugs import graph_hint
+    from .checker import tape_problem
+    from .misconceptions import explain
 
     graph = _Graph(spec)
     truth_vals, truth_grads = graph.run({}, {})
@@ -605,6 +606,7 @@ def check_expression(spec: ExpressionSpec) -> list[ClaimResult]:
         return f_in, g_in
 
     results: list[ClaimResult] = []
+    wrong: list[tuple[int, dict[int, float], dict[int, float]]] = []
     for i, c in enumerate(spec.claims):
         computed = read(keys[i], truth_vals, truth_grads)
         r = ClaimResult(claim=c.name, written=c.written, computed=computed, verdict="ok", hint=None,
@@ -617,11 +619,27 @@ def check_expression(spec: ExpressionSpec) -> list[ClaimResult]:
         vals, grads = graph.run(f_in, g_in)
         r.recomputed = read(keys[i], vals, grads)
         r.verdict = "follows" if matches(c, r.recomputed) else "wrong"
-        if r.verdict == "wrong" and keys[i][0] == "p":
-            r.hint = _update_hint(c, spec.output, truth_vals[keys[i][1]], truth_grads[keys[i][1]], lr)
-        elif r.verdict == "wrong":
-            r.hint = (graph_hint(graph, c, keys[i], truth_vals, truth_grads, {}, {})
-                      or graph_hint(graph, c, keys[i], vals, grads, f_in, g_in, written=True))
+        if r.verdict == "wrong":
+            wrong.append((i, f_in, g_in))
+    ok = [j for j, r in enumerate(results) if r.verdict == "ok"]
+    replay = Replay(graph.tape, spec.values, list(spec.values), Optimizer(lr))
+    names = {i: n for n, i in graph.index.items()}
+    trace = Trace(params={0: dict(spec.values)})
+
+    def tape_key(key: tuple[str, int]) -> Key:
+        return ("p", names[key[1]], 0) if key[0] == "p" else (key[0], key[1], 0)
+
+    for i, f_in, g_in in wrong:
+        oks = [(tape_key(keys[j]), spec.claims[j]) for j in ok]
+        hint = explain(tape_problem(replay, trace, 0, {}, tape_key(keys[i]), spec.claims[i],
+                                    spec.output, oks))[0]
+        if hint is None:
+            written: dict[Key, float] = {("f", w, 0): v for w, v in f_in.items()}
+            written |= {("g", w, 0): v for w, v in g_in.items()}
+            hint = explain(tape_problem(replay, trace, 0, written, tape_key(keys[i]), spec.claims[i],
+                                        spec.output, oks))[0]
+            hint = hint and hint + " (recomputed from the written figures)"
+        results[i].hint = hint
     for i, r in enumerate(results):
         if r.verdict != "follows":
             continue
@@ -644,22 +662,6 @@ def check_expression(spec: ExpressionSpec) -> list[ClaimResult]:
         else:
             r.hint = "follows from the other written figures"
     return results
-
-
-def _update_hint(claim: Claim, output: str, value: float, gradient: float, lr: float) -> str | None:
-    """Return the hint for a wrong ``x+``: the update left out or its gradient's sign flipped
-    (only when exactly one of them gives the written figure)."""
-    from .checker import format_number
-
-    name = claim.name[:-1]
-    truth = value - lr * gradient
-    flipped = value + lr * gradient
-    found = [phrase for number, phrase in [
-        (value, f"matches {name} before the step: the update was left out"),
-        (flipped, f"the gradient's sign is flipped: {name} + lr * d{output}/d{name} = "
-                  f"{format_number(flipped, claim)}"),
-    ] if abs(number - truth) > 2 * float(claim.unit) and matches(claim, number)]
-    return found[0] if len(found) == 1 else None
 
 
 def is_expression_spec(spec: object) -> bool:

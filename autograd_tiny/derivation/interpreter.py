@@ -21,7 +21,7 @@ The checker, the hint search and the worksheet generator all run this one interp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..nn.optim import sgd_direction
@@ -131,8 +131,8 @@ def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None
     grads_in, factors_in = e.grads, e.factors
     contribution = tape.contribution_fns
     for i in range(n - 1, -1, -1):
-        fn = contribution[i]
-        if fn is None:
+        back = contribution[i]
+        if back is None:
             continue
         g = grads_in[i] if i in grads_in else grads[i]
         grads[i] = g
@@ -152,7 +152,7 @@ def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None
                 for pos, p in node.parents:
                     grads[p] += g * d[pos]
                 continue
-        c = fn(g, x, y, vals[i])
+        c = back(g, x, y, vals[i])
         for pos, p in node.parents:
             grads[p] += c[pos]
     for i, g in grads_in.items():
@@ -337,9 +337,6 @@ class Trace:
         return table[step][where]  # type: ignore[index]
 
 
-StepRange = Callable[[int, bool, str], "Collection[int]"]
-
-
 class Replay:
     """A derivation's computation, step by step, with replaceable numbers.
 
@@ -408,9 +405,27 @@ class Replay:
             new[name] = value - self.optimizer.lr * d
         return new
 
+    def updater(self, params: Mapping[str, float], velocity: Mapping[str, float],
+                optimizer: Optimizer | None = None, fresh: bool = False,
+                sign: float = 1.0) -> Callable[[str, float], float]:
+        """Return ``(name, gradient) -> the parameter after the step`` from ``params`` (the step's
+        values) and ``velocity`` (each velocity before the step), with ``optimizer`` (the
+        replay's by default); ``fresh`` starts momentum anew (no old velocity), ``sign`` -1 adds
+        the step instead of subtracting it."""
+        opt = optimizer or self.optimizer
+
+        def step(name: str, gradient: float) -> float:
+            prev = params[name]
+            if not self.trainable.get(name, False):
+                return prev
+            d, _ = opt.direction(gradient, prev, None if fresh else velocity.get(name))
+            return prev - sign * opt.lr * d
+
+        return step
+
     def run(self, replace: Mapping[Key, float], until: int, keep: Collection[int] = (),
             bits: Mapping[Key, int] | None = None,
-            steps: Callable[[int], Collection[int]] | None = None) -> Trace:
+            steps: Callable[[int], Iterable[int]] | None = None) -> Trace:
         """Replay steps ``0 .. until`` with the numbers in ``replace`` put in.
 
         Args:

@@ -108,4 +108,4 @@ class Replay(interpreter.Replay):
         """Replay steps ``0 .. until`` (see :meth:`interpreter.Replay.run`); ``progress`` shows a
         bar on stderr for a long run."""
         return super().run(replace, until, keep, bits,
-                           steps=lambda count: step_range(count, progress, "replaying"))  # type: ignore[arg-type]
+                           steps=lambda count: step_range(count, progress, "replaying"))
