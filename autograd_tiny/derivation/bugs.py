@@ -23,8 +23,8 @@ No derivative is written here: every derivative variant evaluates a table expres
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from .. import formula
 from ..ops import OPS
@@ -79,6 +79,8 @@ class Candidate:
     phrase: str
     clause: str = ""
     slip: str = ""
+    #: the slipped pass's values and gradients, when the slip is a change to the pass
+    result: tuple[list[float], list[float]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def identity(self) -> str:
@@ -136,6 +138,8 @@ class Context:
         self.activation = {n: spec.activations[i - 1] for i, layer in enumerate(spec.layers) if i
                            for n in layer}
         self._base: tuple[list[float], list[float]] | None = None
+        #: figures of the claim's step judged ok, by key: a slip must agree with them
+        self.ok: list[tuple[Key, Claim]] = []
         self._weights: dict[int, tuple[int, int, int | None]] | None = None
 
     # the numbers
@@ -168,7 +172,23 @@ class Context:
         return grads[key[1]]  # type: ignore[index]
 
     def candidate(self, mods: Mods, phrase: str, clause: str = "", slip: str = "") -> Candidate:
-        return Candidate(self.read(self.run(mods)), phrase, clause or phrase, slip)
+        result = self.run(mods)
+        return Candidate(self.read(result), phrase, clause or phrase, slip, result)
+
+    def agrees(self, cand: Candidate) -> bool:
+        """Return True unless the candidate's slipped pass contradicts a figure judged ok."""
+        if cand.result is None:
+            return True
+        vals, grads = cand.result
+        for (channel, where, _), claim in self.ok:
+            if not isinstance(where, int) or channel not in ("f", "g", "s"):
+                continue
+            value = vals[where] if channel == "f" else grads[where]
+            if channel == "s":
+                value /= self.replay.sample_scale
+            if not matches(claim, value):
+                return False
+        return True
 
     @property
     def truth(self) -> float:
@@ -779,7 +799,7 @@ def search(ctx: Context, bugs: tuple[Bug, ...] = BUGS) -> list[tuple[Bug, Candid
             # Variants of one slip (made in the forward or the backward pass) count as one: the
             # first that fits stands. Two different slips of one entry that both fit (w3 read
             # for w1 or for w2, giving the same net_h1) leave open what was done.
-            if matches(c, v) and all(h.identity != cand.identity for h in hits):
+            if matches(c, v) and all(h.identity != cand.identity for h in hits) and ctx.agrees(cand):
                 hits.append(cand)
         if hits:
             # Two variants of one entry that both fit (w3 read for w1, or for w2) leave open
@@ -789,13 +809,15 @@ def search(ctx: Context, bugs: tuple[Bug, ...] = BUGS) -> list[tuple[Bug, Candid
 
 
 def network_hint(spec: Spec, replay: Replay, claim: Claim, trace: Trace,
-                 replace: Mapping[Key, float]) -> tuple[str | None, int]:
+                 replace: Mapping[Key, float],
+                 ok: Sequence[tuple[Key, Claim]] = ()) -> tuple[str | None, int]:
     """Return the hint for a wrong claim of a network file (the one entry that reproduces it, or
     None) and how many entries reproduce it (0 also for the kinds no entry knows: chain-rule
     factors, dE/dx)."""
     if claim.quantity.kind not in ALL_KINDS:
         return None, 0
     ctx = Context(spec, replay, claim, trace, replace)
+    ctx.ok = list(ok)
     found = search(ctx)
     if len(found) != 1 or not found[0][1].phrase:
         return None, len(found)

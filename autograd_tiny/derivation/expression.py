@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,10 +43,10 @@ from .._numeric import short_repr
 from ..errors import UsageError
 from ..ops import OPS
 from ..value import Value, enable_grad
-from .checker import ClaimResult, ClaimResults, _join, matches
+from .checker import ClaimResult, ClaimResults, check_claims
 from .core import Derivation
 from .format import NAME_PATTERN, Claim, Quantity, _fail, _number, _string, _table
-from .interpreter import Edits, Key, Optimizer, Replay, Trace, run_pass
+from .interpreter import Key, Optimizer, Replay
 from .tape import Tape
 
 #: The functions a definition may call: the operation table's unary operations.
@@ -394,37 +393,33 @@ def build(spec: ExpressionSpec, values: dict[str, float] | None = None) -> dict[
 
 # -- replaying the graph with written numbers --------------------------------------------------------
 
-class _Graph:
-    """Every named quantity's graph as a tape (:mod:`autograd_tiny.derivation.tape`), run by the
-    interpreter with numbers put in."""
+class ExpressionReplay(Replay):
+    """An expression file's computation as a tape run by the interpreter, with its names: a
+    definition's value, d output / d NAME, and a leaf after one gradient-descent step."""
 
-    def __init__(self, spec: ExpressionSpec) -> None:
-        named = build(spec)
-        self.tape = Tape([named[name] for name in spec.names], {n: named[n] for n in spec.values},
-                         named, root=named[spec.output])
-        self.index = self.tape.names
-        self.root = self.tape.root
-        self.output = spec.output
-        self.params = dict(spec.values)
-        self.operands = [node.operands for node in self.tape.nodes]
+    def __init__(self, spec: ExpressionSpec, values: dict[str, float] | None = None) -> None:
+        named = build(spec, values)
+        tape = Tape([named[name] for name in spec.names], {n: named[n] for n in spec.values},
+                    named, root=named[spec.output])
+        super().__init__(tape, {n: named[n].data for n in spec.values}, list(spec.values),
+                         Optimizer(spec.learning_rate or 0.0))
 
-    def key(self, q: Quantity) -> tuple[str, int]:
+    def key(self, q: Quantity) -> Key:
+        """Return where quantity ``q`` lives: ``("f", node, 0)``, ``("g", node, 0)`` or
+        ``("p", leaf, 1)``."""
         assert q.subject is not None
-        channel = {"value": "f", "deriv": "g", "param": "p"}[q.kind]
-        return (channel, self.index[q.subject])
+        if q.kind == "param":
+            return ("p", q.subject, 1)
+        return ("f" if q.kind == "value" else "g", self.tape.names[q.subject], 0)
 
-    @staticmethod
-    def order(key: tuple[str, int]) -> tuple[float, ...]:
+    def order(self, key: Key) -> tuple[float, ...]:
         """Return where the number at ``key`` is computed, as the checker's first slip reads it:
         the forward pass in the nodes' order, then the backward pass in reverse, then the step."""
-        channel, where = key
-        return {"f": (0, 0, where), "g": (0, 1, -where), "p": (1, 0, 0)}[channel]
-
-    def run(self, values_in: dict[int, float], grads_in: dict[int, float],
-            drop: Collection[tuple[int, int]] = ()) -> tuple[list[float], list[float]]:
-        """Return every node's value and gradient with the given numbers put in (and no gradient
-        along the ``(node, operand position)`` edges in ``drop``)."""
-        return run_pass(self.tape, self.params, Edits(values=values_in, grads=grads_in, drop=set(drop)))
+        channel, where, _ = key
+        if channel == "p":
+            return (1, 0, 0)
+        assert isinstance(where, int)
+        return (0, 0, where) if channel == "f" else (0, 1, -where)
 
 
 class ExpressionDerivation(Derivation):
@@ -506,14 +501,15 @@ class ExpressionDerivation(Derivation):
         rate, each leaf after one step (``x+``), by claim name."""
         if step != 0:
             raise ValueError("an expression file takes no gradient-descent steps; use step 0")
-        graph = _Graph(self.expression)
-        vals, grads = graph.run({}, {})
-        found = {name: vals[graph.index[name]] for name in self.expression.order}
-        found |= {derivative_name(self.output, name): grads[graph.index[name]]
+        replay = ExpressionReplay(self.expression)
+        trace = replay.run({}, 0, keep={0})
+        index = replay.tape.names
+        vals, grads = trace.values[0], trace.grads[0]
+        found = {name: vals[index[name]] for name in self.expression.order}
+        found |= {derivative_name(self.output, name): grads[index[name]]
                   for name in self.expression.names}
         if self.learning_rate:
-            found |= {f"{name}+": vals[graph.index[name]] - self.learning_rate * grads[graph.index[name]]
-                      for name in self.expression.values}
+            found |= {f"{name}+": trace.params[1][name] for name in self.expression.values}
         return found
 
     def value(self, claim: str) -> float:
@@ -578,90 +574,9 @@ class ExpressionDerivation(Derivation):
 # -- checking ---------------------------------------------------------------------------------------
 
 def check_expression(spec: ExpressionSpec) -> list[ClaimResult]:
-    """Return the verdict on every claim of an expression file, in file order."""
-    if not spec.claims:
-        return []
-    from .checker import tape_problem
-    from .misconceptions import explain
-
-    graph = _Graph(spec)
-    truth_vals, truth_grads = graph.run({}, {})
-    keys = [graph.key(c.quantity) for c in spec.claims]
-    lr = spec.learning_rate or 0.0
-
-    def read(key: tuple[str, int], vals: list[float], grads: list[float]) -> float:
-        if key[0] == "p":  # a leaf after one step: x - lr * df/dx
-            return vals[key[1]] - lr * grads[key[1]]
-        return (vals if key[0] == "f" else grads)[key[1]]
-
-    def inputs(skip: set[int]) -> tuple[dict[int, float], dict[int, float]]:
-        f_in: dict[int, float] = {}
-        g_in: dict[int, float] = {}
-        for j, c in enumerate(spec.claims):
-            if j in skip:
-                continue
-            channel, where = keys[j]
-            if channel != "p":
-                (f_in if channel == "f" else g_in).setdefault(where, c.value)
-        return f_in, g_in
-
-    results: list[ClaimResult] = []
-    wrong: list[tuple[int, dict[int, float], dict[int, float]]] = []
-    for i, c in enumerate(spec.claims):
-        computed = read(keys[i], truth_vals, truth_grads)
-        r = ClaimResult(claim=c.name, written=c.written, computed=computed, verdict="ok", hint=None,
-                        quantity=c.quantity, unit=float(c.unit), order=graph.order(keys[i]))
-        results.append(r)
-        if matches(c, computed):
-            continue
-        same = {j for j in range(len(spec.claims)) if keys[j] == keys[i]}
-        f_in, g_in = inputs(same)
-        vals, grads = graph.run(f_in, g_in)
-        r.recomputed = read(keys[i], vals, grads)
-        r.verdict = "follows" if matches(c, r.recomputed) else "wrong"
-        if r.verdict == "wrong":
-            wrong.append((i, f_in, g_in))
-    ok = [j for j, r in enumerate(results) if r.verdict == "ok"]
-    replay = Replay(graph.tape, spec.values, list(spec.values), Optimizer(lr))
-    names = {i: n for n, i in graph.index.items()}
-    trace = Trace(params={0: dict(spec.values)})
-
-    def tape_key(key: tuple[str, int]) -> Key:
-        return ("p", names[key[1]], 0) if key[0] == "p" else (key[0], key[1], 0)
-
-    for i, f_in, g_in in wrong:
-        oks = [(tape_key(keys[j]), spec.claims[j]) for j in ok]
-        hint = explain(tape_problem(replay, trace, 0, {}, tape_key(keys[i]), spec.claims[i],
-                                    spec.output, oks))[0]
-        if hint is None:
-            written: dict[Key, float] = {("f", w, 0): v for w, v in f_in.items()}
-            written |= {("g", w, 0): v for w, v in g_in.items()}
-            hint = explain(tape_problem(replay, trace, 0, written, tape_key(keys[i]), spec.claims[i],
-                                        spec.output, oks))[0]
-            hint = hint and hint + " (recomputed from the written figures)"
-        results[i].hint = hint
-    for i, r in enumerate(results):
-        if r.verdict != "follows":
-            continue
-        same = {j for j in range(len(spec.claims)) if keys[j] == keys[i]}
-        used: list[int] = []
-        for j, other in enumerate(results):
-            if j in same or results[j].verdict == "ok" and spec.claims[j].value == other.computed:
-                continue
-            f_in, g_in = inputs(same | {j})
-            vals, grads = graph.run(f_in, g_in)
-            if read(keys[i], vals, grads) != r.recomputed:
-                used.append(j)
-        slips = [spec.claims[j].name for j in used if results[j].verdict != "ok"]
-        rounded = [spec.claims[j].name for j in used if results[j].verdict == "ok"]
-        r.based_on = slips or rounded
-        if slips:
-            r.hint = f"carried forward from the slip in {_join(slips)}"
-        elif rounded:
-            r.hint = f"follows from the rounded {_join(rounded)}"
-        else:
-            r.hint = "follows from the other written figures"
-    return results
+    """Return the verdict on every claim of an expression file, in file order (the checker of
+    :mod:`autograd_tiny.derivation.checker` on the file's replay)."""
+    return check_claims(spec.claims, ExpressionReplay(spec), spec.output)
 
 
 def is_expression_spec(spec: object) -> bool:

@@ -21,10 +21,12 @@ The checker, the hint search and the worksheet generator all run this one interp
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..nn.optim import sgd_direction
+from .format import Quantity
 from .tape import Tape, contribution_function, derivative_function, forward_function
 
 #: ``(channel, where, step)``: ``("f", node, k)`` a node's value, ``("g", node, k)`` the loss's
@@ -35,6 +37,20 @@ from .tape import Tape, contribution_function, derivative_function, forward_func
 #: velocity after ``k`` steps, ``("u", name, k)`` the direction of step ``k``'s update
 #: (the gradient with weight decay added; with momentum the velocity).
 Key = tuple[str, int | str, int]
+
+#: Runs of at least this many steps show a progress bar when asked to.
+PROGRESS_STEPS = 2_000
+
+
+def step_range(count: int, progress: bool, what: str) -> Iterable[int]:
+    """Return ``range(count)``, wrapped in a tqdm bar on stderr when ``progress`` and the run is long."""
+    if not progress or count < PROGRESS_STEPS:
+        return range(count)
+    from tqdm import tqdm
+
+    bar: Iterable[int] = tqdm(range(count), desc=what, unit="step", file=sys.stderr, leave=False)
+    return bar
+
 
 #: A number read from a pass's values (an operand swapped for another node's value).
 ValueOf = Callable[[list[float]], float]
@@ -235,6 +251,43 @@ def _run_edited(tape: Tape, params: Mapping[str, float], e: Edits,
     return vals, grads
 
 
+def magnitude(tape: Tape, params: Mapping[str, float], key: Key, vals: list[float],
+              sample_scale: float = 1.0) -> float:
+    """Return the size of the terms that made the number at ``key`` in a pass with values ``vals``:
+    for a sum the sizes of its terms added, for a gradient the sizes of every path's product
+    (each local derivative's absolute value), so that a number far below it is float noise
+    around an exact 0. A local derivative has size 0 (no noise rule)."""
+    channel, where, _ = key
+    nodes = tape.nodes
+    fmag = [0.0] * len(nodes)
+    for i, node in enumerate(nodes):
+        if node.op in ("add", "sub"):
+            fmag[i] = sum(fmag[j] if j is not None else abs(c) for j, c in node.operands)
+        else:
+            fmag[i] = abs(vals[i])
+    if channel == "f":
+        assert isinstance(where, int)
+        return fmag[where]
+    if channel == "d":
+        return 0.0
+    gmag = [0.0] * len(nodes)
+    gmag[tape.root] = 1.0
+    for i in range(len(nodes) - 1, -1, -1):
+        node = nodes[i]
+        if node.op is None or not gmag[i]:
+            continue
+        x = tape.operand_value(i, 0, vals)
+        y = tape.operand_value(i, 1, vals) if len(node.operands) > 1 else 0.0
+        d = derivative_function(tape.derivative_exprs[i])(x, y, vals[i])
+        for pos, p in node.parents:
+            gmag[p] += gmag[i] * abs(d[pos])
+    if channel == "p":
+        node_of = tape.params.get(str(where))
+        return abs(params[str(where)]) + (gmag[node_of] if node_of is not None else 0.0)
+    assert isinstance(where, int)
+    return gmag[where] / (sample_scale if channel == "s" else 1.0)
+
+
 # -- the update ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -423,9 +476,17 @@ class Replay:
 
         return step
 
+    def key(self, q: Quantity) -> Key:
+        """Return where quantity ``q`` lives in a replay (aliases share a key)."""
+        raise NotImplementedError
+
+    def order(self, key: Key) -> tuple[float, ...]:
+        """Return where the number at ``key`` is computed, as the first slip is read: the step,
+        then 0 for the forward pass, 1 the backward pass, 2 the update, then a position."""
+        raise NotImplementedError
+
     def run(self, replace: Mapping[Key, float], until: int, keep: Collection[int] = (),
-            bits: Mapping[Key, int] | None = None,
-            steps: Callable[[int], Iterable[int]] | None = None) -> Trace:
+            bits: Mapping[Key, int] | None = None, progress: bool = False) -> Trace:
         """Replay steps ``0 .. until`` with the numbers in ``replace`` put in.
 
         Args:
@@ -436,7 +497,7 @@ class Replay:
                 kept for these steps and for ``until + 1``).
             bits: key -> a bit; the trace's ``masks`` then say, for every kept key,
                 which of these replacements the number depends on.
-            steps: ``count -> the steps 0 .. count - 1`` (a progress bar); a plain range by default.
+            progress: show a bar on stderr for a long run.
 
         Returns:
             A :class:`Trace`.
@@ -471,7 +532,7 @@ class Replay:
         pmask = dict.fromkeys(params, 0)
         stable = False
         tape = self.tape
-        for k in (steps or range)(until + 2):
+        for k in step_range(until + 2, progress, "replaying"):
             params.update(p_in.get(k, {}))
             if tracking:
                 for name, bit in pb.get(k, {}).items():

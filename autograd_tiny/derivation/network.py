@@ -40,30 +40,16 @@ and ``dE/dP`` are always the loss without that term, as PyTorch's loss and ``.gr
 from __future__ import annotations
 
 import math
-import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .. import nn
 from ..value import Value, enable_grad, topological_order
 from .format import Quantity, Spec
+from .interpreter import step_range
 
 #: Losses that average over the outputs: each output's term is its own loss divided by their number.
 MEAN_LOSSES = frozenset({"mean_squared_error", "binary_cross_entropy", "hinge"})
-
-
-#: Runs of at least this many steps show a progress bar when asked to.
-PROGRESS_STEPS = 2_000
-
-
-def step_range(count: int, progress: bool, what: str) -> Iterable[int]:
-    """Return ``range(count)``, wrapped in a tqdm bar on stderr when ``progress`` and the run is long."""
-    if not progress or count < PROGRESS_STEPS:
-        return range(count)
-    from tqdm import tqdm
-
-    bar: Iterable[int] = tqdm(range(count), desc=what, unit="step", file=sys.stderr, leave=False)
-    return bar
 
 
 @dataclass

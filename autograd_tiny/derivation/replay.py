@@ -14,12 +14,10 @@ derivation computes it (:meth:`Replay.order`).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-
 from . import interpreter
 from .format import Quantity
 from .interpreter import Key, Optimizer, Trace
-from .network import Network, factor_edge, factor_label, label, step_range
+from .network import Network, factor_edge, factor_label, label
 from .tape import Tape, op_derivatives, op_forward
 
 __all__ = ["Key", "Replay", "Trace", "derivative_function", "forward_function"]
@@ -102,10 +100,3 @@ class Replay(interpreter.Replay):
         if self.nodes[where].op is None:
             return (step, 1, -self.first_use.get(where, 0) + 0.5)
         return (step, 1, -self.depth[where])
-
-    def run(self, replace: Mapping[Key, float], until: int, keep: Collection[int] = (),  # type: ignore[override]
-            bits: Mapping[Key, int] | None = None, progress: bool = False) -> Trace:
-        """Replay steps ``0 .. until`` (see :meth:`interpreter.Replay.run`); ``progress`` shows a
-        bar on stderr for a long run."""
-        return super().run(replace, until, keep, bits,
-                           steps=lambda count: step_range(count, progress, "replaying"))
