@@ -54,7 +54,8 @@ def test_exit_2_for_invalid_files_with_one_line_on_stderr(
     (["missing.toml"], "missing.toml: no such file"),
     ([], "check needs a derivation FILE"),
     (["--example", "nope"],
-     "no example 'nope'; the examples are circuit, momentum, seed000, seed002, seed002_batch, seed003, seed004, sigmoid_neuron"),
+     "no example 'nope'; the examples are circuit, momentum, seed000, seed002, seed002_batch, seed003, "
+     "seed004, sigmoid_neuron"),
     ([str(GOOD), "--example", "seed003"], "give either FILE or --example NAME, not both"),
 ])
 def test_exit_2_for_bad_arguments(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:

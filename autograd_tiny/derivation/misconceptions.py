@@ -60,6 +60,7 @@ class Slip:
     edits: Edits | None = None
     value: float | None = None
     update: Callable[[str, float], float] | None = field(default=None, compare=False)
+    named: bool = True
 
 
 def _lit(text: str) -> str:
@@ -86,16 +87,17 @@ def describe(tape: Tape, i: int, depth: int = 2) -> str:
     return f"{op.symbol}({parts[0]})"
 
 
-def _operand_names(tape: Tape, i: int) -> dict[str, str]:
-    names = {"out": describe(tape, i, 1)}
+def _operand_names(tape: Tape, i: int) -> dict[str, str | float]:
+    names: dict[str, str | float] = {"out": describe(tape, i, 1)}
     for pos, (j, c) in enumerate(tape.nodes[i].operands):
-        names["xy"[pos]] = describe(tape, j, 1) if j is not None else f"{c:g}"
+        names["xy"[pos]] = describe(tape, j, 1) if j is not None else c
     return names
 
 
 def derivative_text(tape: Tape, i: int, expr: str) -> str:
     """Return a local derivative of node ``i`` as text over the names of its operands."""
-    return formula.render(formula.simplify(formula.from_table(expr, _operand_names(tape, i))))
+    tree = formula.from_table(expr, _operand_names(tape, i))
+    return formula.render(formula.simplify(formula.fold_constants(tree)))
 
 
 # -- where the rules apply ----------------------------------------------------------------------
@@ -122,7 +124,8 @@ def _op_slips(tape: Tape, edges: list[tuple[int, int]], output: str) -> Iterator
             phrase = (f"{m.says}: d{top}/d{bottom} written as "
                       f"{_lit(derivative_text(tape, c, m.derivative))} "
                       f"instead of {_lit(derivative_text(tape, c, op.derivatives[pos]))}")
-            yield Slip(f"{op.name}:{m.derivative}", phrase, Edits(derivative={c: exprs}))
+            yield Slip(f"{op.name}:{m.derivative}", phrase, Edits(derivative={c: exprs}),
+                       named=tape.label(c) is not None)
 
 
 def _upstream(tape: Tape, edges: list[tuple[int, int]], output: str) -> Iterator[Slip]:
@@ -132,7 +135,7 @@ def _upstream(tape: Tape, edges: list[tuple[int, int]], output: str) -> Iterator
         top = _lit(describe(tape, c, 1))
         yield Slip("upstream", f"leaves the upstream gradient d{{output}}/d{top} out: the local "
                                f"derivative at {top} is written as the gradient",
-                   Edits(upstream={c}))
+                   Edits(upstream={c}), named=tape.label(c) is not None)
 
 
 def _fan_out(tape: Tape, edges: list[tuple[int, int]], output: str) -> Iterator[Slip]:
@@ -147,7 +150,7 @@ def _fan_out(tape: Tape, edges: list[tuple[int, int]], output: str) -> Iterator[
         yield Slip("drop-path", f"d{{output}}/d{p} leaves out one of the {len(uses)} paths through "
                                 f"which {{output}} depends on {p} (the one through {through}): it "
                                 "should add {delta}",
-                   Edits(drop={(c, pos)}))
+                   Edits(drop={(c, pos)}), named=tape.label(c) is not None)
 
 
 def _neighbours(tape: Tape, target: int, output: str) -> Iterator[Slip]:
@@ -321,18 +324,43 @@ def matches_claim(claim: Claim, value: float) -> bool:
     return matches(claim, value)
 
 
+@dataclass
+class _Hit:
+    rule: str
+    phrase: str
+    value: float
+    named: bool
+    number: bool = False
+
+
+def _distinct(hits: list[_Hit]) -> list[_Hit]:
+    """Return the hits that tell different stories: one rule giving one number at several places
+    (the upstream gradient left out at a sum or at the product under it) counts once, at a named
+    node where it can; a number rule (the sign flipped) whose number a slip explains gives way."""
+    kept: list[_Hit] = []
+    for h in sorted(hits, key=lambda h: (h.number, not h.named)):
+        same = [k for k in kept if math.isclose(k.value, h.value, rel_tol=1e-12, abs_tol=1e-300)]
+        if h.number and same:
+            continue
+        if any(k.rule == h.rule for k in same):
+            continue
+        kept.append(h)
+    return kept
+
+
 def explain(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[str | None, bool]:
     """Return ``(hint, complete)``: the one misconception that reproduces the claim's figure and
     agrees with every ok figure (None when none or several do), and False when the search
     stopped at its time budget before trying every entry."""
+    from .checker import format_number
+
     claim = problem.claim
     unit = float(claim.unit)
     base = problem.run(Edits())
     truth = problem.read(problem.key, *base)
     if not math.isfinite(truth):
         return None, True
-    found: dict[str, str] = {}
-    from .checker import format_number
+    hits: list[_Hit] = []
 
     def agrees(result: tuple[list[float], list[float], list[float]]) -> bool:
         return all(matches_claim(c, problem.read(k, *result)) for k, c in problem.ok)
@@ -352,7 +380,7 @@ def explain(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[str | Non
     if channel != "p":
         for rule, factor, text in NUMBER_RULES:
             if fits(truth * factor):
-                found.setdefault(say(text, truth * factor), rule)
+                hits.append(_Hit(rule, say(text, truth * factor), truth * factor, True, number=True))
     deadline = time.monotonic() + budget
     for slip in slips(problem):
         if time.monotonic() > deadline:
@@ -361,7 +389,8 @@ def explain(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[str | Non
             slip.edits.structural() or slip.update is None) else base
         value = problem.read(problem.key, *result, update=slip.update)
         if fits(value) and (result is base or agrees(result)):
-            found.setdefault(say(slip.phrase, value), slip.rule)
-    if len(found) != 1:
+            hits.append(_Hit(slip.rule, say(slip.phrase, value), value, slip.named))
+    kept = _distinct(hits)
+    if len({h.phrase for h in kept}) != 1:
         return None, True
-    return next(iter(found)), True
+    return kept[0].phrase, True
