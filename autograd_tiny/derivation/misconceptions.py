@@ -61,6 +61,8 @@ class Slip:
     value: float | None = None
     update: Callable[[str, float], float] | None = field(default=None, compare=False)
     named: bool = True
+    #: made in the claim's own last operation (its number then explains a number rule's)
+    local: bool = False
 
 
 def _lit(text: str) -> str:
@@ -111,7 +113,7 @@ def _gradient_edges(tape: Tape, target: int) -> list[tuple[int, int]]:
             for pos, p in tape.nodes[c].parents if p in above]
 
 
-def _op_slips(tape: Tape, edges: list[tuple[int, int]], output: str) -> Iterator[Slip]:
+def _op_slips(tape: Tape, edges: list[tuple[int, int]], output: str, target: int) -> Iterator[Slip]:
     for c, pos in edges:
         op = OPS[tape.nodes[c].op or ""]
         parent = tape.nodes[c].operands[pos][0]
@@ -125,7 +127,7 @@ def _op_slips(tape: Tape, edges: list[tuple[int, int]], output: str) -> Iterator
                       f"{_lit(derivative_text(tape, c, m.derivative))} "
                       f"instead of {_lit(derivative_text(tape, c, op.derivatives[pos]))}")
             yield Slip(f"{op.name}:{m.derivative}", phrase, Edits(derivative={c: exprs}),
-                       named=tape.label(c) is not None)
+                       named=tape.label(c) is not None, local=parent == target)
 
 
 def _upstream(tape: Tape, edges: list[tuple[int, int]], output: str) -> Iterator[Slip]:
@@ -138,7 +140,7 @@ def _upstream(tape: Tape, edges: list[tuple[int, int]], output: str) -> Iterator
                    Edits(upstream={c}), named=tape.label(c) is not None)
 
 
-def _fan_out(tape: Tape, edges: list[tuple[int, int]], output: str) -> Iterator[Slip]:
+def _fan_out(tape: Tape, edges: list[tuple[int, int]], output: str, target: int) -> Iterator[Slip]:
     for c, pos in edges:
         parent = tape.nodes[c].operands[pos][0]
         assert parent is not None
@@ -150,7 +152,7 @@ def _fan_out(tape: Tape, edges: list[tuple[int, int]], output: str) -> Iterator[
         yield Slip("drop-path", f"d{{output}}/d{p} leaves out one of the {len(uses)} paths through "
                                 f"which {{output}} depends on {p} (the one through {through}): it "
                                 "should add {delta}",
-                   Edits(drop={(c, pos)}), named=tape.label(c) is not None)
+                   Edits(drop={(c, pos)}), named=tape.label(c) is not None, local=parent == target)
 
 
 def _neighbours(tape: Tape, target: int, output: str) -> Iterator[Slip]:
@@ -306,15 +308,15 @@ def slips(problem: Problem) -> Iterator[Slip]:
         where = problem.key[1]
         assert isinstance(where, int)
         edges = [(where // 2, where % 2)]
-        yield from _op_slips(tape, edges, problem.output)
+        yield from _op_slips(tape, edges, problem.output, tape.nodes[where // 2].operands[where % 2][0] or -1)
         return
     if channel == "f":
         yield from _neighbours(tape, target, problem.output)
         return
     edges = _gradient_edges(tape, target)
-    yield from _op_slips(tape, edges, problem.output)
+    yield from _op_slips(tape, edges, problem.output, target)
     yield from _upstream(tape, edges, problem.output)
-    yield from _fan_out(tape, edges, problem.output)
+    yield from _fan_out(tape, edges, problem.output, target)
 
 
 def matches_claim(claim: Claim, value: float) -> bool:
@@ -331,6 +333,7 @@ class _Hit:
     value: float
     named: bool
     number: bool = False
+    local: bool = False
 
 
 def _distinct(hits: list[_Hit]) -> list[_Hit]:
@@ -338,9 +341,9 @@ def _distinct(hits: list[_Hit]) -> list[_Hit]:
     (the upstream gradient left out at a sum or at the product under it) counts once, at a named
     node where it can; a number rule (the sign flipped) whose number a slip explains gives way."""
     kept: list[_Hit] = []
-    for h in sorted(hits, key=lambda h: (h.number, not h.named)):
+    for h in sorted(hits, key=lambda h: (h.number, not h.named, "..." in h.phrase)):
         same = [k for k in kept if math.isclose(k.value, h.value, rel_tol=1e-12, abs_tol=1e-300)]
-        if h.number and same:
+        if h.number and any(k.local for k in same):
             continue
         if any(k.rule == h.rule for k in same):
             continue
@@ -389,7 +392,7 @@ def explain(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[str | Non
             slip.edits.structural() or slip.update is None) else base
         value = problem.read(problem.key, *result, update=slip.update)
         if fits(value) and (result is base or agrees(result)):
-            hits.append(_Hit(slip.rule, say(slip.phrase, value), value, slip.named))
+            hits.append(_Hit(slip.rule, say(slip.phrase, value), value, slip.named, local=slip.local))
     kept = _distinct(hits)
     if len({h.phrase for h in kept}) != 1:
         return None, True
