@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from . import _display_hooks
 from . import formula as fm
 from .functional import CONTRIBUTIONS, _operands, grad
 from .value import Value, _as_float, topological_order
@@ -179,15 +180,11 @@ class Explanation:
         printer = {"text": _Text, "markdown": _Markdown, "latex": _Latex}[fmt]
         return printer(self, fm.check_digits(digits)).render()
 
-    def _repr_markdown_(self) -> str:
-        from .display import explanation_markdown
+    def _repr_markdown_(self) -> str | None:
+        return _display_hooks.markdown(self)  # registered by autograd_tiny.display
 
-        return explanation_markdown(self)
-
-    def _repr_latex_(self) -> str:
-        from .display import explanation_latex
-
-        return explanation_latex(self)
+    def _repr_latex_(self) -> str | None:
+        return _display_hooks.latex(self)  # registered by autograd_tiny.display
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(self.render("text").rstrip("\n"))  # IPython's plain text: the text derivation

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
+from .. import _display_hooks
 from .._numeric import printable
 from . import interpreter
 from .bugs import network_hint
@@ -90,10 +91,8 @@ class ClaimResult:
         return {"claim": self.claim, "written": self.written, "computed": computed,
                 "verdict": self.verdict, "hint": self.hint}
 
-    def _repr_html_(self) -> str:
-        from ..display import claim_html
-
-        return claim_html(self)
+    def _repr_html_(self) -> str | None:
+        return _display_hooks.html(self)  # registered by autograd_tiny.display
 
 
 class ClaimResults(list[ClaimResult]):
@@ -106,10 +105,8 @@ class ClaimResults(list[ClaimResult]):
         super().__init__(results)
         self.title = title
 
-    def _repr_html_(self) -> str:
-        from ..display import claims_html
-
-        return claims_html(self, self.title)
+    def _repr_html_(self) -> str | None:
+        return _display_hooks.html(self)  # registered by autograd_tiny.display
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(format_text(self, self.title).rstrip("\n"))
