@@ -298,3 +298,58 @@ def test_an_expression_slip_is_named_at_its_root() -> None:
     r = check(text)
     assert [r[n].verdict for n in "abc"] == ["wrong", "follows", "follows"]
     assert r["b"].hint == r["c"].hint == "carried forward from the slip in a"
+
+
+# -- claims that can now be written -------------------------------------------------------------------
+
+#: The micrograd lecture's first expression: a = 2, b = -3, c = 10, f = -2; e = a b = -6,
+#: d = e + c = 4, L = d f = -8. Backward: dL/dd = f = -2, dL/df = d = 4, dd/de = 1 (a local
+#: gradient), de/da = b = -3, so dL/da = -2 * 1 * -3 = 6, dL/db = -2 * 1 * 2 = -4. The lecture's
+#: nudge a += 0.01 * a.grad is a step with learning rate -0.01: a+ = 2 + 0.01 * 6 = 2.06, b+ =
+#: -3.04, c+ = 10 - 0.02 = 9.98, f+ = -2 + 0.04 = -1.96; L+ = (2.06 * -3.04 + 9.98) * -1.96 =
+#: (-6.2624 + 9.98) * -1.96 = -7.286496.
+LECTURE = expression({"a": 2.0, "b": -3.0, "c": 10.0, "f": -2.0},
+                     {"e": "a * b", "d": "e + c", "L": "d * f"},
+                     {"L": "-8", "dL/dd": "-2", "dd/de": "1", "de/da": "-3", "dL/da": "6", "a+": "2.06",
+                      "c+": "9.98", "L+": "-7.286496", "dL/da+": "5.9584"},
+                     output="L", extra="learning_rate = -0.01")
+
+
+def test_the_lecture_nudge_local_gradients_and_steps() -> None:
+    r = check(LECTURE)
+    assert {k: v.verdict for k, v in r.items()} == dict.fromkeys(r, "ok")
+    assert r["L+"].computed == pytest.approx(-7.286496, abs=1e-12)
+    # after the nudge dL/da = f+ * b+ = -1.96 * -3.04 = 5.9584
+    assert r["dL/da+"].computed == pytest.approx(5.9584, abs=1e-12)
+
+
+def test_a_local_gradient_written_as_the_gradient_is_named() -> None:
+    # dL/da written as de/da = b = -3: the upstream dL/de = -2 not multiplied in. (The step's
+    # figures would carry the slip: a+ = 2 + 0.01 * -3 = 1.97; they are left out here, since an
+    # a+ = 2.06 that is ok says the student's dL/da was 6, and no hint may contradict it.)
+    steps = ('"a+" = 2.06\n"c+" = 9.98\n"L+" = -7.286496\n"dL/da+" = 5.9584\n')
+    assert steps in LECTURE
+    r = check(LECTURE.replace(steps, "").replace('"dL/da" = 6', '"dL/da" = -3.0'))
+    assert r["dL/da"].verdict == "wrong"
+    # (dd/de = 1, so leaving out dL/dd or dL/de gives the same -3: one story, told at d.)
+    assert r["dL/da"].hint == ("leaves the upstream gradient dL/dd out: the local derivative at d is "
+                               "written as the gradient")
+    # A local gradient's own slip: de/da written as a (the product's own factor).
+    r = check(LECTURE.replace(steps, "").replace('"de/da" = -3', '"de/da" = 2.0'))
+    assert r["de/da"].verdict == "wrong"
+    assert r["de/da"].hint == ("takes the factor itself instead of the other factor: de/da written as a "
+                               "instead of b")
+
+
+def test_the_softmax_jacobian_against_torch() -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for the softmax Jacobian")
+    d = load_derivation(SOFTMAX)
+    q = d.quantities()
+    net = torch.tensor([q["net_o1"], q["net_o2"]], dtype=torch.float64)
+    jac = torch.autograd.functional.jacobian(lambda z: torch.softmax(z, 0), net)
+    for i, o in enumerate(("o1", "o2")):
+        for j, n in enumerate(("o1", "o2")):
+            assert d.value(f"dout_{o}/dnet_{n}") == pytest.approx(jac[i, j].item(), rel=1e-13)
+    # By hand: out_o1 (1 - out_o1) and -out_o1 out_o2, with out_o1 = 0.47028121.
+    r = check(SOFTMAX + '"dout_o1/dnet_o2" = -0.24911679\n"dout_o1/dnet_o1" = 0.24911679\n')
+    assert [x.verdict for x in r.values()] == ["ok", "ok"]

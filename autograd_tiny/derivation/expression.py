@@ -124,11 +124,12 @@ def derivative_name(output: str, name: str) -> str:
 
 
 def quantity_name(spec: ExpressionSpec, q: Quantity) -> str:
-    """Return the claim name of an expression quantity (``"q"``, ``"df/dx"``, ``"x+"``)."""
+    """Return the claim name of an expression quantity (``"q"``, ``"df/dx"``, ``"dq/dx"``,
+    ``"x+"``, ``"f@2"``)."""
     assert q.subject is not None
-    if q.kind == "param":
-        return q.subject + "+"
-    return q.subject if q.kind == "value" else derivative_name(spec.output, q.subject)
+    base = {"param": q.subject, "value": q.subject, "deriv": derivative_name(spec.output, q.subject),
+            "local": "d" + q.subject.replace("/", "/d")}[q.kind]
+    return base + ("" if q.step == 0 else "+" if q.step == 1 else f"@{q.step}")
 
 
 # -- parsing ------------------------------------------------------------------------------------
@@ -178,8 +179,9 @@ def parse_expression(doc: dict[str, Any], source: str) -> ExpressionSpec:
     learning_rate = None
     if "learning_rate" in doc:
         learning_rate, written, _ = _number(source, "learning_rate", doc["learning_rate"])
-        if not learning_rate > 0:
-            raise _fail(source, "learning_rate", f"must be greater than 0, got {written}")
+        if learning_rate == 0:
+            raise _fail(source, "learning_rate", "must not be 0 (a negative rate steps up the "
+                                                 "gradient, as the nudge a += 0.01 * a.grad does)")
     spec = ExpressionSpec(source=source, title=title, output=output, values=values,
                           definitions=definitions, order=order, learning_rate=learning_rate,
                           trees=trees)
@@ -314,23 +316,37 @@ def _dependency_order(source: str, uses: dict[str, list[str]]) -> list[str]:
 def _claim(source: str, name: str, value: object, spec: ExpressionSpec) -> Claim:
     key = f'claims."{name}"' if not NAME_PATTERN.match(name) else f"claims.{name}"
     prefix = f"d{spec.output}/d"
-    forms = (f"claims are a defined name ({', '.join(spec.definitions)}) or "
-             f"{prefix}NAME for NAME one of {', '.join(spec.names)}")
-    if name.endswith("+") and name[:-1] in spec.values:
-        if spec.learning_rate is None:
-            raise _fail(source, key, f"{name} is {name[:-1]} after one gradient-descent step: give "
-                                     "the file a learning_rate")
-        quantity = Quantity("param", name[:-1], 1)
-    elif name.startswith(prefix):
-        subject = name[len(prefix):]
-        if subject not in spec.names:
-            raise _fail(source, key, f"no quantity {short_repr(subject, 30)}; {forms}")
-        quantity = Quantity("deriv", subject, 0)
-    elif name in spec.definitions:
-        quantity = Quantity("value", name, 0)
-    elif name in spec.values:
-        raise _fail(source, key, f"{name} is a leaf: its value is the file's own (claim {name}+ "
-                                 f"for it after a step, with a learning_rate); {forms}")
+    forms = (f"claims are a defined name ({', '.join(spec.definitions)}), {prefix}NAME or a local "
+             f"gradient dA/dB for NAME, B one of {', '.join(spec.names)} and A a definition, each "
+             "followed by + or @K for after one or K steps")
+    base, step = name, 0
+    if name.endswith("+"):
+        base, step = name[:-1], 1
+    elif "@" in name:
+        base, _, k = name.rpartition("@")
+        if not k.isdigit() or len(k) > 6:
+            raise _fail(source, key, f"the step after @ must be a whole number, got {short_repr(k, 20)}")
+        step = int(k)
+    if step and spec.learning_rate is None:
+        when = "one gradient-descent step" if step == 1 else f"{step} gradient-descent steps"
+        raise _fail(source, key, f"{name} is {base} after {when}: give the file a learning_rate")
+    if base in spec.values:
+        if not step:
+            raise _fail(source, key, f"{name} is a leaf: its value is the file's own (claim {name}+ "
+                                     f"for it after a step, with a learning_rate); {forms}")
+        quantity = Quantity("param", base, step)
+    elif base.startswith(prefix) and base[len(prefix):] in spec.names:
+        quantity = Quantity("deriv", base[len(prefix):], step)
+    elif base in spec.definitions:
+        quantity = Quantity("value", base, step)
+    elif base.startswith("d") and "/d" in base:
+        top, _, bottom = base[1:].partition("/d")
+        if top not in spec.definitions:
+            raise _fail(source, key, f"a local gradient dA/dB needs A a definition, got "
+                                     f"{short_repr(top, 30)}; {forms}")
+        if bottom not in spec.names or bottom == top:
+            raise _fail(source, key, f"no quantity {short_repr(bottom, 30)} below {top}; {forms}")
+        quantity = Quantity("local", f"{top}/{bottom}", step)
     else:
         raise _fail(source, key, f"names nothing; {forms}")
     number, written, exact = _number(source, key, value)
@@ -409,17 +425,22 @@ class ExpressionReplay(Replay):
         ``("p", leaf, 1)``."""
         assert q.subject is not None
         if q.kind == "param":
-            return ("p", q.subject, 1)
-        return ("f" if q.kind == "value" else "g", self.tape.names[q.subject], 0)
+            return ("p", q.subject, q.step)
+        if q.kind == "local":
+            top, bottom = q.subject.split("/")
+            return ("l", self.tape.names[top] * len(self.tape) + self.tape.names[bottom], q.step)
+        return ("f" if q.kind == "value" else "g", self.tape.names[q.subject], q.step)
 
     def order(self, key: Key) -> tuple[float, ...]:
         """Return where the number at ``key`` is computed, as the checker's first slip reads it:
         the forward pass in the nodes' order, then the backward pass in reverse, then the step."""
-        channel, where, _ = key
+        channel, where, step = key
         if channel == "p":
-            return (1, 0, 0)
+            return (step - 1, 2, 0)
         assert isinstance(where, int)
-        return (0, 0, where) if channel == "f" else (0, 1, -where)
+        if channel == "l":
+            return (step, 1, -(where // len(self.tape)) + 0.25)
+        return (step, 0, where) if channel == "f" else (step, 1, -where)
 
 
 class ExpressionDerivation(Derivation):
@@ -498,18 +519,24 @@ class ExpressionDerivation(Derivation):
 
     def quantities(self, step: int = 0) -> dict[str, float]:
         """Return every definition's value, d output / d NAME for every name and, with a learning
-        rate, each leaf after one step (``x+``), by claim name."""
-        if step != 0:
-            raise ValueError("an expression file takes no gradient-descent steps; use step 0")
+        rate, each leaf after the step (``x+``), by claim name, at ``step`` (after that many
+        gradient-descent steps on the output; ``x@K`` names the leaves after step K - 1)."""
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise ValueError(f"step must be an int >= 0, got {step!r}")
+        if step and not self.learning_rate:
+            raise ValueError("an expression file takes gradient-descent steps only with a "
+                             "learning_rate; use step 0")
         replay = ExpressionReplay(self.expression)
-        trace = replay.run({}, 0, keep={0})
+        trace = replay.run({}, step, keep={step})
         index = replay.tape.names
-        vals, grads = trace.values[0], trace.grads[0]
-        found = {name: vals[index[name]] for name in self.expression.order}
-        found |= {derivative_name(self.output, name): grads[index[name]]
+        vals, grads = trace.values[step], trace.grads[step]
+        sfx = "" if step == 0 else "+" if step == 1 else f"@{step}"
+        found = {name + sfx: vals[index[name]] for name in self.expression.order}
+        found |= {derivative_name(self.output, name) + sfx: grads[index[name]]
                   for name in self.expression.names}
         if self.learning_rate:
-            found |= {f"{name}+": trace.params[1][name] for name in self.expression.values}
+            after = "+" if step == 0 else f"@{step + 1}"
+            found |= {name + after: trace.params[step + 1][name] for name in self.expression.values}
         return found
 
     def value(self, claim: str) -> float:

@@ -98,6 +98,9 @@ KINDS = {
     "param": "a weight or bias",
     "dx": "gradient of the loss with respect to an input",
     "factor": "one factor of the chain rule (the derivative of a neuron's net input or output)",
+    "local": "a local gradient dA/dB of an expression file (the names between held fixed)",
+    "value": "a defined quantity of an expression file",
+    "deriv": "the output's derivative with respect to a name of an expression file",
 }
 
 CLAIM_FORMS = (
@@ -142,6 +145,7 @@ class Quantity:
             "param": f"{s}",
             "dx": f"dE/d{s}",
             "factor": f"d{str(s).replace('/', '/d')}",
+            "local": f"d{str(s).replace('/', '/d')}",
         }[self.kind] + (f"[{self.sample}]" if self.sample is not None else "")
 
     @property
@@ -854,6 +858,12 @@ def _factor(base: str, spec: Spec, neuron: Callable[[str, str], str]) -> str:
     top, _, bottom = base.partition("/d")
     kind, n = top[1:4], neuron(top[5:], "a factor")
     layer = spec.neuron_layer[n]
+    if kind == "out" and spec.activations[layer - 1] == "softmax":
+        m = bottom[4:]
+        if not bottom.startswith("net_") or spec.neuron_layer.get(m) != layer:
+            raise ValueError(f"out_{n} is a softmax of its layer's net inputs; the factors are "
+                             f"dout_{n}/dnet_M for M in {', '.join(spec.layers[layer])}")
+        return f"out_{n}/net_{m}"
     if kind == "out":
         if bottom != f"net_{n}":
             raise ValueError(f"out_{n} depends on net_{n} alone (through its activation); "

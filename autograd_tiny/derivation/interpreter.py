@@ -88,6 +88,8 @@ class Edits:
         upstream: nodes whose incoming gradient is taken as 1 (the local derivative written
             as the gradient: the upstream gradient not multiplied in).
         derivative_params: parameter values the backward pass reads instead (updated weights).
+        root: the node differentiated instead of the tape's root (a local gradient's top).
+        hold: nodes that pass no gradient on (named quantities held fixed in a local gradient).
     """
 
     values: dict[int, float] = field(default_factory=dict)
@@ -104,12 +106,14 @@ class Edits:
     unit: set[tuple[int, int]] = field(default_factory=set)
     upstream: set[int] = field(default_factory=set)
     derivative_params: Mapping[str, float] | None = None
+    root: int | None = None
+    hold: frozenset[int] = frozenset()
 
     def structural(self) -> bool:
         """Return True when the edits change more than the numbers put in."""
         return bool(self.operand or self.d_operand or self.d_out or self.forward or self.derivative
                     or self.scale or self.again or self.drop or self.unit or self.upstream
-                    or self.derivative_params is not None)
+                    or self.derivative_params is not None or self.root is not None or bool(self.hold))
 
 
 _NO_EDITS = Edits()
@@ -211,10 +215,10 @@ def _run_edited(tape: Tape, params: Mapping[str, float], e: Edits,
             if i not in e.values:
                 dvals[i] = e.derivative_params[name]
     grads = [0.0] * n
-    grads[tape.root] = 1.0
+    grads[tape.root if e.root is None else e.root] = 1.0
     for i in range(n - 1, -1, -1):
         node = nodes[i]
-        if node.op is None:
+        if node.op is None or i in e.hold:
             continue
         g = e.grads[i] if i in e.grads else grads[i]
         grads[i] = g
@@ -268,7 +272,7 @@ def magnitude(tape: Tape, params: Mapping[str, float], key: Key, vals: list[floa
     if channel == "f":
         assert isinstance(where, int)
         return fmag[where]
-    if channel == "d":
+    if channel in ("d", "l"):
         return 0.0
     gmag = [0.0] * len(nodes)
     gmag[tape.root] = 1.0
@@ -375,9 +379,17 @@ class Trace:
     velocity: dict[int, dict[str, float]] = field(default_factory=dict)
     directions: dict[int, dict[str, float]] = field(default_factory=dict)
 
+    #: the tape the trace ran (for local gradients, computed when asked for)
+    tape: Tape | None = None
+    #: per kept step, the bits every node's value depends on
+    fmasks: dict[int, list[int]] = field(default_factory=dict)
+
     def get(self, key: Key) -> float:
         """Return the number at ``key`` (its step must have been kept)."""
         channel, where, step = key
+        if channel == "l":
+            assert self.tape is not None and isinstance(where, int)
+            return local_gradient(self.tape, self.values[step], where)
         if channel == "p":
             return self.params[step][where]  # type: ignore[index]
         if channel == "v":
@@ -388,6 +400,32 @@ class Trace:
             return self.grads[step][where] / self.sample_scale  # type: ignore[index]
         table = {"f": self.values, "g": self.grads, "d": self.factors}[channel]
         return table[step][where]  # type: ignore[index]
+
+
+    def mask(self, key: Key) -> int:
+        """Return the bits the number at ``key`` depends on (a local gradient: its top's)."""
+        channel, where, step = key
+        if channel == "l":
+            assert self.tape is not None and isinstance(where, int)
+            return self.fmasks[step][where // len(self.tape)]
+        return self.masks[key]
+
+
+def local_edits(tape: Tape, where: int) -> tuple[Edits, int]:
+    """Return the edits that make a pass's gradients d top / d node with every other named node held
+    fixed, for a local gradient at ``where = top * len(tape) + bottom``, and ``bottom``."""
+    top, bottom = divmod(where, len(tape))
+    hold = frozenset(i for i in tape.names.values() if i not in (top, bottom))
+    return Edits(root=top, hold=hold), bottom
+
+
+def local_gradient(tape: Tape, vals: list[float], where: int) -> float:
+    """Return the local gradient d top / d bottom (``where = top * len(tape) + bottom``) at the
+    values ``vals``: the chain rule through the nodes between them that the file does not name."""
+    edits, bottom = local_edits(tape, where)
+    edits.values = dict(enumerate(vals))
+    params = {name: vals[i] for name, i in tape.params.items()}
+    return run_pass(tape, params, edits)[1][bottom]
 
 
 class Replay:
@@ -507,7 +545,7 @@ class Replay:
         d_in: dict[int, dict[int, float]] = {}
         p_in: dict[int, dict[str, float]] = {}
         for (channel, where, k), value in replace.items():
-            if channel in "pvu":
+            if channel in "pvul":
                 if channel == "p":
                     p_in.setdefault(k, {})[str(where)] = value
                 continue
@@ -522,11 +560,11 @@ class Replay:
         for (channel, where, k), bit in (bits or {}).items():
             if channel == "p":
                 pb.setdefault(k, {})[str(where)] = bit
-            elif channel in "fgsd":
+            elif channel in ("f", "g", "s", "d"):
                 assert isinstance(where, int)
                 {"f": fb, "g": gb, "s": gb, "d": db}[channel].setdefault(k, {})[where] = bit
         tracking = bits is not None
-        trace = Trace(sample_scale=self.sample_scale)
+        trace = Trace(sample_scale=self.sample_scale, tape=self.tape)
         velocity: dict[str, float] = {}
         params = dict(self.start)
         pmask = dict.fromkeys(params, 0)
@@ -557,6 +595,7 @@ class Replay:
                 stable = nxt == pmask and not marked
                 pmask = nxt
                 if k in keep:
+                    trace.fmasks[k] = fmask
                     for i, node in enumerate(tape.nodes):
                         trace.masks[("f", i, k)] = fmask[i]
                         trace.masks[("g", i, k)] = trace.masks[("s", i, k)] = gmask[i]

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from .. import formula
 from ..ops import OPS
 from .format import Claim
-from .interpreter import Edits, Key, Optimizer, Replay, node_value, run_pass
+from .interpreter import Edits, Key, Optimizer, Replay, local_edits, node_value, run_pass
 from .tape import Tape
 
 #: Seconds the search of one claim may take; past it the search stops and gives no hint.
@@ -104,11 +104,11 @@ def derivative_text(tape: Tape, i: int, expr: str) -> str:
 
 # -- where the rules apply ----------------------------------------------------------------------
 
-def _gradient_edges(tape: Tape, target: int) -> list[tuple[int, int]]:
-    """Return the ``(node, position)`` edges on the paths along which the root's gradient reaches
-    ``target``: every local derivative a slip in dE/d(target) can sit in."""
+def _gradient_edges(tape: Tape, target: int, root: int | None = None) -> list[tuple[int, int]]:
+    """Return the ``(node, position)`` edges on the paths along which the gradient of ``root`` (the
+    tape's) reaches ``target``: every local derivative a slip in d(root)/d(target) can sit in."""
     above = tape.descendants(target)
-    feeding = tape.ancestors(tape.root)
+    feeding = tape.ancestors(tape.root if root is None else root)
     return [(c, pos) for c in sorted(above & feeding, reverse=True) if tape.nodes[c].op is not None
             for pos, p in tape.nodes[c].parents if p in above]
 
@@ -274,6 +274,8 @@ class Problem:
             return vals[where]
         if channel == "d":
             return factors[where]
+        if channel == "l":
+            return grads[where % len(self.tape)]
         return grads[where] / (self.sample_scale if channel == "s" else 1.0)
 
     def run(self, edits: Edits) -> tuple[list[float], list[float], list[float]]:
@@ -282,6 +284,10 @@ class Problem:
         merged = replace(edits, values={**self.put_in.values, **edits.values},
                          grads={**self.put_in.grads, **edits.grads},
                          factors={**self.put_in.factors, **edits.factors})
+        if self.key[0] == "l":  # the gradients of a local gradient's top, named nodes held
+            assert isinstance(self.key[1], int)
+            local, _ = local_edits(self.tape, self.key[1])
+            merged = replace(merged, root=local.root, hold=local.hold, grads={})
         vals, grads = run_pass(self.tape, self.params, merged, factors)
         return vals, grads, factors
 
@@ -291,6 +297,8 @@ def _target(problem: Problem) -> int | None:
     if channel == "p":
         return problem.tape.params.get(str(where))
     assert isinstance(where, int)
+    if channel == "l":
+        return where % len(problem.tape)
     return where // 2 if channel == "d" else where
 
 
@@ -313,7 +321,8 @@ def slips(problem: Problem) -> Iterator[Slip]:
     if channel == "f":
         yield from _neighbours(tape, target, problem.output)
         return
-    edges = _gradient_edges(tape, target)
+    top = problem.key[1] // len(tape) if channel == "l" else None  # type: ignore[operator]
+    edges = _gradient_edges(tape, target, top)
     yield from _op_slips(tape, edges, problem.output, target)
     yield from _upstream(tape, edges, problem.output)
     yield from _fan_out(tape, edges, problem.output, target)
@@ -366,7 +375,9 @@ def explain(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[str | Non
     hits: list[_Hit] = []
 
     def agrees(result: tuple[list[float], list[float], list[float]]) -> bool:
-        return all(matches_claim(c, problem.read(k, *result)) for k, c in problem.ok)
+        # (a local gradient's pass differentiates its own top: only values can be compared)
+        return all(matches_claim(c, problem.read(k, *result)) for k, c in problem.ok
+                   if channel != "l" or k[0] == "f")
 
     channel, where, _ = problem.key
     words = {"truth": format_number(truth, claim), "output": problem.output,

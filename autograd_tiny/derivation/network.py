@@ -398,7 +398,16 @@ def read_quantity(q: Quantity, fw: Forward, parameters: Mapping[str, Value],
     if q.kind == "factor":
         from .replay import derivative_function
 
-        node, pos = factor_edge(fw.nodes[label(q)], fw.nodes[factor_label(q)])
+        top, bottom = fw.nodes[label(q)], fw.nodes[factor_label(q)]
+        try:
+            node, pos = factor_edge(top, bottom)
+        except ValueError:  # through several operations (a softmax): a local gradient
+            from .interpreter import local_gradient
+            from .tape import Tape
+
+            tape = Tape([fw.loss], parameters, fw.nodes)
+            vals = [v.data for v in tape.index]
+            return local_gradient(tape, vals, tape.index[top] * len(tape) + tape.index[bottom])
         assert node.op is not None
         values = [o.data if isinstance(o, Value) else float(o) for o in node.operands]
         return derivative_function(node.op.name)(values[0], values[-1], node.data)[pos]

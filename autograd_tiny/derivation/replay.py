@@ -71,7 +71,11 @@ class Replay(interpreter.Replay):
             return ("p", str(q.subject), q.step)
         if q.kind == "factor":
             fw = self._fw
-            node, pos = factor_edge(fw.nodes[label(q)], fw.nodes[factor_label(q)])
+            top, bottom = fw.nodes[label(q)], fw.nodes[factor_label(q)]
+            try:
+                node, pos = factor_edge(top, bottom)
+            except ValueError:  # through several operations (a softmax): a local gradient
+                return ("l", self._index[top] * len(self.tape) + self._index[bottom], q.step)
             return ("d", 2 * self._index[node] + pos, q.step)
         where = self._label[label(q)]
         if q.kind in ("dout", "dnet", "grad", "dx"):
@@ -95,6 +99,8 @@ class Replay(interpreter.Replay):
         assert isinstance(where, int)
         if channel == "d":  # a factor: used as the backward pass leaves its node
             return (step, 1, -self.depth[where // 2] + 0.25)
+        if channel == "l":
+            return (step, 1, -self.depth[where // len(self.tape)] + 0.25)
         if channel == "f":
             return (step, 0, self.depth[where])
         if self.nodes[where].op is None:
