@@ -353,3 +353,18 @@ def test_the_softmax_jacobian_against_torch() -> None:
     # By hand: out_o1 (1 - out_o1) and -out_o1 out_o2, with out_o1 = 0.47028121.
     r = check(SOFTMAX + '"dout_o1/dnet_o2" = -0.24911679\n"dout_o1/dnet_o1" = 0.24911679\n')
     assert [x.verdict for x in r.values()] == ["ok", "ok"]
+
+
+def test_updated_weights_in_a_batchs_backward_pass() -> None:
+    # XOR batch (seed 002, identity, every weight 1, lr 0.1): each sample reads the parameters
+    # through its own copy P[s] = P * 1, and the backward pass with the updated weights must read
+    # the copies' updated values. dE/dW11 = mean over samples of X1 * delta_Z1, delta_Z1 = V01 *
+    # (out_D0 - target); the updated V01+ = 1 - 0.1 * 14.5 = -0.45, so with it the samples where
+    # X1 = 1 ((1,0): delta 6, (1,1): delta 10) give (-0.45 * 6 - 0.45 * 10) / 4 = -1.8.
+    from autograd_tiny.derivation.core import example_text
+
+    text = example_text("seed002_batch")
+    r = check(text[: text.index("[claims]")] + '[claims]\n"dE/dW11" = -1.8\n')
+    assert r["dE/dW11"].computed == 4.0
+    assert r["dE/dW11"].hint == ("matches the gradient computed with the updated weights in the backward "
+                                 "pass (-1.8) instead of the original ones")

@@ -210,10 +210,22 @@ def _run_edited(tape: Tape, params: Mapping[str, float], e: Edits,
         vals[i] = e.values.get(i, v)
     dvals = vals
     if e.derivative_params is not None:
+        # The parameters, and the nodes made of a parameter and constants alone (a batch's
+        # per-sample copy P[s] = P * 1), with the other values; the rest keep the forward's.
         dvals = list(vals)
-        for name, i in tape.params.items():
-            if i not in e.values:
-                dvals[i] = e.derivative_params[name]
+        moved: set[int] = set()
+        for i, node in enumerate(nodes):
+            if i in e.values:
+                continue
+            if node.param is not None:
+                dvals[i] = e.derivative_params[node.param]
+                moved.add(i)
+            elif node.op is not None and node.parents and all(p in moved for _, p in node.parents):
+                fn = tape.forward_fns[i]
+                assert fn is not None
+                dvals[i] = fn(*(tape.operand_value(i, pos, dvals) for pos in range(len(node.operands))),
+                              *([0.0] if len(node.operands) == 1 else []))
+                moved.add(i)
     grads = [0.0] * n
     grads[tape.root if e.root is None else e.root] = 1.0
     for i in range(n - 1, -1, -1):
