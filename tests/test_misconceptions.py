@@ -368,3 +368,34 @@ def test_updated_weights_in_a_batchs_backward_pass() -> None:
     assert r["dE/dW11"].computed == 4.0
     assert r["dE/dW11"].hint == ("matches the gradient computed with the updated weights in the backward "
                                  "pass (-1.8) instead of the original ones")
+
+
+def test_updates_after_each_sample_against_torch() -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for per-sample updates")
+    text = (DATA / "xor_each.toml").read_text()
+    d = load_derivation(text)
+    samples, targets = [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)], [0.0, 1.0, 1.0, 0.0]
+    w1 = torch.tensor([[0.5, -0.3], [0.2, 0.7]], dtype=torch.float64, requires_grad=True)
+    b1 = torch.tensor([0.1, -0.2], dtype=torch.float64, requires_grad=True)
+    w2 = torch.tensor([-0.4, 0.6], dtype=torch.float64, requires_grad=True)
+    b2 = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([w1, b1, w2, b2], lr=0.5)
+    for k in range(6):
+        opt.zero_grad()
+        x = torch.tensor(samples[k % 4], dtype=torch.float64)
+        y = torch.sigmoid(w2 @ torch.sigmoid(w1 @ x + b1) + b2)
+        e = 0.5 * (targets[k % 4] - y) ** 2
+        e.backward()
+        sfx = "" if k == 0 else "+" if k == 1 else f"@{k}"
+        assert d.value(f"E{sfx}") == pytest.approx(e.item(), rel=1e-13)
+        assert d.value(f"dE/dw5{sfx}") == pytest.approx(w2.grad[0].item(), rel=1e-12)
+        opt.step()
+        after = "+" if k == 0 else f"@{k + 1}"
+        assert d.value(f"w1{after}") == pytest.approx(w1[0, 0].item(), rel=1e-13)
+        assert d.value(f"b3{after}") == pytest.approx(b2.item(), rel=1e-13)
+    # The checker replays the same steps: a sign slip in step 2's dE/dw5 is named and w5@3,
+    # updated with it, follows.
+    g, w = d.value("dE/dw5@2"), d.value("w5@2")
+    r = check(text + f'"dE/dw5@2" = {-g:.8f}\n"w5@3" = {w + 0.5 * g:.8f}\n')
+    assert r["dE/dw5@2"].verdict == "wrong" and "sign is flipped" in (r["dE/dw5@2"].hint or "")
+    assert r["w5@3"].verdict == "follows" and r["w5@3"].hint == "carried forward from the slip in dE/dw5@2"

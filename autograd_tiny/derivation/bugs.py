@@ -123,8 +123,9 @@ class Context:
         self.step = self.q.step - 1 if self.q.kind == "param" else self.q.step
         self.key = replay.key(self.q)
         k = self.step
-        self.f_in: dict[int, float] = {w: v for (ch, w, s), v in replace.items()
-                                       if ch == "f" and s == k and isinstance(w, int)}
+        self.f_in: dict[int, float] = {**replay.step_inputs(k),
+                                       **{w: v for (ch, w, s), v in replace.items()
+                                          if ch == "f" and s == k and isinstance(w, int)}}
         # A sample's own derivative (channel "s") stands in the replay at the batch's scale.
         self.g_in: dict[int, float] = {w: v * (replay.sample_scale if ch == "s" else 1.0)
                                        for (ch, w, s), v in replace.items()

@@ -361,7 +361,7 @@ def tape_problem(replay: interpreter.Replay, trace: Trace, step: int, replace: M
                  claim: Claim, output: str, ok: list[tuple[Key, Claim]]) -> Problem:
     """Return the misconception search's problem for one claim of a replay at ``step``: the
     figures in ``replace`` at that step put in (the claim's own left out)."""
-    put = Edits()
+    put = Edits(values=replay.step_inputs(step))
     for (channel, where, k), value in replace.items():
         if k != step or (channel, where, k) == key or not isinstance(where, int):
             continue

@@ -231,7 +231,8 @@ class Spec:
         samples: every sample (one for a file without ``[[samples]]``; ``inputs`` and
             ``targets`` are the first one's).
         batched: True when the file has ``[[samples]]`` (claims then name the sample).
-        batch: ``"mean"`` (the loss is the mean of the samples' losses) or ``"sum"``.
+        batch: ``"mean"`` (the loss is the mean of the samples' losses), ``"sum"``, or ``"each"``
+            (one update after each sample in turn: step k is sample k mod N + 1's).
         momentum, dampening, nesterov, weight_decay: of the update, as ``torch.optim.SGD``
             takes them.
         dense: False when the weights may leave pairs of neurons unconnected.
@@ -469,8 +470,9 @@ def parse_spec(text: str, source: str = "<text>") -> Spec:
     if not dense:
         _check_connected(source, layers, weights, biases)
     batch = _string(source, "batch", doc.get("batch", "mean"))
-    if batch not in ("mean", "sum"):
-        raise _fail(source, "batch", f"expected \"mean\" or \"sum\", got {batch!r}")
+    if batch not in ("mean", "sum", "each"):
+        raise _fail(source, "batch", f"expected \"mean\", \"sum\" or \"each\" (an update after each "
+                                     f"sample in turn), got {short_repr(batch, 30)}")
     if "batch" in doc and not batched:
         raise _fail(source, "batch", "only a file with [[samples]] has a batch; add the samples "
                                      "or leave batch out")

@@ -526,6 +526,11 @@ class Replay:
 
         return step
 
+    def step_inputs(self, step: int) -> dict[int, float]:
+        """Return the values every pass of step ``step`` starts from (node -> number): none here; a
+        batch updated after each sample selects the step's sample."""
+        return {}
+
     def key(self, q: Quantity) -> Key:
         """Return where quantity ``q`` lives in a replay (aliases share a key)."""
         raise NotImplementedError
@@ -597,7 +602,8 @@ class Replay:
             if k == until + 1:
                 break
             factors = [0.0] * (2 * len(tape)) if k in keep else None
-            edits = Edits(values=f_in.get(k, {}), grads=g_in.get(k, {}), factors=d_in.get(k, {}))
+            edits = Edits(values={**self.step_inputs(k), **f_in.get(k, {})}, grads=g_in.get(k, {}),
+                          factors=d_in.get(k, {}))
             vals, grads = run_pass(tape, params, edits, factors)
             marked = k in fb or k in gb or k in db
             if tracking and not (stable and not marked and k not in keep):

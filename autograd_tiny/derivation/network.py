@@ -160,6 +160,12 @@ class Network:
         self.inputs = self.sample_inputs[0]
         n = len(spec.samples)
         self.sample_scale = 1.0 / n if spec.batched and spec.batch == "mean" else 1.0
+        #: with ``batch = "each"`` (an update after each sample in turn) the loss is
+        #: ``turn[1] * E[1] + turn[2] * E[2] + ...``, each ``turn[s]`` a leaf that is 1 at the steps of
+        #: sample s and 0 at the others: one graph for every step, the step's sample selected.
+        self.turns = ([Value(1.0 if i == 0 else 0.0, f"turn[{i + 1}]") for i in range(n)]
+                      if spec.batched and spec.batch == "each" else [])
+        self._turn = 0
         self._weight_of = {(w.source, w.target): name for name, w in spec.weights.items()}
         self._bias_of = {n: name for name, b in spec.biases.items() for n in b.neurons}
         layers = []
@@ -199,8 +205,14 @@ class Network:
             self.parameters[name].data = float(value)
         self.zero_grad()
 
+    def select(self, step: int) -> None:
+        """With ``batch = "each"``, make step ``step``'s sample the one the loss is of."""
+        for i, turn in enumerate(self.turns):
+            turn.data = 1.0 if step % len(self.turns) == i else 0.0
+
     def reset(self) -> None:
         """Set every parameter back to the file's number and zero every gradient."""
+        self._turn = 0
         self.load({n: w.value for n, w in self.spec.weights.items()})
         self.load({n: b.value for n, b in self.spec.biases.items()})
 
@@ -301,6 +313,9 @@ class Network:
             if not self.spec.batched:
                 return self._sample_loss(0)
             losses = [self._sample_loss(i) for i in range(len(self.spec.samples))]
+            if self.turns:
+                self.select(self._turn)
+                losses = [turn * term for turn, term in zip(self.turns, losses)]
             loss = losses[0]
             for term in losses[1:]:
                 loss = loss + term
@@ -322,6 +337,7 @@ class Network:
         loss = self._loss()
         loss.backward()
         self._update(optimizer or self._optimizer())
+        self._turn += 1
         return loss.data
 
     def train(self, steps: int) -> list[float]:
@@ -353,6 +369,7 @@ class Network:
                     found[q] = read_quantity(q, fw, self.parameters, self.sample_scale)
             if k < last:
                 self._update(optimizer)
+                self._turn += 1
         return found
 
     def all_quantities(self, step: int = 0) -> dict[str, float]:

@@ -63,6 +63,12 @@ class Replay(interpreter.Replay):
         self.activation_nodes = {n: i for n, i in self._out.items()
                                  if i != self._net[n] and activation[n] != "softmax"}
         self.forward_nodes = frozenset(i for i, node in enumerate(tape.nodes) if node.op is not None)
+        self._turns = [index[t] for t in network.turns]
+
+    def step_inputs(self, step: int) -> dict[int, float]:
+        """Return the ``turn[s]`` leaves of a batch updated after each sample: 1 for step ``step``'s
+        sample, 0 for the others (nothing for other files)."""
+        return {t: 1.0 if step % len(self._turns) == i else 0.0 for i, t in enumerate(self._turns)}
 
     # -- naming -----------------------------------------------------------------------------
     def key(self, q: Quantity) -> Key:
