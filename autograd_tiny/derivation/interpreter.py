@@ -493,12 +493,18 @@ class Replay:
         ``velocity`` (updated in place) holds each parameter's momentum velocity (an absent
         one is the first step's); ``directions``, when given, receives each step direction.
         """
+        opt = self.optimizer
+        index = self.tape.params
+        if not (opt.momentum or opt.weight_decay or directions is not None):  # plain descent
+            lr = opt.lr
+            return {name: value - lr * grads[index[name]] if self.trainable[name] and name in index
+                    else value for name, value in params.items()}
         new: dict[str, float] = {}
         for name, value in params.items():
             if not self.trainable[name]:
                 new[name] = value
                 continue
-            i = self.tape.params.get(name)
+            i = index.get(name)
             g = grads[i] if i is not None else 0.0
             d, v = self.optimizer.direction(g, value, velocity.get(name) if velocity is not None else None)
             if velocity is not None and v is not None:
@@ -602,8 +608,9 @@ class Replay:
             if k == until + 1:
                 break
             factors = [0.0] * (2 * len(tape)) if k in keep else None
-            edits = Edits(values={**self.step_inputs(k), **f_in.get(k, {})}, grads=g_in.get(k, {}),
-                          factors=d_in.get(k, {}))
+            start = self.step_inputs(k)
+            edits = Edits(values={**start, **f_in.get(k, {})} if start else f_in.get(k, {}),
+                          grads=g_in.get(k, {}), factors=d_in.get(k, {}))
             vals, grads = run_pass(tape, params, edits, factors)
             marked = k in fb or k in gb or k in db
             if tracking and not (stable and not marked and k not in keep):
@@ -624,13 +631,13 @@ class Replay:
                             trace.masks[("d", 2 * i + pos, k)] = m
                     for name, m in pmask.items():
                         trace.masks[("v", name, k)] = trace.masks[("u", name, k)] = m
-            directions: dict[str, float] = {}
+            directions: dict[str, float] | None = {} if k in keep else None
             if k in keep:
                 trace.values[k] = vals
                 trace.grads[k] = grads
                 assert factors is not None
                 trace.factors[k] = factors
             params = self.update(params, grads, velocity, directions)
-            if k in keep:
+            if directions is not None:
                 trace.directions[k] = directions
         return trace
