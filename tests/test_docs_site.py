@@ -25,7 +25,7 @@ def test_every_page_is_in_the_nav_and_every_nav_entry_exists() -> None:
     pages = sorted(p.name for p in (ROOT / "docs").glob("*.md"))
     assert sorted(nav) == pages
     assert len(nav) == len(set(nav)) and nav[0] == "index.md"
-    assert {"grading.md", "format.md", "bugs.md", "api.md", "limits.md", "lesson-page.md",
+    assert {"grading.md", "site.md", "format.md", "bugs.md", "api.md", "limits.md", "lesson-page.md",
             "speed-compile.md"} <= set(nav)
 
 
