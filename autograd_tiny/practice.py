@@ -70,6 +70,49 @@ def check(file_text: str, figures_text: str = "", source: str = "<text>") -> dic
             "summary": summary(results), "first_slip": _first_slip(results)}
 
 
+def fields(file_text: str, source: str = "<text>") -> dict[str, Any]:
+    """Return the names of the figures of one step of a derivation file, laid out like its network.
+
+    Returns:
+        ``{"layers", "neurons", "loss", "parameters", "other"}``: ``layers`` the neuron names per
+        layer (input layer first), ``neurons`` each neuron's names (``net_N``, ``out_N``,
+        ``dE/dout_N``, ``dE/dnet_N``), ``loss`` the loss's names (``E_N``, ``E``),
+        ``parameters`` one ``[P, "dE/dP", "P+"]`` per weight and bias, ``other`` every name not
+        placed (all of them for an expression file or a batch, ``layers`` then empty); or
+        ``{"error": message}`` when the file cannot be read.
+    """
+    try:
+        derivation = from_text(file_text, source)
+    except UsageError as exc:
+        return {"error": str(exc)}
+    names = list(derivation.quantities())
+    layout: dict[str, Any] = {"layers": [], "neurons": {}, "loss": [], "parameters": [], "other": []}
+    spec = derivation.spec
+    if not isinstance(spec, Spec) or spec.batched:
+        layout["other"] = names
+        return layout
+    placed: set[str] = set()
+    layout["layers"] = [list(layer) for layer in derivation.layers]
+    for layer in derivation.layers[1:]:
+        for n in layer:
+            own = [q for q in (f"net_{n}", f"out_{n}", f"dE/dout_{n}", f"dE/dnet_{n}") if q in names]
+            layout["neurons"][n] = own
+            placed.update(own)
+    layout["loss"] = [q for q in names if q == "E" or (q.startswith("E_") and q not in placed)]
+    placed.update(layout["loss"])
+    for p in derivation.parameters:
+        row = [p, f"dE/d{p}" if f"dE/d{p}" in names else "", f"{p}+" if f"{p}+" in names else ""]
+        layout["parameters"].append(row)
+        placed.update(row[1:])
+    layout["other"] = [q for q in names if q not in placed]
+    return layout
+
+
+def fields_json(file_text: str, source: str = "<text>") -> str:
+    """Return :func:`fields` as JSON text (what the page's script reads)."""
+    return json.dumps(fields(file_text, source))
+
+
 def check_json(file_text: str, figures_text: str = "", source: str = "<text>") -> str:
     """Return :func:`check` as JSON text (what the page's script reads)."""
     return json.dumps(check(file_text, figures_text, source))

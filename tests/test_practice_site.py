@@ -257,29 +257,54 @@ def test_a_pasted_expression_file(served: str, browser: Any, tmp_path: Path) -> 
     assert all(u.startswith(served) for u in _requests(browser))
 
 
-def test_a_worksheet_with_one_planted_slip(served: str, browser: Any, tmp_path: Path) -> None:
+def test_a_worksheet_form_with_one_planted_slip(served: str, browser: Any, tmp_path: Path) -> None:
     blank, answers = worksheet([2, 2, 2], "sigmoid", "half_squared_error", 0.5, 0)
     claims = answers.split("[claims]\n", 1)[1]
-    true_dw5 = re.search(r'^"dE/dw5" = (\S+)$', claims, re.M).group(1)
-    slipped = claims.replace(f'"dE/dw5" = {true_dw5}', f'"dE/dw5" = -{true_dw5}')
-    typed = slipped.replace('"', "")  # typed as plain lines: dE/dw5 = -0.0151...
+    figures = {name: number for name, number in re.findall(r'^"?([^"=\s]+)"? = (\S+)$', claims, re.M)}
+    assert len(figures) == 39 and figures["dE/dw5"] == "0.01511180858"
+    figures["dE/dw5"] = "-0.01511180858"  # the planted slip: the sign flipped
     browser.get(served + "practice.html?example=worksheet-2-2-2")
     _wait(browser, "document.body.dataset.ready")
     assert browser.find_element("id", "file").get_attribute("value") == blank
-    figures = browser.find_element("id", "figures")
-    figures.send_keys(typed)
+    inputs = browser.find_elements("css selector", "#form input[data-claim]")
+    # laid out like the network: a box per neuron, the loss, then a row per parameter
+    legends = [e.text for e in browser.find_elements("css selector", "#form fieldset legend")]
+    assert legends == ["h1", "h2", "o1", "o2"]
+    by_claim = {i.get_attribute("data-claim"): i for i in inputs}
+    assert sorted(by_claim) == sorted(figures)
+    box = browser.find_elements("css selector", "#form fieldset")[2]
+    assert [i.get_attribute("data-claim") for i in box.find_elements("tag name", "input")] == \
+        ["net_o1", "out_o1", "dE/dout_o1", "dE/dnet_o1"]
+    for name, number in figures.items():
+        by_claim[name].send_keys(number)
     before = _checks(browser)
     browser.find_element("id", "check").click()
     _wait(browser, f"Number(document.body.dataset.checked) > {before}")
     results, rows, summary = _report(browser)
-    (tmp_path / "filled.toml").write_text(answers.split("[claims]\n", 1)[0] + "[claims]\n" + slipped)
+    filled = "".join(f'"{name}" = {number}\n' for name, number in figures.items())
+    (tmp_path / "filled.toml").write_text(blank.split("[claims]")[0] + "[claims]\n" + filled)
     cli = _cli_json(str(tmp_path / "filled.toml"))
-    assert results == cli and len(results) == 39
+    assert sorted(results, key=lambda r: r["claim"]) == sorted(cli, key=lambda r: r["claim"])
     wrong = [r for r in results if r["verdict"] != "ok"]
     assert [r["claim"] for r in wrong] == ["dE/dw5"]
     assert wrong[0]["hint"] == "the gradient's sign is flipped: the value is 0.0151118085773"
     assert [row[4] for row in rows if row[0] == "dE/dw5"] == [wrong[0]["hint"]]
     assert summary.startswith("39 claims: 38 ok, 1 wrong. First slip: dE/dw5")
+    assert by_claim["dE/dw5"].get_attribute("class") == "wrong"
+    assert by_claim["dE/dw5"].get_attribute("title") == "wrong: " + wrong[0]["hint"]
+    assert {by_claim[n].get_attribute("class") for n in figures if n != "dE/dw5"} == {"ok"}
+
+
+def test_typed_lines_in_the_text_box(served: str, browser: Any) -> None:
+    browser.get(served + "practice.html?example=seed004")
+    _wait(browser, "document.body.dataset.ready && document.body.dataset.checked")
+    browser.find_element("id", "figures").send_keys("dE/dw5 = 0.0822\nE = 0.2984\nw5+ = 0.40\n")
+    before = _checks(browser)
+    browser.find_element("id", "check").click()
+    _wait(browser, f"Number(document.body.dataset.checked) > {before}")
+    results, rows, summary = _report(browser)
+    assert [(r["claim"], r["verdict"]) for r in results] == [("dE/dw5", "ok"), ("E", "ok"), ("w5+", "wrong")]
+    assert summary.startswith("3 claims: 2 ok, 1 wrong. First slip: w5+")
 
 
 def test_file_links_stay_on_the_site(served: str, browser: Any) -> None:

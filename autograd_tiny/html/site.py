@@ -219,6 +219,12 @@ th, td { text-align: left; padding: 3px 12px 3px 0; border-bottom: 1px solid #ee
 #status { color: #59636e; } button { font-size: 15px; padding: 4px 16px; }
 #json { display: none; } tr.first-slip td { background: #fff1f0; }
 #report { margin-top: 1em; }
+#form .net { display: grid; gap: 0.8em; } #form fieldset { margin: 0 0 0.5em; padding: 4px 8px; }
+#form label { display: grid; grid-template-columns: 8.5em 1fr; gap: 4px; font-size: 13px; margin: 2px 0; }
+#form input { font-family: ui-monospace, monospace; font-size: 13px; width: 100%; box-sizing: border-box; }
+#form input.ok { border: 2px solid #1a7f37; } #form input.follows { border: 2px solid #9a6700; }
+#form input.wrong { border: 2px solid #cf222e; } #form h4 { margin: 0.6em 0 0.3em; }
+#form table input { width: 9em; }
 </style></head><body>
 <h1>Backpropagation practice</h1>
 <p id="status">Loading the checker...</p>
@@ -231,8 +237,9 @@ th, td { text-align: left; padding: 3px 12px 3px 0; border-bottom: 1px solid #ee
 </div>
 <div>
 <h3>Your figures</h3>
-<p>One a line, with the claim names of derivation files; left empty, the file's own claims are
-checked.</p>
+<div id="form"></div>
+<p>Or type them, one a line, with the claim names of derivation files (with nothing filled in,
+the file's own claims are checked):</p>
 <textarea id="figures" rows="10" spellcheck="false"
  placeholder="net_h1 = 0.3775&#10;dE/dw5 = 0.0822"></textarea>
 <p><button id="check" disabled>Check</button></p>
@@ -258,6 +265,7 @@ const $ = (id) => document.getElementById(id);
 const times = { start: performance.now() };
 window.practiceTimes = times;
 let checkJson = null;
+let fieldsJson = null;
 let source = "<text>";
 
 function say(text) { $("status").textContent = text; }
@@ -296,11 +304,107 @@ function show(report) {
   }
 }
 
+function field(name, label) {
+  const wrapper = document.createElement("label");
+  const text = document.createElement("span");
+  text.textContent = label === undefined ? name : label;
+  const input = document.createElement("input");
+  input.type = "text";
+  input.dataset.claim = name;
+  input.autocomplete = "off";
+  wrapper.append(text, input);
+  return wrapper;
+}
+
+function heading(text) {
+  const h = document.createElement("h4");
+  h.textContent = text;
+  return h;
+}
+
+function buildForm() {
+  const form = $("form");
+  form.replaceChildren();
+  if (fieldsJson === null || !$("file").value.trim()) return;
+  const layout = JSON.parse(fieldsJson($("file").value, source));
+  if (layout.error) return;
+  if (layout.layers.length > 1) {
+    form.append(heading("Forward and backward pass, neuron by neuron"));
+    const net = document.createElement("div");
+    net.className = "net";
+    net.style.gridTemplateColumns = "repeat(" + (layout.layers.length - 1) + ", 1fr)";
+    for (const layer of layout.layers.slice(1)) {
+      const column = document.createElement("div");
+      for (const neuron of layer) {
+        const box = document.createElement("fieldset");
+        const legend = document.createElement("legend");
+        legend.textContent = neuron;
+        box.append(legend);
+        for (const name of layout.neurons[neuron] || []) box.append(field(name));
+        column.append(box);
+      }
+      net.append(column);
+    }
+    form.append(net);
+  }
+  if (layout.loss.length) {
+    form.append(heading("Loss"));
+    for (const name of layout.loss) form.append(field(name));
+  }
+  if (layout.parameters.length) {
+    form.append(heading("Gradients and the step"));
+    const table = document.createElement("table");
+    const head = table.createTHead().insertRow();
+    for (const text of ["parameter", "gradient", "after the step"]) {
+      const th = document.createElement("th");
+      th.textContent = text;
+      head.append(th);
+    }
+    const body = table.createTBody();
+    for (const [param, gradient, after] of layout.parameters) {
+      const row = body.insertRow();
+      row.insertCell().textContent = param;
+      for (const name of [gradient, after]) {
+        const cell = row.insertCell();
+        if (name) {
+          const input = field(name, "").querySelector("input");
+          input.title = name;
+          input.setAttribute("aria-label", name);
+          cell.append(input);
+        }
+      }
+    }
+    form.append(table);
+  }
+  if (layout.other.length) {
+    form.append(heading(layout.layers.length ? "Other figures" : "Figures"));
+    for (const name of layout.other) form.append(field(name));
+  }
+}
+
+function figuresText() {
+  const lines = [];
+  for (const input of $("form").querySelectorAll("input[data-claim]")) {
+    if (input.value.trim()) lines.push(input.dataset.claim + " = " + input.value.trim());
+  }
+  return lines.join("\n") + "\n" + $("figures").value;
+}
+
+function markForm(report) {
+  const byClaim = new Map((report.results || []).map((r) => [r.claim, r]));
+  for (const input of $("form").querySelectorAll("input[data-claim]")) {
+    const r = byClaim.get(input.dataset.claim);
+    input.className = r && input.value.trim() ? r.verdict : "";
+    input.title = r && input.value.trim() ? (r.verdict + (r.hint ? ": " + r.hint : "")) : input.dataset.claim;
+  }
+}
+
 function check() {
   if (checkJson === null) return;
   const t0 = performance.now();
-  const report = JSON.parse(checkJson($("file").value, $("figures").value, source));
+  const report = JSON.parse(checkJson($("file").value, figuresText(), source));
   show(report);
+  markForm(report);
   if (times.firstCheck === undefined) times.firstCheck = performance.now() - t0;
   times.lastCheck = performance.now() - t0;
   document.body.dataset.checked = String(Number(document.body.dataset.checked || 0) + 1);
@@ -341,10 +445,12 @@ async function start() {
     try {
       if ($("example").value) await openExample($("example").value);
       $("figures").value = "";
+      buildForm();
       show({});
     } catch (err) { show({ error: String(err.message || err) }); }
   });
   $("file").addEventListener("input", () => { source = "<text>"; $("example").value = ""; });
+  $("file").addEventListener("change", buildForm);
   $("check").addEventListener("click", check);
   const params = new URLSearchParams(location.search);
   try {
@@ -360,6 +466,7 @@ async function start() {
     pyodide.unpackArchive(wheel, "zip", { extractDir: "/home/pyodide/wheel" });
     pyodide.runPython("import sys; sys.path.insert(0, '/home/pyodide/wheel')");
     checkJson = pyodide.runPython("from autograd_tiny.practice import check_json; check_json");
+    fieldsJson = pyodide.runPython("from autograd_tiny.practice import fields_json; fields_json");
     times.package = performance.now() - times.start - times.pyodide;
   } catch (err) {
     say("The checker could not start: " + String(err.message || err));
@@ -368,6 +475,7 @@ async function start() {
   times.load = performance.now() - times.start;
   say("Ready: the checker runs in this page (autograd-tiny in Pyodide).");
   $("check").disabled = false;
+  buildForm();
   if ((params.has("example") || params.has("file")) && $("file").value) check();
   document.body.dataset.ready = "true";
 }
