@@ -290,6 +290,8 @@ def test_a_worksheet_form_with_one_planted_slip(served: str, browser: Any, tmp_p
     assert wrong[0]["hint"] == "the gradient's sign is flipped: the value is 0.0151118085773"
     assert [row[4] for row in rows if row[0] == "dE/dw5"] == [wrong[0]["hint"]]
     assert summary.startswith("39 claims: 38 ok, 1 wrong. First slip: dE/dw5")
+    assert browser.find_element("id", "first-slip").text == \
+        "First slip: dE/dw5 = -0.01511180858: " + wrong[0]["hint"]
     assert by_claim["dE/dw5"].get_attribute("class") == "wrong"
     assert by_claim["dE/dw5"].get_attribute("title") == "wrong: " + wrong[0]["hint"]
     assert {by_claim[n].get_attribute("class") for n in figures if n != "dE/dw5"} == {"ok"}

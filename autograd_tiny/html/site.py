@@ -218,7 +218,9 @@ th, td { text-align: left; padding: 3px 12px 3px 0; border-bottom: 1px solid #ee
 .wrong { color: #cf222e; font-weight: bold; } #error { color: #cf222e; white-space: pre-wrap; }
 #status { color: #59636e; } button { font-size: 15px; padding: 4px 16px; }
 #json { display: none; } tr.first-slip td { background: #fff1f0; }
-#report { margin-top: 1em; }
+#report { margin-top: 1em; } #summary { font-weight: bold; }
+#first-slip { background: #fff1f0; border-left: 4px solid #cf222e; padding: 4px 8px; }
+#first-slip:empty { display: none; }
 #form .net { display: grid; gap: 0.8em; } #form fieldset { margin: 0 0 0.5em; padding: 4px 8px; }
 #form label { display: grid; grid-template-columns: 8.5em 1fr; gap: 4px; font-size: 13px; margin: 2px 0; }
 #form input { font-family: ui-monospace, monospace; font-size: 13px; width: 100%; box-sizing: border-box; }
@@ -233,7 +235,15 @@ th, td { text-align: left; padding: 3px 12px 3px 0; border-bottom: 1px solid #ee
 <label for="example">Exercise:</label>
 <select id="example"><option value="">(paste a derivation file below)</option></select>
 <h3>The derivation file</h3>
-<textarea id="file" rows="22" spellcheck="false"></textarea>
+<textarea id="file" rows="16" spellcheck="false"></textarea>
+<div id="report">
+<p id="title"></p>
+<p id="summary"></p>
+<p id="first-slip"></p>
+<table id="results"><thead><tr><th>claim</th><th>written</th><th>computed</th><th>verdict</th>
+<th>hint</th></tr></thead><tbody></tbody></table>
+<pre id="json"></pre>
+</div>
 </div>
 <div>
 <h3>Your figures</h3>
@@ -245,13 +255,6 @@ the file's own claims are checked):</p>
 <p><button id="check" disabled>Check</button></p>
 <p id="error"></p>
 </div>
-</div>
-<div id="report">
-<p id="title"></p>
-<table id="results"><thead><tr><th>claim</th><th>written</th><th>computed</th><th>verdict</th>
-<th>hint</th></tr></thead><tbody></tbody></table>
-<p id="summary"></p>
-<pre id="json"></pre>
 </div>
 <script type="application/json" id="config">__CONFIG__</script>
 <script>__SCRIPT__</script>
@@ -294,6 +297,9 @@ function show(report) {
   $("title").textContent = report.title || "";
   $("summary").textContent = report.summary || "";
   $("json").textContent = report.results ? JSON.stringify(report.results) : "";
+  const slip = (report.results || []).find((r) => r.claim === report.first_slip);
+  $("first-slip").textContent = slip ? ("First slip: " + slip.claim + " = " + slip.written
+    + (slip.hint ? ": " + slip.hint : "")) : "";
   for (const r of report.results || []) {
     const row = body.insertRow();
     for (const text of [r.claim, r.written, computedText(r.computed, r.written), r.verdict, r.hint || ""]) {
