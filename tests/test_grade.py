@@ -26,6 +26,7 @@ from autograd_tiny.grading import (
     CSV_COLUMNS,
     UNEXPLAINED,
     csv_cell,
+    grade_folder,
     grade_text,
     histogram,
     load_key,
@@ -248,3 +249,22 @@ def test_misconception_names() -> None:
     assert misconception(hint) == "a net input used for the output"
     assert misconception("something new 0.25 and 3") == "something new # and #"
     assert histogram([]) == []
+
+
+@pytest.mark.parametrize("name", ["seed000", "seed002", "seed002_batch", "seed003", "seed004"])
+def test_the_key_written_again_checks_as_the_file_does(name: str) -> None:
+    # The key's document without its claims, written out again with the same claims, gives the
+    # same verdicts and hints: batches, shared biases and the written digits survive.
+    from autograd_tiny.derivation import load_example
+
+    original = load_example(name)
+    figures = [Figure(c.name, c.written) for c in original.spec.claims]
+    again = with_claims(example_text(name), figures, name)
+    assert [r.to_dict() for r in again.check()] == [r.to_dict() for r in original.check()]
+
+
+def test_progress_bar_on_request(klass: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = load_key(klass.parent / "key.toml")
+    grades = grade_folder(key, klass, progress=True)
+    err = capsys.readouterr().err
+    assert len(grades) == 40 and "grading" in err and "40/40" in err
