@@ -41,3 +41,8 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
     assert "load_derivation" in api and "grade_folder" in api  # the reference comes from the docstrings
     bugs = (tmp_path / "bugs" / "index.html").read_text(encoding="utf-8")
     assert "drop-path" in bugs and "net-for-out" in bugs
+    # the shipped seed003's pictures are embedded: its network with the slips marked, its stepper page
+    guide = (tmp_path / "derivations" / "index.html").read_text(encoding="utf-8")
+    assert 'src="../images/seed003/network.svg"' in guide and 'src="../images/seed003/stepper.html"' in guide
+    assert "WRONG net_o1" in (tmp_path / "images" / "seed003" / "network.svg").read_text(encoding="utf-8")
+    assert (tmp_path / "images" / "practice.png").stat().st_size > 10_000
