@@ -196,6 +196,10 @@ def grade_text(key: Key, text: str, source: str, student: str = "") -> Grade:
     except RecursionError:
         grade.reason = f"{source}: too deeply nested to read"
         return grade
+    except Exception as exc:  # a fault of the checker on one file must not stop the class's grading
+        grade.reason = printable(f"{source}: the checker failed on this file ({type(exc).__name__}: {exc}); "
+                                 "check it alone with autograd-tiny check and report the problem")
+        return grade
     given = {r.quantity for r in grade.results}
     grade.missing = [name for q, name in zip(key.quantities, key.answers) if q not in given]
     return grade

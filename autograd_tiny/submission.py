@@ -150,7 +150,8 @@ def parse_plain(text: str, source: str = "<text>") -> list[Figure]:
 def _looks_plain(text: str) -> bool:
     """Return True when every line that is not blank or a comment has the form ``NAME = NUMBER``."""
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
-    return bool(lines) and all(_PLAIN_LINE.match(ln) for ln in lines)
+    matches = [_PLAIN_LINE.match(ln) for ln in lines]
+    return bool(lines) and all(m is not None and _plain_number(m["number"]) is not None for m in matches)
 
 
 def read_claims(text: str, source: str = "<text>", key_text: str | None = None) -> Submission:
@@ -182,6 +183,9 @@ def read_claims(text: str, source: str = "<text>", key_text: str | None = None) 
         raise UsageError(f"{source}: student must be a string in quotes, such as student = \"Anna\"")
     others = [k for k in doc if k != "claims" and k not in SUBMISSION_KEYS]
     form = "claims"
+    if others and "claims" not in doc and all(_is_number(doc[k]) for k in others):
+        # top-level figures beside a student's name: the plain form written as TOML
+        return Submission([Figure(k, str(doc[k])) for k in others], "claims", student)
     if others:
         if key_text is not None:
             _same_network(doc, _toml(key_text, "the key"), source)
@@ -194,11 +198,16 @@ def read_claims(text: str, source: str = "<text>", key_text: str | None = None) 
         raise UsageError(f"{source}: claims must be a table ([claims] with one NAME = NUMBER a line)")
     figures = []
     for name, value in claims.items():
-        if isinstance(value, bool) or not isinstance(value, (int, _Float)):
+        if not _is_number(value):
             raise UsageError(f"{source}: claims.{_key(name)}: expected a number, got "
                              f"{short_repr(value, 40)}")
         figures.append(Figure(name, str(value)))
     return Submission(figures, form, student)
+
+
+def _is_number(value: object) -> bool:
+    """Return True for a TOML number (an int or a float's text; not a boolean)."""
+    return not isinstance(value, bool) and isinstance(value, (int, _Float))
 
 
 def _same_network(doc: dict[str, Any], key: dict[str, Any], source: str) -> None:

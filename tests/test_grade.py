@@ -267,4 +267,26 @@ def test_progress_bar_on_request(klass: Path, capsys: pytest.CaptureFixture[str]
     key = load_key(klass.parent / "key.toml")
     grades = grade_folder(key, klass, progress=True)
     err = capsys.readouterr().err
-    assert len(grades) == 40 and "grading" in err and "40/40" in err
+    assert len(grades) == 40 and "grading:   0%" in err and "0/40" in err  # the bar starts at 0 of 40
+
+
+def test_a_toml_file_of_top_level_figures(key_text: str) -> None:
+    sub = read_claims('student = "Anna"\nE = 0.07844\n"dE/dw5" = 0.01511\n', "a.toml", key_text)
+    assert (sub.form, sub.student) == ("claims", "Anna")
+    assert sub.figures == [Figure("E", "0.07844"), Figure("dE/dw5", "0.01511")]
+    key = load_key_from_text(key_text)
+    grade = grade_text(key, 'student = "Anna"\nE = 0.07844\n"dE/dw5" = 0.01511\n', "a.toml")
+    assert grade.student == "Anna" and grade.count("ok") == 2
+
+
+def test_a_fault_of_the_checker_is_a_row(key_text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import autograd_tiny.grading as grading
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise KeyError("w5")
+
+    key = load_key_from_text(key_text)
+    monkeypatch.setattr(grading, "with_claims", broken)
+    grade = grade_text(key, "E = 0.07844\n", "a.txt")
+    assert grade.reason == ("a.txt: the checker failed on this file (KeyError: 'w5'); check it alone "
+                            "with autograd-tiny check and report the problem")
