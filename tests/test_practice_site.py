@@ -134,6 +134,9 @@ def test_site_refuses_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[st
     (tmp_path / "bad.toml").write_text("layers = 3\n")
     assert main(["site", str(tmp_path / "out"), "--file", str(tmp_path / "bad.toml")]) == 2
     assert "bad.toml" in capsys.readouterr().err
+    (tmp_path / "seed003.toml").write_text(EXPRESSION)
+    assert main(["site", str(tmp_path / "out"), "--file", str(tmp_path / "seed003.toml")]) == 2
+    assert "another file or example is named 'seed003'; rename one" in capsys.readouterr().err
     (tmp_path / "afile").write_text("")
     with pytest.raises(UsageError, match="is a file; give a directory"):
         write_site(tmp_path / "afile")

@@ -150,6 +150,8 @@ def write_site(out_dir: str | os.PathLike[str], pyodide: str | os.PathLike[str] 
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"--file {f!r}: cannot read it as UTF-8 text ({exc})") from None
+        if path.stem in {name for name, _, _ in teacher} | set(example_names()) | set(WORKSHEETS):
+            raise UsageError(f"--file {f!r}: another file or example is named {path.stem!r}; rename one")
         teacher.append((path.stem, text, from_text(text, str(path)).title or path.stem))
 
     (out / "examples").mkdir(parents=True, exist_ok=True)
