@@ -327,3 +327,18 @@ def test_file_links_stay_on_the_site(served: str, browser: Any) -> None:
     _wait(browser, "document.body.dataset.ready")
     error = browser.find_element("id", "error").text
     assert error.startswith('no example "nosuch"; the examples are seed000, seed002')
+
+
+def test_benchmark_smoke_run() -> None:
+    if not (PYODIDE / "pyodide.asm.wasm").is_file():
+        pytest.skip(f"the pyodide npm package is not installed (npm install pyodide@{PYODIDE_VERSION})")
+    if None in chromium_paths():
+        pytest.skip("Chromium or chromedriver is not installed (apt-get install chromium chromium-driver)")
+    command = [sys.executable, "benchmarks/practice.py", "--rounds", "1", "--pyodide", str(PYODIDE)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| seed")]
+    assert [row.split("|")[1:3] for row in rows] == [[" seed003 ", " 11 "], [" seed004 ", " 39 "]]
+    for row in rows:  # every time was measured: a positive number of milliseconds
+        assert all(float(cell.replace(",", "")) > 0 for cell in row.strip("|").split("|")[2:])
