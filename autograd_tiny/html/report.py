@@ -61,6 +61,7 @@ def bar_chart(counts: Sequence[tuple[str, int]], students: int) -> str:
 
 
 def _verdict(verdict: str) -> str:
+    """Return the verdict word in its colour (HTML)."""
     colour = VERDICT_COLOURS.get(verdict, "inherit")
     return f'<span style="color: {colour}; font-weight: bold">{escape(verdict)}</span>'
 
@@ -73,6 +74,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _overview(grades: Sequence[Grade]) -> str:
+    """Return the overview table: one row per submission, linked to its section."""
     rows = []
     for i, g in enumerate(grades, start=1):
         link = f'<a href="#s{i}">{escape(g.student)}</a>'
@@ -89,6 +91,7 @@ def _overview(grades: Sequence[Grade]) -> str:
 
 
 def _student(i: int, g: Grade) -> str:
+    """Return submission ``i``'s section: its table of verdicts, or why it was not graded."""
     head = f'<section id="s{i}"><h3>{escape(g.student)} <span class="muted">({escape(g.file)})</span></h3>'
     if not g.graded:
         return head + f'<p class="reason">Not graded: {escape(g.reason)}</p></section>'

@@ -53,6 +53,7 @@ _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def _record_hash(data: bytes) -> str:
+    """Return a wheel RECORD's hash of ``data``: ``sha256=`` and the urlsafe base64 digest."""
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
     return f"sha256={digest}"
 
