@@ -29,6 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from autograd_tiny.commands.site import blank_worksheets  # noqa: E402
 from autograd_tiny.html.site import write_site  # noqa: E402
 
 
@@ -65,7 +66,7 @@ def main() -> None:
     parser.add_argument("--pyodide", default=str(ROOT / "node_modules" / "pyodide"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as out:
-        write_site(out, args.pyodide)
+        write_site(out, args.pyodide, worksheets=blank_worksheets())
         server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=out))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_address[1]}/"

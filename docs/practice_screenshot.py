@@ -25,6 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from autograd_tiny.commands.site import blank_worksheets  # noqa: E402
 from autograd_tiny.commands.worksheet import worksheet  # noqa: E402
 from autograd_tiny.html.site import write_site  # noqa: E402
 
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     figures = {name: number for name, number in figures.items() if not name.endswith("+")}
     figures["dE/dw5"] = "-" + figures["dE/dw5"]
     with tempfile.TemporaryDirectory() as tmp:
-        write_site(Path(tmp) / "site", args.pyodide)
+        write_site(Path(tmp) / "site", args.pyodide, worksheets=blank_worksheets())
         handler = functools.partial(_Quiet, directory=str(Path(tmp) / "site"))
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -28,6 +28,7 @@ import pytest
 from browser import CHROMIUM_FLAGS, chromium_paths
 
 from autograd_tiny.cli import main
+from autograd_tiny.commands.site import blank_worksheets  # noqa: E402
 from autograd_tiny.commands.worksheet import worksheet
 from autograd_tiny.derivation import example_text
 from autograd_tiny.errors import UsageError
@@ -115,8 +116,8 @@ def test_site_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     config = json.loads(re.search(r'<script type="application/json" id="config">(.*?)</script>', page,
                                   re.S).group(1))
     names = [e["name"] for e in config["examples"]]
-    assert names == ["seed000", "seed002", "seed002_batch", "seed003", "seed004", "worksheet-2-2-2",
-                     "worksheet-2-1", "ex1"]
+    assert names == ["circuit", "momentum", "seed000", "seed002", "seed002_batch", "seed003", "seed004",
+                     "sigmoid_neuron", "worksheet-2-2-2", "worksheet-2-1", "ex1"]
     assert config["examples"][-1]["url"] == "files/ex1.toml" and (out / "files" / "ex1.toml").exists()
     assert (out / "examples" / "worksheet-2-2-2.toml").read_text() == \
         worksheet([2, 2, 2], "sigmoid", "half_squared_error", 0.5, 0)[0]
@@ -156,7 +157,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip(f"the pyodide npm package is not installed (npm install pyodide@{PYODIDE_VERSION}, "
                     "or set AUTOGRAD_TINY_PYODIDE to its folder)")
     out = tmp_path_factory.mktemp("site")
-    write_site(out, PYODIDE)
+    write_site(out, PYODIDE, worksheets=blank_worksheets())
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(out)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -40,11 +40,20 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
+def blank_worksheets() -> dict[str, str]:
+    """Return the site's blank worksheets (:data:`autograd_tiny.html.site.WORKSHEETS`), name -> text."""
+    from ..html.site import WORKSHEETS
+    from .worksheet import worksheet
+
+    return {name: worksheet(sizes, activation, loss, 0.5, 0)[0]
+            for name, (sizes, activation, loss) in WORKSHEETS.items()}
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the command; return the exit status (0)."""
     from ..html.site import write_site
 
-    page = write_site(args.out, args.pyodide, args.file)
+    page = write_site(args.out, args.pyodide, args.file, blank_worksheets())
     print(f"wrote {page}")
     print(f"serve the folder and open practice.html, e.g. python -m http.server -d {args.out}")
     return 0

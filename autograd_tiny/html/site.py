@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -120,7 +121,7 @@ def _json_for_script(value: Any) -> str:
 
 
 def write_site(out_dir: str | os.PathLike[str], pyodide: str | os.PathLike[str] | None = None,
-               files: list[str] | None = None) -> Path:
+               files: list[str] | None = None, worksheets: Mapping[str, str] | None = None) -> Path:
     """Write the practice site into ``out_dir`` (created when missing); return the page's path.
 
     Args:
@@ -130,12 +131,13 @@ def write_site(out_dir: str | os.PathLike[str], pyodide: str | os.PathLike[str] 
             Pyodide from :data:`PYODIDE_CDN`.
         files: a teacher's derivation files to offer besides the shipped examples (each is
             checked first).
+        worksheets: blank worksheets to offer, name -> file text (the ``site`` command passes
+            :data:`WORKSHEETS` made by the worksheet generator, which lives above this layer).
 
     Raises:
         UsageError: ``out_dir`` is a file, ``pyodide`` lacks a file, or a teacher's file is not
             a valid derivation file.
     """
-    from ..commands.worksheet import worksheet
     from ..derivation import example_names, example_text
     from ..practice import from_text
 
@@ -161,8 +163,7 @@ def write_site(out_dir: str | os.PathLike[str], pyodide: str | os.PathLike[str] 
         text = example_text(name)
         (out / "examples" / f"{name}.toml").write_text(text, encoding="utf-8")
         examples.append({"name": name, "title": from_text(text, name).title, "kind": "example"})
-    for name, (sizes, activation, loss) in WORKSHEETS.items():
-        blank, _ = worksheet(sizes, activation, loss, 0.5, 0)
+    for name, blank in (worksheets or {}).items():
         (out / "examples" / f"{name}.toml").write_text(blank, encoding="utf-8")
         examples.append({"name": name, "title": from_text(blank, name).title, "kind": "worksheet"})
     if teacher:
