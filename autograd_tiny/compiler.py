@@ -51,22 +51,25 @@ from __future__ import annotations
 
 import ast
 import builtins
+import itertools
+import linecache
 import math
 import re
 import time
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 
 from . import codegen
+from ._numeric import printable
 from .value import Kind, Value, _as_float, _extend_order
 
 #: What a forward pass keeps for the backward pass: the leaves' values, then one tuple per function.
 Saved = list[tuple[float, ...]]
 
 _PLACEHOLDERS = {"x": "__x__", "y": "__y__", "out": "__out__"}
-_FIELD = re.compile(r"\b__(x|y|out|t|g|start)__\b")
+_FIELD = re.compile(r"\b__(x|y|out|g)__\b")
+_FIELDS = ("x", "y", "out", "g")
 _OPERAND = ("x", "y")
 
 
@@ -75,64 +78,205 @@ def _format_string(code: str) -> str:
     return _FIELD.sub(r"{\1}", code.replace("{", "{{").replace("}", "}}"))
 
 
-@dataclass(frozen=True)
-class _Rule:
-    """The code of one kind of node: its forward line and one chain-rule line per parent.
+# -- expressions and where they fit ----------------------------------------------------------------
+#
+# A value used once is not stored: its expression goes into the one expression that reads it.
+# Every piece of generated code therefore has a *binding class*, from loosest to tightest:
+# 0 conditional, 1 comparison, 2 sum, 3 product, 4 unary minus, 5 power, 6 atom (a name, a
+# number, a call, a subscript, an attribute). An expression goes into a slot of a template
+# bare when the slot takes its class (found once per template by parsing it both ways), and
+# in parentheses otherwise, so inlining never changes how Python groups the operations, nor
+# therefore a bit of any result.
 
-    Every code field is a format string. ``forward`` has fields ``x`` and ``y``
-    (the operands). ``accumulate[k]`` adds the contribution to parent ``k``'s
-    accumulator ``t`` from the node's accumulator ``g`` (fields ``x``, ``y``,
-    ``out`` too). For a first contribution ``first[k]`` sets ``t`` to it
-    (``t = g * (...)``) and ``first_to[k]`` adds it to the starting value
-    ``start`` (``t = start + g * (...)``).
+_ATOM = 6
+_REPRESENTATIVE = ("p if q else r", "p <= q", "p + q", "p * q", "-p", "p ** q", "p")
+_CLASS_OF_OP: dict[type[ast.operator], int] = {ast.Add: 2, ast.Sub: 2, ast.Mult: 3, ast.Div: 3, ast.Pow: 5}
+
+#: A piece of generated code: its text, its binding class, and how deeply it nests inlined pieces.
+_Expr = tuple[str, int, int]
+
+
+def _binding(tree: ast.expr) -> int:
+    """Return the binding class of an expression (see above); 0 for anything unexpected."""
+    if isinstance(tree, ast.Compare):
+        return 1
+    if isinstance(tree, ast.BinOp):
+        return _CLASS_OF_OP.get(type(tree.op), 0)
+    if isinstance(tree, ast.UnaryOp):
+        return 4 if isinstance(tree.op, ast.USub) else 0
+    if isinstance(tree, (ast.Name, ast.Constant, ast.Call, ast.Subscript, ast.Attribute)):
+        return _ATOM
+    return 0
+
+
+def _accepted(text: str, field: str) -> frozenset[int]:
+    """Return the binding classes that ``{field}`` of the format string ``text`` takes bare."""
+    ok = set()
+    fill = {name: f"__{name}__" for name in _FIELDS}
+    for cls, example in enumerate(_REPRESENTATIVE):
+        bare = text.format_map({**fill, field: example})
+        wrapped = text.format_map({**fill, field: f"({example})"})
+        try:
+            same = ast.dump(ast.parse(bare, mode="eval")) == ast.dump(ast.parse(wrapped, mode="eval"))
+        except SyntaxError:
+            same = False
+        if same:
+            ok.add(cls)
+    return frozenset(ok)
+
+
+def _wrap(expr: _Expr, accepts: frozenset[int]) -> str:
+    """Return the text of ``expr`` for a slot that takes the binding classes ``accepts`` bare."""
+    return expr[0] if expr[1] in accepts else f"({expr[0]})"
+
+
+_SUM_LEFT = _accepted("{x} + {y}", "x")
+_SUM_RIGHT = _accepted("{x} + {y}", "y") & _accepted("{x} - {y}", "y")
+_NEGATED = _accepted("-{x}", "x")
+
+
+@dataclass(frozen=True)
+class _Template:
+    """One expression of generated code: a format string over the fields ``x``, ``y``, ``out``, ``g``.
+
+    ``binding`` is its binding class, ``count[f]`` how often field ``f`` occurs, and
+    ``accepts[f]`` (for a field that occurs once) the classes it takes without parentheses.
+    A template that is one field alone (``{g}``) is ``bare``: what fills it keeps its own class.
     """
 
-    forward: str
-    accumulate: tuple[str, ...]
-    first: tuple[str, ...]
-    first_to: tuple[str, ...]
-    passes: tuple[bool, ...]  # per parent: the local derivative is 1 (the gradient passes through)
+    text: str
+    binding: int
+    count: dict[str, int]
+    accepts: dict[str, frozenset[int]]
+    bare: bool
+
+    def fill(self, fields: dict[str, str], inner: _Expr | None = None, depth: int = 0) -> _Expr:
+        """Return the template with its fields filled in; ``inner`` is what fills a bare template."""
+        if self.bare and inner is not None:
+            return inner[0], inner[1], depth
+        return self.text.format_map(fields), self.binding, depth
+
+
+def _template(tree: ast.expr) -> _Template:
+    """Return the template of an expression written over the placeholders ``__x__`` ...."""
+    text = _format_string(ast.unparse(tree))
+    count = {f: text.count("{" + f + "}") for f in _FIELDS}
+    accepts = {f: _accepted(text, f) for f, c in count.items() if c == 1}
+    bare = text in ("{" + f + "}" for f in _FIELDS)
+    return _Template(text, _binding(tree), count, accepts, bare)
+
+
+_NUMBER_NAMES = {"_INF": math.inf, "_NAN": math.nan}
+
+
+class _Fold(ast.NodeTransformer):
+    """Fold what depends on constants only, in one table expression with its constant operand.
+
+    ``2.0 - 1`` becomes ``1.0`` and ``(0.0 if 2.0 == 0 else e)`` becomes ``e``, each computed
+    by the same float operation the generated code would run; ``_div(e, c)`` becomes
+    ``e / c`` for a constant ``c`` other than zero, where the helper does exactly that division.
+    """
+
+    def __init__(self) -> None:
+        self.namespace = codegen.float_namespace()
+        self.namespace.update(_NUMBER_NAMES)
+
+    def number(self, node: ast.AST) -> float | None:
+        """Return the number a constant expression node is, or None."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        if isinstance(node, ast.Name) and node.id in _NUMBER_NAMES:
+            return _NUMBER_NAMES[node.id]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            inner = self.number(node.operand)
+            return None if inner is None else -inner
+        return None
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        node = super().generic_visit(node)
+        if isinstance(node, ast.IfExp):
+            test = self.number(node.test)
+            if test is None:
+                return node
+            return node.body if test else node.orelse
+        if not isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call)):
+            return node
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.keywords:
+                return node
+            operands: list[ast.expr] = list(node.args)
+            divisor = self.number(node.args[1]) if node.func.id == "_div" and len(node.args) == 2 else None
+            if divisor is not None and divisor != 0.0 and self.number(node.args[0]) is None:
+                return ast.BinOp(node.args[0], ast.Div(), node.args[1])
+        else:
+            operands = [c for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)]
+        if isinstance(node, ast.UnaryOp) and self.number(node) is not None:
+            return node  # a negative number as _literal writes it
+        if not all(self.number(c) is not None for c in operands):
+            return node
+        code = builtins.compile(ast.fix_missing_locations(ast.Expression(node)), "<fold>", "eval")
+        value = eval(code, dict(self.namespace))  # noqa: S307 - the table's own expression on numbers
+        if isinstance(value, bool):
+            return ast.Constant(value)
+        return ast.parse(_literal(float(value)), mode="eval").body
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """The code of one kind of node (with its constant operand, if any, written in).
+
+    ``forward`` computes the node from the fields of its operands. ``terms[k]`` is what
+    parent ``k`` receives by the chain rule from the node's gradient ``g``, as
+    :func:`autograd_tiny.codegen.contribution` writes it, with the sign it is added with
+    (``-`` for a derivative of -1, as :func:`autograd_tiny.codegen.accumulate` subtracts).
+    """
+
+    forward: _Template
+    terms: tuple[tuple[str, _Template], ...]
     operands: tuple[str, ...]  # per parent: the operand name it fills ("x" or "y")
-    const: str | None  # the operand name a constant fills, if any
-    reads: frozenset[str]  # the operand names (x, y, out) that the chain-rule lines read
+    reads: frozenset[str]  # the fields (x, y, out) that the terms read
+    grad_uses: int  # how often the terms read g, together
 
 
-def _first(line: str, start: bool) -> str:
-    """Turn ``t += e`` (or ``-=``) into ``t = __start__ + e`` with ``start``, else ``t = e`` (or ``-e``)."""
-    statement = ast.parse(line).body[0]
-    assert isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name)
-    value: ast.expr
-    if start:
-        value = ast.BinOp(ast.Name("__start__", ast.Load()), statement.op, statement.value)
-    elif isinstance(statement.op, ast.Sub):
-        value = ast.UnaryOp(ast.USub(), statement.value)
-    else:
-        assert isinstance(statement.op, ast.Add)
-        value = statement.value
-    assign = ast.Assign([ast.Name(statement.target.id, ast.Store())], value)
-    return ast.unparse(ast.fix_missing_locations(assign))
-
-
-@cache
-def _rule(kind: Kind) -> _Rule:
+def _make_rule(kind: Kind, constant: str | None) -> _Rule:
     op = kind.op
-    forward = _format_string(codegen.substitute(op.forward, _PLACEHOLDERS))
-    accumulate, first, first_to, passes = [], [], [], []
-    reads: set[str] = set()
+    operands = dict(_PLACEHOLDERS)
+    if kind.const is not None:
+        assert constant is not None
+        operands[_OPERAND[kind.const]] = constant
+    fold = _Fold()
+
+    def template(source: str) -> _Template:
+        return _template(fold.visit(ast.parse(source, mode="eval").body))
+
+    forward = template(codegen.substitute(op.forward, operands))
+    terms = []
     positions = kind.variable_positions()
     for i in positions:
         derivative = op.derivatives[i]
-        line = codegen.accumulate("__t__", "__g__", derivative, _PLACEHOLDERS)
-        accumulate.append(_format_string(line))
-        first.append(_format_string(_first(line, start=False)))
-        first_to.append(_format_string(_first(line, start=True)))
-        constant = codegen.constant_value(derivative)
-        if constant is None:
-            reads |= codegen.names_used(derivative)
-        passes.append(constant == 1.0)
-    const = _OPERAND[kind.const] if kind.const is not None else None
-    return _Rule(forward, tuple(accumulate), tuple(first), tuple(first_to), tuple(passes),
-                 tuple(_OPERAND[i] for i in positions), const, frozenset(reads))
+        if codegen.constant_value(derivative) == -1.0:
+            terms.append(("-", template("__g__")))
+        else:
+            terms.append(("+", template(codegen.contribution("__g__", derivative, operands))))
+    reads = frozenset(f for _, t in terms for f in ("x", "y", "out") if t.count[f])
+    return _Rule(forward, tuple(terms), tuple(_OPERAND[i] for i in positions), reads,
+                 sum(t.count["g"] for _, t in terms))
+
+
+_RULES: dict[tuple[str, str | None], _Rule] = {}
+
+
+def _rule(v: Value) -> _Rule:
+    """Return the code of the node ``v`` (made once per kind and constant, then reused)."""
+    kind = v._kind
+    assert kind is not None
+    key = (kind.name, None if v._arg is None else _literal(v._arg))
+    rule = _RULES.get(key)
+    if rule is None:
+        if len(_RULES) > 10_000:
+            _RULES.clear()
+        rule = _RULES[key] = _make_rule(kind, key[1])
+    return rule
 
 
 def _literal(c: float) -> str:
@@ -204,6 +348,9 @@ def _import_lines(wanted: dict[int, str], home_t: array[int], home_j: array[int]
     return out
 
 
+_PROGRAM_NUMBERS = itertools.count()
+
+
 def _function(name: str, args: str, body: list[str], result: str) -> str:
     lines = [f"def {name}({args}):"]
     lines.extend("    " + line for line in body)
@@ -211,35 +358,41 @@ def _function(name: str, args: str, body: list[str], result: str) -> str:
     return "\n".join(lines)
 
 
-class _Scope:
-    """The names of one backward function: values it reads, accumulators it adds to."""
+#: An inlined piece may nest at most this deep (in inlined pieces and summed terms), so that
+#: Python's compile() never meets an expression deeper than it can handle.
+_MAX_DEPTH = 40
+#: At most this many chain-rule terms are summed in one statement.
+_MAX_TERMS = 32
 
-    def __init__(self, waiting: dict[int, int], free: list[int]) -> None:
-        self.values = _Names("a")
-        self.grads = _Names("g")
-        self.wanted: dict[int, str] = {}  # node -> the local name of its value
-        self.acc: dict[int, str] = {}  # node -> the local name of its accumulator
-        self.loads: list[str] = []
-        self.body: list[str] = []
-        self.waiting = waiting  # node -> its slot in G, for accumulators carried between functions
-        self.free = free
 
-    def accumulator(self, p: int) -> str:
-        """Return the local name of node ``p``'s accumulator, loading it from G if carried over."""
-        acc = self.acc
-        if p not in acc:
-            acc[p] = self.grads.new()
-            slot = self.waiting.pop(p)
-            self.free.append(slot)
-            self.loads.append(f"{acc[p]} = G[{slot}]")
-        return acc[p]
+def _sum(base: str | None, terms: list[tuple[str, _Expr]]) -> _Expr:
+    """Return ``base + t1 - t2 + ...``, summed left to right as eager adds them (from the first
+    term when there is no ``base``)."""
+    text, cls = base, _ATOM
+    depth = 0
+    for sign, term in terms:
+        if term[2] > depth:
+            depth = term[2]
+        if text is None:
+            text, cls = (term[0], term[1]) if sign == "+" else ("-" + _wrap(term, _NEGATED), 4)
+        else:
+            left = text if cls in _SUM_LEFT else f"({text})"
+            text, cls = f"{left} {sign} {_wrap(term, _SUM_RIGHT)}", 2
+    assert text is not None
+    return text, cls, depth + len(terms) - (base is None)
 
-    def value(self, p: int) -> str:
-        """Return the local name of node ``p``'s value (loaded from F at the top)."""
-        wanted = self.wanted
-        if p not in wanted:
-            wanted[p] = self.values.new()
-        return wanted[p]
+
+def _comment(labels: list[str]) -> str:
+    """Return ``  # label, label`` for the labels of what one statement computes ('' for none).
+
+    Every character that is not printable (line breaks among them) is written as its
+    escape, and ``*/`` as ``*\\/``: a label cannot end the comment, whatever it holds.
+    """
+    shown = []
+    for label in labels:
+        text = printable(label).replace("*/", "*\\/")
+        shown.append(text if len(text) <= 40 else text[:37] + "...")
+    return "  # " + ", ".join(shown) if shown else ""
 
 
 class _Program:
@@ -254,6 +407,7 @@ class _Program:
         start = time.perf_counter()
         self.compile_seconds = 0.0
         self.pieces: list[str] | None = [] if keep_source else None
+        self.filename = f"<autograd_tiny compiled {next(_PROGRAM_NUMBERS)}>"
         self.namespace = codegen.float_namespace()
         self.namespace.update(_INF=math.inf, _NAN=math.nan)
         self.num_functions = 0
@@ -262,10 +416,11 @@ class _Program:
         n = len(nodes)
         self.num_nodes = n
         cs = chunk_size
-        # Per node: its parents' positions (-1: none) and its leaf slot (-1: interior).
+        # Per node: its parents' positions (-1: none), its leaf slot (-1: interior), its rule.
         pa = array("q", bytes(8 * n))
         pb = array("q", bytes(8 * n))
         leaf_slot = array("q", [-1]) * n
+        rules: list[_Rule | None] = [None] * n
         leaves: list[Value] = []
         for i, v in enumerate(nodes):
             if v._kind is None:
@@ -276,36 +431,39 @@ class _Program:
                 a, b = v._a, v._b
                 pa[i] = index[a] if a is not None else -1
                 pb[i] = index[b] if b is not None else -1
+                rules[i] = _rule(v)
         self.leaves = tuple(leaves)
+        self.header = _header(leaves) if keep_source else ""
+        self.next_line = self.header.count("\n") + 4  # the line of the first function
         out_pos = [index[v] for v in outputs]
         del index
+        labels = [v._label for v in nodes] if keep_source else None
 
-        # need[i]: node i's value is read outside its own forward function (by a
-        # later chunk, by the backward pass or as an output); remaining[i]: how many
-        # chain-rule contributions node i receives in the backward pass.
+        # need[i]: node i's value is read outside the one expression that computes it (by a
+        # later chunk, by the backward pass, as an output, or by two expressions);
+        # remaining[i]: how many chain-rule terms node i receives in the backward pass.
         need = bytearray(n)
+        uses = bytearray(n)  # how often forward expressions read the value (2: more than once)
         remaining = array("q", bytes(8 * n))
         for i in range(n):
-            if leaf_slot[i] >= 0:
+            rule = rules[i]
+            if rule is None:
                 continue
-            rule = _rule(nodes[i]._kind)
             c = i // cs
-            for p in (pa[i], pb[i]):
-                if p >= 0 and p // cs != c:
+            for name, p in zip(rule.operands, (pa[i], pb[i])):
+                if p // cs != c:
                     need[p] = 1
-            if i < n0:
-                for p in (pa[i], pb[i]):
-                    if p >= 0:
-                        remaining[p] += 1
-                if "out" in rule.reads:
-                    need[i] = 1
-                for name, p in zip(rule.operands, (pa[i], pb[i])):
+                uses[p] = min(2, uses[p] + rule.forward.count[name])
+                if i < n0:
+                    remaining[p] += 1
                     if name in rule.reads:
                         need[p] = 1
+            if i < n0 and "out" in rule.reads:
+                need[i] = 1
         for i in out_pos:
             need[i] = 1
 
-        # Where each value lives between functions: tuple F[home_t], position home_j.
+        # Where each stored value lives between functions: tuple F[home_t], position home_j.
         home_t = array("q", [-1]) * n
         home_j = array("q", [-1]) * n
         sizes = [len(leaves)]
@@ -313,35 +471,50 @@ class _Program:
             s = leaf_slot[i]
             if s >= 0:
                 home_t[i], home_j[i] = 0, s
-        self.codegen_seconds = 0.0
 
         # -- forward ---------------------------------------------------------------------
+        # A value read once, by an expression of the same function, and by nothing else is
+        # not stored: its expression is written into that one expression.
         calls: list[str] = []
         for base in range(0, n, cs):
             end = min(base + cs, n)
             names = _Names("a")
             local: dict[int, str] = {}
             imports: dict[int, str] = {}
+            pending: dict[int, tuple[_Expr, list[str]]] = {}
             body: list[str] = []
             exports: list[int] = []
             for i in range(base, end):
-                if leaf_slot[i] >= 0:
+                rule = rules[i]
+                if rule is None:
                     continue
-                v = nodes[i]
-                rule = _rule(v._kind)
-                src: dict[str, str] = {}
+                forward = rule.forward
+                fields: dict[str, str] = {}
+                depth = 0
+                said: list[str] = []
                 for name, p in zip(rule.operands, (pa[i], pb[i])):
-                    if p in local:
-                        src[name] = local[p]
+                    inlined = pending.pop(p, None)
+                    if inlined is not None:
+                        expr, words = inlined
+                        fields[name] = _wrap(expr, forward.accepts[name])
+                        if expr[2] > depth:
+                            depth = expr[2]
+                        said += words
+                    elif p in local:
+                        fields[name] = local[p]
                     else:
-                        src[name] = local[p] = imports[p] = names.new()
-                if rule.const is not None:
-                    assert v._arg is not None
-                    src[rule.const] = _literal(v._arg)
+                        fields[name] = local[p] = imports[p] = names.new()
+                text = forward.text.format_map(fields)
+                if labels is not None and labels[i]:
+                    said.append(labels[i])
+                if uses[i] == 1 and not need[i] and depth < _MAX_DEPTH and not forward.bare:
+                    pending[i] = ((text, forward.binding, depth + 1), said)
+                    continue
                 target = local[i] = names.new()
-                body.append(f"{target} = {rule.forward.format_map(src)}")
+                body.append(f"{target} = {text}{_comment(said)}")
                 if need[i]:
                     exports.append(i)
+            assert not pending
             if not body:
                 continue
             k = len(sizes)
@@ -358,15 +531,18 @@ class _Program:
                             f"({results},), F"))
 
         # -- backward --------------------------------------------------------------------
-        # Interior nodes of the first output's graph in reverse order, each adding its
-        # chain-rule products to its parents' accumulators, in the eager engine's order.
-        # A leaf's accumulator starts from the leaf's .grad and is written back after
-        # its last contribution. An interior node's starts as its first contribution c,
-        # where the eager engine has 0.0 + c: the same number, except that c = -0.0
-        # stays -0.0. No leaf can see that: adding -0.0 instead of 0.0 to a leaf
-        # gradient changes nothing unless that gradient is -0.0 before backward().
-        # An accumulator still in use at the end of a function waits in the list G.
-        state = bytearray(n)  # 0: no contribution yet, 1: being summed, 2: done
+        # Interior nodes of the first output's graph in reverse order, each passing its
+        # chain-rule terms to its parents, in the eager engine's order. A node's terms are
+        # summed left to right in the order they come, as eager's ``grad +=`` does, and
+        # written out when the node's turn comes (or every _MAX_TERMS terms): a gradient
+        # read by one term only is written into that term instead of being stored. A leaf's
+        # sum starts from the leaf's .grad and is stored back after its last term. An
+        # interior node's starts from its first term c, where the eager engine has
+        # 0.0 + c: the same number, except that c = -0.0 stays -0.0. No leaf can see that:
+        # adding -0.0 instead of 0.0 to a leaf gradient changes nothing unless that
+        # gradient is -0.0 before backward(). A sum still open at the end of a function
+        # waits in the list G for the next one.
+        state = bytearray(n)  # 0: no term yet, 1: being summed, 2: done
         waiting: dict[int, int] = {}  # node -> its slot in G between functions
         free: list[int] = []  # slots of G no longer used
         num_slots = 0
@@ -375,64 +551,79 @@ class _Program:
         top = ((n0 - 1) // cs) * cs
         for base in range(top, -1, -cs):
             end = min(base + cs, n0)
-            f = _Scope(waiting, free)
-            acc, body = f.acc, f.body
-            if base <= root and leaf_slot[root] < 0 and state[root] == 0:
-                acc[root] = f.grads.new()
-                state[root] = 1
-                body.append(f"{acc[root]} = seed")
-            accumulator, value = f.accumulator, f.value
+            values = _Names("a")
+            grads = _Names("g")
+            wanted: dict[int, str] = {}  # node -> the local name of its value
+            acc: dict[int, tuple[str | None, list[tuple[str, _Expr]]]] = {}  # node -> (start, terms)
+            body = []
+            freed: list[int] = []  # slots to free once this function's stores are written
             for i in range(end - 1, base - 1, -1):
-                if leaf_slot[i] >= 0:
+                rule = rules[i]
+                if rule is None:
                     continue
-                v = nodes[i]
-                rule = _rule(v._kind)
-                g = accumulator(i)
-                src = {}
+                # The gradient of node i, complete now.
+                if i == root and state[i] == 0:
+                    grad: _Expr = ("seed", _ATOM, 0)
+                else:
+                    if i in acc:
+                        start_text, terms = acc.pop(i)
+                    else:  # nothing new in this function: the sum waits in G
+                        start_text, terms = f"G[{waiting[i]}]", []
+                    if i in waiting:
+                        freed.append(waiting.pop(i))
+                    grad = _sum(start_text, terms)
+                if grad[2] > 0 and (rule.grad_uses > 1 or grad[2] >= _MAX_DEPTH):
+                    target = grads.new()
+                    body.append(f"{target} = {grad[0]}")
+                    grad = (target, _ATOM, 0)
+                state[i] = 2
+                fields = {}
                 if rule.reads:
                     if "out" in rule.reads:
-                        src["out"] = value(i)
+                        fields["out"] = wanted.get(i) or wanted.setdefault(i, values.new())
                     for name, p in zip(rule.operands, (pa[i], pb[i])):
                         if name in rule.reads:
-                            src[name] = value(p)
-                    if rule.const is not None and rule.const in rule.reads:
-                        assert v._arg is not None
-                        src[rule.const] = _literal(v._arg)
-                for k, p in enumerate((pa[i], pb[i])[:len(rule.operands)]):
-                    if state[p] == 1:
-                        body.append(rule.accumulate[k].format(t=accumulator(p), g=g, **src))
-                    elif leaf_slot[p] >= 0:
+                            fields[name] = wanted.get(p) or wanted.setdefault(p, values.new())
+                for (sign, term), p in zip(rule.terms, (pa[i], pb[i])):
+                    fields["g"] = _wrap(grad, term.accepts["g"]) if term.count["g"] == 1 else grad[0]
+                    expr = term.fill(fields, grad, grad[2] + (0 if term.bare else 1))
+                    entry = acc.get(p)
+                    if entry is None:
+                        if p in waiting:
+                            start_text = f"G[{waiting[p]}]"
+                        elif state[p] == 0 and leaf_slot[p] >= 0:
+                            start_text = f"L[{leaf_slot[p]}].grad"
+                        else:
+                            start_text = None
+                        entry = acc[p] = (start_text, [])
                         state[p] = 1
-                        t = acc[p] = f.grads.new()
-                        body.append(rule.first_to[k].format(t=t, g=g, start=f"L[{leaf_slot[p]}].grad", **src))
-                    elif rule.passes[k] and remaining[p] == 1:
-                        # The only contribution passes the gradient through unchanged:
-                        # the parent shares this node's accumulator instead of a copy.
-                        state[p] = 1
-                        acc[p] = g
-                    else:
-                        state[p] = 1
-                        t = acc[p] = f.grads.new()
-                        body.append(rule.first[k].format(t=t, g=g, **src))
+                    entry[1].append((sign, expr))
                     remaining[p] -= 1
                     if remaining[p] == 0 and leaf_slot[p] >= 0:
-                        body.append(f"L[{leaf_slot[p]}].grad = {acc[p]}")
+                        body.append(f"L[{leaf_slot[p]}].grad = {_sum(*acc.pop(p))[0]}")
                         state[p] = 2
-                state[i] = 2
-            if not body and not f.loads:
-                continue
+                        if p in waiting:
+                            freed.append(waiting.pop(p))
+                    elif len(entry[1]) >= _MAX_TERMS:
+                        target = grads.new()
+                        body.append(f"{target} = {_sum(*entry)[0]}")
+                        acc[p] = (target, [])
             stores = []
-            for p, t in acc.items():
-                if state[p] == 1:
-                    if free:
-                        slot = free.pop()
-                    else:
-                        slot, num_slots = num_slots, num_slots + 1
-                    waiting[p] = slot
-                    stores.append(f"G[{slot}] = {t}")
-            head = _import_lines(f.wanted, home_t, home_j, sizes)
+            for p, (start_text, terms) in acc.items():
+                if p in waiting:
+                    slot = waiting[p]
+                elif free:
+                    slot = waiting[p] = free.pop()
+                else:
+                    slot = waiting[p] = num_slots
+                    num_slots += 1
+                stores.append(f"G[{slot}] = {_sum(start_text, terms)[0]}")
+            free.extend(freed)
+            if not body and not stores:
+                continue
+            head = _import_lines(wanted, home_t, home_j, sizes)
             name = f"_b{len(calls)}"
-            self._add(_function(name, "L, F, G, seed", head + f.loads + body + stores, "None"))
+            self._add(_function(name, "L, F, G, seed", head + body + stores, "None"))
             calls.append(f"{name}(L, F, G, seed)")
         if n0 and leaf_slot[root] >= 0:  # the output is a leaf: d output / d output = 1
             calls.append(f"L[{leaf_slot[root]}].grad += seed")
@@ -440,21 +631,37 @@ class _Program:
         self.codegen_seconds = time.perf_counter() - start - self.compile_seconds
 
     def _add(self, source: str) -> None:
-        """Compile one function into the namespace (and keep its text if asked to)."""
+        """Compile one function into the namespace (and keep its text if asked to).
+
+        With the text kept, the function is compiled at the line it has in the whole
+        program (see :meth:`source`), so that ``inspect.getsource`` and tracebacks show it.
+        """
         start = time.perf_counter()
-        code = builtins.compile(source, "<autograd_tiny compiled>", "exec")
+        if self.pieces is not None:
+            self.pieces.append(source)
+            first = self.next_line
+            self.next_line += source.count("\n") + 3  # two blank lines between functions
+            source = "\n" * (first - 1) + source
+        code = builtins.compile(source, self.filename, "exec")
         exec(code, self.namespace)  # noqa: S102 - code written by _Program from the table
         self.compile_seconds += time.perf_counter() - start
         self.num_functions += 1
-        if self.pieces is not None:
-            self.pieces.append(source)
 
     def source(self) -> str | None:
-        """Return the program's text: a header naming the leaves' slots, then every function."""
+        """Return the program's text (a header naming the leaves' slots, then every function),
+        registered with :mod:`linecache` under the functions' file name; None when not kept."""
         if self.pieces is None:
             return None
-        header = f"# L[j] is the j-th leaf (compiled.leaves[j]); {len(self.leaves)} leaves"
-        return header + "\n\n\n" + "\n\n\n".join(self.pieces) + "\n"
+        text = self.header + "\n\n\n" + "\n\n\n".join(self.pieces) + "\n"
+        linecache.cache[self.filename] = (len(text), None, text.splitlines(keepends=True), self.filename)
+        return text
+
+
+def _header(leaves: Sequence[Value]) -> str:
+    """Return the comment lines above a program: what ``L`` is, and the leaves that have labels."""
+    lines = [f"# L[j] is the j-th leaf (compiled.leaves[j]); {len(leaves)} leaves"]
+    lines += [f"# L[{j}]:{_comment([v._label])[3:]}" for j, v in enumerate(leaves) if v._label]
+    return "\n".join(lines)
 
 
 class CompiledGraph:
