@@ -56,9 +56,11 @@ import linecache
 import math
 import re
 import time
+import types
 from array import array
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import cache
 
 from . import codegen
 from ._numeric import printable
@@ -68,8 +70,8 @@ from .value import Kind, Value, _as_float, _extend_order
 Saved = list[tuple[float, ...]]
 
 _PLACEHOLDERS = {"x": "__x__", "y": "__y__", "out": "__out__"}
-_FIELD = re.compile(r"\b__(x|y|out|g)__\b")
-_FIELDS = ("x", "y", "out", "g")
+_FIELD = re.compile(r"\b__(x|y|out|g|c)__\b")
+_FIELDS = ("x", "y", "out", "g", "c")
 _OPERAND = ("x", "y")
 
 
@@ -109,8 +111,24 @@ def _binding(tree: ast.expr) -> int:
     return 0
 
 
+#: A number as _literal writes it: any other atom in its place is grouped the same way.
+_NUMBER = re.compile(r"(?<![\w.])(?:\d[\d.]*(?:e[+-]?\d+)?|_INF|_NAN)")
+_ACCEPTED: dict[tuple[str, str], frozenset[int]] = {}
+
+
 def _accepted(text: str, field: str) -> frozenset[int]:
     """Return the binding classes that ``{field}`` of the format string ``text`` takes bare."""
+    key = (_NUMBER.sub("1", text), field)
+    found = _ACCEPTED.get(key)
+    if found is None:
+        if len(_ACCEPTED) > 10_000:
+            _ACCEPTED.clear()
+        found = _ACCEPTED[key] = _trial(*key)
+    return found
+
+
+def _trial(text: str, field: str) -> frozenset[int]:
+    """Return the binding classes that ``{field}`` of ``text`` takes bare, by parsing each way."""
     ok = set()
     fill = {name: f"__{name}__" for name in _FIELDS}
     for cls, example in enumerate(_REPRESENTATIVE):
@@ -263,6 +281,23 @@ def _make_rule(kind: Kind, constant: str | None) -> _Rule:
                  sum(t.count["g"] for _, t in terms))
 
 
+def _with_constant(rule: _Rule, constant: str) -> _Rule:
+    """Return ``rule``, made with the placeholder ``__c__`` for its constant, with ``constant`` there."""
+    def put(t: _Template) -> _Template:
+        return replace(t, text=t.text.replace("{c}", constant))
+
+    return replace(rule, forward=put(rule.forward), terms=tuple((sign, put(t)) for sign, t in rule.terms))
+
+
+@cache
+def _generic(kind: Kind) -> _Rule | None:
+    """Return the rule of ``kind`` with a placeholder for its constant, when no constant can be
+    folded into it (as a nonzero constant would be, if any could), else None."""
+    rule = _make_rule(kind, "__c__")
+    two = _with_constant(rule, "2.0")
+    return rule if two == _make_rule(kind, "2.0") else None
+
+
 _RULES: dict[tuple[str, str | None], _Rule] = {}
 
 
@@ -275,7 +310,13 @@ def _rule(v: Value) -> _Rule:
     if rule is None:
         if len(_RULES) > 10_000:
             _RULES.clear()
-        rule = _RULES[key] = _make_rule(kind, key[1])
+        generic = _generic(kind) if key[1] is not None else None
+        if generic is not None:
+            assert key[1] is not None
+            rule = _with_constant(generic, key[1])
+        else:
+            rule = _make_rule(kind, key[1])
+        _RULES[key] = rule
     return rule
 
 
@@ -664,6 +705,33 @@ def _header(leaves: Sequence[Value]) -> str:
     return "\n".join(lines)
 
 
+def _step_name(momentum: bool, decay: bool) -> str:
+    """Return the name of the generated step function with (or without) momentum and weight decay."""
+    return "_step" + ("_momentum" if momentum else "") + ("_decay" if decay else "")
+
+
+def _step_source(num_params: int, momentum: bool, decay: bool) -> str:
+    """Return the source of ``_step...(L, P, V, lr, m, wd)``: one training step, straight-line.
+
+    It sets every parameter's ``.grad`` (``P[j]``) to 0, runs the forward and the
+    backward pass (d output / d leaf added to the leaves' ``.grad``) and updates every
+    parameter as :class:`autograd_tiny.nn.SGD` does: ``p.data -= lr * grad``, or with
+    momentum ``v = V[j] = m * V[j] + grad`` and ``p.data -= lr * v``. With weight decay
+    the gradient used is ``p.grad + wd * p.data``, as ``torch.optim.SGD`` has it. It
+    returns the outputs' values and what the forward pass saved for ``backward()``.
+    """
+    body = [f"P[{j}].grad = 0.0" for j in range(num_params)]
+    body += ["R, F = _forward(L)", "_backward(L, F, 1.0)"]
+    for j in range(num_params):
+        body.append(f"p = P[{j}]")
+        grad = "(p.grad + wd * p.data)" if decay else "p.grad"
+        if momentum:
+            body += [f"v = V[{j}] = m * V[{j}] + {grad}", "p.data -= lr * v"]
+        else:
+            body.append(f"p.data -= lr * {grad}")
+    return _function(_step_name(momentum, decay), "L, P, V, lr, m, wd", body, "R, F")
+
+
 class CompiledGraph:
     """A graph of Values turned into Python code; made by :func:`compile`.
 
@@ -675,17 +743,24 @@ class CompiledGraph:
         num_functions: how many functions the code was split into.
         codegen_seconds, compile_seconds: time spent writing the source and in
             Python's ``compile()``.
+        params: the parameters :meth:`step` updates (``compile(..., params=...)``).
         source: the generated program (forward functions ``_f*``, backward
             functions ``_b*`` and the two drivers ``_forward`` and ``_backward``),
             kept only when compiled with ``source=True``.
+        functions: the generated functions by name (``inspect.getsource`` shows
+            them when compiled with ``source=True``).
 
     The object holds no interior Value of the graph (with ``write_back=True``, only
     the outputs), so dropping the graph frees it even while the compiled object lives.
     """
 
     def __init__(self, outputs: Sequence[Value], single: bool, chunk_size: int,
-                 source: bool, write_back: bool) -> None:
+                 source: bool, write_back: bool, params: Sequence[Value] = ()) -> None:
         program = _Program(outputs, chunk_size, source)
+        self.params: tuple[Value, ...] = tuple(params)
+        self._velocity = [0.0] * len(self.params)
+        self._steps: dict[tuple[bool, bool], Callable[..., tuple[tuple[float, ...], Saved]]] = {}
+        self._program = program
         self.leaves: tuple[Value, ...] = program.leaves
         self.num_outputs = len(outputs)
         self.num_nodes = program.num_nodes
@@ -700,6 +775,13 @@ class CompiledGraph:
         namespace = program.namespace
         self._forward, self._backward = namespace["_forward"], namespace["_backward"]  # type: ignore[assignment]
         self._saved: Saved | None = None
+
+    @property
+    def functions(self) -> dict[str, Callable[..., object]]:
+        """The generated functions, by name (``_forward``, ``_f0`` ..., ``_backward``, ``_b0`` ...,
+        and ``_step`` ... once :meth:`step` has run); a new dict."""
+        return {name: fn for name, fn in self._program.namespace.items()
+                if isinstance(fn, types.FunctionType) and fn.__code__.co_filename == self._program.filename}
 
     @property
     def source(self) -> str:
@@ -723,10 +805,57 @@ class CompiledGraph:
             ``.data`` when compiled with ``write_back=True``.
         """
         results, self._saved = self._forward(self.leaves)
+        return self._results(results)
+
+    def _results(self, results: tuple[float, ...]) -> float | list[float]:
+        """Return the outputs' values as the caller gets them (writing them back if asked to)."""
         values = [float(r) for r in results]
         for v, x in zip(self._write_back, values):
             v.data = x
         return values[0] if self._single else values
+
+    def step(self, lr: float, momentum: float = 0.0, weight_decay: float = 0.0) -> float | list[float]:
+        """Take one training step in generated code: zero, forward, backward and update.
+
+        The same as ``opt.zero_grad()``, ``compiled()``, ``compiled.backward()`` and
+        ``opt.step()`` with ``opt = nn.SGD(compiled.params, lr, momentum)``, bit for bit,
+        but in one generated function, without a Python loop over the parameters:
+        every parameter's ``.grad`` is set to 0 and then holds d output / d parameter
+        (other leaves' ``.grad`` are added to, as by ``backward()``), and every parameter
+        moves by ``-lr * grad`` (with momentum m: by ``-lr * v``, ``v = m * v + grad``,
+        the velocities kept by this object, from 0). With ``weight_decay`` wd the
+        gradient used in the update is ``grad + wd * data``, as in ``torch.optim.SGD``.
+
+        Returns:
+            The outputs' values before the update, as a call of this object returns them.
+
+        Raises:
+            ValueError: no parameters were given to :func:`compile` (``params=``), or
+                ``lr``, ``momentum`` or ``weight_decay`` is out of its range.
+            TypeError: one of them is not a real number.
+        """
+        lr = _as_float(lr, "learning rate")
+        m = _as_float(momentum, "momentum")
+        wd = _as_float(weight_decay, "weight decay")
+        if not self.params:
+            raise ValueError("step() updates the parameters given to compile(): "
+                             "compile the loss with params=model.parameters()")
+        if not 0 < lr < math.inf:
+            raise ValueError(f"learning rate must be a finite number > 0, got {lr!r}")
+        if not 0 <= m < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {m!r}")
+        if not 0 <= wd < math.inf:
+            raise ValueError(f"weight decay must be a finite number >= 0, got {wd!r}")
+        key = (m != 0.0, wd != 0.0)
+        if key not in self._steps:
+            program = self._program
+            program._add(_step_source(len(self.params), *key))
+            self._steps[key] = program.namespace[_step_name(*key)]  # type: ignore[assignment]
+            if self._source is not None:
+                self._source = program.source()
+        fn = self._steps[key]
+        results, self._saved = fn(self.leaves, self.params, self._velocity, lr, m, wd)
+        return self._results(results)
 
     def backward(self, gradient: float = 1.0) -> None:
         """Add ``gradient * d output / d leaf`` to every leaf's ``.grad`` (output: the first one).
@@ -752,7 +881,8 @@ class CompiledGraph:
 
 
 def compile(outputs: Value | Sequence[Value], *, chunk_size: int = 2_000,  # noqa: A001
-            source: bool = False, write_back: bool = False) -> CompiledGraph:
+            source: bool = False, write_back: bool = False,
+            params: Iterable[Value] | None = None) -> CompiledGraph:
     """Compile the graph behind ``outputs`` into Python code that can be re-run.
 
     Args:
@@ -771,6 +901,8 @@ def compile(outputs: Value | Sequence[Value], *, chunk_size: int = 2_000,  # noq
             the outputs are written: the Values between them and the leaves keep
             the eager pass's data, so for gradients call ``compiled.backward()``,
             not an output's own ``backward()`` (which would mix the two).
+        params: the parameters that :meth:`CompiledGraph.step` updates
+            (``model.parameters()``), each a Value given once.
 
     Returns:
         A :class:`CompiledGraph`: call it to recompute the outputs from the leaves'
@@ -779,8 +911,9 @@ def compile(outputs: Value | Sequence[Value], *, chunk_size: int = 2_000,  # noq
         leaves' ``.grad``.
 
     Raises:
-        TypeError: ``outputs`` is not a Value or a non-empty list of Values.
-        ValueError: ``chunk_size`` is not a positive int.
+        TypeError: ``outputs`` is not a Value or a non-empty list of Values, or
+            ``params`` is not an iterable of Values.
+        ValueError: ``chunk_size`` is not a positive int, or a parameter is given twice.
     """
     single = isinstance(outputs, Value)
     if single:
@@ -794,7 +927,26 @@ def compile(outputs: Value | Sequence[Value], *, chunk_size: int = 2_000,  # noq
                         f"{type(bad).__name__}: {bad!r}")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
-    return CompiledGraph(values, single, chunk_size, bool(source), bool(write_back))
+    return CompiledGraph(values, single, chunk_size, bool(source), bool(write_back), _params(params))
+
+
+def _params(params: Iterable[Value] | None) -> list[Value]:
+    """Return ``params`` as a list, after checking it holds distinct Values."""
+    if params is None:
+        return []
+    if isinstance(params, Value) or not isinstance(params, Iterable):
+        raise TypeError(f"params must be an iterable of Values such as model.parameters(), "
+                        f"got {type(params).__name__}")
+    out = list(params)
+    seen: dict[int, int] = {}
+    for i, p in enumerate(out):
+        if not isinstance(p, Value):
+            raise TypeError(f"params[{i}] must be a Value, got {type(p).__name__}: {printable(repr(p))[:60]}")
+        if id(p) in seen:
+            raise ValueError(f"params[{i}] is the same Value as params[{seen[id(p)]}] and would be "
+                             "updated twice per step; pass each parameter once")
+        seen[id(p)] = i
+    return out
 
 
 __all__ = ["CompiledGraph", "compile"]
