@@ -851,6 +851,7 @@ class CompiledGraph:
             program = self._program
             program._add(_step_source(len(self.params), *key))
             self._steps[key] = program.namespace[_step_name(*key)]  # type: ignore[assignment]
+            self.num_functions = program.num_functions
             if self._source is not None:
                 self._source = program.source()
         fn = self._steps[key]
