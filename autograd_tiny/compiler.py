@@ -284,7 +284,8 @@ def _make_rule(kind: Kind, constant: str | None) -> _Rule:
 def _with_constant(rule: _Rule, constant: str) -> _Rule:
     """Return ``rule``, made with the placeholder ``__c__`` for its constant, with ``constant`` there."""
     def put(t: _Template) -> _Template:
-        return replace(t, text=t.text.replace("{c}", constant))
+        accepts = {f: ok for f, ok in t.accepts.items() if f != "c"}
+        return replace(t, text=t.text.replace("{c}", constant), count={**t.count, "c": 0}, accepts=accepts)
 
     return replace(rule, forward=put(rule.forward), terms=tuple((sign, put(t)) for sign, t in rule.terms))
 
@@ -299,13 +300,19 @@ def _generic(kind: Kind) -> _Rule | None:
 
 
 _RULES: dict[tuple[str, str | None], _Rule] = {}
+#: The same rules by kind and constant, for every constant except zeros and nan (where
+#: equal floats, -0.0 and 0.0, need different code, or a nan is not equal to itself).
+_BY_NUMBER: dict[tuple[Kind, float | None], _Rule] = {}
 
 
 def _rule(v: Value) -> _Rule:
     """Return the code of the node ``v`` (made once per kind and constant, then reused)."""
-    kind = v._kind
+    kind, arg = v._kind, v._arg
+    found = _BY_NUMBER.get((kind, arg))  # type: ignore[arg-type]
+    if found is not None:
+        return found
     assert kind is not None
-    key = (kind.name, None if v._arg is None else _literal(v._arg))
+    key = (kind.name, None if arg is None else _literal(arg))
     rule = _RULES.get(key)
     if rule is None:
         if len(_RULES) > 10_000:
@@ -317,6 +324,10 @@ def _rule(v: Value) -> _Rule:
         else:
             rule = _make_rule(kind, key[1])
         _RULES[key] = rule
+    if arg is None or arg == arg and arg != 0.0:
+        if len(_BY_NUMBER) > 10_000:
+            _BY_NUMBER.clear()
+        _BY_NUMBER[kind, arg] = rule
     return rule
 
 
