@@ -148,6 +148,7 @@ def _wrap(expr: _Expr, accepts: frozenset[int]) -> str:
     return expr[0] if expr[1] in accepts else f"({expr[0]})"
 
 
+_ALL = frozenset(range(_ATOM + 1))
 _SUM_LEFT = _accepted("{x} + {y}", "x")
 _SUM_RIGHT = _accepted("{x} + {y}", "y") & _accepted("{x} - {y}", "y")
 _NEGATED = _accepted("-{x}", "x")
@@ -167,12 +168,6 @@ class _Template:
     count: dict[str, int]
     accepts: dict[str, frozenset[int]]
     bare: bool
-
-    def fill(self, fields: dict[str, str], inner: _Expr | None = None, depth: int = 0) -> _Expr:
-        """Return the template with its fields filled in; ``inner`` is what fills a bare template."""
-        if self.bare and inner is not None:
-            return inner[0], inner[1], depth
-        return self.text.format_map(fields), self.binding, depth
 
 
 def _template(tree: ast.expr) -> _Template:
@@ -254,6 +249,12 @@ class _Rule:
     operands: tuple[str, ...]  # per parent: the operand name it fills ("x" or "y")
     reads: frozenset[str]  # the fields (x, y, out) that the terms read
     grad_uses: int  # how often the terms read g, together
+
+    @property
+    def uses(self) -> tuple[tuple[str, int, bool], ...]:
+        """Per parent: its operand name, how often the forward expression reads it, and
+        whether the terms read it."""
+        return tuple((name, self.forward.count[name], name in self.reads) for name in self.operands)
 
 
 def _make_rule(kind: Kind, constant: str | None) -> _Rule:
@@ -420,6 +421,8 @@ _MAX_TERMS = 32
 def _sum(base: str | None, terms: list[tuple[str, _Expr]]) -> _Expr:
     """Return ``base + t1 - t2 + ...``, summed left to right as eager adds them (from the first
     term when there is no ``base``)."""
+    if base is None and len(terms) == 1 and terms[0][0] == "+":
+        return terms[0][1]
     text, cls = base, _ATOM
     depth = 0
     for sign, term in terms:
@@ -497,20 +500,24 @@ class _Program:
         need = bytearray(n)
         uses = bytearray(n)  # how often forward expressions read the value (2: more than once)
         remaining = array("q", bytes(8 * n))
+        facts = {}
+        for rule in rules:
+            if rule is not None and id(rule) not in facts:
+                facts[id(rule)] = (rule.uses, "out" in rule.reads)
         for i in range(n):
             rule = rules[i]
             if rule is None:
                 continue
+            operands, reads_out = facts[id(rule)]
             c = i // cs
-            for name, p in zip(rule.operands, (pa[i], pb[i])):
-                if p // cs != c:
+            for (_, count, read), p in zip(operands, (pa[i], pb[i])):
+                if p // cs != c or (read and i < n0):
                     need[p] = 1
-                uses[p] = min(2, uses[p] + rule.forward.count[name])
+                u = uses[p] + count
+                uses[p] = u if u < 2 else 2
                 if i < n0:
                     remaining[p] += 1
-                    if name in rule.reads:
-                        need[p] = 1
-            if i < n0 and "out" in rule.reads:
+            if reads_out and i < n0:
                 need[i] = 1
         for i in out_pos:
             need[i] = 1
@@ -637,8 +644,11 @@ class _Program:
                         if name in rule.reads:
                             fields[name] = wanted.get(p) or wanted.setdefault(p, values.new())
                 for (sign, term), p in zip(rule.terms, (pa[i], pb[i])):
-                    fields["g"] = _wrap(grad, term.accepts["g"]) if term.count["g"] == 1 else grad[0]
-                    expr = term.fill(fields, grad, grad[2] + (0 if term.bare else 1))
+                    if term.bare:
+                        expr = grad
+                    else:
+                        fields["g"] = grad[0] if grad[1] in term.accepts.get("g", _ALL) else f"({grad[0]})"
+                        expr = (term.text.format_map(fields), term.binding, grad[2] + 1)
                     entry = acc.get(p)
                     if entry is None:
                         if p in waiting:
@@ -892,7 +902,7 @@ class CompiledGraph:
                 f"functions={self.num_functions})")
 
 
-def compile(outputs: Value | Sequence[Value], *, chunk_size: int = 2_000,  # noqa: A001
+def compile(outputs: Value | Sequence[Value], *, chunk_size: int = 5_000,  # noqa: A001
             source: bool = False, write_back: bool = False,
             params: Iterable[Value] | None = None) -> CompiledGraph:
     """Compile the graph behind ``outputs`` into Python code that can be re-run.
