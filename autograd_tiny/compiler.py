@@ -4,17 +4,26 @@ Building a graph with Values costs an object per operation, every step. When the
 shape of the computation stays the same (one training step of a network, say)
 :func:`compile` walks the graph once and writes Python functions for each direction:
 
-* the forward pass, one assignment per node: ``a7 = a3 * a5``;
-* the backward pass, one line per chain-rule product: ``g2 += g0 * (a5)``.
+* the forward pass: a value read by one expression only is written into that
+  expression instead of being stored, so a neuron's weighted sum is one line,
+  ``a7 = a3 * a1 + a4 * a2 + a5``; the values the backward pass or later code
+  reads are stored;
+* the backward pass: the chain-rule terms a node receives are summed in one
+  expression, ``g2 = 0.0 if a7 <= 0 else g0 * a9 + g1 * a10``, and a gradient
+  read by one term only is written into that term.
 
-Each line comes from the operation table (:mod:`autograd_tiny.ops`) through
-:func:`autograd_tiny.codegen.substitute` and :func:`autograd_tiny.codegen.accumulate`,
-exactly as the eager engine's methods and backward rules do, so both run the
+Each piece comes from the operation table (:mod:`autograd_tiny.ops`) through
+:func:`autograd_tiny.codegen.substitute` and :func:`autograd_tiny.codegen.contribution`,
+exactly as the eager engine's methods and backward rules do; terms are summed left
+to right in the order the eager engine adds them, and an expression is put in
+parentheses wherever Python would otherwise group it differently. So both run the
 same float operations in the same order and give the same bits (one exception:
 a leaf whose ``.grad`` was -0.0 before ``backward()`` may end with 0.0 instead).
 Branches of the table, such as ReLU's ``x if x > 0 else 0.0``, stay branches:
 the compiled code is right for any input, not only for the one it was traced with.
-Numbers in the graph (the 2.0 of ``w * 2.0``) are constants of the code; to feed
+Numbers in the graph (the 2.0 of ``w * 2.0``) are constants of the code, folded
+where they decide something (``x ** 2.0``'s derivative has no test of ``2.0 == 0``;
+``x / 4.0`` divides without the helper that handles a zero divisor); to feed
 new inputs, make them Values (leaves) and set their ``.data``.
 
 What the compiled object does with the graph:
@@ -27,6 +36,11 @@ What the compiled object does with the graph:
   ``zero_grad()`` between steps, as usual. It uses the values of the latest
   ``compiled()`` call (PyTorch also differentiates at the values of the forward
   pass); before the first call it runs one itself;
+* ``compiled.step(lr, momentum=0.0, weight_decay=0.0)``, for a graph compiled with
+  ``params=model.parameters()``, is a whole training step in one generated
+  function: the parameters' ``.grad`` set to 0, the forward and backward pass,
+  and the update of ``nn.SGD`` (bit for bit), without a Python loop over the
+  parameters;
 * interior Values are **not** updated: their ``.data`` and ``.grad`` keep what
   the eager pass gave them. To read an interior value, compile it as one more
   output; with ``write_back=True`` every call also stores the outputs' new
@@ -35,8 +49,9 @@ What the compiled object does with the graph:
 The compiled object keeps only what a replay needs: the leaves, the code and the
 numbers of the latest forward pass. It holds no reference to the output or any
 other interior Value (unless ``write_back=True``: then to the outputs), so the
-graph is freed as soon as the caller drops it. No user string (labels) goes
-into the generated code: nodes are named by position only.
+graph is freed as soon as the caller drops it. Nodes are named by position in
+the code; labels appear only with ``source=True``, in comments, every character
+that is not printable escaped (a label cannot end its comment line).
 
 The code is generated and compiled chunk by chunk: every ``chunk_size`` nodes
 of the topological order become one forward and one backward function, each
@@ -44,7 +59,9 @@ compiled on its own, so the memory Python's ``compile()`` needs is bounded by
 the chunk, not the graph, and the time is linear in the graph. A forward
 function returns, as a tuple, the values that later code reads; a gradient
 still being summed waits in a list for the next backward function that adds to
-it. ``compile(..., source=True)`` also keeps the program's text in ``source``.
+it. ``compile(..., source=True)`` also keeps the program's text in ``source``
+and registers it with :mod:`linecache`, so that ``inspect.getsource`` shows each
+generated function (``compiled.functions``) and tracebacks show its lines.
 """
 
 from __future__ import annotations
