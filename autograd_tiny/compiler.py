@@ -467,6 +467,250 @@ def _comment(labels: list[str]) -> str:
     return "  # " + ", ".join(shown) if shown else ""
 
 
+# -- repeated structure ---------------------------------------------------------------------------
+#
+# A training graph over a batch repeats one per-sample subgraph with other leaves (and other
+# constants: inputs given as numbers). Such a subgraph is found as the nodes that reach the
+# outputs only through one node r (r post-dominates them): its *block*. Blocks whose nodes
+# have the same kinds in the same shape are written as one pair of functions (forward and
+# backward), called once per block with the block's own inputs, so the code grows with the
+# model, not with the batch. A block's nodes must be consecutive in the topological order
+# (leaves aside): then running the block's backward function at r's turn adds to every
+# gradient outside the block exactly what the eager engine adds there, in its order.
+
+#: The fewest nodes a block has (smaller repeats are not worth a call).
+_MIN_BLOCK = 24
+#: Steps allowed to find where two paths to the outputs meet, before giving up on a node.
+_MEET_LIMIT = 256
+
+
+def _find_blocks(nodes: Sequence[Value], pa: array[int], pb: array[int], rules: Sequence[_Rule | None],
+                 n0: int, out_pos: Sequence[int]) -> array[int]:
+    """Return, per node, the position of the root of the block it belongs to (-1: none).
+
+    Only blocks of the first output's graph are made, with at least :data:`_MIN_BLOCK` nodes,
+    and only where at least two blocks have the same shape.
+    """
+    n = len(nodes)
+    top = n  # a node above every output
+    below = array("q", [-2]) * n  # the nearest node every path to the outputs passes (top: none)
+    for i in out_pos:
+        below[i] = top
+
+    def meet(a: int, b: int) -> int:
+        for _ in range(_MEET_LIMIT):
+            if a == b:
+                return a
+            if a < b:
+                a = below[a]
+            else:
+                b = below[b]
+        return top
+
+    for j in range(n - 1, -1, -1):
+        if rules[j] is None:
+            continue
+        for p in (pa[j], pb[j]):
+            if p < 0 or rules[p] is None:
+                continue
+            q = below[p]
+            below[p] = j if q == -2 else meet(q, j)
+    size = array("q", [1]) * n
+    shape = [0] * n
+    for i in range(n):
+        rule = rules[i]
+        if rule is None:
+            continue
+        if below[i] < top:
+            size[below[i]] += size[i]
+        v = nodes[i]
+        kind = v._kind
+        assert kind is not None
+        key = kind.name if v._arg is None or _generic(kind) is not None else (kind.name, _literal(v._arg))
+        a, b = pa[i], pb[i]
+        shape[i] = hash((key, shape[a] if a >= 0 else -1, shape[b] if b >= 0 else -1))
+    groups: dict[tuple[int, int], int] = {}
+    for i in range(n0):
+        if rules[i] is not None and size[i] >= _MIN_BLOCK:
+            groups[shape[i], size[i]] = groups.get((shape[i], size[i]), 0) + 1
+    # Roots, outermost first: a repeated shape with no chosen root above it.
+    block = array("q", [-1]) * n
+    interior_before = array("q", bytes(8 * (n + 1)))
+    for i in range(n):
+        interior_before[i + 1] = interior_before[i] + (rules[i] is not None)
+    for i in range(n0 - 1, -1, -1):
+        if rules[i] is None:
+            continue
+        up = below[i]
+        if up < top and block[up] >= 0:
+            block[i] = block[up]
+        elif size[i] >= _MIN_BLOCK and groups.get((shape[i], size[i]), 0) >= 2:
+            block[i] = i
+    # Keep a block only when its nodes are consecutive (leaves aside) and nothing outside
+    # reads a node of it other than its root.
+    first = {}
+    for i in range(n):
+        r = block[i]
+        if r >= 0 and r not in first:
+            first[r] = i
+    bad = {r for r, lo in first.items()
+           if interior_before[r + 1] - interior_before[lo] != size[r] or r >= n0}
+    for j in range(n):
+        if rules[j] is None:
+            continue
+        for p in (pa[j], pb[j]):
+            if p >= 0 and block[p] >= 0 and block[p] != p and block[j] != block[p]:
+                bad.add(block[p])
+    for i in out_pos:
+        if block[i] >= 0 and block[i] != i:
+            bad.add(block[i])
+    if bad:
+        for i in range(n):
+            if block[i] in bad:
+                block[i] = -1
+    return block
+
+
+@dataclass
+class _BlockCode:
+    """The two functions of one block, and how a call site fills their arguments.
+
+    ``inputs`` are the block's operands from outside, in the order the forward function
+    takes them: a node's position, or ``~i`` for the constant operand of node ``i``.
+    The forward function returns the root's value and a tuple of the values the backward
+    function reads. The backward function takes the root's gradient, that tuple, the
+    values of ``reads`` (positions in ``inputs``), then the gradient sums so far of
+    ``grads`` (positions in ``inputs``), and returns the new sums in that order, with
+    ``terms[k]`` terms added to ``grads[k]``.
+    """
+
+    forward: str
+    backward: str
+    inputs: list[int]
+    reads: list[int]
+    grads: list[int]
+    terms: list[int]
+
+
+def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], pb: array[int],
+                rules: Sequence[_Rule | None], uses: bytearray, read: bytearray) -> _BlockCode:
+    """Return the code of the block made of ``members`` (positions, ascending; the root last).
+
+    Its text depends only on the block's shape, never on which leaves or constants fill it.
+    """
+    root = members[-1]
+    inside = set(members)
+    inputs: list[int] = []
+    slot: dict[int, int] = {}  # input -> its position in inputs
+
+    def take(key: int) -> str:
+        if key not in slot:
+            slot[key] = len(inputs)
+            inputs.append(key)
+        return f"x{slot[key]}"
+
+    # Forward: the members in order; a value read once, and not by the backward function,
+    # is written into the expression that reads it.
+    local: dict[int, str] = {}
+    names = _Names("a")
+    pending: dict[int, _Expr] = {}
+    body: list[str] = []
+    block_rules: dict[int, _Rule] = {}
+    reads: set[int] = set()  # inputs the backward function reads
+    for i in members:
+        rule = rules[i]
+        assert rule is not None
+        v = nodes[i]
+        kind = v._kind
+        assert kind is not None
+        if v._arg is not None and _generic(kind) is not None:
+            generic = _generic(kind)
+            assert generic is not None
+            rule = _with_constant(generic, take(~i))
+            if any(t.count["c"] for _, t in generic.terms):
+                reads.add(slot[~i])
+        block_rules[i] = rule
+        forward = rule.forward
+        fields: dict[str, str] = {}
+        depth = 0
+        for name, p in zip(rule.operands, (pa[i], pb[i])):
+            if p not in inside:
+                fields[name] = take(p)
+                continue
+            inlined = pending.pop(p, None)
+            if inlined is not None:
+                fields[name] = _wrap(inlined, forward.accepts[name])
+                depth = max(depth, inlined[2])
+            else:
+                fields[name] = local[p]
+        text = forward.text.format_map(fields)
+        if i != root and uses[i] == 1 and not read[i] and depth < _MAX_DEPTH and not forward.bare:
+            pending[i] = (text, forward.binding, depth + 1)
+            continue
+        local[i] = names.new()
+        body.append(f"{local[i]} = {text}")
+    assert not pending
+    saved = [i for i in members if read[i]]
+    forward_source = _function("_blockf", ", ".join(f"x{k}" for k in range(len(inputs))), body,
+                               f"{local[root]}, ({''.join(local[i] + ', ' for i in saved)})")
+
+    # Backward: the members in reverse order, as the main backward pass handles nodes; a
+    # gradient of an input is summed from its starting value, an argument.
+    values = {i: f"s{k}" for k, i in enumerate(saved)}
+    grads = _Names("g")
+    acc: dict[int, tuple[str | None, list[tuple[str, _Expr]]]] = {}
+    outside: dict[int, int] = {}  # input node -> terms received
+    lines: list[str] = []
+    for i in reversed(members):
+        rule = block_rules[i]
+        if i == root:
+            grad: _Expr = ("g", _ATOM, 0)
+        else:
+            grad = _sum(*acc.pop(i))
+        if grad[2] > 0 and (rule.grad_uses > 1 or grad[2] >= _MAX_DEPTH):
+            target = grads.new()
+            lines.append(f"{target} = {grad[0]}")
+            grad = (target, _ATOM, 0)
+        fields = {}
+        if "out" in rule.reads:
+            fields["out"] = values[i]
+        for name, p in zip(rule.operands, (pa[i], pb[i])):
+            if name in rule.reads:
+                if p in inside:
+                    fields[name] = values[p]
+                else:
+                    fields[name] = f"x{slot[p]}"
+                    reads.add(slot[p])
+        for (sign, term), p in zip(rule.terms, (pa[i], pb[i])):
+            if term.bare:
+                expr = grad
+            else:
+                fields["g"] = grad[0] if grad[1] in term.accepts.get("g", _ALL) else f"({grad[0]})"
+                expr = (term.text.format_map(fields), term.binding, grad[2] + 1)
+            entry = acc.get(p)
+            if entry is None:
+                if p in inside:
+                    entry = acc[p] = (None, [])
+                else:
+                    outside.setdefault(p, 0)
+                    entry = acc[p] = (f"t{slot[p]}", [])
+            if p not in inside:
+                outside[p] += 1
+            entry[1].append((sign, expr))
+            if len(entry[1]) >= _MAX_TERMS:
+                target = grads.new()
+                lines.append(f"{target} = {_sum(*entry)[0]}")
+                acc[p] = (target, [])
+    order = list(outside)
+    read_list = sorted(reads)
+    result = "(" + "".join(_sum(*acc[p])[0] + ", " for p in order) + ")"
+    params = ["g", "S", *(f"x{k}" for k in read_list), *(f"t{slot[p]}" for p in order)]
+    head = [f"{''.join(f's{k}, ' for k in range(len(saved)))}= S"] if saved else []
+    backward_source = _function("_blockb", ", ".join(params), head + lines, result)
+    return _BlockCode(forward_source, backward_source, inputs, read_list, [slot[p] for p in order],
+                      [outside[p] for p in order])
+
+
 class _Program:
     """Writes and compiles the functions of one graph, chunk by chunk.
 
@@ -475,7 +719,8 @@ class _Program:
     whole text was asked for).
     """
 
-    def __init__(self, outputs: Sequence[Value], chunk_size: int, keep_source: bool) -> None:
+    def __init__(self, outputs: Sequence[Value], chunk_size: int, keep_source: bool,
+                 repeats: bool = True) -> None:
         start = time.perf_counter()
         self.compile_seconds = 0.0
         self.pieces: list[str] | None = [] if keep_source else None
@@ -510,11 +755,13 @@ class _Program:
         out_pos = [index[v] for v in outputs]
         del index
         labels = [v._label for v in nodes] if keep_source else None
+        block = _find_blocks(nodes, pa, pb, rules, n0, out_pos) if repeats else array("q", [-1]) * n
 
         # need[i]: node i's value is read outside the one expression that computes it (by a
         # later chunk, by the backward pass, as an output, or by two expressions);
         # remaining[i]: how many chain-rule terms node i receives in the backward pass.
         need = bytearray(n)
+        read = bytearray(n)  # the backward pass reads the value
         uses = bytearray(n)  # how often forward expressions read the value (2: more than once)
         remaining = array("q", bytes(8 * n))
         facts = {}
@@ -526,18 +773,44 @@ class _Program:
             if rule is None:
                 continue
             operands, reads_out = facts[id(rule)]
-            c = i // cs
-            for (_, count, read), p in zip(operands, (pa[i], pb[i])):
-                if p // cs != c or (read and i < n0):
+            c = (block[i] if block[i] >= 0 else i) // cs  # a block's nodes go with its root
+            for (_, count, reads), p in zip(operands, (pa[i], pb[i])):
+                if (block[p] if block[p] >= 0 else p) // cs != c:
                     need[p] = 1
+                if reads and i < n0:
+                    need[p] = read[p] = 1
                 u = uses[p] + count
                 uses[p] = u if u < 2 else 2
                 if i < n0:
                     remaining[p] += 1
             if reads_out and i < n0:
-                need[i] = 1
+                need[i] = read[i] = 1
         for i in out_pos:
             need[i] = 1
+
+        # Repeated blocks: one pair of functions per shape. The tuple of values a block's
+        # forward function saves for its backward function is kept as the value of the
+        # block's first node (which nothing outside the block reads).
+        members: dict[int, list[int]] = {}
+        for i in range(n):
+            if block[i] >= 0:
+                members.setdefault(block[i], []).append(i)
+        codes: dict[int, tuple[_BlockCode, str, str]] = {}
+        first_member: dict[int, int] = {r: group[0] for r, group in members.items()}
+        shared: dict[tuple[str, str], tuple[str, str]] = {}
+        for r, group in members.items():
+            code = _block_code(group, nodes, pa, pb, rules, uses, read)
+            names_of = shared.get((code.forward, code.backward))
+            if names_of is None:
+                k = len(shared)
+                names_of = shared[code.forward, code.backward] = (f"_r{k}f", f"_r{k}b")
+                self._add(code.forward.replace("def _blockf(", f"def {names_of[0]}(", 1))
+                self._add(code.backward.replace("def _blockb(", f"def {names_of[1]}(", 1))
+            codes[r] = (code, *names_of)
+            need[group[0]] = 1
+        self.num_blocks = len(members)
+        self.num_shapes = len(shared)
+        del members, shared
 
         # Where each stored value lives between functions: tuple F[home_t], position home_j.
         home_t = array("q", [-1]) * n
@@ -563,6 +836,28 @@ class _Program:
             for i in range(base, end):
                 rule = rules[i]
                 if rule is None:
+                    continue
+                if block[i] >= 0:
+                    if block[i] == i:
+                        code, fname, _ = codes[i]
+                        args = []
+                        for key in code.inputs:
+                            if key < 0:
+                                arg = nodes[~key]._arg
+                                assert arg is not None
+                                args.append(_literal(arg))
+                            elif key in pending:
+                                args.append(pending.pop(key)[0][0])
+                            elif key in local:
+                                args.append(local[key])
+                            else:
+                                args.append(names.new())
+                                local[key] = imports[key] = args[-1]
+                        lo = first_member[i]
+                        local[i], local[lo] = names.new(), names.new()
+                        shown = [labels[i]] if labels is not None and labels[i] else []
+                        body.append(f"{local[i]}, {local[lo]} = {fname}({', '.join(args)}){_comment(shown)}")
+                        exports += [j for j in (i, lo) if need[j]]
                     continue
                 forward = rule.forward
                 fields: dict[str, str] = {}
@@ -635,7 +930,7 @@ class _Program:
             freed: list[int] = []  # slots to free once this function's stores are written
             for i in range(end - 1, base - 1, -1):
                 rule = rules[i]
-                if rule is None:
+                if rule is None or block[i] >= 0 and block[i] != i:
                     continue
                 # The gradient of node i, complete now.
                 if i == root and state[i] == 0:
@@ -648,6 +943,46 @@ class _Program:
                     if i in waiting:
                         freed.append(waiting.pop(i))
                     grad = _sum(start_text, terms)
+                if block[i] >= 0:  # the root of a block: its backward function adds to its inputs
+                    code, _, bname = codes[i]
+                    lo = first_member[i]
+                    args = [grad[0], wanted.get(lo) or wanted.setdefault(lo, values.new())]
+                    for k in code.reads:
+                        key = code.inputs[k]
+                        if key < 0:
+                            arg = nodes[~key]._arg
+                            assert arg is not None
+                            args.append(_literal(arg))
+                        else:
+                            args.append(wanted.get(key) or wanted.setdefault(key, values.new()))
+                    targets = []
+                    for k in code.grads:
+                        p = code.inputs[k]
+                        entry = acc.pop(p, None)
+                        if entry is not None:
+                            args.append(_sum(*entry)[0])
+                        elif p in waiting:
+                            args.append(f"G[{waiting[p]}]")
+                        elif state[p] == 0 and leaf_slot[p] >= 0:
+                            args.append(f"L[{leaf_slot[p]}].grad")
+                        else:
+                            args.append("0.0")  # what the eager engine starts an interior sum from
+                        targets.append(grads.new())
+                    call = f"{bname}({', '.join(args)})"
+                    body.append(f"{''.join(t + ', ' for t in targets)}= {call}" if targets else call)
+                    for k, t, count in zip(code.grads, targets, code.terms):
+                        p = code.inputs[k]
+                        state[p] = 1
+                        remaining[p] -= count
+                        if remaining[p] == 0 and leaf_slot[p] >= 0:
+                            body.append(f"L[{leaf_slot[p]}].grad = {t}")
+                            state[p] = 2
+                            if p in waiting:
+                                freed.append(waiting.pop(p))
+                        else:
+                            acc[p] = (t, [])
+                    state[i] = 2
+                    continue
                 if grad[2] > 0 and (rule.grad_uses > 1 or grad[2] >= _MAX_DEPTH):
                     target = grads.new()
                     body.append(f"{target} = {grad[0]}")
@@ -779,6 +1114,9 @@ class CompiledGraph:
         num_outputs: how many outputs were compiled.
         num_nodes: how many Values the graph has, leaves included.
         num_functions: how many functions the code was split into.
+        num_blocks, num_shapes: how many repeated blocks (per-sample subgraphs) were
+            found, and how many distinct shapes they have: one forward and one
+            backward function each, called once per block.
         codegen_seconds, compile_seconds: time spent writing the source and in
             Python's ``compile()``.
         params: the parameters :meth:`step` updates (``compile(..., params=...)``).
@@ -793,8 +1131,10 @@ class CompiledGraph:
     """
 
     def __init__(self, outputs: Sequence[Value], single: bool, chunk_size: int,
-                 source: bool, write_back: bool, params: Sequence[Value] = ()) -> None:
-        program = _Program(outputs, chunk_size, source)
+                 source: bool, write_back: bool, params: Sequence[Value] = (), repeats: bool = True) -> None:
+        program = _Program(outputs, chunk_size, source, repeats)
+        self.num_blocks = program.num_blocks
+        self.num_shapes = program.num_shapes
         self.params: tuple[Value, ...] = tuple(params)
         self._velocity = [0.0] * len(self.params)
         self._steps: dict[tuple[bool, bool], Callable[..., tuple[tuple[float, ...], Saved]]] = {}
@@ -921,7 +1261,7 @@ class CompiledGraph:
 
 def compile(outputs: Value | Sequence[Value], *, chunk_size: int = 5_000,  # noqa: A001
             source: bool = False, write_back: bool = False,
-            params: Iterable[Value] | None = None) -> CompiledGraph:
+            params: Iterable[Value] | None = None, repeats: bool = False) -> CompiledGraph:
     """Compile the graph behind ``outputs`` into Python code that can be re-run.
 
     Args:
@@ -942,6 +1282,10 @@ def compile(outputs: Value | Sequence[Value], *, chunk_size: int = 5_000,  # noq
             not an output's own ``backward()`` (which would mix the two).
         params: the parameters that :meth:`CompiledGraph.step` updates
             (``model.parameters()``), each a Value given once.
+        repeats: write a subgraph that is repeated with other leaves or constants
+            (one sample's part of a batch) as one pair of functions called per
+            repeat, so that the code grows with the model rather than the batch.
+            The results are the same bits either way.
 
     Returns:
         A :class:`CompiledGraph`: call it to recompute the outputs from the leaves'
@@ -966,7 +1310,8 @@ def compile(outputs: Value | Sequence[Value], *, chunk_size: int = 5_000,  # noq
                         f"{type(bad).__name__}: {bad!r}")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
-    return CompiledGraph(values, single, chunk_size, bool(source), bool(write_back), _params(params))
+    return CompiledGraph(values, single, chunk_size, bool(source), bool(write_back), _params(params),
+                         bool(repeats))
 
 
 def _params(params: Iterable[Value] | None) -> list[Value]:

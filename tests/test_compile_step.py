@@ -12,18 +12,19 @@ import random
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd_tiny
-from autograd_tiny import Value
+from autograd_tiny import Value, compiler
 from autograd_tiny.nn import MLP, SGD, hinge
 from autograd_tiny.nn import mean_squared_error as mse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_compile import BINARY, UNARY, Step, build, same  # noqa: E402
+from test_compile import BINARY, UNARY, Step, build, random_recipe, same  # noqa: E402
 
 SPECIAL = st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.0, 0.5, math.inf, -math.inf, math.nan, 5e-324, 1e308])
 STEP = st.tuples(st.sampled_from(BINARY + UNARY), st.integers(0, 10**6), st.integers(0, 10**6),
@@ -42,15 +43,22 @@ def repeated(shared: Sequence[Value], samples: Sequence[Sequence[Value]], recipe
 
 
 def eager_and_compiled(make: object, data: Sequence[float], seed: float, chunk: int,
-                       new: Sequence[float]) -> None:
+                       new: Sequence[float], min_block: int = compiler._MIN_BLOCK) -> int:
     """Build the graph twice on leaves holding ``data``: differentiate one eagerly and one compiled
-    (at ``data``, then at ``new``), and compare outputs and leaf gradients bit for bit."""
+    (at ``data``, then at ``new``), and compare outputs and leaf gradients bit for bit.
+
+    Returns the number of repeated blocks the compiled code calls (blocks of ``min_block``
+    nodes or more).
+    """
+    blocks = 0
     for values in (data, new):
         eager_leaves = [Value(x) for x in values]
         want = make(eager_leaves)  # type: ignore[operator]
         want.backward(seed)
         leaves = [Value(x) for x in data]
-        compiled = autograd_tiny.compile(make(leaves), chunk_size=chunk)  # type: ignore[operator]
+        with mock.patch.object(compiler, "_MIN_BLOCK", min_block):
+            compiled = autograd_tiny.compile(make(leaves), chunk_size=chunk, repeats=True)  # type: ignore[operator]
+        blocks = compiled.num_blocks
         for leaf, x in zip(leaves, values):
             leaf.data = x
         got = compiled()
@@ -58,6 +66,7 @@ def eager_and_compiled(make: object, data: Sequence[float], seed: float, chunk: 
         assert same(got, want.data), (got, want.data)
         for k, (a, b) in enumerate(zip(leaves, eager_leaves)):
             assert same(a.grad, b.grad), (k, a.grad, b.grad)
+    return blocks
 
 
 @settings(max_examples=80, deadline=None)
@@ -78,13 +87,40 @@ def test_random_graphs_without_repeats_match_eager(recipe, data, new, seed, chun
        chunk=st.sampled_from([2, 7, 10_000]), copies=st.integers(2, 5))
 def test_random_graphs_with_repeats_match_eager(recipe, data, new, seed, chunk, copies) -> None:
     # The same per-sample subgraph on shared leaves (weights) and each sample's own leaves,
-    # summed over the samples: the shape of a training graph over a batch.
+    # summed over the samples: the shape of a training graph over a batch. Blocks of two
+    # nodes and more are compiled once, so that small random graphs have them too.
     def make(leaves: list[Value]) -> Value:
         shared, own = leaves[:2], leaves[2:]
         return repeated(shared, [[own[k % len(own)], own[(k + 1) % len(own)]] for k in range(copies)],
                         recipe, tail=3)
 
-    eager_and_compiled(make, data, seed, chunk, new)
+    eager_and_compiled(make, data, seed, chunk, new, min_block=2)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_random_repeated_blocks_are_called_and_match_eager(seed: int) -> None:
+    # Random per-sample recipes over shared and own leaves, with constants that differ per
+    # sample (as inputs given as numbers do): the blocks are found and give eager's bits.
+    rng = random.Random(seed)
+    recipe = random_recipe(rng, steps=rng.randrange(8, 30))
+    copies = rng.randrange(2, 6)
+    scale = [rng.uniform(0.5, 2.0) for _ in range(copies)]
+
+    def make(leaves: list[Value]) -> Value:
+        shared, own = leaves[:2], leaves[2:]
+        total = None
+        for k in range(copies):
+            x = own[k % len(own)] * scale[k]  # a constant of its own per sample
+            out = build([*shared, x, own[(k + 1) % len(own)]], recipe, tail=4)
+            total = out if total is None else total + out
+        assert total is not None
+        return total
+
+    data = [rng.uniform(-2, 2) for _ in range(6)]
+    new = [rng.uniform(-2, 2) for _ in range(6)]
+    seed_gradient, chunk = rng.choice([1.0, -0.5]), rng.choice([3, 10_000])
+    blocks = eager_and_compiled(make, data, seed_gradient, chunk, new, min_block=4)
+    assert blocks >= 2
 
 
 @pytest.mark.parametrize("chunk", [5, 10_000])
@@ -119,23 +155,45 @@ def test_long_sums_and_deep_chains_are_split_and_still_exact(chunk: int) -> None
     assert compiled.source.count(" + ") > 300
 
 
-def test_fewer_statements_than_nodes_for_an_mlp() -> None:
-    # A 2-8-8-1 network on 10 samples: each neuron's weighted sum is one statement forward;
-    # the backward sums every gradient in one statement; the whole program has under 1/2.5
-    # as many statements as the graph has nodes.
+def _mlp_loss(samples: int = 10) -> Value:
     net = MLP(2, [8, 8, 1], ["relu", "relu", "identity"], seed=1)
     rng = random.Random(1)
-    xs = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(10)]
-    loss = hinge([net(x)[0] for x in xs], [1.0, -1.0] * 5)
-    compiled = autograd_tiny.compile(loss, source=True)
-    tree = ast.parse(compiled.source)
-    statements = sum(1 for node in ast.walk(tree) if isinstance(node, ast.stmt)
-                     and not isinstance(node, ast.FunctionDef))
+    xs = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(samples)]
+    return hinge([net(x)[0] for x in xs], [1.0, -1.0] * (samples // 2))
+
+
+def _statements(source: str) -> int:
+    return sum(1 for node in ast.walk(ast.parse(source)) if isinstance(node, ast.stmt)
+               and not isinstance(node, ast.FunctionDef))
+
+
+def test_fewer_statements_than_nodes_for_an_mlp() -> None:
+    # A 2-8-8-1 network on 10 samples, without the repeats compiled once: each neuron's
+    # weighted sum is one statement forward; the backward sums every gradient in one
+    # statement; the whole program has under 1/2.5 as many statements as the graph has nodes.
+    compiled = autograd_tiny.compile(_mlp_loss(), source=True, repeats=False)
     assert compiled.num_nodes == 10 * (8 * 5 + 8 * 17 + 16 + 3) + 10 + (8 * 3 + 8 * 9 + 9)
-    assert statements < compiled.num_nodes / 2.5  # one statement per node before inlining
+    assert compiled.num_blocks == 0
+    assert _statements(compiled.source) < compiled.num_nodes / 2.5  # one statement per node before
+    tree = ast.parse(compiled.source)
     forward = next(f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == "_f0")
     # Per sample: 8 + 8 weighted sums and 8 + 8 ReLUs, and a few statements of the loss.
     assert 10 * 32 < len(forward.body) < 10 * 36
+
+
+@pytest.mark.parametrize("samples", [10, 40])
+def test_repeated_samples_are_compiled_once(samples: int) -> None:
+    # Each sample's score is a block of 192 nodes; all have one shape, so one forward and one
+    # backward function serve every sample, and the program does not grow with the batch.
+    loss = _mlp_loss(samples)
+    compiled = autograd_tiny.compile(loss, source=True, repeats=True)
+    assert (compiled.num_blocks, compiled.num_shapes) == (samples, 1)
+    assert {"_r0f", "_r0b"} <= set(compiled.functions) and "_r1f" not in compiled.functions
+    body = _statements(compiled.source)
+    assert body < 200 + 8 * samples  # the shared functions, then a few statements per sample
+    assert compiled.source.count("_r0f(") == samples + 1  # its definition, then one call per sample
+    plain = autograd_tiny.compile(loss, repeats=False)
+    assert same(compiled(), plain()) and same(compiled(), loss.data)  # type: ignore[arg-type]
 
 
 def test_constants_are_folded() -> None:
@@ -161,15 +219,16 @@ def _two_nets(seed: int = 3) -> tuple[MLP, MLP]:
 
 
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
-@pytest.mark.parametrize("chunk", [17, 2_000])
-def test_fused_step_matches_nn_sgd_bit_for_bit_over_steps(momentum: float, chunk: int) -> None:
+@pytest.mark.parametrize(("chunk", "repeats"), [(17, False), (2_000, False), (17, True), (2_000, True)])
+def test_fused_step_matches_nn_sgd_bit_for_bit_over_steps(momentum: float, chunk: int, repeats: bool) -> None:
     rng = random.Random(5)
     data = [([rng.uniform(-2, 2), rng.uniform(-2, 2)], rng.choice([-1.0, 1.0])) for _ in range(12)]
     eager_net, fused_net = _two_nets()
     opt = SGD(eager_net.parameters(), lr=0.05, momentum=momentum)
     inputs = [[Value(a), Value(b)] for (a, b), _ in data]
     loss = hinge([fused_net(x)[0] for x in inputs], [y for _, y in data])
-    compiled = autograd_tiny.compile(loss, chunk_size=chunk, params=fused_net.parameters())
+    compiled = autograd_tiny.compile(loss, chunk_size=chunk, params=fused_net.parameters(), repeats=repeats)
+    assert compiled.num_blocks == (12 if repeats else 0)
     del loss
     moved = 0.0
     for step in range(8):
@@ -292,4 +351,4 @@ def test_source_and_plain_compile_run_the_same_code() -> None:
     b = autograd_tiny.compile(loss)
     assert same(a(), b()) and same(a(), loss.data)  # type: ignore[arg-type]
     codes = [[f.__code__.co_code for f in c.functions.values()] for c in (a, b)]
-    assert codes[0] == codes[1] and len(codes[0]) == 4
+    assert codes[0] == codes[1] and len(codes[0]) == 4 + 2 * a.num_shapes
