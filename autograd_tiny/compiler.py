@@ -573,41 +573,91 @@ def _find_blocks(nodes: Sequence[Value], pa: array[int], pb: array[int], rules: 
 
 @dataclass
 class _BlockCode:
-    """The two functions of one block, and how a call site fills their arguments.
+    """The two functions of one shape of block, and how a call site fills their arguments.
 
-    ``inputs`` are the block's operands from outside, in the order the forward function
-    takes them: a node's position, or ``~i`` for the constant operand of node ``i``.
-    The forward function returns the root's value and a tuple of the values the backward
-    function reads. The backward function takes the root's gradient, that tuple, the
-    values of ``reads`` (positions in ``inputs``), then the gradient sums so far of
-    ``grads`` (positions in ``inputs``), and returns the new sums in that order, with
-    ``terms[k]`` terms added to ``grads[k]``.
+    A block's operands from outside are its *inputs*, numbered in the order its forward
+    pass first reads them (a node's position, or ``~i`` for the constant operand of node
+    ``i``; see :func:`_block_inputs`). An input that is the same leaf in every block of
+    the shape (a weight) is *shared*: the functions read its value from the leaves'
+    tuple ``V`` and add its chain-rule terms to ``G[j]`` (``j``: its leaf slot) in
+    place. The others are passed: the forward function ``(V, *passed)`` returns the
+    root's value and a tuple of the values the backward function reads; the backward
+    function ``(G, V, g, S, *values of reads, *sums of grads)`` takes the root's gradient
+    and that tuple and returns the new sums, ``terms[k]`` terms added to ``grads[k]``.
+    ``shared_terms`` counts the terms each shared input (by its input number) receives.
     """
 
     forward: str
     backward: str
-    inputs: list[int]
+    passed: list[int]
     reads: list[int]
     grads: list[int]
     terms: list[int]
+    shared_terms: dict[int, int]
+
+
+def _block_inputs(members: Sequence[int], nodes: Sequence[Value], pa: array[int], pb: array[int],
+                  uses: bytearray, read: bytearray) -> tuple[tuple[object, ...], list[int]]:
+    """Return the block's shape (what its code depends on, exactly) and its inputs, in order.
+
+    Equal constants of one kind of node are one input (-0.0 and 0.0 are not equal here).
+    """
+    where = {i: k for k, i in enumerate(members)}
+    slot: dict[int, int] = {}
+    constants: dict[tuple[str, str], int] = {}
+    inputs: list[int] = []
+    shape: list[object] = []
+    for i in members:
+        v = nodes[i]
+        kind = v._kind
+        assert kind is not None
+        if v._arg is not None and _generic(kind) is not None:
+            literal = (kind.name, _literal(v._arg))
+            if literal not in constants:
+                constants[literal] = len(inputs)
+                inputs.append(~i)
+            key: object = (kind.name, ~constants[literal])
+        else:
+            key = (kind.name, None if v._arg is None else _literal(v._arg))
+        refs = []
+        for p in (pa[i], pb[i]):
+            if p < 0:
+                continue
+            if p in where:
+                refs.append(where[p])
+            else:
+                if p not in slot:
+                    slot[p] = len(inputs)
+                    inputs.append(p)
+                refs.append(~slot[p])
+        shape.append((key, *refs, uses[i], read[i]))
+    return tuple(shape), inputs
+
+
+def _kind_name(v: Value) -> str:
+    """Return the name of the kind of the interior node ``v``."""
+    assert v._kind is not None
+    return v._kind.name
 
 
 def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], pb: array[int],
-                rules: Sequence[_Rule | None], uses: bytearray, read: bytearray) -> _BlockCode:
-    """Return the code of the block made of ``members`` (positions, ascending; the root last).
+                rules: Sequence[_Rule | None], uses: bytearray, read: bytearray,
+                inputs: Sequence[int], shared: dict[int, int]) -> _BlockCode:
+    """Return the code of the block made of ``members`` (positions, ascending; the root last),
+    whose inputs are ``inputs``; ``shared`` maps a shared input's number to its leaf slot.
 
-    Its text depends only on the block's shape, never on which leaves or constants fill it.
+    The text depends only on the block's shape and on ``shared``, never on which leaves
+    or constants fill the passed inputs.
     """
     root = members[-1]
     inside = set(members)
-    inputs: list[int] = []
-    slot: dict[int, int] = {}  # input -> its position in inputs
+    slot = {key: k for k, key in enumerate(inputs)}
+    constants = {(_kind_name(nodes[~key]), _literal(nodes[~key]._arg)): k  # type: ignore[arg-type]
+                 for k, key in enumerate(inputs) if key < 0}
 
-    def take(key: int) -> str:
-        if key not in slot:
-            slot[key] = len(inputs)
-            inputs.append(key)
-        return f"x{slot[key]}"
+    def source(key: int) -> str:
+        k = slot[key]
+        return f"V[{shared[k]}]" if k in shared else f"x{k}"
 
     # Forward: the members in order; a value read once, and not by the backward function,
     # is written into the expression that reads it.
@@ -616,26 +666,27 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
     pending: dict[int, _Expr] = {}
     body: list[str] = []
     block_rules: dict[int, _Rule] = {}
-    reads: set[int] = set()  # inputs the backward function reads
+    reads: set[int] = set()  # passed inputs the backward function reads
     for i in members:
         rule = rules[i]
         assert rule is not None
         v = nodes[i]
         kind = v._kind
         assert kind is not None
-        if v._arg is not None and _generic(kind) is not None:
-            generic = _generic(kind)
-            assert generic is not None
-            rule = _with_constant(generic, take(~i))
+        generic = _generic(kind) if v._arg is not None else None
+        if generic is not None:
+            assert v._arg is not None
+            k = constants[kind.name, _literal(v._arg)]
+            rule = _with_constant(generic, f"x{k}")
             if any(t.count["c"] for _, t in generic.terms):
-                reads.add(slot[~i])
+                reads.add(k)
         block_rules[i] = rule
         forward = rule.forward
         fields: dict[str, str] = {}
         depth = 0
         for name, p in zip(rule.operands, (pa[i], pb[i])):
             if p not in inside:
-                fields[name] = take(p)
+                fields[name] = source(p)
                 continue
             inlined = pending.pop(p, None)
             if inlined is not None:
@@ -651,11 +702,13 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
         body.append(f"{local[i]} = {text}")
     assert not pending
     saved = [i for i in members if read[i]]
-    forward_source = _function("_blockf", ", ".join(f"x{k}" for k in range(len(inputs))), body,
+    passed = [k for k in range(len(inputs)) if k not in shared]
+    forward_source = _function("_blockf", ", ".join(["V", *(f"x{k}" for k in passed)]), body,
                                f"{local[root]}, ({''.join(local[i] + ', ' for i in saved)})")
 
-    # Backward: the members in reverse order, as the main backward pass handles nodes; a
-    # gradient of an input is summed from its starting value, an argument.
+    # Backward: the members in reverse order, as the main backward pass handles nodes; the
+    # gradient of a passed input is summed from its starting value (an argument), that of
+    # a shared one in G.
     values = {i: f"s{k}" for k, i in enumerate(saved)}
     grads = _Names("g")
     acc: dict[int, tuple[str | None, list[tuple[str, _Expr]]]] = {}
@@ -663,10 +716,7 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
     lines: list[str] = []
     for i in reversed(members):
         rule = block_rules[i]
-        if i == root:
-            grad: _Expr = ("g", _ATOM, 0)
-        else:
-            grad = _sum(*acc.pop(i))
+        grad: _Expr = ("g", _ATOM, 0) if i == root else _sum(*acc.pop(i))
         if grad[2] > 0 and (rule.grad_uses > 1 or grad[2] >= _MAX_DEPTH):
             target = grads.new()
             lines.append(f"{target} = {grad[0]}")
@@ -679,8 +729,9 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
                 if p in inside:
                     fields[name] = values[p]
                 else:
-                    fields[name] = f"x{slot[p]}"
-                    reads.add(slot[p])
+                    fields[name] = source(p)
+                    if slot[p] not in shared:
+                        reads.add(slot[p])
         for (sign, term), p in zip(rule.terms, (pa[i], pb[i])):
             if term.bare:
                 expr = grad
@@ -692,8 +743,9 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
                 if p in inside:
                     entry = acc[p] = (None, [])
                 else:
-                    outside.setdefault(p, 0)
-                    entry = acc[p] = (f"t{slot[p]}", [])
+                    outside[p] = 0
+                    k = slot[p]
+                    entry = acc[p] = (f"G[{shared[k]}]" if k in shared else f"t{k}", [])
             if p not in inside:
                 outside[p] += 1
             entry[1].append((sign, expr))
@@ -701,14 +753,16 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
                 target = grads.new()
                 lines.append(f"{target} = {_sum(*entry)[0]}")
                 acc[p] = (target, [])
-    order = list(outside)
+    order = [p for p in outside if slot[p] not in shared]
+    lines += [f"G[{shared[slot[p]]}] = {_sum(*acc[p])[0]}" for p in outside if slot[p] in shared]
     read_list = sorted(reads)
     result = "(" + "".join(_sum(*acc[p])[0] + ", " for p in order) + ")"
-    params = ["g", "S", *(f"x{k}" for k in read_list), *(f"t{slot[p]}" for p in order)]
+    params = ["G", "V", "g", "S", *(f"x{k}" for k in read_list), *(f"t{slot[p]}" for p in order)]
     head = [f"{''.join(f's{k}, ' for k in range(len(saved)))}= S"] if saved else []
     backward_source = _function("_blockb", ", ".join(params), head + lines, result)
-    return _BlockCode(forward_source, backward_source, inputs, read_list, [slot[p] for p in order],
-                      [outside[p] for p in order])
+    return _BlockCode(forward_source, backward_source, passed, read_list, [slot[p] for p in order],
+                      [outside[p] for p in order],
+                      {slot[p]: outside[p] for p in outside if slot[p] in shared})
 
 
 class _Program:
@@ -795,22 +849,25 @@ class _Program:
         for i in range(n):
             if block[i] >= 0:
                 members.setdefault(block[i], []).append(i)
-        codes: dict[int, tuple[_BlockCode, str, str]] = {}
         first_member: dict[int, int] = {r: group[0] for r, group in members.items()}
-        shared: dict[tuple[str, str], tuple[str, str]] = {}
+        by_shape: dict[tuple[object, ...], list[tuple[int, list[int]]]] = {}
         for r, group in members.items():
-            code = _block_code(group, nodes, pa, pb, rules, uses, read)
-            names_of = shared.get((code.forward, code.backward))
-            if names_of is None:
-                k = len(shared)
-                names_of = shared[code.forward, code.backward] = (f"_r{k}f", f"_r{k}b")
-                self._add(code.forward.replace("def _blockf(", f"def {names_of[0]}(", 1))
-                self._add(code.backward.replace("def _blockb(", f"def {names_of[1]}(", 1))
-            codes[r] = (code, *names_of)
+            shape, inputs = _block_inputs(group, nodes, pa, pb, uses, read)
+            by_shape.setdefault(shape, []).append((r, inputs))
             need[group[0]] = 1
+        codes: dict[int, tuple[_BlockCode, list[int], str, str]] = {}
+        for k, found in enumerate(by_shape.values()):
+            r, inputs = found[0]
+            shared = {j: leaf_slot[p] for j, p in enumerate(inputs)
+                      if p >= 0 and leaf_slot[p] >= 0 and all(other[j] == p for _, other in found)}
+            code = _block_code(members[r], nodes, pa, pb, rules, uses, read, inputs, shared)
+            self._add(code.forward.replace("def _blockf(", f"def _r{k}f(", 1))
+            self._add(code.backward.replace("def _blockb(", f"def _r{k}b(", 1))
+            for r, inputs in found:
+                codes[r] = (code, inputs, f"_r{k}f", f"_r{k}b")
         self.num_blocks = len(members)
-        self.num_shapes = len(shared)
-        del members, shared
+        self.num_shapes = len(by_shape)
+        del members, by_shape
 
         # Where each stored value lives between functions: tuple F[home_t], position home_j.
         home_t = array("q", [-1]) * n
@@ -839,9 +896,9 @@ class _Program:
                     continue
                 if block[i] >= 0:
                     if block[i] == i:
-                        code, fname, _ = codes[i]
-                        args = []
-                        for key in code.inputs:
+                        code, inputs, fname, _ = codes[i]
+                        args = ["F[0]"]
+                        for key in (inputs[k] for k in code.passed):
                             if key < 0:
                                 arg = nodes[~key]._arg
                                 assert arg is not None
@@ -916,7 +973,7 @@ class _Program:
         state = bytearray(n)  # 0: no term yet, 1: being summed, 2: done
         waiting: dict[int, int] = {}  # node -> its slot in G between functions
         free: list[int] = []  # slots of G no longer used
-        num_slots = 0
+        num_slots = len(leaves)  # G[j] for j < len(leaves): leaf j's sum, where blocks add to it
         calls = []
         root = n0 - 1
         top = ((n0 - 1) // cs) * cs
@@ -944,11 +1001,27 @@ class _Program:
                         freed.append(waiting.pop(i))
                     grad = _sum(start_text, terms)
                 if block[i] >= 0:  # the root of a block: its backward function adds to its inputs
-                    code, _, bname = codes[i]
+                    code, inputs, _, bname = codes[i]
                     lo = first_member[i]
-                    args = [grad[0], wanted.get(lo) or wanted.setdefault(lo, values.new())]
+                    # A shared leaf's sum goes to its own slot of G, where the call adds to it.
+                    for k in code.shared_terms:
+                        p = inputs[k]
+                        q = leaf_slot[p]
+                        entry = acc.pop(p, None)
+                        if entry is not None:
+                            text = _sum(*entry)[0]
+                            if text != f"G[{q}]":
+                                body.append(f"G[{q}] = {text}")
+                        elif p in waiting:
+                            if waiting[p] != q:
+                                body.append(f"G[{q}] = G[{waiting[p]}]")
+                                freed.append(waiting[p])
+                        else:
+                            body.append(f"G[{q}] = L[{q}].grad")
+                        waiting[p] = q
+                    args = ["G", "F[0]", grad[0], wanted.get(lo) or wanted.setdefault(lo, values.new())]
                     for k in code.reads:
-                        key = code.inputs[k]
+                        key = inputs[k]
                         if key < 0:
                             arg = nodes[~key]._arg
                             assert arg is not None
@@ -957,7 +1030,7 @@ class _Program:
                             args.append(wanted.get(key) or wanted.setdefault(key, values.new()))
                     targets = []
                     for k in code.grads:
-                        p = code.inputs[k]
+                        p = inputs[k]
                         entry = acc.pop(p, None)
                         if entry is not None:
                             args.append(_sum(*entry)[0])
@@ -971,16 +1044,25 @@ class _Program:
                     call = f"{bname}({', '.join(args)})"
                     body.append(f"{''.join(t + ', ' for t in targets)}= {call}" if targets else call)
                     for k, t, count in zip(code.grads, targets, code.terms):
-                        p = code.inputs[k]
+                        p = inputs[k]
                         state[p] = 1
                         remaining[p] -= count
                         if remaining[p] == 0 and leaf_slot[p] >= 0:
                             body.append(f"L[{leaf_slot[p]}].grad = {t}")
                             state[p] = 2
-                            if p in waiting:
+                            if p in waiting and waiting[p] >= len(leaves):
                                 freed.append(waiting.pop(p))
+                            waiting.pop(p, None)
                         else:
                             acc[p] = (t, [])
+                    for k, count in code.shared_terms.items():
+                        p = inputs[k]
+                        state[p] = 1
+                        remaining[p] -= count
+                        if remaining[p] == 0:
+                            body.append(f"L[{leaf_slot[p]}].grad = G[{leaf_slot[p]}]")
+                            state[p] = 2
+                            del waiting[p]
                     state[i] = 2
                     continue
                 if grad[2] > 0 and (rule.grad_uses > 1 or grad[2] >= _MAX_DEPTH):
@@ -1016,8 +1098,9 @@ class _Program:
                     if remaining[p] == 0 and leaf_slot[p] >= 0:
                         body.append(f"L[{leaf_slot[p]}].grad = {_sum(*acc.pop(p))[0]}")
                         state[p] = 2
-                        if p in waiting:
+                        if p in waiting and waiting[p] >= len(leaves):
                             freed.append(waiting.pop(p))
+                        waiting.pop(p, None)
                     elif len(entry[1]) >= _MAX_TERMS:
                         target = grads.new()
                         body.append(f"{target} = {_sum(*entry)[0]}")
@@ -1031,7 +1114,9 @@ class _Program:
                 else:
                     slot = waiting[p] = num_slots
                     num_slots += 1
-                stores.append(f"G[{slot}] = {_sum(start_text, terms)[0]}")
+                text = _sum(start_text, terms)[0]
+                if text != f"G[{slot}]":
+                    stores.append(f"G[{slot}] = {text}")
             free.extend(freed)
             if not body and not stores:
                 continue
@@ -1261,7 +1346,7 @@ class CompiledGraph:
 
 def compile(outputs: Value | Sequence[Value], *, chunk_size: int = 5_000,  # noqa: A001
             source: bool = False, write_back: bool = False,
-            params: Iterable[Value] | None = None, repeats: bool = False) -> CompiledGraph:
+            params: Iterable[Value] | None = None, repeats: bool = True) -> CompiledGraph:
     """Compile the graph behind ``outputs`` into Python code that can be re-run.
 
     Args:
