@@ -53,13 +53,21 @@ graph is freed as soon as the caller drops it. Nodes are named by position in
 the code; labels appear only with ``source=True``, in comments, every character
 that is not printable escaped (a label cannot end its comment line).
 
+A subgraph repeated with other leaves or constants, such as each sample's part of
+a training loss over a batch, is written once (``repeats=True``, the default): the
+nodes that reach the outputs only through one node form a *block*, and blocks of the
+same shape share one forward and one backward function, called once per block with
+that block's own inputs (a weight shared by all of them is read from the leaves and
+its gradient summed in place). The code then grows with the model, not with the
+batch; the float operations and their order are the same, and so are the bits.
+
 The code is generated and compiled chunk by chunk: every ``chunk_size`` nodes
 of the topological order become one forward and one backward function, each
 compiled on its own, so the memory Python's ``compile()`` needs is bounded by
-the chunk, not the graph, and the time is linear in the graph. A forward
-function returns, as a tuple, the values that later code reads; a gradient
-still being summed waits in a list for the next backward function that adds to
-it. ``compile(..., source=True)`` also keeps the program's text in ``source``
+the chunk (or a block's functions), not the graph, and the time is linear in the
+graph. A forward function returns, as a tuple, the values that later code reads;
+a gradient still being summed waits in a list for the next backward function
+that adds to it. ``compile(..., source=True)`` also keeps the program's text in ``source``
 and registers it with :mod:`linecache`, so that ``inspect.getsource`` shows each
 generated function (``compiled.functions``) and tracebacks show its lines.
 """
