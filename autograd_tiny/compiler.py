@@ -1171,31 +1171,36 @@ def _header(leaves: Sequence[Value]) -> str:
     return "\n".join(lines)
 
 
-def _step_name(momentum: bool, decay: bool) -> str:
-    """Return the name of the generated step function with (or without) momentum and weight decay."""
-    return "_step" + ("_momentum" if momentum else "") + ("_decay" if decay else "")
+def _step_name(momentum: bool, decay: bool, nesterov: bool) -> str:
+    """Return the name of the generated step function with (or without) momentum, weight
+    decay and Nesterov momentum."""
+    return ("_step" + ("_momentum" if momentum else "") + ("_nesterov" if nesterov else "")
+            + ("_decay" if decay else ""))
 
 
-def _step_source(num_params: int, momentum: bool, decay: bool) -> str:
-    """Return the source of ``_step...(L, P, V, lr, m, wd)``: one training step, straight-line.
+def _step_source(num_params: int, momentum: bool, decay: bool, nesterov: bool) -> str:
+    """Return the source of ``_step...(L, P, V, lr, m, k, wd)``: one training step, straight-line.
 
     It sets every parameter's ``.grad`` (``P[j]``) to 0, runs the forward and the
     backward pass (d output / d leaf added to the leaves' ``.grad``) and updates every
-    parameter as :class:`autograd_tiny.nn.SGD` does: ``p.data -= lr * grad``, or with
-    momentum ``v = V[j] = m * V[j] + grad`` and ``p.data -= lr * v``. With weight decay
-    the gradient used is ``p.grad + wd * p.data``, as ``torch.optim.SGD`` has it. It
-    returns the outputs' values and what the forward pass saved for ``backward()``.
+    parameter as ``torch.optim.SGD`` does: the gradient ``d = p.grad`` (with weight
+    decay ``p.grad + wd * p.data``); without momentum ``p.data -= lr * d``; with
+    momentum m the velocity ``V[j]`` is ``d`` at the first step and then
+    ``m * V[j] + k * d`` (``k = 1 - dampening``), and ``p.data -= lr * V[j]`` (with
+    Nesterov ``lr * (d + m * V[j])``). It returns the outputs' values and what the
+    forward pass saved for ``backward()``.
     """
     body = [f"P[{j}].grad = 0.0" for j in range(num_params)]
     body += ["R, F = _forward(L)", "_backward(L, F, 1.0)"]
     for j in range(num_params):
         body.append(f"p = P[{j}]")
-        grad = "(p.grad + wd * p.data)" if decay else "p.grad"
-        if momentum:
-            body += [f"v = V[{j}] = m * V[{j}] + {grad}", "p.data -= lr * v"]
-        else:
-            body.append(f"p.data -= lr * {grad}")
-    return _function(_step_name(momentum, decay), "L, P, V, lr, m, wd", body, "R, F")
+        grad = "p.grad + wd * p.data" if decay else "p.grad"
+        if not momentum:
+            body.append(f"p.data -= lr * ({grad})" if decay else f"p.data -= lr * {grad}")
+            continue
+        body += [f"d = {grad}", f"v = V[{j}]", f"v = V[{j}] = d if v is None else m * v + k * d",
+                 "p.data -= lr * (d + m * v)" if nesterov else "p.data -= lr * v"]
+    return _function(_step_name(momentum, decay, nesterov), "L, P, V, lr, m, k, wd", body, "R, F")
 
 
 class CompiledGraph:
@@ -1229,8 +1234,8 @@ class CompiledGraph:
         self.num_blocks = program.num_blocks
         self.num_shapes = program.num_shapes
         self.params: tuple[Value, ...] = tuple(params)
-        self._velocity = [0.0] * len(self.params)
-        self._steps: dict[tuple[bool, bool], Callable[..., tuple[tuple[float, ...], Saved]]] = {}
+        self._velocity: list[float | None] = [None] * len(self.params)  # None: no step with momentum yet
+        self._steps: dict[tuple[bool, bool, bool], Callable[..., tuple[tuple[float, ...], Saved]]] = {}
         self._program = program
         self.leaves: tuple[Value, ...] = program.leaves
         self.num_outputs = len(outputs)
@@ -1285,29 +1290,35 @@ class CompiledGraph:
             v.data = x
         return values[0] if self._single else values
 
-    def step(self, lr: float, momentum: float = 0.0, weight_decay: float = 0.0) -> float | list[float]:
+    def step(self, lr: float, momentum: float = 0.0, weight_decay: float = 0.0,
+             dampening: float = 0.0, nesterov: bool = False) -> float | list[float]:
         """Take one training step in generated code: zero, forward, backward and update.
 
         The same as ``opt.zero_grad()``, ``compiled()``, ``compiled.backward()`` and
-        ``opt.step()`` with ``opt = nn.SGD(compiled.params, lr, momentum)``, bit for bit,
-        but in one generated function, without a Python loop over the parameters:
+        ``opt.step()`` with ``opt = nn.SGD(compiled.params, lr, momentum, ...)``, bit for
+        bit, but in one generated function, without a Python loop over the parameters:
         every parameter's ``.grad`` is set to 0 and then holds d output / d parameter
         (other leaves' ``.grad`` are added to, as by ``backward()``), and every parameter
-        moves by ``-lr * grad`` (with momentum m: by ``-lr * v``, ``v = m * v + grad``,
-        the velocities kept by this object, from 0). With ``weight_decay`` wd the
-        gradient used in the update is ``grad + wd * data``, as in ``torch.optim.SGD``.
+        is updated as ``torch.optim.SGD`` updates it: with ``weight_decay`` wd the
+        gradient used is ``grad + wd * data``; with ``momentum`` m a velocity (kept by
+        this object) is the gradient at the first step with momentum, then
+        ``m * v + (1 - dampening) * grad``, and the parameter moves by ``-lr * v``
+        (``-lr * (grad + m * v)`` with ``nesterov``); without momentum by ``-lr * grad``.
 
         Returns:
             The outputs' values before the update, as a call of this object returns them.
 
         Raises:
-            ValueError: no parameters were given to :func:`compile` (``params=``), or
-                ``lr``, ``momentum`` or ``weight_decay`` is out of its range.
-            TypeError: one of them is not a real number.
+            ValueError: no parameters were given to :func:`compile` (``params=``), or a
+                number is out of its range (``lr`` > 0 and finite, ``momentum`` in [0, 1),
+                ``dampening`` in [0, 1], ``weight_decay`` >= 0 and finite), or ``nesterov``
+                without momentum or with dampening.
+            TypeError: one of them is not a real number, or ``nesterov`` not a bool.
         """
         lr = _as_float(lr, "learning rate")
         m = _as_float(momentum, "momentum")
         wd = _as_float(weight_decay, "weight decay")
+        damp = _as_float(dampening, "dampening")
         if not self.params:
             raise ValueError("step() updates the parameters given to compile(): "
                              "compile the loss with params=model.parameters()")
@@ -1315,9 +1326,15 @@ class CompiledGraph:
             raise ValueError(f"learning rate must be a finite number > 0, got {lr!r}")
         if not 0 <= m < 1:
             raise ValueError(f"momentum must be in [0, 1), got {m!r}")
+        if not 0 <= damp <= 1:
+            raise ValueError(f"dampening must be in [0, 1], got {damp!r}")
         if not 0 <= wd < math.inf:
             raise ValueError(f"weight decay must be a finite number >= 0, got {wd!r}")
-        key = (m != 0.0, wd != 0.0)
+        if not isinstance(nesterov, bool):
+            raise TypeError(f"nesterov must be True or False, got {type(nesterov).__name__}")
+        if nesterov and (m == 0.0 or damp != 0.0):
+            raise ValueError("Nesterov momentum needs momentum > 0 and dampening 0")
+        key = (m != 0.0, wd != 0.0, nesterov)
         if key not in self._steps:
             program = self._program
             program._add(_step_source(len(self.params), *key))
@@ -1326,7 +1343,7 @@ class CompiledGraph:
             if self._source is not None:
                 self._source = program.source()
         fn = self._steps[key]
-        results, self._saved = fn(self.leaves, self.params, self._velocity, lr, m, wd)
+        results, self._saved = fn(self.leaves, self.params, self._velocity, lr, m, 1.0 - damp, wd)
         return self._results(results)
 
     def backward(self, gradient: float = 1.0) -> None:

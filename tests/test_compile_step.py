@@ -250,8 +250,24 @@ def test_fused_step_matches_nn_sgd_bit_for_bit_over_steps(momentum: float, chunk
     assert moved > 0.5  # real losses and weights were compared
 
 
-def test_fused_step_with_weight_decay_is_the_documented_update() -> None:
-    # grad' = grad + wd * data, v = m * v + grad', data -= lr * v, written out with floats.
+def _torch_sgd_by_hand(params: Sequence[Value], velocity: list[float | None], lr: float, m: float,
+                       dampening: float, nesterov: bool, wd: float) -> None:
+    """Update ``params`` from their ``.grad`` with floats, as torch.optim.SGD's rule reads."""
+    for k, p in enumerate(params):
+        d = p.grad + wd * p.data if wd else p.grad
+        if m:
+            v = velocity[k]
+            v = velocity[k] = d if v is None else m * v + (1.0 - dampening) * d
+            d = d + m * v if nesterov else v
+        p.data -= lr * d
+
+
+@pytest.mark.parametrize(("momentum", "dampening", "nesterov", "decay"),
+                         [(0.0, 0.0, False, 0.01), (0.5, 0.0, False, 0.01), (0.5, 0.3, False, 0.0),
+                          (0.9, 0.0, True, 0.0), (0.9, 0.0, True, 0.02)])
+def test_fused_step_is_the_sgd_rule_bit_for_bit(momentum: float, dampening: float, nesterov: bool,
+                                                decay: float) -> None:
+    # Weight decay, dampening and Nesterov momentum, against the rule written out with floats.
     rng = random.Random(8)
     net = MLP(2, [4, 1], ["tanh", "identity"], seed=2)
     xs = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(6)]
@@ -259,35 +275,39 @@ def test_fused_step_with_weight_decay_is_the_documented_update() -> None:
     params = net.parameters()
     compiled = autograd_tiny.compile(mse([net(x)[0] for x in xs], ys), params=params)
     twin = MLP(2, [4, 1], ["tanh", "identity"], seed=2)
-    velocity = [0.0] * len(params)
+    velocity: list[float | None] = [None] * len(params)
     for _ in range(5):
         loss = mse([twin(x)[0] for x in xs], ys)
         for p in twin.parameters():
             p.grad = 0.0
         loss.backward()
-        for k, p in enumerate(twin.parameters()):
-            g = p.grad + 0.01 * p.data
-            velocity[k] = 0.5 * velocity[k] + g
-            p.data -= 0.1 * velocity[k]
-        assert same(compiled.step(0.1, momentum=0.5, weight_decay=0.01), loss.data)  # type: ignore[arg-type]
+        _torch_sgd_by_hand(twin.parameters(), velocity, 0.1, momentum, dampening, nesterov, decay)
+        got = compiled.step(0.1, momentum=momentum, weight_decay=decay, dampening=dampening,
+                            nesterov=nesterov)
+        assert same(got, loss.data)  # type: ignore[arg-type]
         assert [p.data for p in params] == [p.data for p in twin.parameters()]
+        assert [p.grad for p in params] == [p.grad for p in twin.parameters()]
     assert params[0].data != MLP(2, [4, 1], ["tanh", "identity"], seed=2).parameters()[0].data
 
 
-def test_fused_step_with_weight_decay_agrees_with_torch_sgd() -> None:
+@pytest.mark.parametrize(("momentum", "dampening", "nesterov"), [(0.9, 0.0, False), (0.9, 0.0, True),
+                                                                  (0.5, 0.25, False)])
+def test_fused_step_with_weight_decay_agrees_with_torch_sgd(momentum: float, dampening: float,
+                                                            nesterov: bool) -> None:
     torch = pytest.importorskip("torch")
     w, b = Value(0.5), Value(-0.25)
     xs, ys = [1.0, 2.0, -1.0], [0.3, -0.2, 0.9]
     compiled = autograd_tiny.compile(mse([w * x + b for x in xs], ys), params=[w, b])
     tw = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
     tb = torch.tensor(-0.25, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.SGD([tw, tb], lr=0.1, momentum=0.9, weight_decay=0.05)
+    opt = torch.optim.SGD([tw, tb], lr=0.1, momentum=momentum, dampening=dampening, nesterov=nesterov,
+                          weight_decay=0.05)
     for _ in range(6):
         opt.zero_grad()
         loss = sum((tw * x + tb - y) ** 2 for x, y in zip(xs, ys)) / len(xs)
         loss.backward()
         opt.step()
-        compiled.step(0.1, momentum=0.9, weight_decay=0.05)
+        compiled.step(0.1, momentum=momentum, weight_decay=0.05, dampening=dampening, nesterov=nesterov)
     assert math.isclose(w.data, tw.item(), rel_tol=1e-12) and math.isclose(b.data, tb.item(), rel_tol=1e-12)
     assert abs(w.data - 0.5) > 0.05
 
@@ -311,9 +331,13 @@ def test_fused_step_arguments_are_checked() -> None:
         plain.step(0.1)
     compiled = autograd_tiny.compile(w * w, params=[w])
     for bad, match in [((0.0,), "learning rate"), ((math.inf,), "learning rate"), ((0.1, 1.0), "momentum"),
-                       ((0.1, 0.0, -1.0), "weight decay"), ((0.1, 0.0, math.nan), "weight decay")]:
+                       ((0.1, 0.0, -1.0), "weight decay"), ((0.1, 0.0, math.nan), "weight decay"),
+                       ((0.1, 0.5, 0.0, 1.5), "dampening"), ((0.1, 0.0, 0.0, 0.0, True), "Nesterov"),
+                       ((0.1, 0.5, 0.0, 0.1, True), "Nesterov")]:
         with pytest.raises(ValueError, match=match):
             compiled.step(*bad)
+    with pytest.raises(TypeError, match="nesterov must be True or False"):
+        compiled.step(0.1, 0.5, nesterov=1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="learning rate"):
         compiled.step("0.1")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"params\[1\] is the same Value as params\[0\]"):
