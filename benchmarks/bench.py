@@ -15,7 +15,10 @@ update:
 * the step written by hand with Python floats, derivatives included: not a use of
   the library but the yardstick, the floor a scalar engine can aim at;
 * autograd_tiny's eager engine (``autograd_tiny.nn``: a new graph every step);
-* autograd_tiny's compiled replay (``autograd_tiny.compile`` of the first step's graph).
+* autograd_tiny's compiled replay (``autograd_tiny.compile`` of the first step's graph),
+  driven by ``nn.SGD``;
+* autograd_tiny's fused compiled step (``compiled.step(lr)``: zero, forward, backward
+  and update in one generated function).
 
 Before timing, every contender takes one step and the losses, gradients and new
 weights are compared. Then the contenders take turns, one step each per round,
@@ -120,6 +123,21 @@ def ours_compiled(xs: list[list[float]], ys: list[float], w: Weights) -> Contend
             f"{compiled.num_functions} functions")
     return Contender("autograd_tiny compiled", step, lambda: [p.data for p in params],
                      lambda: [p.grad for p in params], note=note)
+
+
+def ours_fused(xs: list[list[float]], ys: list[float], w: Weights) -> Contender:
+    model = MLP(2, SIZES[1:], ["relu", "relu", "identity"])
+    _load(model, w)
+    params = _ordered(model)
+    compiled = autograd_tiny.compile(hinge([model(x)[0] for x in xs], ys), params=params)
+
+    def step() -> float:
+        value = compiled.step(LR)
+        assert isinstance(value, float)
+        return value
+
+    return Contender("autograd_tiny fused step", step, lambda: [p.data for p in params],
+                     lambda: [p.grad for p in params])
 
 
 def _load(model: MLP, w: Weights) -> None:
@@ -290,7 +308,7 @@ def _thresholds_for(c: Contender, own: bool) -> None:
 def run_mlp(samples: int, rounds: int, own_gc: bool = False) -> list[Contender]:
     xs, ys = two_moons(samples)
     w = initial_weights()
-    makers = [micrograd_step, torch_step, floats_step, ours_eager, ours_compiled]
+    makers = [micrograd_step, torch_step, floats_step, ours_eager, ours_compiled, ours_fused]
     contenders = [c for make in makers if (c := make(xs, ys, w)) is not None]
     reference = next(c for c in contenders if c.name == "autograd_tiny eager")
 

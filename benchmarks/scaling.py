@@ -16,10 +16,15 @@ that configuration's own. In it, in this order:
    "code" the size of the compiled functions the object keeps (code objects,
    their constants and names; the graph itself is dropped);
 3. the contenders take ``--rounds`` steps each, interleaved: the eager engine (a
-   new graph every step), the compiled replay, micrograd 0.1.0 (skipped above
-   1,000,000 nodes: it would need over 1 KB per node) and the step written by hand
-   with floats. Every contender first takes one step and its loss is compared
-   with the eager engine's.
+   new graph every step), the compiled replay driven by ``nn.SGD``
+   (``compiled()``, ``zero_grad``, ``compiled.backward()``, ``opt.step()``), the fused
+   compiled step (``compiled.step(lr)``: all of it in one generated function),
+   micrograd 0.1.0 (skipped above 1,000,000 nodes, where it would need over 1 KB per
+   node, or with ``--no-micrograd``) and the step written by hand with floats. Every
+   contender first takes one step and its loss is compared with the eager engine's.
+
+"compile / eager" is the compile time in eager steps of the same graph; "fused /
+floats" the fused step's median time over the hand-written float step's.
 
 Times are CPU time of the process (``time.process_time``), the median of the
 rounds: other programs on a shared machine inflate wall-clock time, and CPU time
@@ -69,7 +74,7 @@ def code_bytes(compiled: object) -> int:
     seen: set[int] = set()
     total = 0
     for fn in namespace.values():
-        if not isinstance(fn, types.FunctionType) or fn.__code__.co_filename != "<autograd_tiny compiled>":
+        if not isinstance(fn, types.FunctionType) or not fn.__code__.co_filename.startswith("<autograd_tiny"):
             continue
         co = fn.__code__
         parts = [fn, co, co.co_consts, co.co_names, co.co_varnames, co.co_linetable, co.co_exceptiontable,
@@ -81,7 +86,8 @@ def code_bytes(compiled: object) -> int:
     return total
 
 
-def one(width: int, samples: int, rounds: int, python_gc: bool, eager_only: bool) -> dict[str, object]:
+def one(width: int, samples: int, rounds: int, python_gc: bool, eager_only: bool,
+        micrograd: bool = True, chunk_size: int | None = None) -> dict[str, object]:
     """Measure one configuration in this process; return the figures as a dict."""
     sys.path.insert(0, str(HERE))
     import bench  # the contenders of the small benchmark, at another width
@@ -121,7 +127,8 @@ def one(width: int, samples: int, rounds: int, python_gc: bool, eager_only: bool
     loss = hinge(scores, ys)
     with_graph = _rss()
     start = time.process_time()
-    compiled = autograd_tiny.compile([loss, *scores])
+    options = {} if chunk_size is None else {"chunk_size": chunk_size}
+    compiled = autograd_tiny.compile([loss, *scores], **options)  # type: ignore[arg-type]
     row["compile_s"] = time.process_time() - start
     peak = _peak()
     n = compiled.num_nodes
@@ -143,7 +150,24 @@ def one(width: int, samples: int, rounds: int, python_gc: bool, eager_only: bool
     contenders = {"eager": bench.ours_eager(xs, ys, w), "floats": bench.floats_step(xs, ys, w)}
     contenders["compiled"] = bench.Contender("compiled", compiled_step, lambda: [p.data for p in params],
                                              lambda: [p.grad for p in params])
-    if n <= MICROGRAD_LIMIT:
+
+    # The fused step trains a model of its own (same weights), compiled the same way.
+    twin = MLP(2, bench.SIZES[1:], ["relu", "relu", "identity"])
+    bench._load(twin, w)
+    twin_params = bench._ordered(twin)
+    twin_scores = [twin(x)[0] for x in xs]
+    fused = autograd_tiny.compile([hinge(twin_scores, ys), *twin_scores], params=twin_params,
+                                  **options)  # type: ignore[arg-type]
+    del twin_scores
+
+    def fused_step() -> float:
+        values = fused.step(bench.LR)
+        assert isinstance(values, list)
+        return values[0]
+
+    contenders["fused"] = bench.Contender("fused", fused_step, lambda: [p.data for p in twin_params],
+                                          lambda: [p.grad for p in twin_params])
+    if micrograd and n <= MICROGRAD_LIMIT:
         mg = bench.micrograd_step(xs, ys, w)
         if mg is not None:
             contenders["micrograd"] = mg
@@ -161,23 +185,27 @@ def one(width: int, samples: int, rounds: int, python_gc: bool, eager_only: bool
     for name, ts in times.items():
         row[f"{name}_s"] = statistics.median(ts)
     row["eager_ns"] = row["eager_s"] / n * 1e9  # type: ignore[operator]
+    row["compile_eager"] = row["compile_s"] / row["eager_s"]  # type: ignore[operator]
+    row["fused_floats"] = row["fused_s"] / row["floats_s"]  # type: ignore[operator]
     return row
 
 
 def table(rows: list[dict[str, object]]) -> str:
     """Return the rows as a Markdown table."""
-    head = ("| W | samples | nodes | graph B/node | eager ms | eager ns/node | compiled ms | compile s "
-            "(codegen + compile() us/node) | compile peak B/node | code B/node | micrograd ms | floats ms | "
-            "eager / compiled |")
-    lines = [head, "|" + "|".join(["---:"] * 13) + "|"]
+    head = ("| W | samples | nodes | graph B/node | eager ms | eager ns/node | compiled ms | fused ms | "
+            "compile s (codegen + compile() us/node) | compile / eager | compile peak B/node | code B/node | "
+            "micrograd ms | floats ms | eager / compiled | fused / floats |")
+    lines = [head, "|" + "|".join(["---:"] * 16) + "|"]
     for r in rows:
         mg = f"{r['micrograd_s'] * 1e3:,.0f}" if "micrograd_s" in r else "n/a"  # type: ignore[operator]
         lines.append(
             f"| {r['width']} | {r['samples']} | {r['nodes']:,} | {r['graph_b']:.0f} | "
             f"{r['eager_s'] * 1e3:,.0f} | {r['eager_ns']:,.0f} | {r['compiled_s'] * 1e3:,.1f} | "  # type: ignore[operator]
-            f"{r['compile_s']:.1f} ({r['codegen_us']:.1f} + {r['pycompile_us']:.1f}) | {r['peak_b']:.0f} | "
-            f"{r['code_b']:.0f} | {mg} | {r['floats_s'] * 1e3:,.1f} | "  # type: ignore[operator]
-            f"{r['eager_s'] / r['compiled_s']:.1f}x |")  # type: ignore[operator]
+            f"{r['fused_s'] * 1e3:,.1f} | "  # type: ignore[operator]
+            f"{r['compile_s']:.2f} ({r['codegen_us']:.1f} + {r['pycompile_us']:.1f}) | "
+            f"{r['compile_eager']:.1f} | "
+            f"{r['peak_b']:.0f} | {r['code_b']:.0f} | {mg} | {r['floats_s'] * 1e3:,.1f} | "  # type: ignore[operator]
+            f"{r['eager_s'] / r['compiled_s']:.1f}x | {r['fused_floats']:.2f}x |")  # type: ignore[operator]
     return "\n".join(lines)
 
 
@@ -189,10 +217,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gc", choices=["autograd_tiny", "python"], default="autograd_tiny",
                         help="the collector's thresholds: as autograd_tiny sets them, or Python's default")
     parser.add_argument("--eager-only", action="store_true", help="time only the eager step")
+    parser.add_argument("--no-micrograd", action="store_true", help="leave micrograd out (it is slow)")
+    parser.add_argument("--chunk-size", type=int, default=None, help="compile()'s chunk_size")
     parser.add_argument("--one", type=int, nargs=2, metavar=("W", "S"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        print(json.dumps(one(args.one[0], args.one[1], args.rounds, args.gc == "python", args.eager_only)))
+        print(json.dumps(one(args.one[0], args.one[1], args.rounds, args.gc == "python", args.eager_only,
+                             not args.no_micrograd, args.chunk_size)))
         return
     print(f"Python {sys.version.split()[0]}, gc thresholds: {args.gc}, {args.rounds} rounds, CPU time\n",
           flush=True)
@@ -201,7 +232,9 @@ def main(argv: list[str] | None = None) -> None:
         for samples in args.samples:
             result = subprocess.run([sys.executable, __file__, "--one", str(width), str(samples),
                                      "--rounds", str(args.rounds), "--gc", args.gc,
-                                     *(["--eager-only"] if args.eager_only else [])],
+                                     *(["--eager-only"] if args.eager_only else []),
+                                     *(["--no-micrograd"] if args.no_micrograd else []),
+                                     *(["--chunk-size", str(args.chunk_size)] if args.chunk_size else [])],
                                     capture_output=True, text=True, check=False)
             if result.returncode != 0:
                 raise SystemExit(f"W={width}, S={samples} failed:\n{result.stderr}")

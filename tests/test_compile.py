@@ -312,8 +312,9 @@ def test_mlp_gradients_after_new_data_match_torch_float64() -> None:
 def test_chain_rule_lines_come_from_the_table() -> None:
     # The compiled lines of every unary op are codegen's rendering of the table's
     # forward and derivative expressions; no formula is written in the compiler.
-    # Names are local to each function: the leaf's value is a0 in both functions,
-    # the output's value a1 in _f0, the output's gradient g0 and the leaf's g1 in _b0.
+    # Names are local to each function: the leaf's value is a0 in both functions, the
+    # output's value a1 in _f0; the output's gradient is the seed, written into the one
+    # chain-rule term the leaf receives.
     for name in UNARY:
         x = Value(0.7)
         method = {"neg": "__neg__", "abs": "__abs__"}.get(name, name)
@@ -325,27 +326,64 @@ def test_chain_rule_lines_come_from_the_table() -> None:
                     for s in f.body if isinstance(s, ast.Assign)}
         forward = ast.parse(codegen.substitute(op.forward, {"x": "a0"}), mode="eval").body
         assert ast.dump(assigned["_f0", "a1"]) == ast.dump(forward), name
-        # The leaf's accumulator starts from its .grad: g1 = L[0].grad + g0 * (derivative)
-        start = assigned["_b0", "g1"]
+        # The leaf's gradient is its .grad plus the term: L[0].grad = L[0].grad + seed * (derivative)
+        start = assigned["_b0", "L[0].grad"]
         assert isinstance(start, ast.BinOp) and ast.unparse(start.left) == "L[0].grad", name
         # The backward function names the values it reads in order of first use: out first.
         names = sorted(codegen.names_used(op.derivatives[0]), key=["out", "x"].index)
         local = {n: f"a{k}" for k, n in enumerate(names)}
-        derivative = ast.parse(codegen.accumulate("g1", "g0", op.derivatives[0], local)).body[0]
+        derivative = ast.parse(codegen.accumulate("t", "seed", op.derivatives[0], local)).body[0]
         assert isinstance(derivative, ast.AugAssign)
         assert type(start.op) is type(derivative.op), name
         assert ast.dump(start.right) == ast.dump(derivative.value), name
 
 
-def test_labels_never_reach_the_generated_code() -> None:
-    # Nodes are named by position only: no label, however strange, is in the source.
-    x = Value(1.0, label="x\nraise SystemExit('label ran')")
-    h = x * 2.0
-    h.label = "h\r\nimport os"
-    compiled = autograd_tiny.compile(h + 1.0, source=True)
-    assert compiled() == 3.0
-    assert "SystemExit" not in compiled.source and "import os" not in compiled.source
-    assert "label" not in compiled.source and "'h" not in compiled.source
+HOSTILE = ["x\nraise SystemExit('label ran')", "h\r\nimport os", "*/ alert(1) /*", "\x00\u2028\u2029\x85z",
+           '""" + __import__("os").system("true") + """', "{g}{x} a0 = 1", "\\\n# tail"]
+
+
+def _labelled_graph(labels: Sequence[str]) -> tuple[list[Value], Value]:
+    x, w = Value(1.5, label=labels[0]), Value(-0.5, label=labels[1])
+    z = x * w + 2.0
+    z.label = labels[5]
+    h = z.relu()
+    h.label = labels[2]
+    s = h * x
+    s.label = labels[3]
+    half = s * 0.5
+    half.label = labels[6]
+    out = (s + w).tanh() + half
+    out.label = labels[4]
+    return [x, w], out
+
+
+def test_labels_reach_the_generated_code_only_as_comments() -> None:
+    # The same graph with hostile labels and with none compiles to the same code: equal
+    # syntax trees (comments are not part of them), and every label is shown only inside
+    # a comment, on its line, with line breaks and the like escaped.
+    import io
+    import tokenize
+
+    leaves, out = _labelled_graph(HOSTILE)
+    plain_leaves, plain = _labelled_graph([""] * len(HOSTILE))
+    labelled = autograd_tiny.compile(out, source=True)
+    unlabelled = autograd_tiny.compile(plain, source=True)
+    assert ast.dump(ast.parse(labelled.source)) == ast.dump(ast.parse(unlabelled.source))
+    assert labelled.source.count("\n") == unlabelled.source.count("\n") + 2  # two leaf lines in the header
+    comments = [t.string for t in tokenize.generate_tokens(io.StringIO(labelled.source).readline)
+                if t.type == tokenize.COMMENT]
+    code = "\n".join(line.split("#")[0] for line in labelled.source.splitlines())
+    for word in ("SystemExit", "import os", "alert", "__import__", "tail"):
+        assert word not in code, word
+        assert any(word in c for c in comments), word
+    assert "\\nraise SystemExit" in labelled.source  # the line break written as its escape
+    assert "*/" not in labelled.source and "*\\/ alert(1) /*" in labelled.source
+    assert "\x00" not in labelled.source and "\u2028" not in labelled.source
+    assert same(labelled(), out.data) and same(unlabelled(), plain.data) and same(out.data, plain.data)
+    labelled.backward()
+    unlabelled.backward()
+    assert [v.grad for v in leaves] == [v.grad for v in plain_leaves]
+    assert leaves[0].grad != 0.0
 
 
 def test_big_graph_is_split_into_functions() -> None:
