@@ -167,6 +167,20 @@ function factor(k) {
   });
   return total;
 }
+// What Value i's gradient passes down factor k's routes, as backward computes it (a structural
+// zero of the table passes 0 even from an infinite gradient; 1 / x divides).
+function term(i, k) {
+  let total = 0;
+  D.factors[k].forEach((route) => {
+    let g = grad[i];
+    route.forEach(([j, p]) => {
+      const [x, y] = operands(j);
+      g = OPS[nodes[j].op].c[p](g, x, y, data[j]);
+    });
+    total += g;
+  });
+  return total;
+}
 const UPD = D.update || {rate: 0, decay: 0, trained: {}};
 function updated(i) {  // a parameter after one step of gradient descent
   if (!UPD.trained[String(i)]) return data[i];
@@ -190,7 +204,7 @@ function tokenText(t) {
     case "g": return operandText(grad[i]);
     case "G": return show9(grad[i]);
     case "f": return operandText(factor(i));
-    case "t": return operandText(grad[i] * factor(t[2]));
+    case "t": return operandText(term(i, t[2]));
     case "u": return show9(updated(i));
   }
   return "";

@@ -269,8 +269,8 @@ def build_lesson(topo: list[Value], names: list[str], roles: dict[Value, str],
     dtop = b.d(root)
     backward_step[root] = len(steps)
     steps.append({"kind": "seed", "phase": "backward", "node": root,
-                  "title": f"Backward starts at {top}",
-                  "lines": [[f"{dtop}/{dtop} = 1"]]})
+                  "title": f"Backward: {dtop}/{dtop}",
+                  "lines": [[f"{dtop}/{dtop} = 1: backward starts at {top}"]]})
     uses: dict[int, list[tuple[int, int, fm.Node]]] = {}
     for i in ops:
         for lower, k, expr in b.factors_below(i):

@@ -138,17 +138,17 @@ def _claims(results: Any, index: dict[str, int], params: dict[str, Value],
     return out
 
 
-#: Longest name made up for an unlabelled Value (``w5 * out_h1``); longer ones are ``v<index>``.
+#: Longest name made up for an unlabelled Value (``w5 * out_h1``); longer ones are cut there (``…``).
 NAME_LENGTH = 28
 
 
 def _names(topo: list[Value]) -> list[str]:
-    """Return the name the page uses for each Value: its label, else its expression when short."""
+    """Return the name the page uses for each Value: its label, else its expression (cut when long)."""
     from ..render._style import fmt_const
 
     names: list[str] = []
     pos = {v: i for i, v in enumerate(topo)}
-    for i, v in enumerate(topo):
+    for v in topo:
         name = v.label
         if not name and v.op is not None:
             parts = []
@@ -162,9 +162,9 @@ def _names(topo: list[Value]) -> list[str]:
                 name = f"{v.op.symbol}({parts[0]})" if v.op.name != "neg" else f"-{parts[0]}"
             else:
                 name = f"{parts[0]} {v.op.symbol} {parts[1]}"
-            if len(name) > NAME_LENGTH:
-                name = ""
-        names.append(name or f"v{i}")
+            if len(name) > NAME_LENGTH:  # the start of its expression, marked as cut
+                name = name[:NAME_LENGTH - 1].rstrip() + "\u2026"
+        names.append(name or "(unnamed)")
     return names
 
 
