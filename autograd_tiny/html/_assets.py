@@ -344,6 +344,7 @@ const netEdges = [];    // {line, label, w, from, to}
 let netSvg = null;
 const MIN_SCALE = 11.2 / 14;
 const MAX_SCALE = 1.6;
+const COMPACT = 4;
 function buildNetwork() {
   netBox.textContent = "";
   netLines.length = 0;
@@ -387,12 +388,15 @@ function buildNetwork() {
   // columns: inputs, then each layer; the biases of layer c sit under column c - 1
   const cols = [NET.inputs.map((i) => box("input", [{idx: i, field: "data", prefix: name(i) + " = "}], [i]))];
   const neuronBox = {};
+  // Layers of more than COMPACT neurons show each neuron's output and delta only.
+  const compact = Math.max(...NET.columns.map((layer) => layer.length)) > COMPACT;
   NET.columns.forEach((layer, c) => {
     const last = c === NET.columns.length - 1;
     cols.push(layer.map(([net, out, nm]) => {
-      const lines = [{text: nm}, {idx: net, field: "data", prefix: "net "}];
+      const lines = [{text: nm}];
+      if (!compact || out === net) lines.push({idx: net, field: "data", prefix: "net "});
       if (out !== net) lines.push({idx: out, field: "data", prefix: "out "});
-      if (out !== net) lines.push({idx: out, field: "grad", prefix: "dE/dout "});
+      if (out !== net && !compact) lines.push({idx: out, field: "grad", prefix: "dE/dout "});
       lines.push({idx: net, field: "grad", prefix: "dE/dnet "});
       const b = box(last ? "neuron output" : "neuron", lines, [net, out]);
       neuronBox[net] = b; neuronBox[out] = b;
@@ -402,7 +406,12 @@ function buildNetwork() {
   const sourceBox = {};
   NET.inputs.forEach((i, k) => { sourceBox[i] = cols[0][k]; });
   NET.columns.forEach((layer, c) => layer.forEach(([net, out], k) => { sourceBox[out] = cols[c + 1][k]; }));
-  const biasBoxes = NET.biases.map(([b, nets]) => {
+  // In a compact picture a neuron's own bias has no box (its neuron stands for it).
+  const biasBoxes = NET.biases.filter(([b, nets]) => {
+    if (!compact || nets.length > 1) return true;
+    (netEls[b] = netEls[b] || []).push(neuronBox[nets[0]].g);
+    return false;
+  }).map(([b, nets]) => {
     const lines = [{idx: b, field: "data", prefix: name(b) + " = "}, {idx: b, field: "grad", prefix: "d" + nodes[ROOT].name + "/d" + name(b) + " "}];
     if (hasUpd(b)) lines.push({idx: b, field: "update", prefix: name(b) + "+ = "});
     const item = box("bias", lines, [b]);
@@ -421,7 +430,7 @@ function buildNetwork() {
     const line = sel("line", {"class": "edge"});
     svg.insertBefore(line, svg.firstChild);
     const lines = [{idx: w, field: "data", prefix: name(w) + " = "},
-                   {idx: w, field: "grad", prefix: "d" + nodes[ROOT].name + "/d" + name(w) + " "}];
+                   {idx: w, field: "grad", prefix: compact ? "grad " : "d" + nodes[ROOT].name + "/d" + name(w) + " "}];
     if (hasUpd(w)) lines.push({idx: w, field: "update", prefix: name(w) + "+ = "});
     const lab = box("wlabel", lines, [w]);
     lab.g.querySelector("rect").setAttribute("class", "label");
@@ -446,9 +455,14 @@ function buildNetwork() {
   // Layout, left to right: each column of boxes, then (for a layer of neurons) the labels of
   // the weights into each neuron, stacked in front of it, so that no label crosses another.
   const W = pane.clientWidth - 4, H = pane.clientHeight - 4;
-  const M = 6, FAN = 38, STACK_GAP = 6, SLOT_GAP = 26, LGAP = 10;
+  const M = 6, FAN = compact ? 18 : 38, STACK_GAP = 6, LGAP = compact ? 6 : 10;
+  const SLOT_GAP = Math.max(...cols.map((c) => c.length)) > COMPACT ? 10 : 26;
   const into = {};
-  edges.forEach((e) => { (into[e.toIdx] = into[e.toIdx] || []).push(e); });
+  edges.forEach((e) => {
+    (into[e.toIdx] = into[e.toIdx] || []).push(e);
+    e.tail = sel("line", {"class": "edge"});
+    svg.insertBefore(e.tail, svg.firstChild);
+  });
   const layerOf = (c) => (c >= 1 && c <= NET.columns.length ? NET.columns[c - 1] : null);
   // Stacked labels need height; a network with more weights than fit is drawn without them
   // (the current step's labels are shown on its edges).
@@ -463,36 +477,51 @@ function buildNetwork() {
   };
   const colHeight = (c) => cols[c].reduce((a, b) => a + slotH(c, b), 0) + (cols[c].length - 1) * SLOT_GAP;
   if (Math.max(...cols.map((_, c) => colHeight(c))) + 2 * M > Math.max(H, 1) / MIN_SCALE * 1.6) stacked = false;
-  const colW = cols.map((c) => Math.max(...c.map((b) => b.w)));
-  const labelW = cols.map((_, c) => {
-    const layer = layerOf(c);
-    if (!stacked || !layer) return 0;
-    return Math.max(0, ...layer.flatMap(([n]) => (into[n] || []).map((e) => e.label.w)));
-  });
-  const height = Math.max(...cols.map((_, c) => colHeight(c))) + 2 * M;
-  let x = M;
-  cols.forEach((c, k) => {
-    if (k > 0) x += (labelW[k] ? FAN + labelW[k] + LGAP : (k === cols.length - 1 && lossBox ? 26 : FAN + 30));
-    const free = height - 2 * M - colHeight(k);
-    let y = M + free / 2;
-    c.forEach((b) => {
-      const h = slotH(k, b);
-      b.place(x + (colW[k] - b.w) / 2, y + (h - b.h) / 2);
-      if (stacked && labelW[k]) {
-        const layer = layerOf(k);
-        const net = layer.find(([n]) => neuronBox[n] === b);
-        if (net) {
-          const labs = into[net[0]] || [];
-          const total = labs.reduce((a, e) => a + e.label.h, 0) + STACK_GAP * (labs.length - 1);
-          let ly = y + (h - total) / 2;
-          labs.forEach((e) => { e.label.place(x - LGAP - labelW[k] + (labelW[k] - e.label.w), ly); ly += e.label.h + STACK_GAP; });
-        }
-      }
-      y += h + SLOT_GAP;
+  function layout() {  // place every box and label; return the picture's width and height
+    const colW = cols.map((c) => Math.max(...c.map((b) => b.w)));
+    const labelW = cols.map((_, c) => {
+      const layer = layerOf(c);
+      if (!layer) return 0;
+      return Math.max(0, ...layer.flatMap(([n]) => (into[n] || []).map((e) => e.label.w)));
     });
-    x += colW[k];
-  });
-  const width = x + M;
+    const height = Math.max(...cols.map((_, c) => colHeight(c))) + 2 * M;
+    let x = M;
+    cols.forEach((c, k) => {
+      if (k > 0) x += (labelW[k] ? FAN + labelW[k] + LGAP : (c.length === 1 && c[0] === lossBox ? 26 : FAN + 30));
+      const free = height - 2 * M - colHeight(k);
+      let y = M + free / 2;
+      c.forEach((b) => {
+        const h = slotH(k, b);
+        b.place(x + (colW[k] - b.w) / 2, y + (h - b.h) / 2);
+        if (labelW[k]) {
+          const layer = layerOf(k);
+          const net = layer.find(([n]) => neuronBox[n] === b);
+          if (net) {
+            const labs = into[net[0]] || [];
+            labs.forEach((e) => { e.stackRight = x - LGAP; });
+          }
+          if (net && stacked) {
+            const labs = into[net[0]] || [];
+            const total = labs.reduce((a, e) => a + e.label.h, 0) + STACK_GAP * (labs.length - 1);
+            let ly = y + (h - total) / 2;
+            labs.forEach((e) => { e.label.place(x - LGAP - labelW[k] + (labelW[k] - e.label.w), ly); ly += e.label.h + STACK_GAP; });
+          }
+        }
+        y += h + SLOT_GAP;
+      });
+      x += colW[k];
+    });
+    return [x + M, height];
+  }
+  let [width, height] = layout();
+  if (lossBox && width * MIN_SCALE > W) {
+    // Too wide for the pane: the loss goes under the output layer, without its edges.
+    cols.pop();
+    cols[cols.length - 1].push(lossBox);
+    lossEdges.forEach((e) => e.line.remove());
+    lossEdges.length = 0;
+    [width, height] = layout();
+  }
   const anchor = (b, side) => [side === "right" ? b.x + b.w : b.x, b.y + b.h / 2];
   const setLine = (line, a, b) => {
     line.setAttribute("x1", a[0]); line.setAttribute("y1", a[1]);
@@ -503,16 +532,13 @@ function buildNetwork() {
   edges.forEach((e) => {
     if (stacked) {  // source -> its label -> the neuron
       setLine(e.line, anchor(e.from, "right"), anchor(e.label, "left"));
-      const tail = sel("line", {"class": "edge"});
-      svg.insertBefore(tail, svg.firstChild);
-      setLine(tail, anchor(e.label, "right"), anchor(e.to, "left"));
-      e.tail = tail;
+      setLine(e.tail, anchor(e.label, "right"), anchor(e.to, "left"));
     } else {
-      const a = anchor(e.from, "right"), b = anchor(e.to, "left");
-      setLine(e.line, a, b);
-      e.label.place(a[0] + 0.25 * (b[0] - a[0]) - e.label.w / 2, a[1] + 0.25 * (b[1] - a[1]) - e.label.h / 2);
+      setLine(e.line, anchor(e.from, "right"), anchor(e.to, "left"));
+      e.tail.setAttribute("visibility", "hidden");
     }
   });
+  netBox.layout = {anchor: anchor, setLine: setLine, height: height, M: M, STACK_GAP: STACK_GAP};
   const crowded = !stacked;
   // Too many weights to label them all: show the labels of the current step's weights only.
   netBox.dataset.crowded = crowded ? "1" : "";
@@ -567,13 +593,37 @@ function renderNetwork(st) {
   if (cur !== null && cur !== undefined) (netEls[cur] || []).forEach((g) => g.classList.add("cur"));
   uses.forEach((i) => (netEls[i] || []).forEach((g) => { if (!g.classList.contains("cur")) g.classList.add("src"); }));
   const crowded = netBox.dataset.crowded === "1";
+  const stacks = new Map();
   netEdges.forEach((e) => {
     const active = (uses.has(e.w) || e.w === cur) && (e.toIdx === cur || uses.has(e.toIdx)
                      || e.w === cur || (netEls[cur] || []).indexOf(e.to.g) >= 0);
     e.line.classList.toggle("active", active);
-    if (e.tail) e.tail.classList.toggle("active", active);
+    e.tail.classList.toggle("active", active);
     e.label.g.classList.toggle("off", crowded && !active);
+    if (crowded && active) {
+      if (!stacks.has(e.to)) stacks.set(e.to, []);
+      stacks.get(e.to).push(e);
+    }
   });
+  if (crowded) {
+    // Only this step's weights are labelled: stacked in front of the neuron they feed.
+    const L = netBox.layout;
+    netEdges.forEach((e) => {
+      L.setLine(e.line, L.anchor(e.from, "right"), L.anchor(e.to, "left"));
+      e.tail.setAttribute("visibility", "hidden");
+    });
+    stacks.forEach((list, target) => {
+      const total = list.reduce((a, e) => a + e.label.h, 0) + L.STACK_GAP * (list.length - 1);
+      let y = Math.max(L.M, Math.min(L.height - L.M - total, target.y + target.h / 2 - total / 2));
+      list.forEach((e) => {
+        e.label.place(e.stackRight - e.label.w, y);
+        y += e.label.h + L.STACK_GAP;
+        L.setLine(e.line, L.anchor(e.from, "right"), L.anchor(e.label, "left"));
+        L.setLine(e.tail, L.anchor(e.label, "right"), L.anchor(e.to, "left"));
+        e.tail.setAttribute("visibility", "visible");
+      });
+    });
+  }
   const g = cur !== null && cur !== undefined && netEls[cur] ? netEls[cur][0] : null;
   if (g) follow(g);
 }
@@ -836,7 +886,7 @@ document.addEventListener("keydown", (ev) => {
 function fitPane() {
   const narrow = window.innerWidth <= 1000;
   const top = narrow ? document.querySelector("header").offsetHeight : pane.getBoundingClientRect().top + window.scrollY;
-  const h = Math.max(320, Math.floor(window.innerHeight - (narrow ? top + 8 : top) - 12) * (narrow ? 0.62 : 1));
+  const h = Math.max(320, Math.floor(window.innerHeight - (narrow ? top + 8 : top) - 12) * (narrow ? 0.7 : 1));
   pane.style.height = h + "px";
   document.querySelector("aside").style.maxHeight = narrow ? "" : h + "px";
 }

@@ -431,6 +431,10 @@ def _network(b: _Builder, groups: dict[int, list[int]], by_stage: dict[int, list
     inputs: list[int] = []
     edges: list[dict[str, Any]] = []
     biases: dict[int, list[int]] = {}
+    def is_weight(x: Value) -> bool:
+        return x.op is None and (b.roles.get(x) == "parameter" or (
+            b.roles.get(x) == "leaf" and re.match(r"w\[", x.label) is not None))
+
     for c, layer in enumerate(columns, start=1):
         for neuron in layer:
             stack = [neuron["net"]]
@@ -442,7 +446,7 @@ def _network(b: _Builder, groups: dict[int, list[int]], by_stage: dict[int, list
                     if not isinstance(o, Value):
                         continue
                     j = b.pos[o]
-                    if b.named[j] and o.op is None and b.roles.get(o) == "parameter":
+                    if b.named[j] and o.op is None and b.roles.get(o) in ("parameter", "leaf"):
                         if v.op.name != "add":
                             return None
                         biases.setdefault(j, []).append(neuron["net"])
@@ -450,8 +454,10 @@ def _network(b: _Builder, groups: dict[int, list[int]], by_stage: dict[int, list
                         stack.append(j)
                     elif not b.named[j] and o.op is not None and o.op.name == "mul":
                         pair = [x for x in o.operands if isinstance(x, Value)]
-                        ws = [x for x in pair if x.op is None and b.roles.get(x) == "parameter"]
-                        srcs = [x for x in pair if x not in ws]
+                        ws = [x for x in pair if is_weight(x)]
+                        if len(ws) != 1 and len(pair) == 2 and pair[0].op is None:
+                            ws = [pair[0]]  # nn's neurons multiply weight * input
+                        srcs = [x for x in pair if x is not ws[0]] if len(ws) == 1 else []
                         if len(ws) != 1 or len(srcs) != 1 or not b.named[b.pos[srcs[0]]]:
                             return None
                         src = b.pos[srcs[0]]
