@@ -558,3 +558,53 @@ def test_a_derivations_leaves_are_listed_inputs_first_then_parameters() -> None:
     data = json.loads(re.search(r'id="stepper-data">(.*?)</script>', to_html(derivation).html, re.S).group(1))
     names = [data["nodes"][i]["name"] for i in data["leaves"]]
     assert names == ["i1", "i2", *derivation.parameters]
+
+
+#: f = (x + y) z at x = -2, y = 5, z = -4: q = 3, f = -12, df/dq = z = -4, df/dz = q = 3,
+#: df/dx = df/dy = df/dq * 1 = -4; df/dy is written with its sign flipped.
+CIRCUIT = '''title = "f = (x + y) z"
+output = "f"
+[values]
+x = -2.0
+y = 5.0
+z = -4.0
+[define]
+q = "x + y"
+f = "q * z"
+[claims]
+q = 3
+f = -12
+"df/dq" = -4
+"df/dy" = 4
+'''
+
+
+def test_an_expression_files_claims_are_on_their_nodes_in_the_page_and_the_svg(
+        chromium: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from autograd_tiny.cli import main
+
+    source = tmp_path / "circuit.toml"
+    source.write_text(CIRCUIT, encoding="utf-8")
+    html_path, svg_dir = tmp_path / "c.html", tmp_path / "svg"
+    assert main(["check", str(source), "--html", str(html_path), "--svg", str(svg_dir)]) == 1
+    capsys.readouterr()
+    # the SVG: y's node has the red border and the written and computed figures
+    svg = (tmp_path / "svg" / "graph.svg").read_text(encoding="utf-8")
+    y_node = next(g for g in svg.split('<g id="node')
+                  if re.search(r">(parameter|input) y<", g))
+    assert 'stroke="#d62728"' in y_node and "WRONG df/dy: written 4, computed &#45;4" in y_node
+    # the page: y's node is marked wrong from the step that computes df/dy on, not before
+    chromium.get((tmp_path / "c.html").resolve().as_uri())
+    assert chromium.execute_script("return document.body.dataset.ready") == "1"
+    data = _page_data(tmp_path / "c.html")
+    dfdy = next(c for c in data["claims"] if c["name"] == "df/dy")
+    assert data["nodes"][dfdy["node"]]["name"] == "y" and dfdy["field"] == "grad"
+    assert data["steps"][dfdy["step"]]["title"] == "Backward: df/dy"
+    marked = """return Array.from(document.querySelectorAll('#graph g.node.claim-wrong text'))
+                  .map(t => t.textContent);"""
+    _go_to(chromium, "backward pass, df/dq")
+    assert chromium.execute_script(marked) == []
+    assert _go_to(chromium, "backward pass, df/dy") == dfdy["step"]
+    assert "input y" in chromium.execute_script(marked) or "parameter y" in chromium.execute_script(marked)
+    detail = chromium.find_element("id", "detail").text
+    assert "claim df/dy = 4: wrong \u2014 the derivative's sign is flipped" in detail

@@ -224,7 +224,7 @@ def build_lesson(topo: list[Value], names: list[str], roles: dict[Value, str],
                 stage[i] = stage[j]
     order_of: dict[str, int] = {}
     if derivation is not None:
-        for layer in derivation.layers:
+        for layer in getattr(derivation, "layers", None) or []:
             for name in layer:
                 order_of.setdefault(name, len(order_of))
 

@@ -265,11 +265,12 @@ def to_html(value_or_derivation: Any, path: str | os.PathLike[str] | None = None
     elif hasattr(value_or_derivation, "loss") and hasattr(value_or_derivation, "parameters") \
             and hasattr(value_or_derivation, "check"):
         derivation = value_or_derivation
-        params = dict(derivation.parameters)
-        inputs = list(derivation.input_names)
         root = derivation.loss()
         if not isinstance(root, Value):
             raise TypeError(f"the derivation's loss() must return a Value, got {type(root).__name__}")
+        # read after loss(): an expression file builds its leaves anew for each forward pass
+        params = dict(derivation.parameters)
+        inputs = list(derivation.input_names)
     else:
         raise TypeError("to_html needs a Value or a derivation (load_derivation(...)), got "
                         f"{type(value_or_derivation).__name__}: {value_or_derivation!r:.80}")
