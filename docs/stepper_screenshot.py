@@ -5,7 +5,7 @@
 Writes the stepper page of the shipped example seed004 (the 2-2-2 network), opens it in
 headless Chromium (Debian's ``chromium`` and ``chromedriver``, driven by selenium, set up
 as in the tests: tests/browser.py), goes to the backward step where the two paths into
-``out_h1`` meet, and saves the window as PNG.
+``out_h1`` meet (dE/dout_h1, the sum over the output layer), and saves the window as PNG.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from autograd_tiny import to_html  # noqa: E402
 from autograd_tiny.derivation import load_example  # noqa: E402
 
 #: The step shown: the step label's ending.
-STEP = "backward pass, out_h1"
+STEP = "backward pass, dE/dout_h1"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         driver = start_chromium(str(Path(tmp) / "profile"))
         try:
             driver.set_window_size(1400, 860)
-            driver.get(page.as_uri() + "#zoom=0.8")
+            driver.get(page.as_uri())
             found = driver.execute_script("""
                 const s = document.getElementById('step');
                 for (let k = 0; k <= parseInt(s.max); k++) {

@@ -128,9 +128,10 @@ def test_the_picture_is_readable_at_load_and_while_stepping(chromium: Any, tmp_p
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_the_claims_table_keeps_its_verdict_and_hint_columns(chromium: Any, tmp_path: Path,
+@pytest.mark.parametrize("name", ["seed003", "seed004"])  # seed004 writes 10 to 13 digits
+def test_the_claims_table_keeps_its_verdict_and_hint_columns(chromium: Any, tmp_path: Path, name: str,
                                                             size: tuple[int, int]) -> None:
-    _open(chromium, _page("seed003"), tmp_path / "seed003.html", size)
+    _open(chromium, _page(name), tmp_path / f"{name}.html", size)
     chromium.find_element("id", "btn-last").click()
     cells = chromium.execute_script("""
         const w = window.innerWidth;
@@ -144,7 +145,8 @@ def test_the_claims_table_keeps_its_verdict_and_hint_columns(chromium: Any, tmp_
     for text, left, right, width, limit in cells:
         assert width > 0 and left >= 0 and right <= limit + 0.5, (text, left, right, limit)
     verdicts = [c[0] for c in cells[5:] if c[0] in ("ok", "wrong", "follows")]
-    assert verdicts.count("wrong") == 4
+    assert verdicts.count("wrong") == (4 if name == "seed003" else 0)
+    assert len(verdicts) == len(load_derivation(EXAMPLES / f"{name}.toml").spec.claims)
 
 
 @pytest.mark.parametrize("name", ["seed003", "seed004", "seed002"])

@@ -23,7 +23,7 @@ h2 { font-size: 15px; margin: 8px 0 4px; }
 #step-label { flex: 2 1 300px; color: #333; font-weight: bold; }
 #loss { font-weight: bold; margin-left: auto; white-space: nowrap; }
 .views button.on { background: #1f5fa8; color: white; border: 1px solid #1f5fa8; }
-main { display: grid; grid-template-columns: minmax(0, 2fr) minmax(380px, 1fr); gap: 10px;
+main { display: grid; grid-template-columns: minmax(0, 1.7fr) minmax(420px, 1fr); gap: 10px;
        padding: 8px 12px; align-items: start; }
 #pane { position: relative; overflow: auto; border: 1px solid #e4e4e4; height: 70vh; min-height: 320px; }
 #net-view svg { display: block; margin: 0 auto; }
@@ -41,9 +41,10 @@ aside { min-width: 0; overflow: auto; }
 .note { color: #555; font-size: 13px; margin: 2px 0; }
 table { border-collapse: collapse; font-size: 14px; }
 #claims { width: 100%; table-layout: auto; }
-td, th { padding: 2px 6px; text-align: left; border-bottom: 1px solid #eee; vertical-align: top; }
+td, th { padding: 2px 4px; text-align: left; border-bottom: 1px solid #eee; vertical-align: top; }
 td.num { font-family: Menlo, Consolas, "DejaVu Sans Mono", monospace; text-align: right; }
 #claims td.hint { font-size: 13px; color: #444; }
+#claims td.num { font-size: 13px; }
 #claims td.verdict { white-space: nowrap; }
 #claims tr.later td { color: #888; }
 #claims tr { cursor: pointer; }
