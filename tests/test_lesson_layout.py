@@ -200,3 +200,15 @@ def test_the_summary_names_the_first_slip_and_goes_to_its_step(chromium: Any, tm
     line.find_element("tag name", "a").click()
     assert chromium.find_element("css selector", "#detail h2").text == "Update: W10+"
     assert "claim W10+ = 1.4: wrong" in chromium.find_element("id", "detail").text
+
+
+def test_a_claim_that_follows_links_to_the_step_of_the_slip_it_comes_from(chromium: Any,
+                                                                         tmp_path: Path) -> None:
+    _open(chromium, _page("seed003"), tmp_path / "seed003.html", (1400, 1000))
+    chromium.find_element("id", "btn-last").click()
+    row = chromium.find_element("css selector", "#claims tr[data-name='out_o1']")
+    hint = row.find_element("css selector", "td.hint")
+    assert hint.text.startswith("carried forward from the slip in net_o1")
+    hint.find_element("link text", "\u2192 net_o1 (step 5)").click()
+    assert chromium.find_element("id", "step-label").text == "step 5 of 44: forward pass, net_o1"
+    assert "claim net_o1 = 0.794609: wrong" in chromium.find_element("id", "detail").text

@@ -757,6 +757,16 @@ function renderClaims() {
     cells.verdict.textContent = v === "edited" ? "\u2014" : v;
     cells.verdict.className = "verdict verdict-" + v;
     cells.hint.textContent = v === "edited" ? "" : c.hint;
+    if (v === "follows") {  // links to the steps of the figures it was carried from
+      c.basedOn.forEach((name) => {
+        const from = claims.find((o) => o.name === name);
+        if (!from) return;
+        cells.hint.appendChild(document.createTextNode(" "));
+        const a = stepLink(from.step, "\u2192 " + name + " (step " + from.step + ")");
+        a.addEventListener("click", (ev) => ev.stopPropagation());
+        cells.hint.appendChild(a);
+      });
+    }
   });
   document.getElementById("claims-note").textContent = edited
     ? "A leaf was edited: the verdicts were for the file's numbers, so they are cleared until reset."
@@ -793,6 +803,10 @@ function describe(s) {
     const p = el("p", "", "claim verdict-" + v);
     p.textContent = "claim " + c.name + " = " + c.written + ": "
       + (v === "edited" ? "not judged (a leaf was edited)" : v + (c.hint ? " \u2014 " + c.hint : ""));
+    if (v === "follows") c.basedOn.forEach((name) => {
+      const from = claims.find((o) => o.name === name);
+      if (from) { p.appendChild(document.createTextNode(" ")); p.appendChild(stepLink(from.step, "\u2192 " + name)); }
+    });
     detail.appendChild(p);
   });
   if (s === LAST) {

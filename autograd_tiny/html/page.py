@@ -134,7 +134,8 @@ def _claims(results: Any, index: dict[str, int], params: dict[str, Value],
         node, field, step = _claim_place(r.quantity, index, params, pos, lesson)
         out.append({"name": r.claim, "written": r.written, "computed": _num(r.computed),
                     "verdict": r.verdict, "hint": r.hint or "", "node": node, "field": field,
-                    "step": last if step is None else step})
+                    "step": last if step is None else step,
+                    "basedOn": [str(b) for b in getattr(r, "based_on", None) or []]})
     return out
 
 
