@@ -94,12 +94,16 @@ def _mlp_2881() -> Value:
     return loss
 
 
-PAGES = [*example_names(), "mlp-2-8-8-1"]
+PAGES = [*example_names(), "mlp-2-8-8-1", "circuit"]
 
 
 def _page(name: str) -> str:
     if name == "mlp-2-8-8-1":
         return to_html(_mlp_2881()).html
+    if name == "circuit":
+        from test_html_stepper import CIRCUIT
+
+        return to_html(load_derivation(CIRCUIT)).html
     return to_html(load_derivation(EXAMPLES / f"{name}.toml")).html
 
 
@@ -149,10 +153,15 @@ def test_the_claims_table_keeps_its_verdict_and_hint_columns(chromium: Any, tmp_
     assert len(verdicts) == len(load_derivation(EXAMPLES / f"{name}.toml").spec.claims)
 
 
-@pytest.mark.parametrize("name", ["seed003", "seed004", "seed002"])
+@pytest.mark.parametrize("name", ["seed003", "seed004", "seed002", "circuit"])
 def test_each_claim_shows_exactly_from_the_step_that_computes_it(chromium: Any, tmp_path: Path,
                                                                  name: str) -> None:
-    derivation = load_derivation(EXAMPLES / f"{name}.toml")
+    if name == "circuit":
+        from test_html_stepper import CIRCUIT
+
+        derivation = load_derivation(CIRCUIT)
+    else:
+        derivation = load_derivation(EXAMPLES / f"{name}.toml")
     results = derivation.check()
     _open(chromium, _page(name), tmp_path / f"{name}.html", (1400, 1000))
     last = int(chromium.find_element("id", "step").get_attribute("max"))
@@ -212,3 +221,26 @@ def test_a_claim_that_follows_links_to_the_step_of_the_slip_it_comes_from(chromi
     hint.find_element("link text", "\u2192 net_o1 (step 5)").click()
     assert chromium.find_element("id", "step-label").text == "step 5 of 44: forward pass, net_o1"
     assert "claim net_o1 = 0.794609: wrong" in chromium.find_element("id", "detail").text
+
+
+def test_an_expression_opens_on_its_circuit_value_above_each_wire_gradient_below(chromium: Any,
+                                                                                 tmp_path: Path) -> None:
+    _open(chromium, _page("circuit"), tmp_path / "circuit.html", (1400, 1000))
+    assert chromium.find_element("id", "btn-view-network").text == "circuit"
+    chromium.find_element("id", "btn-last").click()
+    wires = chromium.execute_script("""
+        return Array.from(document.querySelectorAll('#net-view g.wire-box')).map(g => {
+          const line = g.querySelector('line').getBoundingClientRect();
+          const up = g.querySelector('text.val'), down = g.querySelector('text.grad');
+          return [up.textContent, down.textContent, up.getBoundingClientRect().bottom <= line.top + 1,
+                  down.getBoundingClientRect().top >= line.bottom - 1, g.getAttribute('class')];
+        });""")
+    by_value = {w[0].split(" = ")[0]: w for w in wires}
+    assert set(by_value) == {"x", "y", "z", "q", "f"}
+    assert all(w[2] and w[3] for w in wires), wires  # value above its wire, gradient below
+    assert by_value["q"][:2] == ["q = 3.0000 \u2713", "grad -4.0000 \u2713"]
+    assert by_value["y"][1] == "grad -4.0000 \u2717 4" and "mark-wrong" in by_value["y"][4]
+    assert by_value["f"][:2] == ["f = -12.0000 \u2713", "grad 1.0000"]
+    gates = chromium.execute_script(
+        "return Array.from(document.querySelectorAll('#net-view text.op')).map(t => t.textContent);")
+    assert sorted(gates) == ["*", "+"]

@@ -85,6 +85,14 @@ g.edge.active polygon { stroke: #e65100; fill: #e65100; }
 #net-view tspan.mark-follows { fill: #ef6c00; font-weight: bold; }
 #net-view g.mark-wrong rect.box, #net-view g.mark-wrong rect.label { stroke: #c62828; stroke-width: 3; }
 #net-view g.mark-follows rect.box, #net-view g.mark-follows rect.label { stroke: #ef6c00; stroke-width: 3; }
+#net-view line.wire { stroke: #555; stroke-width: 2; }
+#net-view g.gate rect.box { fill: #f5f5f5; }
+#net-view text.op { text-anchor: middle; font-weight: bold; }
+#net-view text.grad { fill: #c62828; }
+#net-view g.cur line.wire { stroke: #e65100; stroke-width: 4; }
+#net-view g.src line.wire { stroke: #e65100; stroke-width: 2.5; stroke-dasharray: 5 3; }
+#net-view g.mark-wrong line.wire { stroke: #c62828; stroke-width: 4; }
+#net-view g.mark-follows line.wire { stroke: #ef6c00; stroke-width: 4; }
 #tooltip { position: fixed; background: #fffbe6; border: 1px solid #c9b458; padding: 4px 8px;
            font: 13px Menlo, Consolas, monospace; pointer-events: none; z-index: 5;
            white-space: pre; max-width: 640px; }
@@ -629,8 +637,123 @@ function renderNetwork(st) {
   if (g) follow(g);
 }
 
+// ---- the circuit view (a graph without neurons) -----------------------------------------
+// Each operation is a gate; each named Value a wire leaving its gate (or, for a leaf, the
+// picture's left side), its value written above the wire and its gradient below.
+const CIRCUIT = D.circuit;
+function buildCircuit() {
+  netBox.textContent = "";
+  netLines.length = 0;
+  Object.keys(netEls).forEach((k) => delete netEls[k]);
+  const svg = sel("svg", {"class": "circuit"});
+  netBox.appendChild(svg);
+  netSvg = svg;
+  const wires = sel("g", {});
+  svg.appendChild(wires);
+  const claimsFor = (idx, field) => claims.filter((c) => c.node === idx && c.field === field);
+  const level = (i) => CIRCUIT.level[String(i)];
+  const gateOf = {};
+  CIRCUIT.gates.forEach(([i, text, ins]) => { gateOf[i] = {text: text, ins: ins}; });
+  const named = [...CIRCUIT.leaves, ...CIRCUIT.gates.map((g) => g[0])];
+  // The texts on each wire: its value (with the name when it has one) and its gradient.
+  const stubs = {};
+  named.forEach((i) => {
+    const g = sel("g", {"class": "nbox wire-box"});
+    svg.appendChild(g);
+    const line = sel("line", {"class": "wire"});
+    g.appendChild(line);
+    const up = sel("text", {"class": "val"});
+    const down = sel("text", {"class": "grad"});
+    g.appendChild(up);
+    g.appendChild(down);
+    const recs = [{t: up, idx: i, field: "data", prefix: nodes[i].name + " = ", claims: claimsFor(i, "data")},
+                  {t: down, idx: i, field: "grad", prefix: "grad ", claims: claimsFor(i, "grad")}];
+    recs.forEach((r) => { netLines.push(r); writeLine(r, true); });
+    const w = Math.max(up.getComputedTextLength(), down.getComputedTextLength()) + 16;
+    stubs[i] = {g: g, line: line, up: up, down: down, w: w};
+    (netEls[i] = netEls[i] || []).push(g);
+  });
+  const gates = {};
+  CIRCUIT.gates.forEach(([i, text]) => {
+    const g = sel("g", {"class": "nbox gate"});
+    svg.appendChild(g);
+    const rect = sel("rect", {"class": "box", rx: 14, ry: 14});
+    const t = sel("text", {"class": "op"}, text);
+    g.appendChild(rect);
+    g.appendChild(t);
+    const w = Math.max(30, t.getComputedTextLength() + 16);
+    gates[i] = {g: g, rect: rect, t: t, w: w, h: 30};
+    netEls[i].push(g);
+  });
+  // Rows: a walk from the output, each gate's inputs in order, leaves one row each;
+  // a gate sits at the middle of its inputs.
+  const y = {};
+  let row = 0;
+  const seen = new Set();
+  (function visit(i) {
+    if (seen.has(i)) return;
+    seen.add(i);
+    const g = gateOf[i];
+    if (!g || g.ins.length === 0) { y[i] = row++; return; }
+    g.ins.forEach(visit);
+    y[i] = g.ins.reduce((a, j) => a + y[j], 0) / g.ins.length;
+  })(ROOT);
+  named.forEach((i) => { if (y[i] === undefined) y[i] = row++; });
+  const ROW = 70, M = 8, FAN = 46;
+  const maxLevel = Math.max(...named.map(level));
+  const cols = [];
+  for (let c = 0; c <= maxLevel; c++) cols.push(named.filter((i) => level(i) === c));
+  // no two wires of a column closer than one row
+  cols.forEach((col) => {
+    col.sort((a, b) => y[a] - y[b]);
+    for (let k = 1; k < col.length; k++) if (y[col[k]] < y[col[k - 1]] + 1) y[col[k]] = y[col[k - 1]] + 1;
+  });
+  const rows = Math.max(...named.map((i) => y[i])) + 1;
+  let x = M;
+  const gateX = {}, stubX = {};
+  cols.forEach((col, c) => {
+    const gw = c === 0 ? 0 : Math.max(0, ...col.map((i) => gates[i].w));
+    const sw = Math.max(...col.map((i) => stubs[i].w));
+    col.forEach((i) => { gateX[i] = x + (gw - (c === 0 ? 0 : gates[i].w)); stubX[i] = x + gw; });
+    x += gw + sw + FAN;
+  });
+  const width = x - FAN + M;
+  const height = rows * ROW + 2 * M;
+  const Y = (i) => M + ROW / 2 + y[i] * ROW + 6;
+  named.forEach((i) => {
+    const s = stubs[i];
+    const x0 = stubX[i], yy = Y(i);
+    s.line.setAttribute("x1", x0); s.line.setAttribute("y1", yy);
+    s.line.setAttribute("x2", x0 + s.w); s.line.setAttribute("y2", yy);
+    s.up.setAttribute("x", x0 + 8); s.up.setAttribute("y", yy - 7);
+    s.down.setAttribute("x", x0 + 8); s.down.setAttribute("y", yy + 19);
+    const gate = gates[i];
+    if (gate) {
+      const gx = gateX[i];
+      gate.rect.setAttribute("x", gx); gate.rect.setAttribute("y", yy - gate.h / 2);
+      gate.rect.setAttribute("width", gate.w); gate.rect.setAttribute("height", gate.h);
+      gate.t.setAttribute("x", gx + gate.w / 2); gate.t.setAttribute("y", yy + 5);
+      const ins = gateOf[i].ins;
+      ins.forEach((j, k) => {
+        const py = yy + (k - (ins.length - 1) / 2) * 12;
+        const l = sel("line", {"class": "edge"});
+        l.setAttribute("x1", stubX[j] + stubs[j].w); l.setAttribute("y1", Y(j));
+        l.setAttribute("x2", gx); l.setAttribute("y2", py);
+        wires.appendChild(l);
+      });
+    }
+  });
+  const W = pane.clientWidth - 4, H = pane.clientHeight - 4;
+  const scale = Math.max(MIN_SCALE, Math.min(MAX_SCALE, W / width, H / height));
+  svg.setAttribute("width", width * scale);
+  svg.setAttribute("height", height * scale);
+  svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+  netBox.dataset.scale = String(scale);
+}
+
 // ---- views ------------------------------------------------------------------------------
-let view = NET ? "network" : "graph";
+const PICTURE = NET ? buildNetwork : CIRCUIT ? buildCircuit : null;
+let view = PICTURE ? "network" : "graph";
 const viewButtons = {network: document.getElementById("btn-view-network"),
                      graph: document.getElementById("btn-view-graph")};
 function setView(v) {
@@ -639,7 +762,7 @@ function setView(v) {
   graphBox.hidden = v !== "graph";
   document.getElementById("zoom").hidden = v !== "graph";
   Object.keys(viewButtons).forEach((k) => viewButtons[k].classList.toggle("on", k === v));
-  if (v === "network" && NET && !netSvg) buildNetwork();
+  if (v === "network" && PICTURE && !netSvg) PICTURE();
   if (v === "graph" && gsvg && !graphBox.dataset.zoomed) {
     graphBox.dataset.zoomed = "1";
     setZoom(fitZoom());  // the whole graph when its smallest text stays readable, else 100% and follow
@@ -647,7 +770,11 @@ function setView(v) {
   }
   render();
 }
-if (!NET) viewButtons.network.hidden = true;
+if (!PICTURE) viewButtons.network.hidden = true;
+if (!NET && CIRCUIT) {
+  viewButtons.network.textContent = "circuit";
+  viewButtons.network.title = "each value above its wire, its gradient below";
+}
 viewButtons.network.addEventListener("click", () => setView("network"));
 viewButtons.graph.addEventListener("click", () => setView("graph"));
 
@@ -908,7 +1035,7 @@ function fitPane() {
 let resizeTimer = null;
 window.addEventListener("resize", () => {
   clearTimeout(resizeTimer);
-  resizeTimer = setTimeout(() => { fitPane(); if (netSvg) buildNetwork(); render(); }, 150);
+  resizeTimer = setTimeout(() => { fitPane(); if (netSvg) PICTURE(); render(); }, 150);
 });
 
 // The address may choose a step, view and zoom: page.html#step=40&view=graph&zoom=0.8 (or zoom=fit).
@@ -916,7 +1043,7 @@ const hash = new URLSearchParams(location.hash.replace(/^#/, ""));
 if (hash.get("step")) step = parseInt(hash.get("step"), 10) || 0;
 compute();
 fitPane();
-setView(hash.get("view") === "graph" || !NET ? "graph" : "network");
+setView(hash.get("view") === "graph" || !PICTURE ? "graph" : "network");
 if (hash.get("zoom")) { setZoom(hash.get("zoom") === "fit" ? fitZoom() : parseFloat(hash.get("zoom")) || 1); render(); }
 document.body.dataset.ready = "1";
 })();

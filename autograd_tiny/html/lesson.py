@@ -74,6 +74,7 @@ class Lesson:
     named: list[bool] = field(default_factory=list)
     network: dict[str, Any] | None = None
     update: dict[str, Any] = field(default_factory=dict)
+    circuit: dict[str, Any] | None = None
 
 
 class _Builder:
@@ -395,8 +396,50 @@ def build_lesson(topo: list[Value], names: list[str], roles: dict[Value, str],
     network = _network(b, groups, by_stage, stages, sorted(ops, key=lambda i: forward_step.get(i, 0)),
                        below, derivation)
     update = {"rate": rate, "decay": decay, "trained": {str(i): t for i, t in trained.items()}}
+    circuit = _circuit(b, level) if network is None else None
     return Lesson(steps, data_step, grad_step, b.factors, forward_step, backward_step, update_step,
-                  b.named, network, update)
+                  b.named, network, update, circuit)
+
+
+#: The circuit view draws graphs of at most this many named Values.
+CIRCUIT_NODES = 60
+
+
+def _constant(x: float) -> str:
+    return f"{x:g}"
+
+
+def _circuit(b: _Builder, level: list[int]) -> dict[str, Any] | None:
+    """Return the circuit view's structure of a graph without neurons: each operation a gate
+    (its table symbol, with any constant operand written in it) and the named Values its wires
+    carry; None when the graph is a network or has more than :data:`CIRCUIT_NODES` named Values."""
+    topo = b.topo
+    if any(v.label.startswith("net_") for v in topo):
+        return None
+    named = [i for i in range(len(topo)) if b.named[i]]
+    if len(named) > CIRCUIT_NODES:
+        return None
+    gates: list[list[Any]] = []
+    for i in named:
+        v = topo[i]
+        if v.op is None:
+            continue
+        ins: list[int] = []
+        consts: list[tuple[int, str]] = []
+        for p, o in enumerate(v.operands):
+            if isinstance(o, Value) and b.named[b.pos[o]]:
+                ins.append(b.pos[o])
+            else:
+                consts.append((p, _constant(o.data if isinstance(o, Value) else float(o))))
+        text = v.op.symbol
+        if v.op.arity == 2 and consts and len(ins) == 1:
+            p, c = consts[0]
+            text = f"{text} {c}" if p == 1 else f"{c} {text}"
+        elif consts:
+            text = f"{text} ({', '.join(c for _, c in consts)})"
+        gates.append([i, text, ins])
+    leaves = [i for i in named if topo[i].op is None]
+    return {"gates": gates, "leaves": leaves, "level": {str(i): level[i] for i in named}}
 
 
 def _network(b: _Builder, groups: dict[int, list[int]], by_stage: dict[int, list[int]],

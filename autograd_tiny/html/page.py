@@ -139,16 +139,19 @@ def _claims(results: Any, index: dict[str, int], params: dict[str, Value],
     return out
 
 
-#: Longest name made up for an unlabelled Value (``w5 * out_h1``); longer ones are cut there (``…``).
+#: Longest name made up for an unlabelled Value (``w5 * out_h1``); longer ones are ``t1``, ``t2`` ...
 NAME_LENGTH = 28
 
 
 def _names(topo: list[Value]) -> list[str]:
-    """Return the name the page uses for each Value: its label, else its expression (cut when long)."""
+    """Return the name the page uses for each Value: its label, else its expression when short
+    (``w5 * out_h1``), else ``t1``, ``t2`` ... (the circuit view writes it on the Value's wire)."""
     from ..render._style import fmt_const
 
     names: list[str] = []
     pos = {v: i for i, v in enumerate(topo)}
+    labels = {v.label for v in topo if v.label}
+    count = 0
     for v in topo:
         name = v.label
         if not name and v.op is not None:
@@ -163,9 +166,14 @@ def _names(topo: list[Value]) -> list[str]:
                 name = f"{v.op.symbol}({parts[0]})" if v.op.name != "neg" else f"-{parts[0]}"
             else:
                 name = f"{parts[0]} {v.op.symbol} {parts[1]}"
-            if len(name) > NAME_LENGTH:  # the start of its expression, marked as cut
-                name = name[:NAME_LENGTH - 1].rstrip() + "\u2026"
-        names.append(name or "(unnamed)")
+            if len(name) > NAME_LENGTH:  # too long to read: a short name of its own, t1, t2 ...
+                count += 1
+                while f"t{count}" in labels:
+                    count += 1
+                name = f"t{count}"
+        elif not name:  # an unlabelled leaf is a constant: its number
+            name = fmt_const(v.data)
+        names.append(name)
     return names
 
 
@@ -338,6 +346,7 @@ def to_html(value_or_derivation: Any, path: str | os.PathLike[str] | None = None
     data = {"title": heading, "nodes": nodes, "claims": claims, "collapsed": collapsed,
             "leaves": leaf_order, "steps": lesson.steps, "factors": lesson.factors,
             "dataStep": lesson.data_step, "gradStep": lesson.grad_step, "network": lesson.network,
+            "circuit": lesson.circuit,
             "update": lesson.update, "summary": summary_line, "firstSlip": first_slip}
     page_html = _document(heading, svg, data)
     page = StepperPage(page_html, None, len(topo), collapsed)
