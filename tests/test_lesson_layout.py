@@ -113,17 +113,15 @@ def test_the_picture_is_readable_at_load_and_while_stepping(chromium: Any, tmp_p
                                                             size: tuple[int, int]) -> None:
     _open(chromium, _page(name), tmp_path / f"{name}.html", size)
     m = chromium.execute_script(MEASURE)
-    batch = name.endswith("_batch")
-    # A network opens on its network view; a batch (each sample's copy of each neuron) on its
-    # operations, at a size where its smallest text is still 11 px, panned to the current step.
-    assert m["view"] == ("graph" if batch else "network")
-    _check_picture(m, fits=not batch)
+    # A network opens on its network view (a batch's: one sample's), an expression on its circuit.
+    assert m["view"] == "network"
+    _check_picture(m, fits=True)
     last = int(chromium.find_element("id", "step").get_attribute("max"))
     for step in sorted({1, last // 3, last // 2, last - 1, last}):
         chromium.execute_script("""
             const s = document.getElementById('step');
             s.value = String(arguments[0]); s.dispatchEvent(new Event('input'));""", step)
-        _check_picture(chromium.execute_script(MEASURE), fits=not batch)
+        _check_picture(chromium.execute_script(MEASURE), fits=True)
     # and the operation graph, one click away
     chromium.find_element("id", "btn-view-graph").click()
     m = chromium.execute_script(MEASURE)
@@ -219,7 +217,7 @@ def test_a_claim_that_follows_links_to_the_step_of_the_slip_it_comes_from(chromi
     hint = row.find_element("css selector", "td.hint")
     assert hint.text.startswith("carried forward from the slip in net_o1")
     hint.find_element("link text", "\u2192 net_o1 (step 5)").click()
-    assert chromium.find_element("id", "step-label").text == "step 5 of 44: forward pass, net_o1"
+    assert chromium.find_element("id", "step-label").text == "step 5 of 42: forward pass, net_o1"
     assert "claim net_o1 = 0.794609: wrong" in chromium.find_element("id", "detail").text
 
 
@@ -244,3 +242,45 @@ def test_an_expression_opens_on_its_circuit_value_above_each_wire_gradient_below
     gates = chromium.execute_script(
         "return Array.from(document.querySelectorAll('#net-view text.op')).map(t => t.textContent);")
     assert sorted(gates) == ["*", "+"]
+
+
+def test_a_batch_is_stepped_sample_by_sample_through_the_shared_weights(chromium: Any,
+                                                                       tmp_path: Path) -> None:
+    _open(chromium, _page("seed002_batch"), tmp_path / "batch.html", (1400, 1000))
+    titles, samples = [], []
+    last = int(chromium.find_element("id", "step").get_attribute("max"))
+    for _ in range(last):
+        chromium.find_element("id", "btn-next").click()
+        titles.append(chromium.find_element("css selector", "#detail h2").text)
+        samples.append(chromium.execute_script("return document.getElementById('sample').value"))
+    # each sample's forward pass and loss, then the batch's loss: no per-sample copy of a weight
+    forward = [f"{k}: {q}[{s}]" for s in range(1, 5)
+               for k, q in [("Forward", "net_Z1"), ("Forward", "net_Z2"), ("Forward", "net_Z3"),
+                            ("Forward", "net_D0"), ("Loss", "E")]]
+    assert titles[:21] == [*forward, "Loss: E"]
+    assert not [t for t in titles if "W10[" in t or "V00[" in t]
+    # backward: each sample's deltas, then each weight's gradient, the sum over the samples
+    assert titles[21:27] == ["Backward: dE/dE", "Backward: dE/dE[1]", "Backward: dE/dnet_D0[1]",
+                             "Backward: dE/dnet_Z1[1]", "Backward: dE/dnet_Z2[1]", "Backward: dE/dnet_Z3[1]"]
+    parameters = load_derivation(EXAMPLES / "seed002_batch.toml").parameters
+    assert titles[-13:] == [f"Update: {p}+" for p in parameters]
+    # the network view follows the step's sample
+    assert samples[titles.index("Forward: net_Z1[3]")] == "2"
+    assert samples[titles.index("Backward: dE/dnet_D0[4]")] == "3"
+    # dE/dW11 = sum over the samples of dE/dnet_Z1[s] * X1[s] (the inputs X1 = 0, 0, 1, 1)
+    chromium.execute_script("""
+        const s = document.getElementById('step');
+        s.value = String(arguments[0]); s.dispatchEvent(new Event('input'));""",
+                            titles.index("Backward: dE/dW11") + 1)
+    detail = chromium.find_element("id", "detail").text
+    assert ("dE/dW11 = dE/dnet_Z1[1] * X1[1] + dE/dnet_Z1[2] * X1[2] + dE/dnet_Z1[3] * X1[3] + "
+            "dE/dnet_Z1[4] * X1[4]") in detail
+    assert "= 1 * 0 + 1.5 * 0 + 1.5 * 1 + 2.5 * 1" in detail and detail.endswith("= 4")
+    # choosing a sample shows its inputs and neurons on the same weights
+    chromium.execute_script("""
+        const box = document.getElementById('sample');
+        box.value = '3'; box.dispatchEvent(new Event('change'));""")
+    texts = chromium.execute_script(
+        "return Array.from(document.querySelectorAll('#net-view text')).map(t => t.textContent);")
+    assert "X1[4] = 1.0000" in texts and "X2[4] = 1.0000" in texts
+    assert "dE/dW11 4.0000" in texts

@@ -345,7 +345,18 @@ function follow(g) {  // scroll the pane so that the current element is in view
 }
 
 // ---- the network view -----------------------------------------------------------------
-const NET = D.network;
+// A batch has one network per sample (the same weights, each sample's inputs and neurons).
+const NETS = D.network ? D.network.samples : null;
+let NET = NETS ? NETS[0] : null;
+let sampleNo = 0;
+const sampleBox = document.getElementById("sample");
+function setSample(k) {
+  if (!NETS || k === sampleNo || k < 0 || k >= NETS.length) return;
+  sampleNo = k;
+  NET = NETS[k];
+  sampleBox.value = String(k);
+  if (netSvg) buildNetwork();
+}
 const netBox = document.getElementById("net-view");
 const netEls = {};      // Value index -> the network elements that show it
 const netLines = [];    // every line of text that shows a number: {t, idx, field, prefix, claims}
@@ -753,6 +764,12 @@ function buildCircuit() {
 
 // ---- views ------------------------------------------------------------------------------
 const PICTURE = NET ? buildNetwork : CIRCUIT ? buildCircuit : null;
+if (NETS && NETS.length > 1) {
+  NETS.forEach((_, k) => sampleBox.appendChild(el("option", "sample " + (k + 1))).setAttribute("value", String(k)));
+  sampleBox.addEventListener("change", () => { setSample(parseInt(sampleBox.value, 10)); render(); });
+} else {
+  sampleBox.hidden = true;
+}
 let view = PICTURE ? "network" : "graph";
 const viewButtons = {network: document.getElementById("btn-view-network"),
                      graph: document.getElementById("btn-view-graph")};
@@ -1001,7 +1018,11 @@ function render() {
 
 // ---- controls -------------------------------------------------------------------------
 let timer = null;
-function go(s) { step = s; render(); }
+function go(s) {
+  step = Math.max(0, Math.min(LAST, s));
+  if (NETS && steps[step].sample > 0) setSample(steps[step].sample - 1);  // the step's sample
+  render();
+}
 function stop() { if (timer) { clearInterval(timer); timer = null; } }
 function play() {
   if (timer) { stop(); render(); return; }
@@ -1040,7 +1061,8 @@ window.addEventListener("resize", () => {
 
 // The address may choose a step, view and zoom: page.html#step=40&view=graph&zoom=0.8 (or zoom=fit).
 const hash = new URLSearchParams(location.hash.replace(/^#/, ""));
-if (hash.get("step")) step = parseInt(hash.get("step"), 10) || 0;
+if (hash.get("step")) step = Math.max(0, Math.min(LAST, parseInt(hash.get("step"), 10) || 0));
+if (NETS && steps[step].sample > 0) setSample(steps[step].sample - 1);
 compute();
 fitPane();
 setView(hash.get("view") === "graph" || !PICTURE ? "graph" : "network");

@@ -45,6 +45,27 @@ def _sym(i: int) -> fm.Sym:
     return fm.Sym(f"@{i}@")
 
 
+_SAMPLE = re.compile(r"(.*)\[(\d+)\]\Z")
+
+
+def sample_of(label: str) -> int:
+    """Return the sample a batch's label names (``net_h1[2]``: 2), 0 for none."""
+    m = _SAMPLE.match(label)
+    return int(m.group(2)) if m else 0
+
+
+def _copied(v: Value) -> Value | None:
+    """Return the parameter ``v`` copies when ``v`` is a batch's ``P[s] = P * 1``, else None."""
+    if v.op is None or v.op.name != "mul" or len(v.operands) != 2:
+        return None
+    source, one = v.operands
+    m = _SAMPLE.match(v.label)
+    if not (isinstance(source, Value) and source.op is None and not isinstance(one, Value)
+            and float(one) == 1.0 and m is not None and m.group(1) == source.label):
+        return None
+    return source
+
+
 def _natural(text: str) -> list[Any]:
     """Return a sort key that orders ``h2`` before ``h10``."""
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
@@ -90,6 +111,14 @@ class _Builder:
         # An unlabelled leaf is a constant: formulas write its number.
         self.named = [bool(v.label) or i == self.root or (not network and v.op is not None)
                       for i, v in enumerate(topo)]
+        # A batch reads each parameter through a per-sample copy P[s] = P * 1: a copy is its
+        # parameter (formulas write P, and dE/dP sums over the samples' uses).
+        self.copy_of: dict[int, int] = {}
+        for i, v in enumerate(topo):
+            source = _copied(v)
+            if source is not None and i != self.root:
+                self.copy_of[i] = self.pos[source]
+                self.named[i] = False
         self.roles = roles
         self.consumers: list[list[tuple[int, int]]] = [[] for _ in topo]
         for i in range(len(topo) - 1, -1, -1):
@@ -109,6 +138,8 @@ class _Builder:
         t: fm.Node
         if self.named[i]:
             t = _sym(i)
+        elif i in self.copy_of:
+            t = self.tree(self.copy_of[i])
         elif v.op is None:
             t = fm.Num(v.data)
         else:
@@ -252,11 +283,14 @@ def build_lesson(topo: list[Value], names: list[str], roles: dict[Value, str],
 
     # -- forward ----------------------------------------------------------------------------
     last_neuron = max((stage[i] for i in ops if topo[i].label.startswith(("net_", "out_"))), default=-1)
-    for s in stages:
-        for g in by_stage[s]:
-            for i in groups[g]:
+    # A batch goes sample by sample (each sample's network, then its loss), then the batch's loss.
+    samples = sorted({sample_of(topo[g].label) for g in groups} - {0})
+    order = sorted(groups, key=lambda g: (sample_of(topo[g].label) or n + 1, stage[g], group_key(g)))
+    for g in order:
+        for i in groups[g]:
+            if True:
                 t = b.forward_tree(i)
-                phase = "loss" if last_neuron >= 0 and s > last_neuron else "forward"
+                phase = "loss" if last_neuron >= 0 and stage[g] > last_neuron else "forward"
                 forward_step[i] = len(steps)
                 steps.append({
                     "kind": "forward", "phase": phase, "node": i,
@@ -276,7 +310,9 @@ def build_lesson(topo: list[Value], names: list[str], roles: dict[Value, str],
     for i in ops:
         for lower, k, expr in b.factors_below(i):
             uses.setdefault(lower, []).append((i, k, expr))
-    params = [i for i in range(n) if topo[i].op is None and b.named[i]]
+    # A derivation's inputs are given: a textbook computes no gradient for them.
+    params = [i for i in range(n) if topo[i].op is None and b.named[i]
+              and not (derivation is not None and roles.get(topo[i]) == "input")]
     param_order: dict[int, int] = {}
     if derivation is not None:
         known = list(derivation.parameters.values())
@@ -288,7 +324,7 @@ def build_lesson(topo: list[Value], names: list[str], roles: dict[Value, str],
         return max((stage[u] for u, _, _ in uses.get(i, [])), default=-1)
 
     def backward(i: int) -> None:
-        terms = sorted(uses.get(i, []), key=lambda t: -t[0])
+        terms = sorted(uses.get(i, []), key=lambda t: (sample_of(topo[t[0]].label), -t[0]))
         if not terms:
             return
         symbols: list[str] = []
@@ -329,15 +365,24 @@ def build_lesson(topo: list[Value], names: list[str], roles: dict[Value, str],
     leaves_by_stage: dict[int, list[int]] = {}
     for i in params:
         leaves_by_stage.setdefault(leaf_stage(i), []).append(i)
-    for s in reversed(stages):
-        for g in by_stage[s]:
-            for i in reversed(groups[g]):
-                if i != root:
-                    backward(i)
-        here = leaves_by_stage.get(s, [])
-        for i in sorted(here, key=lambda j: (roles.get(topo[j]) != "parameter",
-                                            param_order.get(j, n), _natural(names[j]), j)):
+    def leaves_at(s: int) -> None:
+        for i in sorted(leaves_by_stage.get(s, []), key=lambda j: (
+                roles.get(topo[j]) != "parameter", param_order.get(j, n), _natural(names[j]), j)):
             backward(i)
+
+    for sample in [0, *samples]:  # a batch: the batch's loss, then each sample's network
+        for s in reversed(stages):
+            for g in by_stage[s]:
+                if sample_of(topo[g].label) != sample:
+                    continue
+                for i in reversed(groups[g]):
+                    if i != root:
+                        backward(i)
+            if not samples:  # one sample: each layer's weights right after its deltas
+                leaves_at(s)
+    if samples:  # a batch: each parameter's gradient sums its uses by every sample
+        for s in sorted(leaves_by_stage, reverse=True):
+            leaves_at(s)
 
     # -- updates ----------------------------------------------------------------------------
     rate = float(getattr(derivation, "learning_rate", 0.0) or 0.0) if derivation is not None else 0.0
@@ -383,8 +428,9 @@ def build_lesson(topo: list[Value], names: list[str], roles: dict[Value, str],
             after = [grad_step[c] for c, _ in b.consumers[i]]
             grad_step[i] = None if not after or any(a is None for a in after) else max(
                 a for a in after if a is not None)
-    # Which named Values each step reads (the page highlights them).
+    # Which named Values each step reads (the page highlights them), and the sample it is about.
     for st in steps:
+        st["sample"] = sample_of(topo[st["node"]].label) if st["node"] is not None else 0
         i = st["node"]
         used = {t[1] for line in st["lines"] for t in line if isinstance(t, list) and t[0] in "dg"}
         if st["kind"] == "forward":
@@ -393,8 +439,9 @@ def build_lesson(topo: list[Value], names: list[str], roles: dict[Value, str],
             used |= {u for u, _, _ in uses.get(i, [])} | set(st.pop("refs", []))
         used.discard(i)
         st["uses"] = sorted(used)
-    network = _network(b, groups, by_stage, stages, sorted(ops, key=lambda i: forward_step.get(i, 0)),
-                       below, derivation)
+    by_step = sorted(ops, key=lambda i: forward_step.get(i, 0))
+    views = [_network(b, groups, by_stage, stages, by_step, below, derivation, k) for k in samples or [0]]
+    network = {"samples": views} if all(v is not None for v in views) else None
     update = {"rate": rate, "decay": decay, "trained": {str(i): t for i, t in trained.items()}}
     circuit = _circuit(b, level) if network is None else None
     return Lesson(steps, data_step, grad_step, b.factors, forward_step, backward_step, update_step,
@@ -444,13 +491,17 @@ def _circuit(b: _Builder, level: list[int]) -> dict[str, Any] | None:
 
 def _network(b: _Builder, groups: dict[int, list[int]], by_stage: dict[int, list[int]],
              stages: list[int], ops: list[int], below: list[set[int]],
-             derivation: Any) -> dict[str, Any] | None:
+             derivation: Any, sample: int = 0) -> dict[str, Any] | None:
     """Return the network view's structure (columns of inputs and neurons, the weights on
-    the edges, the biases and the loss), or None when the graph is not a layered network
-    whose neurons compute ``net = sum of weight * input + bias``."""
+    the edges, the biases and the loss) for one sample of a batch (``sample`` from 1; 0 for a
+    single sample), or None when the graph is not a layered network whose neurons compute
+    ``net = sum of weight * input + bias``."""
     topo = b.topo
-    if any(re.search(r"\[\d+\]\Z", v.label) for v in topo):
-        return None  # a batch: each sample has its own copy of every neuron
+
+    def resolve(x: Value) -> Value:  # a batch's copy P[s] stands for its parameter P
+        k = b.copy_of.get(b.pos[x])
+        return topo[k] if k is not None else x
+
     columns: list[list[dict[str, Any]]] = []
     column_of: dict[int, int] = {}  # out (and net) index -> column
     last_stage = -1
@@ -458,11 +509,13 @@ def _network(b: _Builder, groups: dict[int, list[int]], by_stage: dict[int, list
         layer: list[dict[str, Any]] = []
         for g in by_stage[s]:
             members = groups[g]
-            if not topo[members[0]].label.startswith("net_"):
+            if not topo[members[0]].label.startswith("net_") or sample_of(topo[g].label) != sample:
                 continue
             net = members[0]
             out = members[-1]
-            layer.append({"name": topo[net].label[4:], "net": net, "out": out})
+            name = topo[net].label[4:]
+            m = _SAMPLE.match(name)
+            layer.append({"name": m.group(1) if m else name, "net": net, "out": out})
         if layer:
             columns.append(layer)
             last_stage = s
@@ -488,6 +541,7 @@ def _network(b: _Builder, groups: dict[int, list[int]], by_stage: dict[int, list
                 for o in v.operands:
                     if not isinstance(o, Value):
                         continue
+                    o = resolve(o)
                     j = b.pos[o]
                     if b.named[j] and o.op is None and b.roles.get(o) in ("parameter", "leaf"):
                         if v.op.name != "add":
@@ -496,7 +550,7 @@ def _network(b: _Builder, groups: dict[int, list[int]], by_stage: dict[int, list
                     elif not b.named[j] and o.op is not None and o.op.name == "add":
                         stack.append(j)
                     elif not b.named[j] and o.op is not None and o.op.name == "mul":
-                        pair = [x for x in o.operands if isinstance(x, Value)]
+                        pair = [resolve(x) for x in o.operands if isinstance(x, Value)]
                         ws = [x for x in pair if is_weight(x)]
                         if len(ws) != 1 and len(pair) == 2 and pair[0].op is None:
                             ws = [pair[0]]  # nn's neurons multiply weight * input
@@ -515,12 +569,26 @@ def _network(b: _Builder, groups: dict[int, list[int]], by_stage: dict[int, list
                     else:
                         return None
     if derivation is not None and getattr(derivation, "input_names", None):
-        order = [derivation.inputs[nm] for nm in derivation.input_names if nm in derivation.inputs]
-        inputs.sort(key=lambda i: order.index(topo[i]) if topo[i] in order else len(order))
-    loss = [i for i in ops if i not in column_of and b.named[i]]
+        order = list(derivation.input_names)
+
+        def base(i: int) -> str:
+            m = _SAMPLE.match(topo[i].label)
+            return m.group(1) if m else topo[i].label
+
+        inputs.sort(key=lambda i: order.index(base(i)) if base(i) in order else len(order))
+    loss = [i for i in ops if i not in column_of and b.named[i] and sample_of(topo[i].label) in (0, sample)]
     targets: list[str] = []
-    if derivation is not None and isinstance(getattr(derivation, "targets", None), dict):
-        targets = [f"target {k} = {fm.format_number(float(t))}" for k, t in derivation.targets.items()]
+    given = getattr(derivation, "targets", None)
+    spec_samples = getattr(getattr(derivation, "spec", None), "samples", None)
+    if sample and spec_samples and len(spec_samples) >= sample:
+        given = getattr(spec_samples[sample - 1], "targets", given)
+    if isinstance(given, dict):
+        targets = [f"target {k} = {fm.format_number(float(t))}" for k, t in given.items()]
+    place = {i: (0, k) for k, i in enumerate(inputs)}
+    for c, layer in enumerate(columns, start=1):
+        for k, neuron in enumerate(layer):
+            place[neuron["net"]] = place[neuron["out"]] = (c, k)
+    edges.sort(key=lambda e: (place[e["to"]], place[e["from"]]))  # each neuron's inputs in order
     return {
         "inputs": inputs,
         "columns": [[[n["net"], n["out"], n["name"]] for n in layer] for layer in columns],

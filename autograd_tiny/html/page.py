@@ -380,6 +380,7 @@ def _document(heading: str, svg: str, data: dict[str, Any]) -> str:
 <button id="btn-last" title="to the end (End)">&#x25B6;&#x25B6;</button>
 <input id="step" type="range" min="0" max="0" value="0" aria-label="step">
 <span id="step-label"></span>
+<select id="sample" aria-label="the sample shown"></select>
 <span class="views"><button id="btn-view-network" title="neurons, weights on the edges">network</button>
 <button id="btn-view-graph" title="every operation of the graph">operations</button></span>
 <span id="zoom" class="zoom">zoom <button id="btn-zoom-out" title="smaller">&#x2212;</button>
