@@ -612,3 +612,21 @@ def test_an_expression_files_claims_are_on_their_nodes_in_the_page_and_the_svg(
     assert "input y" in chromium.execute_script(marked) or "parameter y" in chromium.execute_script(marked)
     detail = chromium.find_element("id", "detail").text
     assert "claim df/dy = 4: wrong \u2014 the derivative's sign is flipped" in detail
+
+
+def test_user_strings_stay_text_in_every_view(chromium: Any, tmp_path: Path) -> None:
+    evil = '<img src=x onerror="document.title=1">'
+    a = Value(2.0, evil)
+    b = Value(3.0, "b & <b>")
+    y = a * b + a
+    y.label = "y</text><script>"
+    _open(chromium, to_html(y, title=evil), tmp_path / "evil.html")
+    for view in ("network", "graph"):  # the circuit, then the operations
+        chromium.find_element("id", f"btn-view-{view}").click()
+        chromium.find_element("id", "btn-last").click()
+        assert chromium.execute_script("return document.querySelectorAll('img, b, text script').length") == 0
+        shown = chromium.execute_script("return document.body.innerText + document.querySelector("
+                                        "'#pane').textContent")
+        assert evil in shown and "b & <b>" in shown
+    assert chromium.find_element("css selector", "h1").text == evil
+    assert chromium.title == evil

@@ -779,7 +779,13 @@ function setView(v) {
   graphBox.hidden = v !== "graph";
   document.getElementById("zoom").hidden = v !== "graph";
   Object.keys(viewButtons).forEach((k) => viewButtons[k].classList.toggle("on", k === v));
+  fitPane();
   if (v === "network" && PICTURE && !netSvg) PICTURE();
+  if (v === "network" && netSvg && window.innerWidth <= 1000) {
+    // below the picture comes the step's text: no empty pane between them
+    const h = parseFloat(netSvg.getAttribute("height")) + 12;
+    if (h < pane.clientHeight) pane.style.height = Math.max(200, h) + "px";
+  }
   if (v === "graph" && gsvg && !graphBox.dataset.zoomed) {
     graphBox.dataset.zoomed = "1";
     setZoom(fitZoom());  // the whole graph when its smallest text stays readable, else 100% and follow
@@ -1056,7 +1062,7 @@ function fitPane() {
 let resizeTimer = null;
 window.addEventListener("resize", () => {
   clearTimeout(resizeTimer);
-  resizeTimer = setTimeout(() => { fitPane(); if (netSvg) PICTURE(); render(); }, 150);
+  resizeTimer = setTimeout(() => { fitPane(); if (netSvg) PICTURE(); setView(view); }, 150);
 });
 
 // The address may choose a step, view and zoom: page.html#step=40&view=graph&zoom=0.8 (or zoom=fit).
