@@ -1,5 +1,5 @@
 # ruff: noqa: E501 - JavaScript and CSS source, kept as written
-"""The stepper page's style sheet and script (the parts that do not depend on the graph).
+"""The lesson page's style sheet and script (the parts that do not depend on the graph).
 
 The script reads the graph from the page's JSON (``#stepper-data``) and the operation
 table from ``OPS``, which :func:`autograd_tiny.html.jscode.ops_script` generates from

@@ -8,8 +8,12 @@ neurons, every Value) and orders them as a textbook does:
   then the loss terms and the loss;
 * backward, layer by layer from the output: each neuron's ``dE/dout`` and ``dE/dnet``
   (a hidden one as the sum over the quantities it feeds), then the ``dE/dw`` of the
-  weights into that layer;
+  weights into that layer (a derivation's inputs get no step: they are given);
 * for a derivation, each parameter's update.
+
+A batch (labels ``net_h1[2]``) goes sample by sample, forward and backward, and then each
+parameter's gradient as the sum over the samples; its per-sample copies of the parameters
+(``w1[2] = w1 * 1``) are not steps: formulas write the parameter itself.
 
 Each step's text is a list of lines; a line is a list of tokens, a string or a
 reference to a number the page computes (so an edited leaf changes the text too):
@@ -18,6 +22,10 @@ reference to a number the page computes (so an edited leaf changes the text too)
 result; ``["g", i]`` / ``["G", i]``: its gradient, as an operand / result; ``["f", k]``:
 factor ``k``'s number; ``["t", i, k]``: Value ``i``'s gradient times factor ``k``;
 ``["u", i]``: parameter ``i`` after the update.
+
+:func:`build_lesson` also returns what the pictures need: the network view's columns,
+weights and biases (one per sample of a batch), or, for a graph without neurons, the
+circuit view's gates and wires.
 
 Formulas are the operation table's (:func:`autograd_tiny.formula.table_formula`), written
 with the names the reader sees. A factor ``dM/dN`` (from a quantity ``M`` down to a
@@ -83,6 +91,12 @@ class Lesson:
         forward_step, backward_step, update_step: the step of each named Value's
             forward / backward / update step, by index.
         named: which Values the lesson names.
+        network: the network view's structure, ``{"samples": [...]}`` (one per sample of a
+            batch: ``inputs``, ``columns`` of ``[net, out, name]``, ``edges`` of
+            ``[weight, from, to]``, ``biases``, ``loss``, ``targets``), or None.
+        update: the update rule's numbers (``rate``, ``decay``, ``trained`` by index).
+        circuit: the circuit view's ``gates`` (``[node, text, inputs]``), ``leaves`` and
+            each named Value's ``level``, or None (a network, or too many Values).
     """
 
     steps: list[dict[str, Any]]
@@ -288,16 +302,15 @@ def build_lesson(topo: list[Value], names: list[str], roles: dict[Value, str],
     order = sorted(groups, key=lambda g: (sample_of(topo[g].label) or n + 1, stage[g], group_key(g)))
     for g in order:
         for i in groups[g]:
-            if True:
-                t = b.forward_tree(i)
-                phase = "loss" if last_neuron >= 0 and stage[g] > last_neuron else "forward"
-                forward_step[i] = len(steps)
-                steps.append({
-                    "kind": "forward", "phase": phase, "node": i,
-                    "title": f"{'Loss' if phase == 'loss' else 'Forward'}: {names[i]}",
-                    "lines": [[f"{names[i]} = {b.names_text(t)}"],
-                              ["  = ", *b.numbers_tokens(t), " = ", ["r", i]]],
-                })
+            t = b.forward_tree(i)
+            phase = "loss" if last_neuron >= 0 and stage[g] > last_neuron else "forward"
+            forward_step[i] = len(steps)
+            steps.append({
+                "kind": "forward", "phase": phase, "node": i,
+                "title": f"{'Loss' if phase == 'loss' else 'Forward'}: {names[i]}",
+                "lines": [[f"{names[i]} = {b.names_text(t)}"],
+                          ["  = ", *b.numbers_tokens(t), " = ", ["r", i]]],
+            })
 
     # -- backward ---------------------------------------------------------------------------
     top = names[root]

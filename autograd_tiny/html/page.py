@@ -1,11 +1,13 @@
-"""The stepper page: one HTML file that replays a graph's forward and backward pass.
+"""The lesson page: one HTML file that steps through a graph's backpropagation as a textbook does.
 
-:func:`to_html` lays the graph out with :func:`autograd_tiny.draw_graph` (Graphviz),
-puts the SVG, the graph as JSON and a small script into one self-contained file
-(no network access, no server) and returns a :class:`StepperPage`. The script
+:func:`to_html` orders the steps (:mod:`autograd_tiny.html.lesson`), lays the operation
+graph out with :func:`autograd_tiny.draw_graph` (Graphviz), puts the SVG, the graph, the
+steps and the checker's verdicts as JSON and a small script into one self-contained file
+(no network access, no server) and returns a :class:`StepperPage`. The script draws the
+network (or circuit) view in the browser, measured with the browser's own fonts, and
 computes every value and gradient with JavaScript generated from the operation table
-(:mod:`autograd_tiny.html.jscode`), so a leaf edited in the page changes every
-number the page shows.
+(:mod:`autograd_tiny.html.jscode`), so a leaf edited in the page changes every number the
+page shows. The user documentation is docs/lesson-page.md.
 """
 
 from __future__ import annotations
@@ -235,12 +237,16 @@ def to_html(value_or_derivation: Any, path: str | os.PathLike[str] | None = None
             collapse: bool | str = "auto", program: str | None = None) -> StepperPage:
     """Return (and with ``path``, write) the stepper page of a graph.
 
-    The page shows the graph and steps through the forward pass (each value
-    appears) and the backward pass (each gradient appears, with the local
-    derivative's formula from the operation table, its numbers, and the running
-    sum where paths meet), with play/pause, step back and a slider. Hovering a
-    node shows its formula; editing a leaf recomputes every number in the page.
-    For a derivation, its claims are shown beside their nodes, wrong ones marked.
+    The page steps through the forward pass neuron by neuron (each named value
+    with its formula and numbers), the loss, the backward pass layer by layer
+    (each delta and each dE/dw with the local derivatives' formulas from the
+    operation table, its numbers, and the sum where paths meet) and, for a
+    derivation, each update; with play/pause, step back and a slider. A network
+    is drawn as neurons and weighted edges, a graph without neurons as a
+    circuit; the operation graph is one click away. Editing a leaf recomputes
+    every number in the page. For a derivation, the checker's summary, its
+    verdicts and hints are on the page, each claim shown from the step that
+    computes it on, on its node.
 
     Args:
         value_or_derivation: a Value (its graph, e.g. a loss) or a derivation
