@@ -1004,6 +1004,10 @@ function render() {
   });
   Object.values(svgNodes).forEach((g) => g.classList.remove("cur"));
   svgEdges.forEach((e) => e.g.classList.remove("active"));
+  if (view === "graph" && cur < 0 && LAST > 0) {  // the start: show where the first step is
+    const first = steps[1].node;
+    if (first !== null && nodes[first].g) follow(nodes[first].g);
+  }
   if (view === "graph" && cur >= 0 && nodes[cur].g) {
     const n = nodes[cur];
     n.g.classList.add("cur");
