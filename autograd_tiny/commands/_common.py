@@ -107,7 +107,7 @@ def write_svgs(derivation: Any, out_dir: str, option: str, *, decimals: int = 4,
     check_out_dir(out_dir, option)
     try:
         if not hasattr(derivation, "network"):  # an expression file: its computation graph only
-            return [_write_graph(derivation, Path(out_dir) / "graph.svg", decimals)]
+            return [_write_graph(derivation, Path(out_dir) / "graph.svg", decimals, results)]
         return list(write(derivation, out_dir, decimals=decimals, results=results))
     except (OSError, RenderError) as exc:
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -140,10 +140,14 @@ def check_html_path(path: str, option: str) -> None:
         raise UsageError(f"{option} {path!r} is a directory; give the name of the .html file to write")
 
 
-def _write_graph(derivation: Any, path: Path, decimals: int = 4) -> Path:
-    """Write the computation graph of an expression file after ``backward()``; return ``path``."""
+def _write_graph(derivation: Any, path: Path, decimals: int = 4, results: Any = None) -> Path:
+    """Write the computation graph of an expression file after ``backward()``, its wrong claims
+    marked on their nodes when ``results`` are given; return ``path``."""
     from ..render import draw_graph, render_svg
+    from ..render.api import claim_marks
 
     loss = derivation.loss()
     loss.backward()
-    return render_svg(draw_graph(loss, params=dict(derivation.parameters), decimals=decimals), path)
+    marks = claim_marks(results) if results is not None else None
+    return render_svg(draw_graph(loss, params=dict(derivation.parameters), decimals=decimals,
+                                 marks=marks), path)

@@ -1,11 +1,13 @@
-"""The stepper page: one HTML file that replays a graph's forward and backward pass.
+"""The lesson page: one HTML file that steps through a graph's backpropagation as a textbook does.
 
-:func:`to_html` lays the graph out with :func:`autograd_tiny.draw_graph` (Graphviz),
-puts the SVG, the graph as JSON and a small script into one self-contained file
-(no network access, no server) and returns a :class:`StepperPage`. The script
+:func:`to_html` orders the steps (:mod:`autograd_tiny.html.lesson`), lays the operation
+graph out with :func:`autograd_tiny.draw_graph` (Graphviz), puts the SVG, the graph, the
+steps and the checker's verdicts as JSON and a small script into one self-contained file
+(no network access, no server) and returns a :class:`StepperPage`. The script draws the
+network (or circuit) view in the browser, measured with the browser's own fonts, and
 computes every value and gradient with JavaScript generated from the operation table
-(:mod:`autograd_tiny.html.jscode`), so a leaf edited in the page changes every
-number the page shows.
+(:mod:`autograd_tiny.html.jscode`), so a leaf edited in the page changes every number the
+page shows. The user documentation is docs/lesson-page.md.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 from ..value import Value, topological_order
 from ._assets import CSS, SCRIPT
 from .jscode import ops_script
+from .lesson import Lesson, build_lesson
 
 #: Default for ``max_nodes``: above this many Values the picture draws each neuron as one
 #: node (the page still steps through every Value, in its tables).
@@ -79,41 +82,79 @@ def _json_script(obj: Any, element_id: str) -> str:
     return f'<script type="application/json" id="{element_id}">{text}</script>'
 
 
-def _claims(derivation: Any, index: dict[str, int], params: dict[str, Value],
-            pos: dict[Value, int]) -> list[dict[str, Any]]:
-    """Return the derivation's claims with their verdicts and, for step-0 claims, their node."""
-    from ..derivation.network import label as node_label
+def _claim_place(q: Any, index: dict[str, int], params: dict[str, Value], pos: dict[Value, int],
+                 lesson: Lesson) -> tuple[int | None, str | None, int | None]:
+    """Return where a claim's quantity shows: its node, which number (data, grad or update) and
+    the step that computes it (None for each the page cannot say)."""
+    from ..derivation.network import factor_label, label
 
+    s = q.subject
+    kind = q.kind
+    i: int | None
+    if q.step == 1 and kind == "param" and s in params and params[s] in pos:
+        i = pos[params[s]]
+        return i, "update", lesson.update_step.get(i)
+    if q.step != 0:
+        return None, None, None
+    if kind in ("value",):  # an expression file's defined quantity
+        i = index.get(str(s))
+        return i, "data", lesson.forward_step.get(i) if i is not None else None
+    if kind == "deriv":  # an expression file's dOUT/dNAME
+        i = index.get(str(s))
+        return i, "grad", lesson.backward_step.get(i) if i is not None else None
+    if kind == "grad" and s in params and q.sample is None and params[s] in pos:
+        i = pos[params[s]]
+        return i, "grad", lesson.backward_step.get(i)
+    if kind == "factor":
+        i = index.get(factor_label(q))
+        return i, "factor", lesson.backward_step.get(i) if i is not None else None
+    try:
+        name = label(q)
+    except (TypeError, ValueError, KeyError):  # a kind the network's labels do not name
+        return None, None, None
+    i = index.get(name)
+    if i is None and kind in ("out", "dout"):  # an identity neuron: its output is its net input
+        i = index.get("net_" + name[4:])
+    if i is None and kind == "E_term":  # a single output: its term is the loss
+        i = index.get("E" + (f"[{q.sample}]" if q.sample is not None else ""))
+    if i is None:
+        return None, None, None
+    if kind in ("net", "out", "E", "E_term", "param"):
+        return i, "data", lesson.forward_step.get(i, 0)
+    return i, "grad", lesson.backward_step.get(i)
+
+
+def _claims(results: Any, index: dict[str, int], params: dict[str, Value],
+            pos: dict[Value, int], lesson: Lesson) -> list[dict[str, Any]]:
+    """Return the checker's results for the page: each claim with its verdict, hint, node and step.
+
+    A claim whose number the page does not compute (``E+``, ``E@100``) shows at the last step.
+    """
+    last = len(lesson.steps) - 1
     out: list[dict[str, Any]] = []
-    for r in derivation.check():
-        q = r.quantity
-        node: int | None = None
-        field: str | None = None
-        if q.step == 0:
-            s = q.subject
-            label = node_label(q) if q.kind in ("net", "out", "E", "E_term", "dout", "dnet") else None
-            if q.kind == "grad" and s in params and q.sample is None:
-                node, field = pos.get(params[s]), "grad"
-            elif label is not None and label in index:
-                node, field = index[label], ("grad" if q.kind in ("dout", "dnet") else "data")
-            if node is None:
-                field = None
+    for r in results:
+        node, field, step = _claim_place(r.quantity, index, params, pos, lesson)
         out.append({"name": r.claim, "written": r.written, "computed": _num(r.computed),
-                    "verdict": r.verdict, "hint": r.hint or "", "node": node, "field": field})
+                    "verdict": r.verdict, "hint": r.hint or "", "node": node, "field": field,
+                    "step": last if step is None else step,
+                    "basedOn": [str(b) for b in getattr(r, "based_on", None) or []]})
     return out
 
 
-#: Longest name made up for an unlabelled Value (``w5 * out_h1``); longer ones are ``v<index>``.
+#: Longest name made up for an unlabelled Value (``w5 * out_h1``); longer ones are ``t1``, ``t2`` ...
 NAME_LENGTH = 28
 
 
 def _names(topo: list[Value]) -> list[str]:
-    """Return the name the page uses for each Value: its label, else its expression when short."""
+    """Return the name the page uses for each Value: its label, else its expression when short
+    (``w5 * out_h1``), else ``t1``, ``t2`` ... (the circuit view writes it on the Value's wire)."""
     from ..render._style import fmt_const
 
     names: list[str] = []
     pos = {v: i for i, v in enumerate(topo)}
-    for i, v in enumerate(topo):
+    labels = {v.label for v in topo if v.label}
+    count = 0
+    for v in topo:
         name = v.label
         if not name and v.op is not None:
             parts = []
@@ -127,9 +168,14 @@ def _names(topo: list[Value]) -> list[str]:
                 name = f"{v.op.symbol}({parts[0]})" if v.op.name != "neg" else f"-{parts[0]}"
             else:
                 name = f"{parts[0]} {v.op.symbol} {parts[1]}"
-            if len(name) > NAME_LENGTH:
-                name = ""
-        names.append(name or f"v{i}")
+            if len(name) > NAME_LENGTH:  # too long to read: a short name of its own, t1, t2 ...
+                count += 1
+                while f"t{count}" in labels:
+                    count += 1
+                name = f"t{count}"
+        elif not name:  # an unlabelled leaf is a constant: its number
+            name = fmt_const(v.data)
+        names.append(name)
     return names
 
 
@@ -191,12 +237,16 @@ def to_html(value_or_derivation: Any, path: str | os.PathLike[str] | None = None
             collapse: bool | str = "auto", program: str | None = None) -> StepperPage:
     """Return (and with ``path``, write) the stepper page of a graph.
 
-    The page shows the graph and steps through the forward pass (each value
-    appears) and the backward pass (each gradient appears, with the local
-    derivative's formula from the operation table, its numbers, and the running
-    sum where paths meet), with play/pause, step back and a slider. Hovering a
-    node shows its formula; editing a leaf recomputes every number in the page.
-    For a derivation, its claims are shown beside their nodes, wrong ones marked.
+    The page steps through the forward pass neuron by neuron (each named value
+    with its formula and numbers), the loss, the backward pass layer by layer
+    (each delta and each dE/dw with the local derivatives' formulas from the
+    operation table, its numbers, and the sum where paths meet) and, for a
+    derivation, each update; with play/pause, step back and a slider. A network
+    is drawn as neurons and weighted edges, a graph without neurons as a
+    circuit; the operation graph is one click away. Editing a leaf recomputes
+    every number in the page. For a derivation, the checker's summary, its
+    verdicts and hints are on the page, each claim shown from the step that
+    computes it on, on its node.
 
     Args:
         value_or_derivation: a Value (its graph, e.g. a loss) or a derivation
@@ -230,11 +280,12 @@ def to_html(value_or_derivation: Any, path: str | os.PathLike[str] | None = None
     elif hasattr(value_or_derivation, "loss") and hasattr(value_or_derivation, "parameters") \
             and hasattr(value_or_derivation, "check"):
         derivation = value_or_derivation
-        params = dict(derivation.parameters)
-        inputs = list(derivation.input_names)
         root = derivation.loss()
         if not isinstance(root, Value):
             raise TypeError(f"the derivation's loss() must return a Value, got {type(root).__name__}")
+        # read after loss(): an expression file builds its leaves anew for each forward pass
+        params = dict(derivation.parameters)
+        inputs = list(derivation.input_names)
     else:
         raise TypeError("to_html needs a Value or a derivation (load_derivation(...)), got "
                         f"{type(value_or_derivation).__name__}: {value_or_derivation!r:.80}")
@@ -269,7 +320,10 @@ def to_html(value_or_derivation: Any, path: str | os.PathLike[str] | None = None
                 "data": _num(v.data), "grad": _num(v.grad),
                 "svg": svg_names[i], "show": shows[i],
             })
-        index = {v.label: i for i, v in enumerate(topo) if v.label}
+        index: dict[str, int] = {}
+        for i, v in enumerate(topo):
+            if v.label:
+                index.setdefault(v.label, i)
         # The leaves as the user knows them: a derivation's inputs, then its parameters, then the rest.
         known: list[Value] = []
         if derivation is not None:
@@ -277,7 +331,18 @@ def to_html(value_or_derivation: Any, path: str | os.PathLike[str] | None = None
             known += list((params or {}).values())
         leaf_order = list(dict.fromkeys([pos[v] for v in known if v in pos]
                                         + [i for i, v in enumerate(topo) if v.is_leaf]))
-        claims = _claims(derivation, index, params or {}, pos) if derivation is not None else []
+        lesson = build_lesson(topo, shown_names, roles, derivation)
+        results = derivation.check() if derivation is not None else []
+        claims = _claims(results, index, params or {}, pos, lesson)
+        summary_line = ""
+        first_slip = None
+        if derivation is not None:
+            from ..derivation import summary
+
+            summary_line = summary(list(results))
+            wrong = [(tuple(r.order), k) for k, r in enumerate(results) if r.verdict == "wrong"]
+            if wrong:
+                first_slip = min(wrong)[1]
     finally:
         for leaf, g in saved.items():  # the leaves' gradients are the caller's: leave them as they were
             leaf.grad = g
@@ -285,7 +350,10 @@ def to_html(value_or_derivation: Any, path: str | os.PathLike[str] | None = None
         derivation.title if derivation is not None and derivation.title else
         f"Backpropagation through {root.label or 'a graph'}")
     data = {"title": heading, "nodes": nodes, "claims": claims, "collapsed": collapsed,
-            "leaves": leaf_order}
+            "leaves": leaf_order, "steps": lesson.steps, "factors": lesson.factors,
+            "dataStep": lesson.data_step, "gradStep": lesson.grad_step, "network": lesson.network,
+            "circuit": lesson.circuit,
+            "update": lesson.update, "summary": summary_line, "firstSlip": first_slip}
     page_html = _document(heading, svg, data)
     page = StepperPage(page_html, None, len(topo), collapsed)
     if path is not None:
@@ -309,6 +377,7 @@ def _document(heading: str, svg: str, data: dict[str, Any]) -> str:
 <body>
 <header>
 <h1>{h}</h1>
+<p id="summary"></p>
 <div id="controls">
 <button id="btn-first" title="back to the start (Home)">&#x25C0;&#x25C0;</button>
 <button id="btn-back" title="step back (left arrow)">&#x25C0; back</button>
@@ -317,26 +386,30 @@ def _document(heading: str, svg: str, data: dict[str, Any]) -> str:
 <button id="btn-last" title="to the end (End)">&#x25B6;&#x25B6;</button>
 <input id="step" type="range" min="0" max="0" value="0" aria-label="step">
 <span id="step-label"></span>
-<span class="zoom">zoom <button id="btn-zoom-out" title="smaller">&#x2212;</button>
-<button id="btn-zoom-fit" title="fit the width">fit</button>
+<select id="sample" aria-label="the sample shown"></select>
+<span class="views"><button id="btn-view-network" title="neurons, weights on the edges">network</button>
+<button id="btn-view-graph" title="every operation of the graph">operations</button></span>
+<span id="zoom" class="zoom">zoom <button id="btn-zoom-out" title="smaller">&#x2212;</button>
+<button id="btn-zoom-fit" title="the whole graph">fit</button>
 <button id="btn-zoom-in" title="larger">+</button></span>
 <span id="loss">loss <span id="loss-name"></span> = <span id="loss-value"></span></span>
 </div>
 </header>
 <main>
-<div id="graph">{svg or NO_PICTURE}</div>
+<div id="pane"><div id="net-view" hidden></div><div id="graph">{svg or NO_PICTURE}</div></div>
 <aside>
 <section id="detail"></section>
+<section id="claims-section"><h2>Claims</h2><p class="note" id="claims-note"></p>
+<table id="claims"><thead><tr><th>claim</th><th>written</th><th>computed</th><th>verdict</th>
+<th>hint</th></tr></thead>
+<tbody></tbody></table></section>
 <section><h2>Leaves <button id="btn-reset" title="set every leaf back">reset</button></h2>
 <p class="note">Edit a number: every value and gradient is recomputed.</p>
 <table id="leaves"><tbody></tbody></table></section>
-<section id="claims-section"><h2>Claims</h2><p class="note" id="claims-note"></p>
-<table id="claims"><thead><tr><th>claim</th><th>written</th><th>computed</th><th>verdict</th></tr></thead>
-<tbody></tbody></table></section>
 </aside>
 </main>
 <section id="values-section"><h2>Every value</h2>
-<table id="values"><thead><tr><th>#</th><th>name</th><th>operation</th><th>data</th><th>grad</th></tr></thead>
+<table id="values"><thead><tr><th>name</th><th>operation</th><th>data</th><th>grad</th></tr></thead>
 <tbody></tbody></table></section>
 <div id="tooltip" hidden></div>
 {_json_script(data, "stepper-data")}

@@ -107,7 +107,8 @@ def claim_marks(results: Iterable[Any], labels: set[str] | None = None) -> dict[
     Returns:
         Label -> marks. A claim on a value of the first forward and backward pass goes to the
         node that holds it (``net_o1``, ``dE/dnet_o1`` on ``net_o1``, ``dE/dw5`` on ``w5``); an
-        updated parameter (``w5+``) to the parameter; the rest (later steps) to the label
+        updated parameter (``w5+``) to the parameter; an expression file's ``q`` and ``df/dq``
+        to ``q``; the rest (later steps) to the label
         ``"(later steps)"``, which no node has, so pictures write them above.
     """
     from ..derivation.checker import computed_text
@@ -118,7 +119,12 @@ def claim_marks(results: Iterable[Any], labels: set[str] | None = None) -> dict[
         if r.verdict not in ("wrong", "follows"):
             continue
         q = r.quantity
-        key = label(q) if q.kind in _ON_NODES else str(q.subject) if q.kind == "param" else "(later steps)"
+        if q.kind in _ON_NODES:
+            key = label(q)
+        elif q.kind in ("param", "value", "deriv"):  # an expression file's names are its labels
+            key = str(q.subject)
+        else:
+            key = "(later steps)"
         if q.step > (1 if q.kind == "param" else 0):
             key = "(later steps)"
         if labels is not None and key.startswith("out_") and key not in labels:
