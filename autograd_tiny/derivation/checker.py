@@ -215,9 +215,10 @@ class _Checker:
                 from_slip = any(masks[i] >> j & 1 and results[j].verdict != "ok"
                                 for j in range(len(results)))
                 results[i].hint = (written_hint or truth_hint) if from_slip else (truth_hint or written_hint)
+        memo: dict[int, int] = {}
         for i, r in enumerate(results):
             if r.verdict == "follows":
-                self._explain_follows(i, results, masks)
+                self._explain_follows(i, results, masks, memo)
         return results
 
     def _float_noise(self, i: int) -> bool:
@@ -283,27 +284,15 @@ class _Checker:
         """Return the steps a hint about ``q`` reads (a step and the parameters after it)."""
         return {q.step - 1, q.step} if q.kind == "param" else {q.step, q.step + 1}
 
-    def _explain_follows(self, i: int, results: list[ClaimResult], masks: dict[int, int]) -> None:
-        used = [j for j in range(len(self.claims)) if masks[i] >> j & 1]
-        roots: list[int] = []
-        seen: set[int] = set()
-
-        def collect(j: int) -> None:
-            if j in seen:
-                return
-            seen.add(j)
-            if results[j].verdict == "wrong":
-                roots.append(j)
-            elif results[j].verdict == "follows":
-                for k in range(len(self.claims)):
-                    if masks[j] >> k & 1:
-                        collect(k)
-
+    def _explain_follows(self, i: int, results: list[ClaimResult], masks: dict[int, int],
+                         memo: dict[int, int]) -> None:
+        used = list(_bits(masks[i]))
+        roots = 0
         for j in used:
-            collect(j)
+            roots |= self._roots(j, results, masks, memo)
         r = results[i]
         if roots:
-            names = [self.claims[j].name for j in sorted(roots)]
+            names = [self.claims[j].name for j in _bits(roots)]
             r.based_on = names
             r.hint = f"carried forward from the slip in {_join(names)}"
         else:
@@ -312,6 +301,36 @@ class _Checker:
             r.based_on = names
             r.hint = (f"follows from the rounded {_join(names)}" if names
                       else "follows from the other written figures")
+
+    @staticmethod
+    def _roots(start: int, results: list[ClaimResult], masks: dict[int, int], memo: dict[int, int]) -> int:
+        """Return the bits of the wrong claims at the root of claim ``start``'s figure: itself when
+        wrong, for a figure that follows the roots of the figures it was computed from (each
+        claim's answer remembered in ``memo``, found without recursion: linear in the file)."""
+        stack = [start]
+        on_stack: set[int] = set()
+        while stack:
+            j = stack[-1]
+            if j in memo:
+                stack.pop()
+                continue
+            verdict = results[j].verdict
+            if verdict != "follows":
+                memo[j] = 1 << j if verdict == "wrong" else 0
+                stack.pop()
+                continue
+            pending = [k for k in _bits(masks[j]) if k not in memo and k not in on_stack]
+            if pending:
+                on_stack.add(j)
+                stack.extend(pending)
+                continue
+            found = 0
+            for k in _bits(masks[j]):
+                found |= memo.get(k, 0)
+            memo[j] = found
+            on_stack.discard(j)
+            stack.pop()
+        return memo[start]
 
     # -- hints ------------------------------------------------------------------------------
     def _hint(self, i: int, trace: Trace, replace: dict[Key, float], written: bool = False) -> str | None:
@@ -350,6 +369,14 @@ class _Checker:
         step = _step_of(self.claims[i].quantity)
         return [(self.keys[j], self.claims[j]) for j in self._ok
                 if _step_of(self.claims[j].quantity) == step]
+
+
+def _bits(mask: int) -> Iterable[int]:
+    """Yield the positions of the set bits of ``mask``, lowest first."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
 
 
 def _step_of(q: Quantity) -> int:
