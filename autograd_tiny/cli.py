@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from . import __version__
 from ._numeric import printable
@@ -15,9 +16,19 @@ from .commands import COMMANDS
 from .errors import UsageError
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, with usage errors on one line: ``PROG: error: MESSAGE (PROG --help
+    shows the usage)``, the user's text in it escaped, then exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the one-line usage error on stderr and exit with status 2 (never returns)."""
+        line = " ".join(printable(message).split())
+        self.exit(2, f"{self.prog}: error: {line} ({self.prog} --help shows the usage)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser with every sub-command."""
-    parser = argparse.ArgumentParser(
+    """Return the argument parser with every sub-command (usage errors on one line)."""
+    parser = ArgumentParser(
         prog="autograd-tiny",
         description="Scalar autodiff that shows and checks backpropagation.",
     )

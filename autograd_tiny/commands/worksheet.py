@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .._files import check_output_dir, path_error
 from .._numeric import printable
 from ..errors import UsageError
 from ..nn import ACTIVATIONS, LOSSES
@@ -237,18 +238,18 @@ def run(args: argparse.Namespace) -> int:
                          f"{args.learning_rate[:40]!r} and {args.seed[:40]!r}") from None
     if not 0 < learning_rate < 100:
         raise UsageError(f"--learning-rate must be greater than 0 (and below 100), got {args.learning_rate}")
+    if args.out is not None:
+        check_output_dir(args.out, "--out")  # before the search, which can take a while
     blank, answers = worksheet(sizes, args.activation, args.loss, learning_rate, seed)
     if args.out is None:
         sys.stdout.write(answers if args.answers else blank)
         return 0
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {args.out!r} is a file; give a directory (it is created if missing)")
     try:
         out.mkdir(parents=True, exist_ok=True)
         for name, text in (("worksheet.toml", blank), ("answers.toml", answers)):
             (out / name).write_text(text, encoding="utf-8")
             print(f"wrote {printable(str(out / name))}")
     except OSError as exc:
-        raise UsageError(f"--out {args.out!r}: cannot write: {exc.strerror or exc}") from None
+        raise path_error(args.out, exc, "--out") from None
     return 0

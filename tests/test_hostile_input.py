@@ -1,0 +1,235 @@
+"""Hostile input on the command line: one line on stderr and exit status 2, at once.
+
+Devices, named pipes, huge files, TOML nested past the parser's recursion, path names the OS
+refuses, empty paths, control characters in paths, argparse's usage errors and --format json's
+stderr. Each test would hang, run out of memory, print a traceback or several lines without
+the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autograd_tiny._files import MAX_FILE_BYTES
+from autograd_tiny.cli import main
+from autograd_tiny.derivation.format import MAX_TOML_DEPTH, parse_toml
+from autograd_tiny.errors import UsageError
+
+LONG = "a" * 300  # one path component longer than any file system allows (255 bytes)
+ERROR = "autograd-tiny: error: "
+
+
+def _one_line(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """Run the command; assert exit status 2, nothing on stdout and one line on stderr; return it."""
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    assert (status, out, err.count("\n")) == (2, "", 1), (status, out, err)
+    assert err.startswith(ERROR) and "Traceback" not in err
+    return err[len(ERROR):-1]
+
+
+def _in_thread(*argv: str) -> int | None:
+    """Run the command in a thread that may block; return its status (None if it still runs)."""
+    seen: list[int] = []
+
+    def target() -> None:
+        seen.append(main(list(argv)))
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(60)
+    return seen[0] if seen else None
+
+
+# -- the derivation file: regular files only, up to a size --------------------------------------------
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_device_is_refused_without_reading_it(capsys: pytest.CaptureFixture[str], device: str) -> None:
+    if not Path(device).exists():
+        pytest.skip(f"no {device} here")
+    assert _one_line(capsys, "check", device) == (
+        f"{device}: is a device, not a derivation file; give the path of a derivation file")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX feature")
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    status = _in_thread("check", str(fifo))  # before: open() waits for a writer, for ever
+    if status is None:  # unblock the reader so that the thread ends, then fail
+        with open(fifo, "w"):
+            pass
+    assert status == 2
+    err = capsys.readouterr().err
+    assert err == (f"{ERROR}{fifo}: is a named pipe (FIFO), not a derivation file; give the path of a "
+                   "derivation file\n")
+
+
+def test_a_directory_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _one_line(capsys, "check", str(tmp_path)) == (
+        f"{tmp_path}: is a directory, not a derivation file; give the path of a derivation file")
+
+
+def test_a_file_over_the_limit_is_refused_unread(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    big = tmp_path / "big.toml"
+    with open(big, "wb") as f:  # a sparse file: its size without writing 10 MB
+        f.truncate(MAX_FILE_BYTES + 1)
+    assert _one_line(capsys, "check", str(big)) == (
+        f"{big}: the file is larger than 10,000,000 bytes (10,000,001 bytes); a derivation file is "
+        "a few kilobytes of TOML")
+
+
+@pytest.mark.parametrize(("text", "what"), [
+    ("x = " + "[" * 600 + "]" * 600 + "\n", "arrays or inline tables nested more than 32 deep; a "
+                                            "derivation file needs 2 or 3 levels"),
+    ("x = " + "{a = " * 450 + "1" + "}" * 450 + "\n", "arrays or inline tables nested more than 32 "
+                                                      "deep; a derivation file needs 2 or 3 levels"),
+    ("# a comment\n" + "x." * 20_000 + "y = 1\n", "a dotted key of more than 32 parts; a derivation "
+                                                   "file's keys have 1 or 2"),
+])
+def test_toml_nested_too_deep_is_refused_before_parsing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        text: str, what: str) -> None:
+    # before: RecursionError from tomllib and exit 1, or minutes of parsing a 40 KB key
+    path = tmp_path / "deep.toml"
+    path.write_text(text)
+    line = "2" if text.startswith("#") else "1"
+    assert _one_line(capsys, "check", str(path)) == f"{path}: line {line}: {what}"
+
+
+def test_nesting_inside_strings_and_comments_is_not_counted() -> None:
+    deep = "[" * (MAX_TOML_DEPTH + 5)
+    text = (f'title = "{deep}"\n# {deep}\nx = """\n{deep}"""\nactivation = \'{deep}\'\n'
+            + "y = " + "[" * MAX_TOML_DEPTH + "]" * MAX_TOML_DEPTH + "\n")
+    doc = parse_toml(text, "<text>")  # the nesting scan lets it through: 32 levels are allowed
+    assert (doc["title"], doc["x"], doc["activation"]) == (deep, deep, deep)
+
+
+def test_a_refused_path_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert _one_line(capsys, "check", str(tmp_path / LONG)) == (
+        f"{tmp_path / LONG}: cannot read it: File name too long")
+    assert _one_line(capsys, "explain", str(tmp_path / LONG), "w1").endswith(": File name too long")
+    assert _one_line(capsys, "train", str(tmp_path / LONG), "--steps", "1").endswith(": File name too long")
+    assert _one_line(capsys, "explain", "", "w1") == (
+        "the derivation FILE is an empty string; give a file's path")
+
+
+# -- output paths: checked before the work, every OS error one line ------------------------------------
+@pytest.mark.parametrize("argv", [
+    ["demo", "--out"], ["demo", "--html"], ["check", "--example", "seed003", "--svg"],
+    ["check", "--example", "seed003", "--html"], ["worksheet", "--layers", "2,1", "--out"],
+    ["train", "--example", "seed003", "--steps", "1", "--plot"],
+])
+def test_an_output_path_the_os_refuses_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   argv: list[str]) -> None:
+    option = argv[-1]
+    path = str(tmp_path / LONG / "x.svg")  # before: OSError (File name too long), exit 1
+    assert _one_line(capsys, *argv, path) == f"{option} {path!r}: File name too long"
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["demo", "--out"], "--out needs a directory name, got an empty string"),
+    (["check", "--example", "seed003", "--svg"], "--svg needs a directory name, got an empty string"),
+    (["worksheet", "--layers", "2,1", "--out"], "--out needs a directory name, got an empty string"),
+    (["check", "--example", "seed003", "--html"],
+     "--html needs the name of the .html file to write, got an empty string"),
+    (["train", "--example", "seed003", "--steps", "1", "--plot"],
+     "--plot needs the name of the file to draw into, got an empty string"),
+])
+def test_an_empty_output_path_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str], argv: list[str],
+                                         message: str) -> None:
+    monkeypatch.chdir(tmp_path)  # before: the files went into the current folder, silently
+    assert _one_line(capsys, *argv, "") == message
+    assert list(tmp_path.iterdir()) == []
+
+
+def _has_dot() -> bool:
+    from autograd_tiny.render import GraphvizNotFoundError, find_program
+
+    try:
+        find_program("dot")
+    except GraphvizNotFoundError:
+        return False
+    return True
+
+
+def test_wrote_lines_show_control_characters_escaped(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    if not _has_dot():
+        pytest.skip("Graphviz is not installed")
+    folder = tmp_path / "a\x1b[31mred\nx"
+    assert main(["check", "--example", "seed000", "--svg", str(folder)]) == 0
+    out = capsys.readouterr().out
+    shown = str(tmp_path) + "/a\\x1b[31mred\\nx"
+    assert out.splitlines()[-2:] == [f"wrote {shown}/graph.svg", f"wrote {shown}/network.svg"]
+
+
+def test_json_keeps_stderr_to_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if not _has_dot():
+        pytest.skip("Graphviz is not installed")
+    svg, page = tmp_path / "svg", tmp_path / "p.html"
+    assert main(["check", "--example", "seed000", "--format", "json", "--svg", str(svg),
+                 "--html", str(page)]) == 0
+    err = capsys.readouterr().err
+    assert err == f"wrote {svg / 'graph.svg'}, {svg / 'network.svg'}, {page}\n"
+    # a failure after the SVGs were written: one line, the error and what was written
+    def refuse(*args: object, **kwargs: object) -> Path:
+        raise UsageError(f"--html {str(page)!r}: cannot write the page: Permission denied")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("autograd_tiny.commands.check.write_html", refuse)
+        assert main(["check", "--example", "seed000", "--format", "json", "--svg", str(svg),
+                     "--html", str(page)]) == 2
+    out, err = capsys.readouterr()
+    assert err == (f"{ERROR}--html {str(page)!r}: cannot write the page: Permission denied "
+                   f"(wrote {svg / 'graph.svg'}, {svg / 'network.svg'})\n")
+
+
+# -- argparse: one line, exit 2 ----------------------------------------------------------------------
+@pytest.mark.parametrize(("argv", "line"), [
+    (["--bogus"], "autograd-tiny: error: unrecognized arguments: --bogus (autograd-tiny --help shows "
+                  "the usage)"),
+    (["check", "--format", "xml"], "autograd-tiny check: error: argument --format: invalid choice: "
+                                   "'xml' (choose from 'text', 'json') (autograd-tiny check --help "
+                                   "shows the usage)"),
+    (["worksheet"], "autograd-tiny worksheet: error: the following arguments are required: --layers "
+                    "(autograd-tiny worksheet --help shows the usage)"),
+    (["check", "--bogus\x1b[2J\nx"], "autograd-tiny: error: unrecognized arguments: --bogus\\x1b[2J\\nx "
+                                     "(autograd-tiny --help shows the usage)"),
+])
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str], argv: list[str], line: str) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert capsys.readouterr() == ("", line + "\n")  # before: the usage line, then the error
+
+
+# -- a bounded fuzz: random file names and contents never give more than one line -----------------------
+_NAME = st.text(st.characters(codec="utf-8", exclude_characters="\x00/"), min_size=1, max_size=300)
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=_NAME, body=st.binary(max_size=200))
+def test_fuzzed_file_names_and_bytes_give_a_verdict_or_one_line(tmp_path_factory: pytest.TempPathFactory,
+                                                                name: str, body: bytes) -> None:
+    import contextlib
+    import io
+
+    folder = tmp_path_factory.mktemp("fuzz")
+    path = folder / name
+    with contextlib.suppress(OSError, UnicodeEncodeError):
+        path.write_bytes(body)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(["check", str(path)])
+    assert status in (0, 1, 2)
+    if status == 2:
+        assert err.getvalue().count("\n") == 1 and err.getvalue().startswith(ERROR)
+        assert err.getvalue()[:-1].isprintable()
