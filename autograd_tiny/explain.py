@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from . import _numeric
 from . import formula as fm
 from .functional import CONTRIBUTIONS, _operands, grad
 from .value import Value, _as_float, topological_order
@@ -177,7 +178,10 @@ class Explanation:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
         printer = {"text": _Text, "markdown": _Markdown, "latex": _Latex}[fmt]
-        return printer(self, fm.check_digits(digits)).render()
+        try:
+            return printer(self, fm.check_digits(digits)).render()
+        except (RecursionError, fm.FormulaTooDeepError):
+            raise too_deep(self.loss, self.param) from None
 
     def _repr_markdown_(self) -> str:
         from .display import explanation_markdown
@@ -347,6 +351,14 @@ class _Graph:
         return found
 
 
+def too_deep(loss: str, param: str) -> ValueError:
+    """Return the error for a graph between ``loss`` and ``param`` too deep to write out."""
+    return ValueError(
+        f"the graph between {_numeric.printable(loss)} and {_numeric.printable(param)} is too deep "
+        "to write out; label intermediate quantities so that each factor stays short"
+    )
+
+
 def _setup(loss: Value, param: Value | str, learning_rate: float | None = None
            ) -> tuple[list[Value], _Graph, float | None]:
     """Check the arguments every explanation takes; return what it is built from.
@@ -408,11 +420,8 @@ def explain(loss: Value, param: Value | str, *, learning_rate: float | None = No
     target = graph.target
     try:
         paths = tuple(graph.paths())
-    except RecursionError:
-        raise ValueError(
-            f"the graph between {graph.name(loss)} and {graph.name(target)} is too deep to write out; "
-            "label intermediate quantities so that each factor stays short"
-        ) from None
+    except (RecursionError, fm.FormulaTooDeepError):
+        raise too_deep(graph.name(loss), graph.name(target)) from None
     (reverse,) = grad(loss, target)
     return Explanation(
         loss=graph.name(loss),

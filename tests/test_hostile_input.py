@@ -233,3 +233,76 @@ def test_fuzzed_file_names_and_bytes_give_a_verdict_or_one_line(tmp_path_factory
     if status == 2:
         assert err.getvalue().count("\n") == 1 and err.getvalue().startswith(ERROR)
         assert err.getvalue()[:-1].isprintable()
+
+
+# -- deep structures: printed in a loop, or refused with a message that says what is too deep ---------
+def _chain_network(layers: int) -> str:
+    """Return a derivation file of ``layers`` sigmoid layers of one neuron each."""
+    names = [f'["n{i}"]' for i in range(layers + 1)]
+    lines = ['activation = "sigmoid"', 'loss = "half_squared_error"', "learning_rate = 0.5",
+             f"layers = [{', '.join(names)}]", "[inputs]", "n0 = 0.5", "[targets]", f"n{layers} = 0.5",
+             "[weights]"]
+    lines += [f'w{i + 1} = ["n{i}", "n{i + 1}", 0.5]' for i in range(layers)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "latex"])
+def test_explain_a_175_layer_network_prints_the_product_of_351_factors(fmt: str) -> None:
+    from autograd_tiny import explain_gradient, load_derivation
+    from autograd_tiny.formula import format_number
+
+    derivation = load_derivation(_chain_network(175))  # before: RecursionError in the printer
+    loss = derivation.loss()
+    text = explain_gradient(loss, "w1", fmt=fmt)
+    loss.backward()
+    if fmt == "text":
+        product = next(line for line in text.splitlines() if line.lstrip().startswith("product"))
+        # dE/dout_n175, dout/dnet of 175 layers, dnet/dout of 174, dnet_n1/dw1
+        assert product.count(" * ") == 350
+        assert product.endswith(f" = {format_number(derivation.parameters['w1'].grad)}")
+    assert text.count("cdot") == (350 if fmt != "text" else 0)
+
+
+def test_a_product_of_10000_numbers_prints_without_recursion() -> None:
+    from autograd_tiny import formula as fm
+
+    node = fm.product(fm.Num(float(k)) for k in range(2, 10_002))
+    assert fm.render(node) == " * ".join(str(k) for k in range(2, 10_002))
+    total = fm.total(fm.Sym(f"a{k}") for k in range(10_000))
+    assert fm.render(total, "latex").count(" + ") == 9_999
+
+
+def test_a_formula_nested_too_deep_says_so() -> None:
+    from autograd_tiny import formula as fm
+
+    node: fm.Node = fm.Sym("x")
+    for _ in range(5_000):
+        node = fm.Call("exp", node)
+    with pytest.raises(fm.FormulaTooDeepError, match=r"^the formula nests too deep to print \(sums and "
+                                                     r"products of any length print, but not hundreds "
+                                                     r"of nested calls, powers or parentheses\); name "
+                                                     r"intermediate quantities$"):
+        fm.render(node)
+    with pytest.raises(ValueError, match="^the formula nests too deep to simplify; name intermediate"):
+        fm.simplify(node)
+
+
+def test_explain_delta_of_350_factors_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "power.toml"
+    path.write_text('output = "f"\n[values]\nx = 1.001\n[define]\nf = "' + "*".join(["x"] * 350) + '"\n')
+    for form in ("delta", "path"):  # before: RecursionError and exit 1 for the delta form
+        assert _one_line(capsys, "explain", str(path), "x", "--form", form) == (
+            "cannot explain 'x': the graph between f and x is too deep to write out; label intermediate "
+            "quantities so that each factor stays short")
+
+
+def test_size_and_product_walk_a_chain_of_any_depth() -> None:
+    from autograd_tiny import formula as fm
+
+    chain: fm.Node = fm.Sym("x")
+    for k in range(5_000):
+        chain = fm.BinOp("*", fm.Num(float(k)), chain)  # nested to the right: a * (b * (c * x))
+    assert fm.size(chain) == 10_001
+    # product() lists the factors left to right (and drops the factor 1); before: RecursionError
+    expected = [str(k) for k in range(4_999, -1, -1) if k != 1] + ["x"]
+    assert fm.render(fm.product([chain])) == " * ".join(expected)
