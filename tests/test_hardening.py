@@ -460,6 +460,60 @@ def test_numpy_arrays_broadcast_and_numpy_scalars_still_work() -> None:
         w + True  # noqa: B018
 
 
+class _ReprRuns(float):
+    """A float whose repr is code: compile() must never write it into the program."""
+
+    seen = 0
+
+    def __repr__(self) -> str:
+        _ReprRuns.seen += 1
+        return "__import__('os').getcwd() and 7.0"
+
+
+def _exponents() -> list[tuple[object, float, str]]:
+    """Return (exponent, 3 ** exponent, micrograd's _op) for exponents of every number type."""
+    from fractions import Fraction
+
+    np = pytest.importorskip("numpy")
+    return [(np.float64(2), 9.0, "**2.0"), (np.int64(2), 9.0, "**2"),
+            (Fraction(1, 2), math.sqrt(3.0), "**0.5"), (_ReprRuns(2.0), 9.0, "**2.0"), (2, 9.0, "**2"),
+            (2.0, 9.0, "**2.0")]
+
+
+def test_micrograd_exponents_of_any_number_type_are_plain_numbers_in_the_graph() -> None:
+    from autograd_tiny import compile
+    from autograd_tiny.micrograd import Value as MicrogradValue
+
+    for exponent, value, op in _exponents():
+        x = MicrogradValue(3.0, label="x")
+        y = x ** exponent  # type: ignore[operator]
+        # before: the object itself was kept, so compile() raised NameError ('np', 'Fraction'),
+        # ran the subclass's repr, and formulas could not format a Fraction
+        assert (y.data, y._op, type(y._arg)) == (value, op, int if op == "**2" else float), exponent
+        compiled = compile(y)
+        assert compiled() == value
+        compiled.backward()
+        slope = 2.0 * 3.0 if op != "**0.5" else 0.5 * 3.0 ** -0.5  # the table's y * x ** (y - 1)
+        assert x.grad == slope
+        x.grad = 0
+        y.backward()
+        assert x.grad == slope
+        assert '"x' in draw_graph(y).source
+        assert explain_gradient(y, x).splitlines()[-2] == f"dloss/dx = {slope:.6g}"
+        assert "<html" in autograd_tiny.to_html(y).html
+    assert _ReprRuns.seen == 0
+
+
+def test_compile_refuses_a_constant_that_is_not_a_plain_float() -> None:
+    from autograd_tiny import compile
+
+    y = Value(3.0) ** 2.0
+    y._arg = _ReprRuns(2.0)  # only code that writes the private slot can do this
+    with pytest.raises(TypeError, match=r"^a constant operand must be a plain float, got _ReprRuns; "):
+        compile(y)
+    assert _ReprRuns.seen == 0
+
+
 def _graph() -> tuple[Value, list[Value]]:
     """A graph with every kind of node: Value-Value, Value-number and number-Value forms."""
     a, b = Value(0.7, "a"), Value(-1.3, "b")
