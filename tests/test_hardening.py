@@ -504,6 +504,21 @@ def test_micrograd_exponents_of_any_number_type_are_plain_numbers_in_the_graph()
     assert _ReprRuns.seen == 0
 
 
+def test_micrograd_backward_seed_enters_as_a_plain_float() -> None:
+    from fractions import Fraction
+
+    from autograd_tiny.micrograd import Value as MicrogradValue
+
+    np = pytest.importorskip("numpy")
+    for seed in (np.float64(2.0), Fraction(2, 1), _ReprRuns(2.0)):
+        x = MicrogradValue(3.0)
+        y = x * x
+        y.backward(seed)  # type: ignore[arg-type]
+        assert (type(y.grad), type(x.grad), x.grad) == (float, float, 12.0)  # before: numpy's and Fraction's
+    with pytest.raises(TypeError, match="^backward's gradient must be a real number"):
+        (MicrogradValue(1.0) * 2).backward("1")  # type: ignore[arg-type]
+
+
 def test_compile_refuses_a_constant_that_is_not_a_plain_float() -> None:
     from autograd_tiny import compile
 

@@ -122,8 +122,10 @@ class Value(_core.Value):
         Returns:
             None; the results are in the ``grad`` attributes.
         """
+        # micrograd's default 1 stays an int; any other number enters as a plain float
+        seed = gradient if type(gradient) is int else _core._as_float(gradient, "backward's gradient")
         order = _core.topological_order(self)
-        self.grad = gradient
+        self.grad = seed
         for v in reversed(order):
             kind = v._kind
             if kind is not None:
