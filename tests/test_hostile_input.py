@@ -306,3 +306,51 @@ def test_size_and_product_walk_a_chain_of_any_depth() -> None:
     # product() lists the factors left to right (and drops the factor 1); before: RecursionError
     expected = [str(k) for k in range(4_999, -1, -1) if k != 1] + ["x"]
     assert fm.render(fm.product([chain])) == " * ".join(expected)
+
+
+# -- the worksheet search: a time budget, a progress bar, one line when it gives up ---------------------
+class _Ticks:
+    """A clock that moves one second each time it is read: the budget runs out after a known
+    number of checks, however fast the machine is."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def test_the_worksheet_search_gives_up_when_its_budget_is_spent(monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from autograd_tiny.commands import worksheet
+
+    monkeypatch.setattr(worksheet, "_clock", _Ticks())
+    # before: 200 seeds of minutes each (5 min 25 s on a fast machine), then exit 2
+    assert _one_line(capsys, "worksheet", "--layers", "6,6,6,6,6", "--budget", "3") == (
+        "gave up after 3 s (no seed tried, seed 0 unfinished): no numbers found yet for a 6-6-6-6-6 "
+        "network for which every slip gives a different figure; allow more time with --budget SECONDS, "
+        "or try another --seed or a smaller network")
+
+
+def test_a_budget_that_is_not_spent_changes_nothing() -> None:
+    from autograd_tiny.commands.worksheet import SearchBudget, worksheet
+
+    frozen = SearchBudget(1.0, clock=lambda: 0.0)  # time never passes
+    assert worksheet([2, 2, 1], budget=frozen) == worksheet([2, 2, 1])
+
+
+def test_the_worksheet_search_shows_a_progress_bar(capsys: pytest.CaptureFixture[str]) -> None:
+    from autograd_tiny.commands.worksheet import SearchBudget, choose
+
+    budget = SearchBudget(2.5, progress=True, clock=_Ticks())
+    with pytest.raises(UsageError, match=r"^gave up after 2.5 s \(no seed tried, seed 0 unfinished\)"):
+        choose([2, 6, 6], "sigmoid", "half_squared_error", 0.5, 0, budget)
+    err = capsys.readouterr().err
+    assert "worksheet: searching numbers:   0%" in err and "s left" in err
+
+
+@pytest.mark.parametrize("budget", ["0", "-1", "nan", "inf", "3601", "soon"])
+def test_the_budget_must_be_a_number_of_seconds(capsys: pytest.CaptureFixture[str], budget: str) -> None:
+    assert _one_line(capsys, "worksheet", "--layers", "2,2", "--budget", budget) == (
+        f"--budget must be a number of seconds above 0 and at most 3600, got {budget!r}")
