@@ -100,8 +100,9 @@ _TABLE = [
     Op("tanh", "tanh", 1, "tanh(x)", ("1 - out * out",), "Return the hyperbolic tangent."),
     Op("sigmoid", "sigmoid", 1, "sigmoid(x)", ("out * (1 - out)",),
        "Return the logistic function 1 / (1 + e ** -self), without overflow."),
-    # Written with ``x <= 0`` so that nan passes through (relu(nan) = nan), like PyTorch.
-    Op("relu", "relu", 1, "(0.0 if x <= 0 else x)", ("(0.0 if x <= 0 else 1.0)",),
+    # The forward pass is written with ``x < 0`` so that nan and -0.0 pass through (relu(nan) = nan,
+    # relu(-0.0) = -0.0), like PyTorch; the derivative with ``x <= 0``, so that it is 0 at ±0.
+    Op("relu", "relu", 1, "(0.0 if x < 0 else x)", ("(0.0 if x <= 0 else 1.0)",),
        "Return max(self, 0); its derivative at 0 is taken as 0, like PyTorch."),
     Op("sqrt", "sqrt", 1, "sqrt(x)", ("1 / (2 * out)",), "Return the square root (nan below 0)."),
     # The 0 at x = 0 (and at nan) is structural: PyTorch multiplies by sign(x) there

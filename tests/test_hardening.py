@@ -273,6 +273,42 @@ def test_abs_at_zero_is_a_structural_zero_too() -> None:
     assert math.isnan(t.grad.item())
 
 
+def test_relu_keeps_the_sign_of_zero_as_torch_does() -> None:
+    torch = _torch()
+    from autograd_tiny import compile
+    from autograd_tiny.functional import grad as functional_grad
+    from autograd_tiny.micrograd import Value as MicrogradValue
+
+    for x in (-0.0, 0.0, -1.5, 2.0, NAN, -INF):
+        expected = torch.relu(torch.tensor(x, dtype=torch.float64)).item()
+        got = [Value(x).relu().data, MicrogradValue(x).relu().data, compile(Value(x).relu())()]
+        for value in got:  # before: relu(-0.0) was +0.0 (torch: -0.0)
+            assert repr(value) == repr(expected) and math.copysign(1.0, value) == math.copysign(1.0, expected)
+        w, t = Value(x), torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        (g,) = functional_grad(w.relu(), w)
+        torch.relu(t).backward()
+        assert g.data == t.grad.item()  # the derivative: 0 at ±0, 1 at nan, as torch gives it
+
+
+def test_a_second_derivative_through_relus_constant_derivative_needs_allow_unused() -> None:
+    # Documented difference (docs/limits.md): relu's derivative is a constant of the table (0 or 1),
+    # so with create_graph=True the first derivative does not depend on x. PyTorch's relu backward
+    # goes through relu's output and gives 0; here grad() says x is not in the graph, and
+    # allow_unused=True gives that 0.
+    torch = _torch()
+    for x0 in (-1.0, 0.0, 2.0):
+        x = Value(x0)
+        (g,) = grad(x.relu(), x, create_graph=True)
+        with pytest.raises(ValueError, match=r"^inputs\[0\] \(Value\(data=.*\)\) is not part of the "
+                                             r"output's graph; pass allow_unused=True to get 0 for it$"):
+            grad(g, x)
+        (h,) = grad(g, x, allow_unused=True)
+        t = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+        (tg,) = torch.autograd.grad(torch.relu(t), t, create_graph=True)
+        (th,) = torch.autograd.grad(tg, t)
+        assert (g.data, h.data) == (tg.item(), th.item()) == (1.0 if x0 > 0 else 0.0, 0.0)
+
+
 def test_abs_of_positive_zero_is_positive_zero() -> None:
     torch = _torch()
     for x in (0.0, -0.0):
