@@ -9,6 +9,7 @@ the fix.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -354,3 +355,36 @@ def test_the_worksheet_search_shows_a_progress_bar(capsys: pytest.CaptureFixture
 def test_the_budget_must_be_a_number_of_seconds(capsys: pytest.CaptureFixture[str], budget: str) -> None:
     assert _one_line(capsys, "worksheet", "--layers", "2,2", "--budget", budget) == (
         f"--budget must be a number of seconds above 0 and at most 3600, got {budget!r}")
+
+
+# -- the output's reader goes away, or there is no stdout ---------------------------------------------
+def _command(*argv: str) -> list[str]:
+    return [sys.executable, "-m", "autograd_tiny", *argv]
+
+
+def _environment() -> dict[str, str]:
+    root = str(Path(__file__).resolve().parent.parent)
+    return {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGPIPE and 141 are POSIX conventions")
+def test_a_reader_that_goes_away_stops_the_command_quietly() -> None:
+    import subprocess
+
+    # the pipe's reading end is closed before the command writes: its first write fails
+    process = subprocess.Popen(_command("demo"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=_environment())
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    err = process.stderr.read()
+    assert (process.wait(60), err) == (141, b"")  # before: a BrokenPipeError traceback, exit 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="closing a standard stream is a POSIX shell idiom")
+def test_a_closed_stdout_is_one_line() -> None:
+    import subprocess
+
+    done = subprocess.run(" ".join(_command("check", "--example", "seed000")) + " >&-", shell=True,
+                          capture_output=True, env=_environment(), timeout=60)
+    assert (done.returncode, done.stderr) == (2, b"autograd-tiny: error: standard output is closed; "
+                                                 b"redirect it to a file or /dev/null instead\n")
