@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from autograd_tiny import load_derivation
 from autograd_tiny._files import MAX_FILE_BYTES
 from autograd_tiny.cli import main
 from autograd_tiny.derivation.format import MAX_TOML_DEPTH, parse_toml
@@ -388,3 +389,54 @@ def test_a_closed_stdout_is_one_line() -> None:
                           capture_output=True, env=_environment(), timeout=60)
     assert (done.returncode, done.stderr) == (2, b"autograd-tiny: error: standard output is closed; "
                                                  b"redirect it to a file or /dev/null instead\n")
+
+
+# -- bounded fuzzing: TOML made of brackets and quotes, and command lines made of hostile words ----------
+_TOML_PIECES = st.sampled_from(["[", "]", "{", "}", "[[", "]]", '"', "'", '"""', "'''", "#", "\n", " = ",
+                                "a", "b.c", ".", ",", "1", "1.5", "=", "\\", "x = ", "[" * 40, "a." * 40])
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(_TOML_PIECES, max_size=80))
+def test_fuzzed_toml_is_a_derivation_or_one_usage_error(pieces: list[str]) -> None:
+    text = "x = 1\n" + "".join(pieces)
+    try:
+        load_derivation(text)
+    except UsageError as exc:  # never RecursionError, nor a crash inside the parser
+        assert "\n" not in str(exc).replace("\\n", "")
+
+
+_WORDS = st.sampled_from([
+    "check", "explain", "train", "worksheet", "--example", "seed000", "seed003", "--format", "json",
+    "text", "--svg", "--html", "--out", "--plot", "--steps", "1", "2", "--every", "--layers", "2,1",
+    "1,1", "--budget", "0.5", "--digits", "--decimals", "--form", "delta", "w1", "net_o1", "--seed",
+    "", "-", "--", "/dev/zero", "/dev/null", LONG, "a\nb", "\x1b[2J", "x" * 5000, "--list-examples",
+    "--bogus", "nan", "-1", "1e309",
+])
+
+
+@settings(max_examples=120, deadline=None)
+@given(argv=st.lists(_WORDS, min_size=1, max_size=7))
+def test_fuzzed_command_lines_give_a_result_or_one_line(tmp_path_factory: pytest.TempPathFactory,
+                                                        argv: list[str]) -> None:
+    import contextlib
+    import io
+
+    if "--svg" in argv or "--html" in argv or "--plot" in argv:  # those need Graphviz or matplotlib
+        return
+    out, err = io.StringIO(), io.StringIO()
+    folder = tmp_path_factory.mktemp("cli")
+    cwd = os.getcwd()
+    os.chdir(folder)  # whatever a command writes goes here
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = main(argv)
+            except SystemExit as exc:  # argparse: --help, --version, usage errors
+                status = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        os.chdir(cwd)
+    assert status in (0, 1, 2), (argv, status)
+    if status == 2:
+        assert err.getvalue().count("\n") == 1, (argv, err.getvalue())
+        assert err.getvalue()[:-1].isprintable()
