@@ -4,8 +4,9 @@ IPython shows an object through its ``_repr_html_``, ``_repr_markdown_`` or ``_r
 method when it has one. :class:`~autograd_tiny.derivation.Derivation`, the checker's results
 (:class:`~autograd_tiny.derivation.checker.ClaimResults`, one
 :class:`~autograd_tiny.derivation.checker.ClaimResult`) and chain-rule explanations
-(:class:`~autograd_tiny.explain.Explanation`) have one-line methods that call the functions
-here.
+(:class:`~autograd_tiny.explain.Explanation`) have one-line methods that call the generic
+functions of :mod:`autograd_tiny._display_hooks`; this module registers the functions here
+for those classes (the classes never import it: presentation registers itself from above).
 
 Every string that comes from a user (a title, a file name, a name, a written number, a hint
 that quotes them) is escaped where it is put in: :func:`html.escape` for HTML, and for the
@@ -17,12 +18,11 @@ tag can be made from a name.
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pragma: no cover - imports for the annotations only
-    from .derivation.checker import ClaimResult
-    from .derivation.core import Derivation
-    from .explain import Explanation
+from . import _display_hooks as hooks
+from .derivation.checker import ClaimResult, ClaimResults
+from .derivation.core import Derivation
+from .explain import Explanation
 
 #: Colours of the checker's verdicts (text colour; the verdict word is always written too).
 VERDICT_COLOURS = {"ok": "#1a7f37", "follows": "#9a6700", "wrong": "#cf222e"}
@@ -124,3 +124,30 @@ def explanation_latex(e: Explanation) -> str:
     """Return an explanation as a LaTeX ``align*`` environment (without the comment line)."""
     text = e.render("latex")
     return text[text.index("\\begin{align*}"):]
+
+
+# -- registered for the classes they show ------------------------------------------------------
+
+@hooks.html.register
+def _(d: Derivation) -> str:
+    return derivation_html(d)
+
+
+@hooks.html.register
+def _(r: ClaimResult) -> str:
+    return claim_html(r)
+
+
+@hooks.html.register
+def _(rs: ClaimResults) -> str:
+    return claims_html(rs, rs.title)
+
+
+@hooks.markdown.register
+def _(e: Explanation) -> str:
+    return explanation_markdown(e)
+
+
+@hooks.latex.register
+def _(e: Explanation) -> str:
+    return explanation_latex(e)

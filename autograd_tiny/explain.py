@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from . import _numeric
+from . import _display_hooks, _numeric
 from . import formula as fm
 from .functional import CONTRIBUTIONS, _operands, grad
 from .value import Value, _as_float, topological_order
@@ -183,15 +183,11 @@ class Explanation:
         except (RecursionError, fm.FormulaTooDeepError):
             raise too_deep(self.loss, self.param) from None
 
-    def _repr_markdown_(self) -> str:
-        from .display import explanation_markdown
+    def _repr_markdown_(self) -> str | None:
+        return _display_hooks.markdown(self)  # registered by autograd_tiny.display
 
-        return explanation_markdown(self)
-
-    def _repr_latex_(self) -> str:
-        from .display import explanation_latex
-
-        return explanation_latex(self)
+    def _repr_latex_(self) -> str | None:
+        return _display_hooks.latex(self)  # registered by autograd_tiny.display
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(self.render("text").rstrip("\n"))  # IPython's plain text: the text derivation

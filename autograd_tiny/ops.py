@@ -34,11 +34,36 @@ data too:
   where ``g / D`` is the finite true value (d exp(log x)/dx at 5e-324 is 1). Write
   a derivative that is a reciprocal in this form;
 * anything else is multiplied: ``g * (d)``.
+
+Misconceptions are data too, beside the derivatives they get wrong: each entry's
+:attr:`Op.misconceptions` lists local derivatives that students write instead of the
+true one (the other factor of a product swapped for its own, the power rule without
+its exponent, sigmoid' written as sigmoid), as expressions over the same names. The
+derivation checker (:mod:`autograd_tiny.derivation.misconceptions`) runs them with the
+same code as the true ones and prints them with the same printer, so a hint can show
+the slipped formula.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Misconception:
+    """A wrong local derivative of one operand that students write for an operation.
+
+    Attributes:
+        position: the operand (0 for ``x``, 1 for ``y``).
+        derivative: the wrong derivative, an expression over ``x``, ``y``, ``out`` like the
+            table's own.
+        says: what the student did, as a clause ("takes the factor itself instead of the
+            other factor").
+    """
+
+    position: int
+    derivative: str
+    says: str
 
 
 @dataclass(frozen=True)
@@ -52,6 +77,8 @@ class Op:
         forward: the result as an expression of ``x`` (and ``y``).
         derivatives: one expression per input: d out / d input, over ``x``, ``y``, ``out``.
         doc: one sentence for the generated method's docstring.
+        misconceptions: wrong local derivatives students write instead (see
+            :class:`Misconception`).
     """
 
     name: str
@@ -60,10 +87,15 @@ class Op:
     forward: str
     derivatives: tuple[str, ...]
     doc: str
+    misconceptions: tuple[Misconception, ...] = ()
 
     def __post_init__(self) -> None:
         if self.arity not in (1, 2) or len(self.derivatives) != self.arity:
             raise ValueError(f"op {self.name!r}: arity {self.arity} needs that many derivatives")
+        for m in self.misconceptions:
+            if not 0 <= m.position < self.arity:
+                raise ValueError(f"op {self.name!r}: misconception {m.derivative!r} names operand "
+                                 f"{m.position}, but the op has {self.arity}")
 
 
 #: Functions that forward and derivative expressions may call, with their meaning.
@@ -80,11 +112,18 @@ FUNCTIONS: dict[str, str] = {
 
 _TABLE = [
     Op("add", "+", 2, "x + y", ("1", "1"), "Return ``self + other``."),
-    Op("sub", "-", 2, "x - y", ("1", "-1"), "Return ``self - other``."),
-    Op("mul", "*", 2, "x * y", ("y", "x"), "Return ``self * other``."),
+    Op("sub", "-", 2, "x - y", ("1", "-1"), "Return ``self - other``.",
+       (Misconception(1, "1", "loses the minus sign of the subtracted term"),)),
+    Op("mul", "*", 2, "x * y", ("y", "x"), "Return ``self * other``.",
+       (Misconception(0, "x", "takes the factor itself instead of the other factor"),
+        Misconception(1, "y", "takes the factor itself instead of the other factor"))),
     # d/dy is -x / y ** 2 written as -out / y, which PyTorch also computes ((x / y) / y).
     Op("div", "/", 2, "x / y", ("1 / y", "-out / y"),
-       "Return ``self / other`` (IEEE 754: ``1/0 = inf``, ``0/0 = nan``)."),
+       "Return ``self / other`` (IEEE 754: ``1/0 = inf``, ``0/0 = nan``).",
+       (Misconception(0, "1", "leaves out the division by the denominator (a mean's 1/N)"),
+        Misconception(1, "out / y", "loses the quotient rule's minus sign"),
+        Misconception(1, "-out", "divides by the denominator once where the quotient rule "
+                                 "divides by its square"))),
     # At x = 0 the general rules would give 0 * inf = nan. x ** 0 is constant, so
     # d/dx is 0 when y = 0; 0 ** y is constant (0 or inf) for y != 0, so d/dy is 0
     # when x = 0. Both zeros are structural (an infinite gradient contributes 0).
@@ -92,25 +131,40 @@ _TABLE = [
     # for d/dy at x = 0 when the incoming gradient is infinite.
     Op("pow", "**", 2, "x ** y",
        ("(0.0 if y == 0 else y * x ** (y - 1))", "(0.0 if x == 0 else out * log(x))"),
-       "Return ``self ** other`` (nan for a negative base with a fractional exponent)."),
-    Op("neg", "neg", 1, "-x", ("-1",), "Return ``-self``."),
+       "Return ``self ** other`` (nan for a negative base with a fractional exponent).",
+       (Misconception(0, "x ** (y - 1)", "leaves the exponent out of the power rule"),
+        Misconception(0, "y * x ** y", "does not lower the exponent in the power rule"))),
+    Op("neg", "neg", 1, "-x", ("-1",), "Return ``-self``.",
+       (Misconception(0, "1", "loses the minus sign of the negation"),)),
     Op("exp", "exp", 1, "exp(x)", ("out",), "Return e ** self (inf when it overflows)."),
     Op("log", "log", 1, "log(x)", ("1 / x",),
-       "Return the natural logarithm (``-inf`` at 0 and ``nan`` below 0, like PyTorch)."),
-    Op("tanh", "tanh", 1, "tanh(x)", ("1 - out * out",), "Return the hyperbolic tangent."),
+       "Return the natural logarithm (``-inf`` at 0 and ``nan`` below 0, like PyTorch).",
+       (Misconception(0, "log(x)", "keeps the logarithm as its own derivative"),)),
+    Op("tanh", "tanh", 1, "tanh(x)", ("1 - out * out",), "Return the hyperbolic tangent.",
+       (Misconception(0, "1 - x * x", "evaluates tanh' at the input instead of the output"),
+        Misconception(0, "1 - out", "forgets to square tanh in its derivative"),
+        Misconception(0, "out * (1 - out)", "uses sigmoid's derivative for tanh"))),
     Op("sigmoid", "sigmoid", 1, "sigmoid(x)", ("out * (1 - out)",),
-       "Return the logistic function 1 / (1 + e ** -self), without overflow."),
+       "Return the logistic function 1 / (1 + e ** -self), without overflow.",
+       (Misconception(0, "out", "writes sigmoid' as sigmoid itself"),
+        Misconception(0, "x * (1 - x)", "evaluates sigmoid' at the input instead of the output"),
+        Misconception(0, "1 - out * out", "uses tanh's derivative for sigmoid"))),
     # The forward pass is written with ``x < 0`` so that nan and -0.0 pass through (relu(nan) = nan,
     # relu(-0.0) = -0.0), like PyTorch; the derivative with ``x <= 0``, so that it is 0 at ±0.
     Op("relu", "relu", 1, "(0.0 if x < 0 else x)", ("(0.0 if x <= 0 else 1.0)",),
-       "Return max(self, 0); its derivative at 0 is taken as 0, like PyTorch."),
-    Op("sqrt", "sqrt", 1, "sqrt(x)", ("1 / (2 * out)",), "Return the square root (nan below 0)."),
+       "Return max(self, 0); its derivative at 0 is taken as 0, like PyTorch.",
+       (Misconception(0, "1", "lets the gradient through relu where its input is negative"),
+        Misconception(0, "out", "writes relu' as relu itself"))),
+    Op("sqrt", "sqrt", 1, "sqrt(x)", ("1 / (2 * out)",), "Return the square root (nan below 0).",
+       (Misconception(0, "1 / out", "leaves the 1/2 out of the square root's derivative"),)),
     # The 0 at x = 0 (and at nan) is structural: PyTorch multiplies by sign(x) there
     # instead, so an infinite incoming gradient gives nan in PyTorch and 0 here.
     Op("abs", "abs", 1, "abs(x)", ("(1.0 if x > 0 else (-1.0 if x < 0 else 0.0))",),
        "Return ``abs(self)`` (+0.0 at ±0); its derivative at 0 is taken as 0, like PyTorch."),
-    Op("sin", "sin", 1, "sin(x)", ("cos(x)",), "Return the sine."),
-    Op("cos", "cos", 1, "cos(x)", ("-sin(x)",), "Return the cosine."),
+    Op("sin", "sin", 1, "sin(x)", ("cos(x)",), "Return the sine.",
+       (Misconception(0, "-cos(x)", "gives sin' a minus sign"),)),
+    Op("cos", "cos", 1, "cos(x)", ("-sin(x)",), "Return the cosine.",
+       (Misconception(0, "sin(x)", "loses the minus sign of cos'"),)),
 ]
 
 #: Every primitive, by name.

@@ -676,10 +676,9 @@ class Value:
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
         """Show the Value's computation graph as SVG in Jupyter."""
-        from .render import draw_graph  # rendering is optional; import it only when shown
+        from . import _display_hooks  # the picture is registered by the render layer, above
 
-        bundle: dict[str, str] = draw_graph(self)._repr_mimebundle_(include, exclude)
-        return bundle
+        return _display_hooks.mimebundle(self, include, exclude)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""

@@ -54,7 +54,8 @@ def test_exit_2_for_invalid_files_with_one_line_on_stderr(
     (["missing.toml"], "missing.toml: no such file"),
     ([], "check needs a derivation FILE"),
     (["--example", "nope"],
-     "no example 'nope'; the examples are seed000, seed002, seed002_batch, seed003, seed004"),
+     "no example 'nope'; the examples are circuit, momentum, seed000, seed002, seed002_batch, seed003, "
+     "seed004, sigmoid_neuron"),
     ([str(GOOD), "--example", "seed003"], "give either FILE or --example NAME, not both"),
 ])
 def test_exit_2_for_bad_arguments(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
@@ -84,12 +85,14 @@ def test_list_examples(capsys: pytest.CaptureFixture[str], argv: list[str]) -> N
     status, out, _ = run(capsys, *argv)
     assert status == 0
     names = [line.split()[0] for line in out.splitlines()]
-    assert names == ["seed000", "seed002", "seed002_batch", "seed003", "seed004"]
+    assert names == ["circuit", "momentum", "seed000", "seed002", "seed002_batch", "seed003", "seed004",
+                     "sigmoid_neuron"]
     assert "XOR 2-3-1" in out
 
 
 @pytest.mark.parametrize(("name", "status"), [("seed000", 0), ("seed002", 1), ("seed002_batch", 1),
-                                                   ("seed003", 1), ("seed004", 0)])
+                                                   ("seed003", 1), ("seed004", 0), ("circuit", 0),
+                                                   ("sigmoid_neuron", 0), ("momentum", 0)])
 def test_examples_exit_status(capsys: pytest.CaptureFixture[str], name: str, status: int) -> None:
     assert run(capsys, "--example", name)[0] == status
 

@@ -324,7 +324,7 @@ def test_diverged_binary_cross_entropy_gives_nan_not_an_error() -> None:
 def test_progress_bar_only_for_long_runs_when_asked() -> None:
     from tqdm import tqdm
 
-    from autograd_tiny.derivation.network import PROGRESS_STEPS, step_range
+    from autograd_tiny.derivation.interpreter import PROGRESS_STEPS, step_range
 
     assert isinstance(step_range(PROGRESS_STEPS, True, "training"), tqdm)
     assert step_range(PROGRESS_STEPS, False, "training") == range(PROGRESS_STEPS)

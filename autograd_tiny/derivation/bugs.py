@@ -23,17 +23,16 @@ No derivative is written here: every derivative variant evaluates a table expres
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from .. import formula
 from ..ops import OPS
 from .format import Claim, Quantity, Spec
+from .interpreter import Edits, ValueOf, run_pass
+from .interpreter import constant as _constant
+from .interpreter import node_value as _reader
 from .replay import Key, Replay, Trace, derivative_function, forward_function
-
-if TYPE_CHECKING:
-    from .expression import _Graph
 
 #: The activations whose derivative a slipped derivation may use instead of the network's, in
 #: the order they are tried. ``identity`` stands for the derivative left out (taken as 1).
@@ -62,91 +61,8 @@ def format_number(value: float, claim: Claim) -> str:
 
 # -- changing the replay ------------------------------------------------------------------------------
 
-ValueOf = Callable[[list[float]], float]
-
-
-@dataclass
-class Mods:
-    """A transformation of one forward and backward pass.
-
-    Attributes:
-        operand: ``(node, position) -> value``: the operand a node computes with (its
-            derivative reads it too), e.g. a bias left out (0) or another weight.
-        d_operand: the same, for the node's local derivative only (the backward pass).
-        d_out: ``node -> value``: the ``out`` its local derivative reads (evaluate at net).
-        derivative: ``node -> op name``: use that table operation's derivative (None: 1).
-        scale: ``node -> s``: the node's result and its derivative multiplied by ``s``.
-        again: nodes whose local derivative is applied twice.
-        drop: ``(node, position)`` edges along which no gradient flows.
-        unit: ``(node, position)`` edges whose local derivative is taken as 1.
-        derivative_params: the parameter values the backward pass reads (updated weights).
-    """
-
-    operand: dict[tuple[int, int], ValueOf] = field(default_factory=dict)
-    d_operand: dict[tuple[int, int], ValueOf] = field(default_factory=dict)
-    d_out: dict[int, ValueOf] = field(default_factory=dict)
-    derivative: dict[int, str | None] = field(default_factory=dict)
-    scale: dict[int, float] = field(default_factory=dict)
-    again: set[int] = field(default_factory=set)
-    drop: set[tuple[int, int]] = field(default_factory=set)
-    unit: set[tuple[int, int]] = field(default_factory=set)
-    derivative_params: Mapping[str, float] | None = None
-
-
-def run(replay: Replay, params: Mapping[str, float], f_in: Mapping[int, float],
-        g_in: Mapping[int, float], mods: Mods) -> tuple[list[float], list[float]]:
-    """Return every node's value and gradient for one pass of ``replay`` changed by ``mods``."""
-    nodes = replay.nodes
-    n = len(nodes)
-    vals = [0.0] * n
-
-    def operands(i: int, table: list[float], extra: dict[tuple[int, int], ValueOf]) -> list[float]:
-        got = []
-        for pos, (j, const) in enumerate(nodes[i].operands):
-            change = mods.operand.get((i, pos)) or extra.get((i, pos))
-            got.append(change(vals) if change else table[j] if j is not None else const)
-        return got + [0.0] * (2 - len(got))
-
-    for i in range(n):
-        node = nodes[i]
-        if node.op is None:
-            v = params[node.param] if node.param is not None else node.const
-        else:
-            x, y = operands(i, vals, {})
-            v = forward_function(node.op)(x, y) * mods.scale.get(i, 1.0)
-        vals[i] = f_in.get(i, v)
-    dvals = vals
-    if mods.derivative_params is not None:
-        dvals = list(vals)
-        for name, i in replay.param_index.items():
-            if i not in f_in:
-                dvals[i] = mods.derivative_params[name]
-    grads = [0.0] * n
-    grads[replay.root] = 1.0
-    for i in range(n - 1, -1, -1):
-        node = nodes[i]
-        if node.op is None:
-            continue
-        g = g_in[i] if i in g_in else grads[i]
-        grads[i] = g
-        x, y = operands(i, dvals, mods.d_operand)
-        out = mods.d_out[i](vals) if i in mods.d_out else dvals[i]
-        if i in mods.derivative and mods.derivative[i] is None:
-            d: tuple[float, ...] = (1.0, 1.0)
-        else:
-            d = derivative_function(mods.derivative.get(i) or node.op)(x, y, out)
-        s = mods.scale.get(i, 1.0)
-        for pos, p in node.parents:
-            if (i, pos) in mods.drop:
-                continue
-            factor = 1.0 if (i, pos) in mods.unit else d[pos] * s
-            if i in mods.again:
-                factor *= d[pos]
-            grads[p] += g * factor
-    for i, g in g_in.items():
-        if nodes[i].op is None:
-            grads[i] = g
-    return vals, grads
+#: A slip's change to one pass is an :class:`~autograd_tiny.derivation.interpreter.Edits`.
+Mods = Edits
 
 
 # -- the entries ----------------------------------------------------------------------------------------
@@ -163,6 +79,8 @@ class Candidate:
     phrase: str
     clause: str = ""
     slip: str = ""
+    #: the slipped pass's values and gradients, when the slip is a change to the pass
+    result: tuple[list[float], list[float]] | None = field(default=None, compare=False, repr=False)
 
     @property
     def identity(self) -> str:
@@ -205,8 +123,9 @@ class Context:
         self.step = self.q.step - 1 if self.q.kind == "param" else self.q.step
         self.key = replay.key(self.q)
         k = self.step
-        self.f_in: dict[int, float] = {w: v for (ch, w, s), v in replace.items()
-                                       if ch == "f" and s == k and isinstance(w, int)}
+        self.f_in: dict[int, float] = {**replay.step_inputs(k),
+                                       **{w: v for (ch, w, s), v in replace.items()
+                                          if ch == "f" and s == k and isinstance(w, int)}}
         # A sample's own derivative (channel "s") stands in the replay at the batch's scale.
         self.g_in: dict[int, float] = {w: v * (replay.sample_scale if ch == "s" else 1.0)
                                        for (ch, w, s), v in replace.items()
@@ -220,11 +139,13 @@ class Context:
         self.activation = {n: spec.activations[i - 1] for i, layer in enumerate(spec.layers) if i
                            for n in layer}
         self._base: tuple[list[float], list[float]] | None = None
+        #: figures of the claim's step judged ok, by key: a slip must agree with them
+        self.ok: list[tuple[Key, Claim]] = []
         self._weights: dict[int, tuple[int, int, int | None]] | None = None
 
     # the numbers
     def run(self, mods: Mods) -> tuple[list[float], list[float]]:
-        return run(self.replay, self.params, self.f_in, self.g_in, mods)
+        return run_pass(self.replay.tape, self.params, replace(mods, values=self.f_in, grads=self.g_in))
 
     @property
     def base(self) -> tuple[list[float], list[float]]:
@@ -252,7 +173,23 @@ class Context:
         return grads[key[1]]  # type: ignore[index]
 
     def candidate(self, mods: Mods, phrase: str, clause: str = "", slip: str = "") -> Candidate:
-        return Candidate(self.read(self.run(mods)), phrase, clause or phrase, slip)
+        result = self.run(mods)
+        return Candidate(self.read(result), phrase, clause or phrase, slip, result)
+
+    def agrees(self, cand: Candidate) -> bool:
+        """Return True unless the candidate's slipped pass contradicts a figure judged ok."""
+        if cand.result is None:
+            return True
+        vals, grads = cand.result
+        for (channel, where, _), claim in self.ok:
+            if not isinstance(where, int) or channel not in ("f", "g", "s"):
+                continue
+            value = vals[where] if channel == "f" else grads[where]
+            if channel == "s":
+                value /= self.replay.sample_scale
+            if not matches(claim, value):
+                return False
+        return True
 
     @property
     def truth(self) -> float:
@@ -264,10 +201,8 @@ class Context:
         (and learning rate ``rate``, the file's by default): plain gradient descent, or with the
         file's weight decay and momentum, as the replay's update does."""
         prev = self.params[name]
-        d = gradient + self.spec.weight_decay * prev
-        velocity = self.trace.velocity.get(self.step, {})
-        if self.spec.momentum and name in velocity:
-            d = self.spec.momentum * velocity[name] + d
+        velocity = self.trace.velocity.get(self.step, {}).get(name)
+        d, _ = self.replay.optimizer.direction(gradient, prev, velocity)
         return prev - (self.lr if rate is None else rate) * d
 
     def fmt(self, value: float) -> str:
@@ -512,8 +447,8 @@ def _other_derivative(ctx: Context) -> Iterator[Candidate]:
             swapped = [n for n in neurons if ctx.activation[n] != other]
             if not swapped:
                 continue
-            op = None if other == "identity" else other
-            mods = Mods(derivative={ctx.replay.activation_nodes[n]: op for n in swapped})
+            exprs = None if other == "identity" else OPS[other].derivatives
+            mods = Mods(derivative={ctx.replay.activation_nodes[n]: exprs for n in swapped})
             where = _where(ctx, swapped)
             if other == "identity":
                 phrase = f"leaves out the activation's derivative (takes it as 1, as for identity) {where}"
@@ -562,10 +497,6 @@ def _reads(activation: str) -> frozenset[str]:
     from .. import codegen
 
     return codegen.names_used(OPS[activation].derivatives[0])
-
-
-def _reader(i: int) -> ValueOf:
-    return lambda vals: vals[i]
 
 
 def _output_derivative_at_hidden(ctx: Context) -> Iterator[Candidate]:
@@ -681,10 +612,6 @@ def _wrong_weight(ctx: Context) -> Iterator[Candidate]:
                                     f"dE/dnet_{w.target} * {w_name})", slip=slip)
             yield ctx.candidate(Mods(operand={(i, pos): read}), f"uses {shown} in net_{w.target}",
                                 slip=slip)
-
-
-def _constant(value: float) -> ValueOf:
-    return lambda vals: value
 
 
 def _bias_left_out(ctx: Context) -> Iterator[Candidate]:
@@ -873,7 +800,7 @@ def search(ctx: Context, bugs: tuple[Bug, ...] = BUGS) -> list[tuple[Bug, Candid
             # Variants of one slip (made in the forward or the backward pass) count as one: the
             # first that fits stands. Two different slips of one entry that both fit (w3 read
             # for w1 or for w2, giving the same net_h1) leave open what was done.
-            if matches(c, v) and all(h.identity != cand.identity for h in hits):
+            if matches(c, v) and all(h.identity != cand.identity for h in hits) and ctx.agrees(cand):
                 hits.append(cand)
         if hits:
             # Two variants of one entry that both fit (w3 read for w1, or for w2) leave open
@@ -883,16 +810,19 @@ def search(ctx: Context, bugs: tuple[Bug, ...] = BUGS) -> list[tuple[Bug, Candid
 
 
 def network_hint(spec: Spec, replay: Replay, claim: Claim, trace: Trace,
-                 replace: Mapping[Key, float]) -> str | None:
-    """Return the hint for a wrong claim of a network file: the one entry that reproduces it, or None
-    (also for the kinds no entry knows: chain-rule factors, dE/dx)."""
+                 replace: Mapping[Key, float],
+                 ok: Sequence[tuple[Key, Claim]] = ()) -> tuple[str | None, int]:
+    """Return the hint for a wrong claim of a network file (the one entry that reproduces it, or
+    None) and how many entries reproduce it (0 also for the kinds no entry knows: chain-rule
+    factors, dE/dx)."""
     if claim.quantity.kind not in ALL_KINDS:
-        return None
+        return None, 0
     ctx = Context(spec, replay, claim, trace, replace)
+    ctx.ok = list(ok)
     found = search(ctx)
     if len(found) != 1 or not found[0][1].phrase:
-        return None
-    return found[0][1].phrase
+        return None, len(found)
+    return found[0][1].phrase, 1
 
 
 def truth_context(spec: Spec, claim: Claim, replay: Replay | None = None,
@@ -938,47 +868,3 @@ def slip_values(spec: Spec, q: Quantity, replay: Replay | None = None,
             if cand.value is not None:
                 found.append((bug.name, cand.phrase, cand.value, f"{bug.name}: {cand.identity}"))
     return found
-
-
-# -- expression files -------------------------------------------------------------------------------
-
-def graph_hint(graph: _Graph, claim: Claim, key: tuple[str, int], vals: list[float],
-               grads: list[float], f_in: dict[int, float], g_in: dict[int, float],
-               written: bool = False) -> str | None:
-    """Return the hint for a wrong claim of an expression file, or None.
-
-    The entries that make sense on any graph: the sign flipped, a factor 1/2 or 2
-    missing, and (for a derivative) one of the paths from the output to a quantity
-    used more than once left out. As for networks, only a figure that exactly one
-    entry reproduces gets a hint.
-    """
-    unit = float(claim.unit)
-    v = (vals if key[0] == "f" else grads)[key[1]]
-    what = "its" if key[0] == "f" else "the derivative's"
-    found: dict[str, str] = {}
-
-    def offer(name: str, value: float, phrase: str) -> None:
-        if name not in found and math.isfinite(value) and abs(value - v) > 2 * unit \
-                and matches(claim, value):
-            found[name] = phrase
-
-    offer("sign", -v, f"{what} sign is flipped: the value is {format_number(v, claim)}")
-    offer("half-missing", 2 * v, f"twice the value {format_number(v, claim)}: a factor 1/2 is missing")
-    offer("two-missing", v / 2, f"half the value {format_number(v, claim)}: a factor 2 is missing")
-    if key[0] == "g":
-        target = key[1]
-        consumers = [(i, pos) for i, ops in enumerate(graph.operands)
-                     for pos, (j, _) in enumerate(ops) if j == target]
-        if len(consumers) > 1:
-            names = {i: n for n, i in graph.index.items()}
-            for i, pos in consumers:
-                _, g2 = graph.run(f_in, g_in, drop={(i, pos)})
-                offer("drop-path", g2[target],
-                      f"d{graph.output}/d{names.get(target, '?')} leaves out one of the "
-                      f"{len(consumers)} paths through which {graph.output} depends on "
-                      f"{names.get(target, '?')}: it should add "
-                      f"{format_number(v - g2[target], claim)}")
-    if len(found) != 1:
-        return None
-    hint = next(iter(found.values()))
-    return hint + " (recomputed from the written figures)" if written else hint

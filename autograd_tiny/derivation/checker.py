@@ -24,18 +24,33 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
+from .. import _display_hooks
 from .._numeric import printable
+from . import interpreter
 from .bugs import network_hint
 from .format import Claim, Quantity, Spec
+from .interpreter import Edits, magnitude
+from .misconceptions import Problem, explain, update_variants
 from .network import Network
 from .replay import Key, Replay, Trace
 
 VERDICTS = ("ok", "follows", "wrong")
+
+#: A computed number at most this fraction of the terms that made it is float noise around an
+#: exact 0 (the softmax deltas' sum, -1.7e-16, is a correct 0).
+NOISE = 1e-12
+
+#: A recomputation from more written figures than this is judged without their rounding.
+MAX_INTERVAL_INPUTS = 64
+
+#: A file kind's own hint entries: ``(claim, trace, replace, ok figures) -> (hint, how many
+#: entries reproduce the figure)``.
+Library = Callable[[Claim, "Trace", dict["Key", float], list[tuple["Key", Claim]]], tuple[str | None, int]]
 
 
 
@@ -76,10 +91,8 @@ class ClaimResult:
         return {"claim": self.claim, "written": self.written, "computed": computed,
                 "verdict": self.verdict, "hint": self.hint}
 
-    def _repr_html_(self) -> str:
-        from ..display import claim_html
-
-        return claim_html(self)
+    def _repr_html_(self) -> str | None:
+        return _display_hooks.html(self)  # registered by autograd_tiny.display
 
 
 class ClaimResults(list[ClaimResult]):
@@ -92,10 +105,8 @@ class ClaimResults(list[ClaimResult]):
         super().__init__(results)
         self.title = title
 
-    def _repr_html_(self) -> str:
-        from ..display import claims_html
-
-        return claims_html(self, self.title)
+    def _repr_html_(self) -> str | None:
+        return _display_hooks.html(self)  # registered by autograd_tiny.display
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(format_text(self, self.title).rstrip("\n"))
@@ -141,16 +152,28 @@ def format_number(value: float, claim: Claim) -> str:
 
 
 class _Checker:
-    def __init__(self, spec: Spec, progress: bool = False) -> None:
-        self.spec = spec
+    """The verdicts on a derivation's claims, on any replay that names its quantities.
+
+    Args:
+        claims: the claims, in file order.
+        replay: the derivation's replay (:class:`autograd_tiny.derivation.interpreter.Replay`
+            with ``key`` and ``order``).
+        computed: each claimed quantity as the engine computes it.
+        output: the name of what is differentiated (``E``, ``f``).
+        library: ``(claim, trace, replace, ok) -> (hint, entries that reproduce it)``: a file
+            kind's own entries, tried before the misconceptions of any tape.
+    """
+
+    def __init__(self, claims: list[Claim], replay: interpreter.Replay, computed: Mapping[Quantity, float],
+                 output: str, library: Library | None = None, progress: bool = False) -> None:
+        self.claims = claims
+        self.replay = replay
+        self.computed = computed
+        self.output = output
+        self.library = library
         self.progress = progress
-        self.claims = spec.claims
-        self.replay = Replay(Network(spec))
-        self.keys = [self.replay.key(c.quantity) for c in self.claims]
-        self.computed = Network(spec).quantities({c.quantity for c in self.claims}, progress)
-        #: every non-input neuron's activation, by name
-        self.activation = {n: spec.activations[i - 1] for i, layer in enumerate(spec.layers) if i
-                           for n in layer}
+        self.keys = [replay.key(c.quantity) for c in claims]
+        self._ok: list[int] = []
 
     # -- the verdicts -------------------------------------------------------------------------
     def results(self) -> list[ClaimResult]:
@@ -165,21 +188,28 @@ class _Checker:
             results.append(r)
             if matches(c, computed):
                 continue
+            if self._float_noise(i):
+                r.computed = 0.0
+                if matches(c, 0.0):
+                    continue
             replace, bits = self._others(i)
             trace = self.replay.run(replace, self._until(c.quantity), keep=self._keep(c.quantity),
                                     bits=bits, progress=self.progress)
             r.recomputed = trace.get(self.keys[i])
-            masks[i] = trace.masks[self.keys[i]]
-            r.verdict = "follows" if matches(c, r.recomputed) else "wrong"
+            masks[i] = trace.mask(self.keys[i])
+            r.verdict = "follows" if self._follows(i, r.recomputed, replace, bits, masks[i]) else "wrong"
             if r.verdict == "wrong":
                 pending.append((i, trace, replace))
         if pending:
             until = max(self._until(self.claims[i].quantity) for i, _, _ in pending)
             keep = set().union(*(self._keep(self.claims[i].quantity) for i, _, _ in pending))
             truth = self.replay.run({}, until, keep=keep, progress=self.progress)
+            self._ok = [j for j, r in enumerate(results) if r.verdict == "ok"]
             for i, trace, replace in pending:
                 truth_hint = self._hint(i, truth, {})
                 written_hint = self._hint(i, trace, replace, True)
+                if written_hint and truth_hint and written_hint.startswith(truth_hint + " ("):
+                    written_hint = truth_hint  # the same slip, whichever figures it starts from
                 # A figure computed from an earlier slipped figure (w5+ from a wrong dE/dw5) was
                 # made with that figure: what it matches there comes first.
                 from_slip = any(masks[i] >> j & 1 and results[j].verdict != "ok"
@@ -190,13 +220,55 @@ class _Checker:
                 self._explain_follows(i, results, masks)
         return results
 
+    def _float_noise(self, i: int) -> bool:
+        """Return True when claim ``i``'s computed value is float noise around an exact 0: below
+        :data:`NOISE` times the size of the terms that made it (softmax deltas that sum to 0)."""
+        q = self.claims[i].quantity
+        computed = self.computed[q]
+        if computed == 0 or not abs(computed) < 1e-6:
+            return False
+        step = _step_of(q)
+        trace = self.replay.run({}, step, keep={step})
+        size = magnitude(self.replay.tape, trace.params[step], self.keys[i], trace.values[step],
+                         self.replay.sample_scale)
+        return abs(computed) <= NOISE * size
+
+    def _follows(self, i: int, recomputed: float, replace: dict[Key, float], bits: dict[Key, int],
+                 mask: int) -> bool:
+        """Return True when the written figure is ``recomputed`` within the precision of the written
+        figures it was computed from: each moved by half a unit of its last digit moves it by at
+        most the sum of their effects (an interval, not one recomputation)."""
+        c = self.claims[i]
+        if matches(c, recomputed):
+            return True
+        # A figure written as the engine computes it (1 for an exact 1) carries no rounding.
+        used = [key for key, bit in bits.items() if mask & bit
+                and self.claims[bit.bit_length() - 1].value != self.computed[
+                    self.claims[bit.bit_length() - 1].quantity]]
+        if not used or len(used) > MAX_INTERVAL_INPUTS or not math.isfinite(recomputed):
+            return False
+        q = c.quantity
+        slack = 0.0
+        for key in used:
+            moved = dict(replace)
+            moved[key] = replace[key] + float(self.claims[bits[key].bit_length() - 1].unit) / 2
+            trace = self.replay.run(moved, self._until(q), keep=self._keep(q))
+            slack += abs(trace.get(self.keys[i]) - recomputed)
+        if not math.isfinite(slack):
+            return False
+        # A written figure lies within half a unit of what it rounds; at exactly half a unit it is
+        # a tie, which the figure's own rounding already allows for: not both at once.
+        slack *= 1 - 1e-9
+        written = float(c.exact)
+        return matches(c, min(max(written, recomputed - slack), recomputed + slack))
+
     def _others(self, i: int) -> tuple[dict[Key, float], dict[Key, int]]:
         """Return the replacements (every other claim, as written) and their bits (claim indices)."""
         replace: dict[Key, float] = {}
         bits: dict[Key, int] = {}
         for j, c in enumerate(self.claims):
             key = self.keys[j]
-            if key == self.keys[i] or key in replace:
+            if key == self.keys[i] or key in replace or key[0] == "l":  # a local gradient feeds nothing
                 continue
             replace[key] = c.value
             bits[key] = 1 << j
@@ -252,13 +324,58 @@ class _Checker:
         true = Decimal(trace.get(self.keys[i]))
         if true != 0 and c.unit >= abs(true):
             return None  # written too coarsely (1 for 0.36) to tell one slip from another
-        try:
-            hint = network_hint(self.spec, self.replay, c, trace, replace)
-        except (KeyError, IndexError, ArithmeticError):  # a batch's quantities that a hint does not know
-            hint = None
+        hint, count = None, 0
+        if self.library is not None:
+            try:
+                hint, count = self.library(c, trace, replace, self._ok_at(i))
+            except (KeyError, IndexError, ArithmeticError):  # quantities the library does not know
+                hint, count = None, 0
+        if count == 0:  # no entry of the file kind's own reproduces it: any tape's misconceptions
+            hint = self._general_hint(i, trace, replace)
         if hint and written:
             hint += " (recomputed from the written figures)"
         return hint
+
+
+    def _general_hint(self, i: int, trace: Trace, replace: dict[Key, float]) -> str | None:
+        """Return the hint of the misconceptions that any tape has (see
+        :mod:`autograd_tiny.derivation.misconceptions`), or None."""
+        c = self.claims[i]
+        problem = tape_problem(self.replay, trace, _step_of(c.quantity), replace, self.keys[i], c,
+                               self.output, self._ok_at(i))
+        return explain(problem)[0]
+
+    def _ok_at(self, i: int) -> list[tuple[Key, Claim]]:
+        """Return the figures judged ok that the passes of claim ``i``'s step compute."""
+        step = _step_of(self.claims[i].quantity)
+        return [(self.keys[j], self.claims[j]) for j in self._ok
+                if _step_of(self.claims[j].quantity) == step]
+
+
+def _step_of(q: Quantity) -> int:
+    """Return the step whose passes compute quantity ``q`` (an update: the step before)."""
+    return q.step - 1 if q.kind == "param" else q.step
+
+
+def tape_problem(replay: interpreter.Replay, trace: Trace, step: int, replace: Mapping[Key, float], key: Key,
+                 claim: Claim, output: str, ok: list[tuple[Key, Claim]]) -> Problem:
+    """Return the misconception search's problem for one claim of a replay at ``step``: the
+    figures in ``replace`` at that step put in (the claim's own left out)."""
+    put = Edits(values=replay.step_inputs(step))
+    for (channel, where, k), value in replace.items():
+        if k != step or (channel, where, k) == key or not isinstance(where, int):
+            continue
+        if channel == "f":
+            put.values[where] = value
+        elif channel in ("g", "s"):
+            put.grads[where] = value * (replay.sample_scale if channel == "s" else 1.0)
+        elif channel == "d":
+            put.factors[where] = value
+    params = trace.params[step]
+    velocity = trace.velocity.get(step, {})
+    return Problem(replay.tape, params, put, key, claim, output, replay.sample_scale,
+                   update=replay.updater(params, velocity),
+                   update_variants=update_variants(replay, params, velocity), ok=ok)
 
 
 def _finite_at(trace: Trace, step: int) -> bool:
@@ -282,7 +399,28 @@ def check_spec(spec: Spec, progress: bool = False) -> ClaimResults:
     """
     if not spec.claims:
         return ClaimResults(title=spec.title)
-    return ClaimResults(_Checker(spec, progress).results(), spec.title)
+    replay = Replay(Network(spec))
+    computed = Network(spec).quantities({c.quantity for c in spec.claims}, progress)
+
+    def library(claim: Claim, trace: Trace, replace: dict[Key, float],
+                ok: list[tuple[Key, Claim]]) -> tuple[str | None, int]:
+        return network_hint(spec, replay, claim, trace, replace, ok)
+
+    return ClaimResults(_Checker(spec.claims, replay, computed, "E", library, progress).results(),
+                        spec.title)
+
+
+def check_claims(claims: list[Claim], replay: interpreter.Replay, output: str,
+                 progress: bool = False) -> list[ClaimResult]:
+    """Return the verdict on every claim about ``replay``'s quantities, in file order, with the
+    misconceptions of any tape for hints (an expression file's checker)."""
+    if not claims:
+        return []
+    until = max(_step_of(c.quantity) for c in claims)
+    steps = {_step_of(c.quantity) for c in claims} | {c.quantity.step for c in claims}
+    truth = replay.run({}, until, keep=steps, progress=progress)
+    computed = {c.quantity: truth.get(replay.key(c.quantity)) for c in claims}
+    return _Checker(claims, replay, computed, output, None, progress).results()
 
 
 # -- reports ----------------------------------------------------------------------------------

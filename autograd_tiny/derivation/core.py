@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import _display_hooks
 from .._files import read_regular_file, source_name
 from .._numeric import short_repr
 from ..errors import UsageError
@@ -54,10 +55,8 @@ class Derivation:
         shape = "-".join(str(len(layer)) for layer in self.layers)
         return f"Derivation({self.title or self.spec.source!r}, {shape}, {len(self.spec.claims)} claims)"
 
-    def _repr_html_(self) -> str:
-        from ..display import derivation_html
-
-        return derivation_html(self)
+    def _repr_html_(self) -> str | None:
+        return _display_hooks.html(self)  # registered by autograd_tiny.display
 
     def loss(self) -> Value:
         """Return the loss Value of a fresh forward pass, labelled ``"E"``.

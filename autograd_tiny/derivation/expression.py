@@ -36,18 +36,18 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._numeric import short_repr
 from ..errors import UsageError
 from ..ops import OPS
-from ..value import Value, enable_grad, topological_order
-from .checker import ClaimResult, ClaimResults, _join, matches
+from ..value import Value, enable_grad
+from .checker import ClaimResult, ClaimResults, check_claims
 from .core import Derivation
 from .format import NAME_PATTERN, Claim, Quantity, _fail, _number, _string, _table
-from .replay import derivative_function, forward_function
+from .interpreter import Key, Optimizer, Replay
+from .tape import Tape
 
 #: The functions a definition may call: the operation table's unary operations.
 UNARY_FUNCTIONS: tuple[str, ...] = tuple(name for name, op in OPS.items() if op.arity == 1)
@@ -124,11 +124,12 @@ def derivative_name(output: str, name: str) -> str:
 
 
 def quantity_name(spec: ExpressionSpec, q: Quantity) -> str:
-    """Return the claim name of an expression quantity (``"q"``, ``"df/dx"``, ``"x+"``)."""
+    """Return the claim name of an expression quantity (``"q"``, ``"df/dx"``, ``"dq/dx"``,
+    ``"x+"``, ``"f@2"``)."""
     assert q.subject is not None
-    if q.kind == "param":
-        return q.subject + "+"
-    return q.subject if q.kind == "value" else derivative_name(spec.output, q.subject)
+    base = {"param": q.subject, "value": q.subject, "deriv": derivative_name(spec.output, q.subject),
+            "local": "d" + q.subject.replace("/", "/d")}[q.kind]
+    return base + ("" if q.step == 0 else "+" if q.step == 1 else f"@{q.step}")
 
 
 # -- parsing ------------------------------------------------------------------------------------
@@ -178,8 +179,9 @@ def parse_expression(doc: dict[str, Any], source: str) -> ExpressionSpec:
     learning_rate = None
     if "learning_rate" in doc:
         learning_rate, written, _ = _number(source, "learning_rate", doc["learning_rate"])
-        if not learning_rate > 0:
-            raise _fail(source, "learning_rate", f"must be greater than 0, got {written}")
+        if learning_rate == 0:
+            raise _fail(source, "learning_rate", "must not be 0 (a negative rate steps up the "
+                                                 "gradient, as the nudge a += 0.01 * a.grad does)")
     spec = ExpressionSpec(source=source, title=title, output=output, values=values,
                           definitions=definitions, order=order, learning_rate=learning_rate,
                           trees=trees)
@@ -314,23 +316,37 @@ def _dependency_order(source: str, uses: dict[str, list[str]]) -> list[str]:
 def _claim(source: str, name: str, value: object, spec: ExpressionSpec) -> Claim:
     key = f'claims."{name}"' if not NAME_PATTERN.match(name) else f"claims.{name}"
     prefix = f"d{spec.output}/d"
-    forms = (f"claims are a defined name ({', '.join(spec.definitions)}) or "
-             f"{prefix}NAME for NAME one of {', '.join(spec.names)}")
-    if name.endswith("+") and name[:-1] in spec.values:
-        if spec.learning_rate is None:
-            raise _fail(source, key, f"{name} is {name[:-1]} after one gradient-descent step: give "
-                                     "the file a learning_rate")
-        quantity = Quantity("param", name[:-1], 1)
-    elif name.startswith(prefix):
-        subject = name[len(prefix):]
-        if subject not in spec.names:
-            raise _fail(source, key, f"no quantity {short_repr(subject, 30)}; {forms}")
-        quantity = Quantity("deriv", subject, 0)
-    elif name in spec.definitions:
-        quantity = Quantity("value", name, 0)
-    elif name in spec.values:
-        raise _fail(source, key, f"{name} is a leaf: its value is the file's own (claim {name}+ "
-                                 f"for it after a step, with a learning_rate); {forms}")
+    forms = (f"claims are a defined name ({', '.join(spec.definitions)}), {prefix}NAME or a local "
+             f"gradient dA/dB for NAME, B one of {', '.join(spec.names)} and A a definition, each "
+             "followed by + or @K for after one or K steps")
+    base, step = name, 0
+    if name.endswith("+"):
+        base, step = name[:-1], 1
+    elif "@" in name:
+        base, _, k = name.rpartition("@")
+        if not k.isdigit() or len(k) > 6:
+            raise _fail(source, key, f"the step after @ must be a whole number, got {short_repr(k, 20)}")
+        step = int(k)
+    if step and spec.learning_rate is None:
+        when = "one gradient-descent step" if step == 1 else f"{step} gradient-descent steps"
+        raise _fail(source, key, f"{name} is {base} after {when}: give the file a learning_rate")
+    if base in spec.values:
+        if not step:
+            raise _fail(source, key, f"{name} is a leaf: its value is the file's own (claim {name}+ "
+                                     f"for it after a step, with a learning_rate); {forms}")
+        quantity = Quantity("param", base, step)
+    elif base.startswith(prefix) and base[len(prefix):] in spec.names:
+        quantity = Quantity("deriv", base[len(prefix):], step)
+    elif base in spec.definitions:
+        quantity = Quantity("value", base, step)
+    elif base.startswith("d") and "/d" in base:
+        top, _, bottom = base[1:].partition("/d")
+        if top not in spec.definitions:
+            raise _fail(source, key, f"a local gradient dA/dB needs A a definition, got "
+                                     f"{short_repr(top, 30)}; {forms}")
+        if bottom not in spec.names or bottom == top:
+            raise _fail(source, key, f"no quantity {short_repr(bottom, 30)} below {top}; {forms}")
+        quantity = Quantity("local", f"{top}/{bottom}", step)
     else:
         raise _fail(source, key, f"names nothing; {forms}")
     number, written, exact = _number(source, key, value)
@@ -393,79 +409,38 @@ def build(spec: ExpressionSpec, values: dict[str, float] | None = None) -> dict[
 
 # -- replaying the graph with written numbers --------------------------------------------------------
 
-class _Graph:
-    """Every named quantity's graph as a list of nodes that can be re-run with numbers put in."""
+class ExpressionReplay(Replay):
+    """An expression file's computation as a tape run by the interpreter, with its names: a
+    definition's value, d output / d NAME, and a leaf after one gradient-descent step."""
 
-    def __init__(self, spec: ExpressionSpec) -> None:
-        named = build(spec)
-        order: list[Value] = []
-        seen: set[Value] = set()
-        for name in spec.names:
-            for v in topological_order(named[name]):
-                if v not in seen:
-                    seen.add(v)
-                    order.append(v)
-        index = {v: i for i, v in enumerate(order)}
-        self.index = {name: index[v] for name, v in named.items()}
-        self.root = self.index[spec.output]
-        self.output = spec.output
-        self.leaf: list[float] = []
-        self.op: list[str | None] = []
-        self.operands: list[tuple[tuple[int | None, float], ...]] = []
-        for v in order:
-            self.leaf.append(v.data)
-            self.op.append(v.op.name if v.op is not None else None)
-            self.operands.append(tuple((index[o], 0.0) if isinstance(o, Value) else (None, float(o))
-                                       for o in (v.operands if v.op is not None else ())))
+    def __init__(self, spec: ExpressionSpec, values: dict[str, float] | None = None) -> None:
+        named = build(spec, values)
+        tape = Tape([named[name] for name in spec.names], {n: named[n] for n in spec.values},
+                    named, root=named[spec.output])
+        super().__init__(tape, {n: named[n].data for n in spec.values}, list(spec.values),
+                         Optimizer(spec.learning_rate or 0.0))
 
-    def key(self, q: Quantity) -> tuple[str, int]:
+    def key(self, q: Quantity) -> Key:
+        """Return where quantity ``q`` lives: ``("f", node, 0)``, ``("g", node, 0)`` or
+        ``("p", leaf, 1)``."""
         assert q.subject is not None
-        channel = {"value": "f", "deriv": "g", "param": "p"}[q.kind]
-        return (channel, self.index[q.subject])
+        if q.kind == "param":
+            return ("p", q.subject, q.step)
+        if q.kind == "local":
+            top, bottom = q.subject.split("/")
+            return ("l", self.tape.names[top] * len(self.tape) + self.tape.names[bottom], q.step)
+        return ("f" if q.kind == "value" else "g", self.tape.names[q.subject], q.step)
 
-    @staticmethod
-    def order(key: tuple[str, int]) -> tuple[float, ...]:
+    def order(self, key: Key) -> tuple[float, ...]:
         """Return where the number at ``key`` is computed, as the checker's first slip reads it:
         the forward pass in the nodes' order, then the backward pass in reverse, then the step."""
-        channel, where = key
-        return {"f": (0, 0, where), "g": (0, 1, -where), "p": (1, 0, 0)}[channel]
-
-    def run(self, values_in: dict[int, float], grads_in: dict[int, float],
-            drop: Collection[tuple[int, int]] = ()) -> tuple[list[float], list[float]]:
-        """Return every node's value and gradient with the given numbers put in (and no gradient
-        along the ``(node, operand position)`` edges in ``drop``)."""
-        n = len(self.op)
-        vals = [0.0] * n
-        for i in range(n):
-            op = self.op[i]
-            if op is None:
-                v = self.leaf[i]
-            else:
-                ops = self.operands[i]
-                x = vals[ops[0][0]] if ops[0][0] is not None else ops[0][1]
-                y = 0.0
-                if len(ops) > 1:
-                    y = vals[ops[1][0]] if ops[1][0] is not None else ops[1][1]
-                v = forward_function(op)(x, y)
-            vals[i] = values_in.get(i, v)
-        grads = [0.0] * n
-        grads[self.root] = 1.0
-        for i in range(n - 1, -1, -1):
-            g = grads_in.get(i, grads[i])
-            grads[i] = g
-            op = self.op[i]
-            if op is None:
-                continue
-            ops = self.operands[i]
-            x = vals[ops[0][0]] if ops[0][0] is not None else ops[0][1]
-            y = 0.0
-            if len(ops) > 1:
-                y = vals[ops[1][0]] if ops[1][0] is not None else ops[1][1]
-            d = derivative_function(op)(x, y, vals[i])
-            for pos, (p, _) in enumerate(ops):
-                if p is not None and (i, pos) not in drop:
-                    grads[p] += g * d[pos]
-        return vals, grads
+        channel, where, step = key
+        if channel == "p":
+            return (step - 1, 2, 0)
+        assert isinstance(where, int)
+        if channel == "l":
+            return (step, 1, -(where // len(self.tape)) + 0.25)
+        return (step, 0, where) if channel == "f" else (step, 1, -where)
 
 
 class ExpressionDerivation(Derivation):
@@ -544,17 +519,24 @@ class ExpressionDerivation(Derivation):
 
     def quantities(self, step: int = 0) -> dict[str, float]:
         """Return every definition's value, d output / d NAME for every name and, with a learning
-        rate, each leaf after one step (``x+``), by claim name."""
-        if step != 0:
-            raise ValueError("an expression file takes no gradient-descent steps; use step 0")
-        graph = _Graph(self.expression)
-        vals, grads = graph.run({}, {})
-        found = {name: vals[graph.index[name]] for name in self.expression.order}
-        found |= {derivative_name(self.output, name): grads[graph.index[name]]
+        rate, each leaf after the step (``x+``), by claim name, at ``step`` (after that many
+        gradient-descent steps on the output; ``x@K`` names the leaves after step K - 1)."""
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise ValueError(f"step must be an int >= 0, got {step!r}")
+        if step and not self.learning_rate:
+            raise ValueError("an expression file takes gradient-descent steps only with a "
+                             "learning_rate; use step 0")
+        replay = ExpressionReplay(self.expression)
+        trace = replay.run({}, step, keep={step})
+        index = replay.tape.names
+        vals, grads = trace.values[step], trace.grads[step]
+        sfx = "" if step == 0 else "+" if step == 1 else f"@{step}"
+        found = {name + sfx: vals[index[name]] for name in self.expression.order}
+        found |= {derivative_name(self.output, name) + sfx: grads[index[name]]
                   for name in self.expression.names}
         if self.learning_rate:
-            found |= {f"{name}+": vals[graph.index[name]] - self.learning_rate * grads[graph.index[name]]
-                      for name in self.expression.values}
+            after = "+" if step == 0 else f"@{step + 1}"
+            found |= {name + after: trace.params[step + 1][name] for name in self.expression.values}
         return found
 
     def value(self, claim: str) -> float:
@@ -619,88 +601,9 @@ class ExpressionDerivation(Derivation):
 # -- checking ---------------------------------------------------------------------------------------
 
 def check_expression(spec: ExpressionSpec) -> list[ClaimResult]:
-    """Return the verdict on every claim of an expression file, in file order."""
-    if not spec.claims:
-        return []
-    from .bugs import graph_hint
-
-    graph = _Graph(spec)
-    truth_vals, truth_grads = graph.run({}, {})
-    keys = [graph.key(c.quantity) for c in spec.claims]
-    lr = spec.learning_rate or 0.0
-
-    def read(key: tuple[str, int], vals: list[float], grads: list[float]) -> float:
-        if key[0] == "p":  # a leaf after one step: x - lr * df/dx
-            return vals[key[1]] - lr * grads[key[1]]
-        return (vals if key[0] == "f" else grads)[key[1]]
-
-    def inputs(skip: set[int]) -> tuple[dict[int, float], dict[int, float]]:
-        f_in: dict[int, float] = {}
-        g_in: dict[int, float] = {}
-        for j, c in enumerate(spec.claims):
-            if j in skip:
-                continue
-            channel, where = keys[j]
-            if channel != "p":
-                (f_in if channel == "f" else g_in).setdefault(where, c.value)
-        return f_in, g_in
-
-    results: list[ClaimResult] = []
-    for i, c in enumerate(spec.claims):
-        computed = read(keys[i], truth_vals, truth_grads)
-        r = ClaimResult(claim=c.name, written=c.written, computed=computed, verdict="ok", hint=None,
-                        quantity=c.quantity, unit=float(c.unit), order=graph.order(keys[i]))
-        results.append(r)
-        if matches(c, computed):
-            continue
-        same = {j for j in range(len(spec.claims)) if keys[j] == keys[i]}
-        f_in, g_in = inputs(same)
-        vals, grads = graph.run(f_in, g_in)
-        r.recomputed = read(keys[i], vals, grads)
-        r.verdict = "follows" if matches(c, r.recomputed) else "wrong"
-        if r.verdict == "wrong" and keys[i][0] == "p":
-            r.hint = _update_hint(c, spec.output, truth_vals[keys[i][1]], truth_grads[keys[i][1]], lr)
-        elif r.verdict == "wrong":
-            r.hint = (graph_hint(graph, c, keys[i], truth_vals, truth_grads, {}, {})
-                      or graph_hint(graph, c, keys[i], vals, grads, f_in, g_in, written=True))
-    for i, r in enumerate(results):
-        if r.verdict != "follows":
-            continue
-        same = {j for j in range(len(spec.claims)) if keys[j] == keys[i]}
-        used: list[int] = []
-        for j, other in enumerate(results):
-            if j in same or results[j].verdict == "ok" and spec.claims[j].value == other.computed:
-                continue
-            f_in, g_in = inputs(same | {j})
-            vals, grads = graph.run(f_in, g_in)
-            if read(keys[i], vals, grads) != r.recomputed:
-                used.append(j)
-        slips = [spec.claims[j].name for j in used if results[j].verdict != "ok"]
-        rounded = [spec.claims[j].name for j in used if results[j].verdict == "ok"]
-        r.based_on = slips or rounded
-        if slips:
-            r.hint = f"carried forward from the slip in {_join(slips)}"
-        elif rounded:
-            r.hint = f"follows from the rounded {_join(rounded)}"
-        else:
-            r.hint = "follows from the other written figures"
-    return results
-
-
-def _update_hint(claim: Claim, output: str, value: float, gradient: float, lr: float) -> str | None:
-    """Return the hint for a wrong ``x+``: the update left out or its gradient's sign flipped
-    (only when exactly one of them gives the written figure)."""
-    from .checker import format_number
-
-    name = claim.name[:-1]
-    truth = value - lr * gradient
-    flipped = value + lr * gradient
-    found = [phrase for number, phrase in [
-        (value, f"matches {name} before the step: the update was left out"),
-        (flipped, f"the gradient's sign is flipped: {name} + lr * d{output}/d{name} = "
-                  f"{format_number(flipped, claim)}"),
-    ] if abs(number - truth) > 2 * float(claim.unit) and matches(claim, number)]
-    return found[0] if len(found) == 1 else None
+    """Return the verdict on every claim of an expression file, in file order (the checker of
+    :mod:`autograd_tiny.derivation.checker` on the file's replay)."""
+    return check_claims(spec.claims, ExpressionReplay(spec), spec.output)
 
 
 def is_expression_spec(spec: object) -> bool:

@@ -59,6 +59,8 @@ TOP_LEVEL_KEYS: dict[str, bool] = {
     "samples": False,
     "batch": False,
     "momentum": False,
+    "dampening": False,
+    "nesterov": False,
     "weight_decay": False,
     "dense": False,
     "weights": True,
@@ -97,6 +99,9 @@ KINDS = {
     "param": "a weight or bias",
     "dx": "gradient of the loss with respect to an input",
     "factor": "one factor of the chain rule (the derivative of a neuron's net input or output)",
+    "local": "a local gradient dA/dB of an expression file (the names between held fixed)",
+    "value": "a defined quantity of an expression file",
+    "deriv": "the output's derivative with respect to a name of an expression file",
 }
 
 CLAIM_FORMS = (
@@ -141,6 +146,7 @@ class Quantity:
             "param": f"{s}",
             "dx": f"dE/d{s}",
             "factor": f"d{str(s).replace('/', '/d')}",
+            "local": f"d{str(s).replace('/', '/d')}",
         }[self.kind] + (f"[{self.sample}]" if self.sample is not None else "")
 
     @property
@@ -226,8 +232,10 @@ class Spec:
         samples: every sample (one for a file without ``[[samples]]``; ``inputs`` and
             ``targets`` are the first one's).
         batched: True when the file has ``[[samples]]`` (claims then name the sample).
-        batch: ``"mean"`` (the loss is the mean of the samples' losses) or ``"sum"``.
-        momentum, weight_decay: of the update, as ``torch.optim.SGD`` takes them.
+        batch: ``"mean"`` (the loss is the mean of the samples' losses), ``"sum"``, or ``"each"``
+            (one update after each sample in turn: step k is sample k mod N + 1's).
+        momentum, dampening, nesterov, weight_decay: of the update, as ``torch.optim.SGD``
+            takes them.
         dense: False when the weights may leave pairs of neurons unconnected.
     """
 
@@ -249,6 +257,8 @@ class Spec:
     momentum: float = 0.0
     weight_decay: float = 0.0
     dense: bool = True
+    dampening: float = 0.0
+    nesterov: bool = False
 
     def __post_init__(self) -> None:
         if not self.samples:
@@ -524,12 +534,22 @@ def parse_spec(text: str, source: str = "<text>") -> Spec:
     if not dense:
         _check_connected(source, layers, weights, biases)
     batch = _string(source, "batch", doc.get("batch", "mean"))
-    if batch not in ("mean", "sum"):
-        raise _fail(source, "batch", f"expected \"mean\" or \"sum\", got {batch!r}")
+    if batch not in ("mean", "sum", "each"):
+        raise _fail(source, "batch", f"expected \"mean\", \"sum\" or \"each\" (an update after each "
+                                     f"sample in turn), got {short_repr(batch, 30)}")
     if "batch" in doc and not batched:
         raise _fail(source, "batch", "only a file with [[samples]] has a batch; add the samples "
                                      "or leave batch out")
     momentum = _option(source, doc, "momentum", upper=1.0)
+    dampening = _option(source, doc, "dampening", upper=1.0 + 1e-12)
+    nesterov = doc.get("nesterov", False)
+    if not isinstance(nesterov, bool):
+        raise _fail(source, "nesterov", f"expected true or false, got {_kind_of(nesterov)}")
+    if (dampening or nesterov) and not momentum:
+        key = "dampening" if dampening else "nesterov"
+        raise _fail(source, key, "applies to momentum only; add momentum > 0 or leave it out")
+    if nesterov and dampening:
+        raise _fail(source, "nesterov", "Nesterov momentum needs dampening 0, as torch.optim.SGD")
     weight_decay = _option(source, doc, "weight_decay")
 
     _check_loss(source, loss, activations[-1],
@@ -540,7 +560,8 @@ def parse_spec(text: str, source: str = "<text>") -> Spec:
                 learning_rate=learning_rate, update_biases=update_biases,
                 inputs=samples[0].inputs, targets=samples[0].targets, weights=weights,
                 biases=biases, samples=samples, batched=batched, batch=batch,
-                momentum=momentum, weight_decay=weight_decay, dense=dense)
+                momentum=momentum, dampening=dampening, nesterov=nesterov,
+                weight_decay=weight_decay, dense=dense)
     claims = _table(source, "claims", doc.get("claims", {}))
     spec.claims = [_claim(source, name, value, spec) for name, value in claims.items()]
     _check_budget(source, spec)
@@ -903,6 +924,12 @@ def _factor(base: str, spec: Spec, neuron: Callable[[str, str], str]) -> str:
     top, _, bottom = base.partition("/d")
     kind, n = top[1:4], neuron(top[5:], "a factor")
     layer = spec.neuron_layer[n]
+    if kind == "out" and spec.activations[layer - 1] == "softmax":
+        m = bottom[4:]
+        if not bottom.startswith("net_") or spec.neuron_layer.get(m) != layer:
+            raise ValueError(f"out_{n} is a softmax of its layer's net inputs; the factors are "
+                             f"dout_{n}/dnet_M for M in {', '.join(spec.layers[layer])}")
+        return f"out_{n}/net_{m}"
     if kind == "out":
         if bottom != f"net_{n}":
             raise ValueError(f"out_{n} depends on net_{n} alone (through its activation); "

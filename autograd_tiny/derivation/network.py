@@ -31,7 +31,8 @@ with the sample (``net_h1[2]``, ``E[2]``, ``x1[2]``), and each sample reads ever
 through a node ``P[s] = P * 1`` of its own, whose gradient is the sample's part of dE/dP.
 
 Weight decay and momentum update as ``torch.optim.SGD`` does: ``d = dE/dP + wd * P``,
-``v = momentum * v + d`` (``v = d`` at the first step), ``P = P - lr * v``. So the step
+``v = momentum * v + (1 - dampening) * d`` (``v = d`` at the first step), ``P = P - lr * v``
+(``P - lr * (d + momentum * v)`` with ``nesterov = true``). So the step
 goes down the gradient of ``E + wd/2 * (sum of the trained parameters' squares)``; ``E``
 and ``dE/dP`` are always the loss without that term, as PyTorch's loss and ``.grad``.
 """
@@ -39,30 +40,16 @@ and ``dE/dP`` are always the loss without that term, as PyTorch's loss and ``.gr
 from __future__ import annotations
 
 import math
-import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .. import nn
 from ..value import Value, enable_grad, topological_order
 from .format import Quantity, Spec
+from .interpreter import step_range
 
 #: Losses that average over the outputs: each output's term is its own loss divided by their number.
 MEAN_LOSSES = frozenset({"mean_squared_error", "binary_cross_entropy", "hinge"})
-
-
-#: Runs of at least this many steps show a progress bar when asked to.
-PROGRESS_STEPS = 2_000
-
-
-def step_range(count: int, progress: bool, what: str) -> Iterable[int]:
-    """Return ``range(count)``, wrapped in a tqdm bar on stderr when ``progress`` and the run is long."""
-    if not progress or count < PROGRESS_STEPS:
-        return range(count)
-    from tqdm import tqdm
-
-    bar: Iterable[int] = tqdm(range(count), desc=what, unit="step", file=sys.stderr, leave=False)
-    return bar
 
 
 @dataclass
@@ -173,6 +160,12 @@ class Network:
         self.inputs = self.sample_inputs[0]
         n = len(spec.samples)
         self.sample_scale = 1.0 / n if spec.batched and spec.batch == "mean" else 1.0
+        #: with ``batch = "each"`` (an update after each sample in turn) the loss is
+        #: ``turn[1] * E[1] + turn[2] * E[2] + ...``, each ``turn[s]`` a leaf that is 1 at the steps of
+        #: sample s and 0 at the others: one graph for every step, the step's sample selected.
+        self.turns = ([Value(1.0 if i == 0 else 0.0, f"turn[{i + 1}]") for i in range(n)]
+                      if spec.batched and spec.batch == "each" else [])
+        self._turn = 0
         self._weight_of = {(w.source, w.target): name for name, w in spec.weights.items()}
         self._bias_of = {n: name for name, b in spec.biases.items() for n in b.neurons}
         layers = []
@@ -212,8 +205,14 @@ class Network:
             self.parameters[name].data = float(value)
         self.zero_grad()
 
+    def select(self, step: int) -> None:
+        """With ``batch = "each"``, make step ``step``'s sample the one the loss is of."""
+        for i, turn in enumerate(self.turns):
+            turn.data = 1.0 if step % len(self.turns) == i else 0.0
+
     def reset(self) -> None:
         """Set every parameter back to the file's number and zero every gradient."""
+        self._turn = 0
         self.load({n: w.value for n, w in self.spec.weights.items()})
         self.load({n: b.value for n, b in self.spec.biases.items()})
 
@@ -314,6 +313,9 @@ class Network:
             if not self.spec.batched:
                 return self._sample_loss(0)
             losses = [self._sample_loss(i) for i in range(len(self.spec.samples))]
+            if self.turns:
+                self.select(self._turn)
+                losses = [turn * term for turn, term in zip(self.turns, losses)]
             loss = losses[0]
             for term in losses[1:]:
                 loss = loss + term
@@ -322,14 +324,12 @@ class Network:
         return loss
 
     def _optimizer(self) -> nn.SGD:
-        return nn.SGD(self.trainable(), self.spec.learning_rate, momentum=self.spec.momentum)
+        spec = self.spec
+        return nn.SGD(self.trainable(), spec.learning_rate, momentum=spec.momentum,
+                      dampening=spec.dampening, nesterov=spec.nesterov, weight_decay=spec.weight_decay)
 
     def _update(self, optimizer: nn.SGD) -> None:
-        """Take the optimizer's step, with the weight decay added to the gradients first."""
-        wd = self.spec.weight_decay
-        if wd:
-            for p in optimizer.params:
-                p.grad += wd * p.data
+        """Take the optimizer's step."""
         optimizer.step()
 
     def step(self, optimizer: nn.SGD | None = None) -> float:
@@ -337,6 +337,7 @@ class Network:
         loss = self._loss()
         loss.backward()
         self._update(optimizer or self._optimizer())
+        self._turn += 1
         return loss.data
 
     def train(self, steps: int) -> list[float]:
@@ -368,6 +369,7 @@ class Network:
                     found[q] = read_quantity(q, fw, self.parameters, self.sample_scale)
             if k < last:
                 self._update(optimizer)
+                self._turn += 1
         return found
 
     def all_quantities(self, step: int = 0) -> dict[str, float]:
@@ -413,7 +415,16 @@ def read_quantity(q: Quantity, fw: Forward, parameters: Mapping[str, Value],
     if q.kind == "factor":
         from .replay import derivative_function
 
-        node, pos = factor_edge(fw.nodes[label(q)], fw.nodes[factor_label(q)])
+        top, bottom = fw.nodes[label(q)], fw.nodes[factor_label(q)]
+        try:
+            node, pos = factor_edge(top, bottom)
+        except ValueError:  # through several operations (a softmax): a local gradient
+            from .interpreter import local_gradient
+            from .tape import Tape
+
+            tape = Tape([fw.loss], parameters, fw.nodes)
+            vals = [v.data for v in tape.index]
+            return local_gradient(tape, vals, tape.index[top] * len(tape) + tape.index[bottom])
         assert node.op is not None
         values = [o.data if isinstance(o, Value) else float(o) for o in node.operands]
         return derivative_function(node.op.name)(values[0], values[-1], node.data)[pos]

@@ -23,6 +23,7 @@ import numbers
 import random
 from collections.abc import Iterator, Mapping, Sequence
 
+from .. import _display_hooks
 from .._numeric import short_repr
 from ..value import Value, _as_float
 
@@ -160,9 +161,7 @@ class Module:
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
         """Show the network as a layered diagram (SVG) in Jupyter."""
-        from ..render.network import mimebundle  # rendering is optional; import it only when shown
-
-        return mimebundle(self, include, exclude)
+        return _display_hooks.mimebundle(self, include, exclude)  # registered by the render layer
 
     def zero_grad(self) -> None:
         """Set the ``grad`` of every parameter, frozen ones included, to 0."""

@@ -1,4 +1,9 @@
-"""Optimizers. :class:`SGD`: plain gradient descent, with optional momentum."""
+"""Optimizers. :class:`SGD`: gradient descent with optional momentum, dampening, Nesterov
+momentum and weight decay, as ``torch.optim.SGD`` has them.
+
+:func:`sgd_direction` is the update rule on plain floats; :class:`SGD` and the derivation
+checker's interpreter (:mod:`autograd_tiny.derivation.interpreter`) both step with it.
+"""
 
 from __future__ import annotations
 
@@ -16,19 +21,43 @@ def _real(value: object, what: str) -> float:
     return _as_float(value, what)  # raises ValueError beyond the float range
 
 
+def sgd_direction(grad: float, value: float, velocity: float | None, momentum: float = 0.0,
+                  dampening: float = 0.0, nesterov: bool = False,
+                  weight_decay: float = 0.0) -> tuple[float, float | None]:
+    """Return ``(d, velocity)``: the step direction (the parameter becomes ``value - lr * d``)
+    and the new momentum velocity, computed as ``torch.optim.SGD`` does.
+
+    ``g = grad + weight_decay * value``; without momentum ``d = g`` (velocity stays None).
+    With momentum m the velocity starts at ``g`` (``velocity`` None: the first step) and is
+    then ``m * v + (1 - dampening) * g``; ``d`` is the velocity, or with Nesterov
+    ``g + m * v``.
+    """
+    d = grad + weight_decay * value if weight_decay else grad
+    if not momentum:
+        return d, velocity
+    v = d if velocity is None else momentum * velocity + (1.0 - dampening) * d
+    return (d + momentum * v if nesterov else v), v
+
+
 class SGD:
     """Stochastic gradient descent: ``p = p - lr * grad`` for every parameter.
 
     With ``momentum`` m > 0 it keeps a velocity per parameter, as PyTorch does:
-    ``v = m * v + grad`` and ``p = p - lr * v``.
+    ``v = m * v + (1 - dampening) * grad`` (``v = grad`` at the first step) and
+    ``p = p - lr * v`` (``p = p - lr * (grad + m * v)`` with ``nesterov``). With
+    ``weight_decay`` wd the gradient is ``grad + wd * p`` first. See :func:`sgd_direction`.
 
     Args:
         params: the Values to update (``model.parameters()``).
         lr: the learning rate (> 0).
         momentum: in [0, 1).
+        dampening: in [0, 1].
+        nesterov: Nesterov momentum (needs momentum > 0 and dampening 0, as in PyTorch).
+        weight_decay: >= 0, the L2 penalty's coefficient.
     """
 
-    def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0) -> None:
+    def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0,
+                 dampening: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0) -> None:
         if isinstance(params, Value) or not isinstance(params, Iterable):
             raise TypeError(
                 f"params must be an iterable of Values such as model.parameters(), "
@@ -53,18 +82,30 @@ class SGD:
             raise ValueError(f"learning rate must be a finite number > 0, got {self.lr!r}")
         if not 0 <= self.momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
-        self._velocity = [0.0] * len(self.params)
+        self.dampening = _real(dampening, "dampening")
+        if not 0 <= self.dampening <= 1:
+            raise ValueError(f"dampening must be in [0, 1], got {dampening!r}")
+        self.weight_decay = _real(weight_decay, "weight decay")
+        if not 0 <= self.weight_decay < math.inf:
+            raise ValueError(f"weight decay must be a finite number >= 0, got {weight_decay!r}")
+        if not isinstance(nesterov, bool):
+            raise TypeError(f"nesterov must be True or False, got {short_repr(nesterov)}")
+        if nesterov and (self.momentum == 0 or self.dampening != 0):
+            raise ValueError("Nesterov momentum needs momentum > 0 and dampening 0")
+        self.nesterov = nesterov
+        self._velocity: list[float | None] = [None] * len(self.params)
 
     def step(self) -> None:
         """Update every parameter from its current ``grad``; returns None."""
-        lr, m = self.lr, self.momentum
-        if m == 0.0:
+        lr, m, wd = self.lr, self.momentum, self.weight_decay
+        if m == 0.0 and wd == 0.0:
             for p in self.params:
                 p.data -= lr * p.grad
             return
         for i, p in enumerate(self.params):
-            v = self._velocity[i] = m * self._velocity[i] + p.grad
-            p.data -= lr * v
+            d, self._velocity[i] = sgd_direction(p.grad, p.data, self._velocity[i], m,
+                                                 self.dampening, self.nesterov, wd)
+            p.data -= lr * d
 
     def zero_grad(self) -> None:
         """Set every parameter's ``grad`` to 0."""

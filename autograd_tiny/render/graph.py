@@ -33,6 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import _display_hooks
 from ..value import Value, topological_order
 from ._style import (
     COLORS,
@@ -557,3 +558,10 @@ class _Drawer:
                     s.node(f"n{k}")
         if len(layers) > 1 and any(len(m) > 4 for m in layers.values()):
             self.g.attr(ranksep="1.2")  # room for the edges between wide layers
+
+
+@_display_hooks.mimebundle.register
+def _value_mimebundle(v: Value, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    """Return Jupyter's mime bundle for a Value: its computation graph as SVG."""
+    bundle: dict[str, str] = draw_graph(v)._repr_mimebundle_(include, exclude)
+    return bundle

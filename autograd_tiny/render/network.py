@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .. import _display_hooks
 from ..nn.modules import MLP, Layer, Module, Neuron, default_neuron_names
 from ..value import Value, no_grad, topological_order
 from ._style import (
@@ -303,8 +304,10 @@ def draw_network(
     return g
 
 
-def mimebundle(obj: Any, include: Any = None, exclude: Any = None) -> dict[str, str]:
-    """Return Jupyter's mime bundle for a network: its :func:`draw_network` SVG, or its repr."""
+@_display_hooks.mimebundle.register
+def mimebundle(obj: Module, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    """Return Jupyter's mime bundle for a network: its :func:`draw_network` SVG, or its repr
+    (registered for every :class:`~autograd_tiny.nn.Module`)."""
     if not is_network(obj):
         return {"text/plain": repr(obj)}
     bundle: dict[str, str] = draw_network(obj)._repr_mimebundle_(include, exclude)

@@ -1,0 +1,636 @@
+"""One interpreter for every derivation: forward, backward and update over a tape, with edits.
+
+A hand derivation computes each figure from earlier figures, and a slip is a change
+to that computation. Both are *edits* of the tape (:mod:`autograd_tiny.derivation.tape`),
+written as data in :class:`Edits`:
+
+* a written figure is a value, a gradient or a local derivative put in;
+* a slip is an operand read from another node or a constant, another derivative
+  expression (a misconception of :data:`autograd_tiny.ops.OPS`), an edge along which
+  no gradient flows, a factor taken as 1 or scaled, a derivative applied twice, the
+  backward pass reading other parameter values, or another update rule.
+
+:func:`run_pass` runs one forward and backward pass of a tape with edits; the backward
+pass applies every local derivative with the table's contribution rule, as
+``backward()`` does. :class:`Replay` runs K steps (forward, backward, the update of
+:func:`autograd_tiny.nn.optim.sgd_direction`, as ``nn.SGD`` does) with figures put in
+at any step, and reports which written figures each number depends on (the bits of
+:func:`dependencies`): how the checker tells a slip from a figure that carries one.
+The checker, the hint search and the worksheet generator all run this one interpreter.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from ..nn.optim import sgd_direction
+from .format import Quantity
+from .tape import Tape, contribution_function, derivative_function, forward_function
+
+#: ``(channel, where, step)``: ``("f", node, k)`` a node's value, ``("g", node, k)`` the loss's
+#: gradient with respect to a node, ``("s", node, k)`` the same divided by the replay's
+#: ``sample_scale`` (a sample's own derivative in a batch), ``("d", 2 * node + position, k)``
+#: the local derivative of a node with respect to one operand (a factor of the chain rule),
+#: ``("p", name, k)`` a parameter's value after ``k`` steps, ``("v", name, k)`` its momentum
+#: velocity after ``k`` steps, ``("u", name, k)`` the direction of step ``k``'s update
+#: (the gradient with weight decay added; with momentum the velocity).
+Key = tuple[str, int | str, int]
+
+#: Runs of at least this many steps show a progress bar when asked to.
+PROGRESS_STEPS = 2_000
+
+
+def step_range(count: int, progress: bool, what: str) -> Iterable[int]:
+    """Return ``range(count)``, wrapped in a tqdm bar on stderr when ``progress`` and the run is long."""
+    if not progress or count < PROGRESS_STEPS:
+        return range(count)
+    from tqdm import tqdm
+
+    bar: Iterable[int] = tqdm(range(count), desc=what, unit="step", file=sys.stderr, leave=False)
+    return bar
+
+
+#: A number read from a pass's values (an operand swapped for another node's value).
+ValueOf = Callable[[list[float]], float]
+
+
+def node_value(i: int) -> ValueOf:
+    """Return a reader of node ``i``'s value."""
+    return lambda vals: vals[i]
+
+
+def constant(value: float) -> ValueOf:
+    """Return a reader that gives ``value``."""
+    return lambda vals: value
+
+
+@dataclass
+class Edits:
+    """Changes to one forward and backward pass, as data.
+
+    Attributes:
+        values: ``node -> number``: a value put in (its consumers compute with it).
+        grads: ``node -> number``: a gradient put in (what the node passes back).
+        factors: ``2 * node + position -> number``: a local derivative put in.
+        operand: ``(node, position) -> reader``: the operand a node computes with (its
+            derivative reads it too): another node's value, or a constant.
+        d_operand: the same, for the node's local derivative only (the backward pass).
+        d_out: ``node -> reader``: the ``out`` its local derivative reads.
+        forward: ``node -> expression``: another forward expression over ``x``, ``y``.
+        derivative: ``node -> expressions``: other local derivatives (one per operand, over
+            ``x``, ``y``, ``out``), or None to take each as 1.
+        scale: ``node -> s``: the node's value and its local derivatives multiplied by ``s``.
+        again: nodes whose local derivatives are applied twice.
+        drop: ``(node, position)`` edges along which no gradient flows.
+        unit: ``(node, position)`` edges whose local derivative is taken as 1.
+        upstream: nodes whose incoming gradient is taken as 1 (the local derivative written
+            as the gradient: the upstream gradient not multiplied in).
+        derivative_params: parameter values the backward pass reads instead (updated weights).
+        root: the node differentiated instead of the tape's root (a local gradient's top).
+        hold: nodes that pass no gradient on (named quantities held fixed in a local gradient).
+    """
+
+    values: dict[int, float] = field(default_factory=dict)
+    grads: dict[int, float] = field(default_factory=dict)
+    factors: dict[int, float] = field(default_factory=dict)
+    operand: dict[tuple[int, int], ValueOf] = field(default_factory=dict)
+    d_operand: dict[tuple[int, int], ValueOf] = field(default_factory=dict)
+    d_out: dict[int, ValueOf] = field(default_factory=dict)
+    forward: dict[int, str] = field(default_factory=dict)
+    derivative: dict[int, tuple[str, ...] | None] = field(default_factory=dict)
+    scale: dict[int, float] = field(default_factory=dict)
+    again: set[int] = field(default_factory=set)
+    drop: set[tuple[int, int]] = field(default_factory=set)
+    unit: set[tuple[int, int]] = field(default_factory=set)
+    upstream: set[int] = field(default_factory=set)
+    derivative_params: Mapping[str, float] | None = None
+    root: int | None = None
+    hold: frozenset[int] = frozenset()
+
+    def structural(self) -> bool:
+        """Return True when the edits change more than the numbers put in."""
+        return bool(self.operand or self.d_operand or self.d_out or self.forward or self.derivative
+                    or self.scale or self.again or self.drop or self.unit or self.upstream
+                    or self.derivative_params is not None or self.root is not None or bool(self.hold))
+
+
+_NO_EDITS = Edits()
+
+
+def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None,
+             factors_out: list[float] | None = None) -> tuple[list[float], list[float]]:
+    """Return every node's value and gradient (of the tape's root) for one pass with ``edits``.
+
+    ``factors_out``, when given (``2 * len(tape)`` numbers), receives every local derivative
+    the backward pass used, at ``2 * node + position``.
+    """
+    e = edits or _NO_EDITS
+    if e.structural():
+        return _run_edited(tape, params, e, factors_out)
+    nodes, forward = tape.nodes, tape.forward_fns
+    values_in = e.values
+    n = len(nodes)
+    vals = [0.0] * n
+    for i in range(n):
+        node = nodes[i]
+        fn = forward[i]
+        if fn is None:
+            v = params[node.param] if node.param is not None else node.const
+        else:
+            ops = node.operands
+            x = vals[ops[0][0]] if ops[0][0] is not None else ops[0][1]
+            y = 0.0
+            if len(ops) > 1:
+                y = vals[ops[1][0]] if ops[1][0] is not None else ops[1][1]
+            v = fn(x, y)
+        vals[i] = values_in.get(i, v) if values_in else v
+    grads = [0.0] * n
+    grads[tape.root] = 1.0
+    grads_in, factors_in = e.grads, e.factors
+    contribution = tape.contribution_fns
+    for i in range(n - 1, -1, -1):
+        back = contribution[i]
+        if back is None:
+            continue
+        g = grads_in[i] if i in grads_in else grads[i]
+        grads[i] = g
+        node = nodes[i]
+        ops = node.operands
+        x = vals[ops[0][0]] if ops[0][0] is not None else ops[0][1]
+        y = 0.0
+        if len(ops) > 1:
+            y = vals[ops[1][0]] if ops[1][0] is not None else ops[1][1]
+        if factors_out is not None or (factors_in and (2 * i in factors_in or 2 * i + 1 in factors_in)):
+            d = derivative_function(tape.derivative_exprs[i])(x, y, vals[i])
+            d = tuple(factors_in.get(2 * i + pos, v) for pos, v in enumerate(d))
+            if factors_out is not None:
+                for pos, v in enumerate(d):
+                    factors_out[2 * i + pos] = v
+            if any(2 * i + pos in factors_in for pos in range(len(d))):
+                for pos, p in node.parents:
+                    grads[p] += g * d[pos]
+                continue
+        c = back(g, x, y, vals[i])
+        for pos, p in node.parents:
+            grads[p] += c[pos]
+    for i, g in grads_in.items():
+        if nodes[i].op is None:
+            grads[i] = g
+    return vals, grads
+
+
+def _run_edited(tape: Tape, params: Mapping[str, float], e: Edits,
+                factors_out: list[float] | None) -> tuple[list[float], list[float]]:
+    """:func:`run_pass` with structural edits: each local derivative is computed, edited, and then
+    applied (a product, except where the edits leave the table's own derivative in place)."""
+    nodes = tape.nodes
+    n = len(nodes)
+    vals = [0.0] * n
+
+    def operands(i: int, table: list[float], extra: Mapping[tuple[int, int], ValueOf]) -> list[float]:
+        got = []
+        for pos, (j, c) in enumerate(nodes[i].operands):
+            change = e.operand.get((i, pos)) or extra.get((i, pos))
+            got.append(change(vals) if change else table[j] if j is not None else c)
+        return got + [0.0] * (2 - len(got))
+
+    for i in range(n):
+        node = nodes[i]
+        if node.op is None:
+            v = params[node.param] if node.param is not None else node.const
+        else:
+            x, y = operands(i, vals, {})
+            fn = forward_function(e.forward[i]) if i in e.forward else tape.forward_fns[i]
+            assert fn is not None
+            v = fn(x, y)
+            if i in e.scale:
+                v *= e.scale[i]
+        vals[i] = e.values.get(i, v)
+    dvals = vals
+    if e.derivative_params is not None:
+        # The parameters, and the nodes made of a parameter and constants alone (a batch's
+        # per-sample copy P[s] = P * 1), with the other values; the rest keep the forward's.
+        dvals = list(vals)
+        moved: set[int] = set()
+        for i, node in enumerate(nodes):
+            if i in e.values:
+                continue
+            if node.param is not None:
+                dvals[i] = e.derivative_params[node.param]
+                moved.add(i)
+            elif node.op is not None and node.parents and all(p in moved for _, p in node.parents):
+                fn = tape.forward_fns[i]
+                assert fn is not None
+                dvals[i] = fn(*(tape.operand_value(i, pos, dvals) for pos in range(len(node.operands))),
+                              *([0.0] if len(node.operands) == 1 else []))
+                moved.add(i)
+    grads = [0.0] * n
+    grads[tape.root if e.root is None else e.root] = 1.0
+    for i in range(n - 1, -1, -1):
+        node = nodes[i]
+        if node.op is None or i in e.hold:
+            continue
+        g = e.grads[i] if i in e.grads else grads[i]
+        grads[i] = g
+        if i in e.upstream:
+            g = 1.0
+        x, y = operands(i, dvals, e.d_operand)
+        out = e.d_out[i](vals) if i in e.d_out else dvals[i]
+        exprs = e.derivative.get(i, tape.derivative_exprs[i])
+        plain = (i not in e.derivative or exprs is not None) and i not in e.scale and i not in e.again
+        if exprs is None:
+            d: tuple[float, ...] = (1.0, 1.0)
+        else:
+            d = derivative_function(exprs)(x, y, out)
+        d = tuple(e.factors.get(2 * i + pos, v) * e.scale.get(i, 1.0) for pos, v in enumerate(d))
+        if factors_out is not None:
+            for pos, v in enumerate(d):
+                factors_out[2 * i + pos] = v
+        contrib = (contribution_function(exprs)(g, x, y, out)
+                   if plain and exprs is not None and not any(2 * i + p in e.factors for p in (0, 1))
+                   else None)
+        for pos, p in node.parents:
+            if (i, pos) in e.drop:
+                continue
+            if (i, pos) in e.unit:
+                grads[p] += g
+            elif contrib is not None:
+                grads[p] += contrib[pos]
+            else:
+                factor = d[pos] * d[pos] if i in e.again else d[pos]
+                grads[p] += g * factor
+    for i, g in e.grads.items():
+        if nodes[i].op is None:
+            grads[i] = g
+    return vals, grads
+
+
+def magnitude(tape: Tape, params: Mapping[str, float], key: Key, vals: list[float],
+              sample_scale: float = 1.0) -> float:
+    """Return the size of the terms that made the number at ``key`` in a pass with values ``vals``:
+    for a sum the sizes of its terms added, for a gradient the sizes of every path's product
+    (each local derivative's absolute value), so that a number far below it is float noise
+    around an exact 0. A local derivative has size 0 (no noise rule)."""
+    channel, where, _ = key
+    nodes = tape.nodes
+    fmag = [0.0] * len(nodes)
+    for i, node in enumerate(nodes):
+        if node.op in ("add", "sub"):
+            fmag[i] = sum(fmag[j] if j is not None else abs(c) for j, c in node.operands)
+        else:
+            fmag[i] = abs(vals[i])
+    if channel == "f":
+        assert isinstance(where, int)
+        return fmag[where]
+    if channel in ("d", "l"):
+        return 0.0
+    gmag = [0.0] * len(nodes)
+    gmag[tape.root] = 1.0
+    for i in range(len(nodes) - 1, -1, -1):
+        node = nodes[i]
+        if node.op is None or not gmag[i]:
+            continue
+        x = tape.operand_value(i, 0, vals)
+        y = tape.operand_value(i, 1, vals) if len(node.operands) > 1 else 0.0
+        d = derivative_function(tape.derivative_exprs[i])(x, y, vals[i])
+        for pos, p in node.parents:
+            gmag[p] += gmag[i] * abs(d[pos])
+    if channel == "p":
+        node_of = tape.params.get(str(where))
+        return abs(params[str(where)]) + (gmag[node_of] if node_of is not None else 0.0)
+    assert isinstance(where, int)
+    return gmag[where] / (sample_scale if channel == "s" else 1.0)
+
+
+# -- the update ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Optimizer:
+    """The update rule of a derivation: ``torch.optim.SGD``'s, see
+    :func:`autograd_tiny.nn.optim.sgd_direction`."""
+
+    lr: float = 0.0
+    momentum: float = 0.0
+    dampening: float = 0.0
+    nesterov: bool = False
+    weight_decay: float = 0.0
+
+    def direction(self, grad: float, value: float, velocity: float | None) -> tuple[float, float | None]:
+        """Return the step's direction and the new velocity (see ``sgd_direction``)."""
+        return sgd_direction(grad, value, velocity, self.momentum, self.dampening, self.nesterov,
+                             self.weight_decay)
+
+
+# -- which written figures a number depends on ---------------------------------------------------
+
+def dependencies(tape: Tape, pmask: Mapping[str, int], fbits: Mapping[int, int],
+                 gbits: Mapping[int, int], dbits: Mapping[int, int] | None = None,
+                 ) -> tuple[list[int], list[int]]:
+    """Return the bits every value and gradient depends on.
+
+    ``pmask``: each parameter's bits; ``fbits``/``gbits``/``dbits``: the bits of the values,
+    gradients and local derivatives put in (a number put in depends on its bit alone).
+    A gradient depends on the gradients passed to it and on the values its local
+    derivatives read.
+    """
+    nodes = tape.nodes
+    n = len(nodes)
+    fmask = [0] * n
+    for i, node in enumerate(nodes):
+        if i in fbits:
+            fmask[i] = fbits[i]
+        elif node.param is not None:
+            fmask[i] = pmask[node.param]
+        elif node.op is not None:
+            m = 0
+            for _, p in node.parents:
+                m |= fmask[p]
+            fmask[i] = m
+    gmask = [0] * n
+    for i in range(n - 1, -1, -1):
+        node = nodes[i]
+        if node.op is None:
+            continue
+        g = gbits.get(i, gmask[i])
+        gmask[i] = g
+        for pos, p in node.parents:
+            m = g
+            if dbits and 2 * i + pos in dbits:
+                m |= dbits[2 * i + pos]
+            else:
+                for r in node.reads[pos]:
+                    m |= fmask[r]
+            gmask[p] |= m
+    for i, bit in gbits.items():
+        if nodes[i].op is None:
+            gmask[i] = bit
+    return fmask, gmask
+
+
+# -- many steps ---------------------------------------------------------------------------------
+
+@dataclass
+class Trace:
+    """What one replay computed, for the steps asked for.
+
+    ``params[k]`` holds the parameters after ``k`` steps (with replacements applied);
+    ``values[k]``, ``grads[k]`` and ``factors[k]`` every node's value, gradient and local
+    derivatives (at ``2 * node + position``) at step ``k``; ``velocity[k]`` each parameter's
+    momentum velocity before step ``k``'s update, ``directions[k]`` the direction of that
+    update; ``masks`` the bits each kept result depends on.
+    """
+
+    params: dict[int, dict[str, float]] = field(default_factory=dict)
+    values: dict[int, list[float]] = field(default_factory=dict)
+    grads: dict[int, list[float]] = field(default_factory=dict)
+    masks: dict[Key, int] = field(default_factory=dict)
+    factors: dict[int, list[float]] = field(default_factory=dict)
+    sample_scale: float = 1.0
+    velocity: dict[int, dict[str, float]] = field(default_factory=dict)
+    directions: dict[int, dict[str, float]] = field(default_factory=dict)
+
+    #: the tape the trace ran (for local gradients, computed when asked for)
+    tape: Tape | None = None
+    #: per kept step, the bits every node's value depends on
+    fmasks: dict[int, list[int]] = field(default_factory=dict)
+
+    def get(self, key: Key) -> float:
+        """Return the number at ``key`` (its step must have been kept)."""
+        channel, where, step = key
+        if channel == "l":
+            assert self.tape is not None and isinstance(where, int)
+            return local_gradient(self.tape, self.values[step], where)
+        if channel == "p":
+            return self.params[step][where]  # type: ignore[index]
+        if channel == "v":
+            return self.velocity[step + 1][where]  # type: ignore[index]
+        if channel == "u":
+            return self.directions[step][where]  # type: ignore[index]
+        if channel == "s":
+            return self.grads[step][where] / self.sample_scale  # type: ignore[index]
+        table = {"f": self.values, "g": self.grads, "d": self.factors}[channel]
+        return table[step][where]  # type: ignore[index]
+
+
+    def mask(self, key: Key) -> int:
+        """Return the bits the number at ``key`` depends on (a local gradient: its top's)."""
+        channel, where, step = key
+        if channel == "l":
+            assert self.tape is not None and isinstance(where, int)
+            return self.fmasks[step][where // len(self.tape)]
+        return self.masks[key]
+
+
+def local_edits(tape: Tape, where: int) -> tuple[Edits, int]:
+    """Return the edits that make a pass's gradients d top / d node with every other named node held
+    fixed, for a local gradient at ``where = top * len(tape) + bottom``, and ``bottom``."""
+    top, bottom = divmod(where, len(tape))
+    hold = frozenset(i for i in tape.names.values() if i not in (top, bottom))
+    return Edits(root=top, hold=hold), bottom
+
+
+def local_gradient(tape: Tape, vals: list[float], where: int) -> float:
+    """Return the local gradient d top / d bottom (``where = top * len(tape) + bottom``) at the
+    values ``vals``: the chain rule through the nodes between them that the file does not name."""
+    edits, bottom = local_edits(tape, where)
+    edits.values = dict(enumerate(vals))
+    params = {name: vals[i] for name, i in tape.params.items()}
+    return run_pass(tape, params, edits)[1][bottom]
+
+
+class Replay:
+    """A derivation's computation, step by step, with replaceable numbers.
+
+    Args:
+        tape: the graph of one step (its structure does not change between steps).
+        start: every parameter's value before the first step.
+        trainable: the parameters the update changes.
+        optimizer: the update rule.
+        sample_scale: d E / d E[s] for a batch's per-sample derivatives (1 otherwise).
+        batches: the sample groups of an update each (``batch = "each"``): the step's loss
+            is then the root's gradient restricted to one group at a time; None for one
+            update per step.
+    """
+
+    def __init__(self, tape: Tape, start: Mapping[str, float], trainable: Collection[str],
+                 optimizer: Optimizer, sample_scale: float = 1.0) -> None:
+        self.tape = tape
+        self.start = dict(start)
+        self.trainable = {name: name in trainable for name in start}
+        self.optimizer = optimizer
+        self.sample_scale = sample_scale
+
+    @property
+    def nodes(self) -> list:  # type: ignore[type-arg]
+        """The tape's equations."""
+        return self.tape.nodes
+
+    @property
+    def param_index(self) -> dict[str, int]:
+        """Parameter name -> its node on the tape."""
+        return self.tape.params
+
+    @property
+    def root(self) -> int:
+        """The node differentiated (the loss)."""
+        return self.tape.root
+
+    def step(self, params: Mapping[str, float], values_in: Mapping[int, float] | None = None,
+             grads_in: Mapping[int, float] | None = None, factors_in: Mapping[int, float] | None = None,
+             factors_out: list[float] | None = None) -> tuple[list[float], list[float]]:
+        """Return every node's value and gradient for one pass with numbers put in."""
+        edits = Edits(values=dict(values_in or {}), grads=dict(grads_in or {}),
+                      factors=dict(factors_in or {}))
+        return run_pass(self.tape, params, edits, factors_out)
+
+    def update(self, params: Mapping[str, float], grads: list[float],
+               velocity: dict[str, float] | None = None,
+               directions: dict[str, float] | None = None) -> dict[str, float]:
+        """Return the parameters after one update with the given gradients.
+
+        ``velocity`` (updated in place) holds each parameter's momentum velocity (an absent
+        one is the first step's); ``directions``, when given, receives each step direction.
+        """
+        new: dict[str, float] = {}
+        for name, value in params.items():
+            if not self.trainable[name]:
+                new[name] = value
+                continue
+            i = self.tape.params.get(name)
+            g = grads[i] if i is not None else 0.0
+            d, v = self.optimizer.direction(g, value, velocity.get(name) if velocity is not None else None)
+            if velocity is not None and v is not None:
+                velocity[name] = v
+            if directions is not None:
+                directions[name] = d
+            new[name] = value - self.optimizer.lr * d
+        return new
+
+    def updater(self, params: Mapping[str, float], velocity: Mapping[str, float],
+                optimizer: Optimizer | None = None, fresh: bool = False,
+                sign: float = 1.0) -> Callable[[str, float], float]:
+        """Return ``(name, gradient) -> the parameter after the step`` from ``params`` (the step's
+        values) and ``velocity`` (each velocity before the step), with ``optimizer`` (the
+        replay's by default); ``fresh`` starts momentum anew (no old velocity), ``sign`` -1 adds
+        the step instead of subtracting it."""
+        opt = optimizer or self.optimizer
+
+        def step(name: str, gradient: float) -> float:
+            prev = params[name]
+            if not self.trainable.get(name, False):
+                return prev
+            d, _ = opt.direction(gradient, prev, None if fresh else velocity.get(name))
+            return prev - sign * opt.lr * d
+
+        return step
+
+    def step_inputs(self, step: int) -> dict[int, float]:
+        """Return the values every pass of step ``step`` starts from (node -> number): none here; a
+        batch updated after each sample selects the step's sample."""
+        return {}
+
+    def key(self, q: Quantity) -> Key:
+        """Return where quantity ``q`` lives in a replay (aliases share a key)."""
+        raise NotImplementedError
+
+    def order(self, key: Key) -> tuple[float, ...]:
+        """Return where the number at ``key`` is computed, as the first slip is read: the step,
+        then 0 for the forward pass, 1 the backward pass, 2 the update, then a position."""
+        raise NotImplementedError
+
+    def run(self, replace: Mapping[Key, float], until: int, keep: Collection[int] = (),
+            bits: Mapping[Key, int] | None = None, progress: bool = False) -> Trace:
+        """Replay steps ``0 .. until`` with the numbers in ``replace`` put in.
+
+        Args:
+            replace: key -> the number to use there instead of the computed one.
+            until: the last step whose forward and backward passes are needed; the
+                parameters after it (step ``until + 1``) are computed too.
+            keep: steps whose values and gradients the trace keeps (parameters are
+                kept for these steps and for ``until + 1``).
+            bits: key -> a bit; the trace's ``masks`` then say, for every kept key,
+                which of these replacements the number depends on.
+            progress: show a bar on stderr for a long run.
+
+        Returns:
+            A :class:`Trace`.
+        """
+        f_in: dict[int, dict[int, float]] = {}
+        g_in: dict[int, dict[int, float]] = {}
+        d_in: dict[int, dict[int, float]] = {}
+        p_in: dict[int, dict[str, float]] = {}
+        for (channel, where, k), value in replace.items():
+            if channel in "pvul":
+                if channel == "p":
+                    p_in.setdefault(k, {})[str(where)] = value
+                continue
+            assert isinstance(where, int)
+            if channel == "s":
+                value *= self.sample_scale
+            {"f": f_in, "g": g_in, "s": g_in, "d": d_in}[channel].setdefault(k, {})[where] = value
+        fb: dict[int, dict[int, int]] = {}
+        gb: dict[int, dict[int, int]] = {}
+        db: dict[int, dict[int, int]] = {}
+        pb: dict[int, dict[str, int]] = {}
+        for (channel, where, k), bit in (bits or {}).items():
+            if channel == "p":
+                pb.setdefault(k, {})[str(where)] = bit
+            elif channel in ("f", "g", "s", "d"):
+                assert isinstance(where, int)
+                {"f": fb, "g": gb, "s": gb, "d": db}[channel].setdefault(k, {})[where] = bit
+        tracking = bits is not None
+        trace = Trace(sample_scale=self.sample_scale, tape=self.tape)
+        velocity: dict[str, float] = {}
+        params = dict(self.start)
+        pmask = dict.fromkeys(params, 0)
+        stable = False
+        tape = self.tape
+        for k in step_range(until + 2, progress, "replaying"):
+            params.update(p_in.get(k, {}))
+            if tracking:
+                for name, bit in pb.get(k, {}).items():
+                    pmask[name] = bit
+                    stable = False
+            if k in keep or k == until + 1:
+                trace.params[k] = dict(params)
+                trace.velocity[k] = dict(velocity)
+                if tracking:
+                    for name, m in pmask.items():
+                        trace.masks[("p", name, k)] = m
+            if k == until + 1:
+                break
+            factors = [0.0] * (2 * len(tape)) if k in keep else None
+            edits = Edits(values={**self.step_inputs(k), **f_in.get(k, {})}, grads=g_in.get(k, {}),
+                          factors=d_in.get(k, {}))
+            vals, grads = run_pass(tape, params, edits, factors)
+            marked = k in fb or k in gb or k in db
+            if tracking and not (stable and not marked and k not in keep):
+                fmask, gmask = dependencies(tape, pmask, fb.get(k, {}), gb.get(k, {}), db.get(k, {}))
+                nxt = {name: (m | gmask[tape.params[name]]) if self.trainable[name] and name in tape.params
+                       else m for name, m in pmask.items()}
+                stable = nxt == pmask and not marked
+                pmask = nxt
+                if k in keep:
+                    trace.fmasks[k] = fmask
+                    for i, node in enumerate(tape.nodes):
+                        trace.masks[("f", i, k)] = fmask[i]
+                        trace.masks[("g", i, k)] = trace.masks[("s", i, k)] = gmask[i]
+                        for pos in range(len(node.operands)):
+                            m = db.get(k, {}).get(2 * i + pos, 0)
+                            for r in node.reads[pos] if not m else ():
+                                m |= fmask[r]
+                            trace.masks[("d", 2 * i + pos, k)] = m
+                    for name, m in pmask.items():
+                        trace.masks[("v", name, k)] = trace.masks[("u", name, k)] = m
+            directions: dict[str, float] = {}
+            if k in keep:
+                trace.values[k] = vals
+                trace.grads[k] = grads
+                assert factors is not None
+                trace.factors[k] = factors
+            params = self.update(params, grads, velocity, directions)
+            if k in keep:
+                trace.directions[k] = directions
+        return trace

@@ -1,0 +1,189 @@
+"""The tape: a Value graph written down as numbered equations that can be re-run.
+
+Every derivation, a network file or an expression file, is a computation graph that
+the engine built and named. :class:`Tape` writes such a graph down once, in
+topological order: for each node its operation (or the parameter or constant it
+is), its operands, the nodes its local derivatives read and the names the file
+gives it (``net_h1``, ``out_o1[2]``, ``q``). Nothing below the file grammars branches
+on the file's kind: the interpreter (:mod:`autograd_tiny.derivation.interpreter`)
+runs any tape, and the misconceptions (:mod:`autograd_tiny.derivation.misconceptions`)
+are edits of any tape.
+
+The functions a tape runs come from the operation table (:data:`autograd_tiny.ops.OPS`),
+rewritten into Python by :mod:`autograd_tiny.codegen` as the eager engine does: each
+backward step applies a local derivative with the table's contribution rule
+(:func:`autograd_tiny.codegen.contribution`), so a structural zero stays 0 after an
+infinite gradient, as in ``backward()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from .. import codegen
+from ..ops import OPS
+from ..value import Value, _extend_order
+
+_NAMESPACE = codegen.float_namespace()
+_OPERANDS = {"x": "x", "y": "y", "out": "out"}
+_POSITION = {"x": 0, "y": 1}
+
+
+@cache
+def forward_function(expr: str) -> Callable[[float, float], float]:
+    """Return ``f(x, y)``: a table forward expression (``"x * y"``) on floats."""
+    source = codegen.substitute(expr, {"x": "x", "y": "y"})
+    return codegen.table_function(  # type: ignore[return-value]
+        "x, y", [source], _NAMESPACE, f"forward {expr}", single=True)
+
+
+@cache
+def derivative_function(exprs: tuple[str, ...]) -> Callable[[float, float, float], tuple[float, ...]]:
+    """Return ``f(x, y, out)``: table derivative expressions, one per operand, on floats."""
+    terms = [codegen.substitute(d, _OPERANDS) for d in exprs]
+    return codegen.table_function(  # type: ignore[return-value]
+        "x, y, out", terms, _NAMESPACE, f"derivatives {exprs}")
+
+
+@cache
+def contribution_function(
+        exprs: tuple[str, ...]) -> Callable[[float, float, float, float], tuple[float, ...]]:
+    """Return ``f(g, x, y, out)``: what each operand receives from gradient ``g`` by the chain
+    rule, each derivative applied with the table's contribution rule."""
+    terms = [codegen.contribution("g", d, _OPERANDS) for d in exprs]
+    return codegen.table_function(  # type: ignore[return-value]
+        "g, x, y, out", terms, _NAMESPACE, f"contributions {exprs}")
+
+
+def op_forward(op: str) -> Callable[[float, float], float]:
+    """Return the forward function of table operation ``op``."""
+    return forward_function(OPS[op].forward)
+
+
+def op_derivatives(op: str) -> Callable[[float, float, float], tuple[float, ...]]:
+    """Return the local-derivative function of table operation ``op``."""
+    return derivative_function(OPS[op].derivatives)
+
+
+@dataclass
+class Node:
+    """One equation of the tape.
+
+    Attributes:
+        op: the table operation of an interior node (None for a leaf).
+        param: a parameter leaf's name (None for a constant leaf or an interior node).
+        const: a constant leaf's value (an input, or the data of a leaf the file does not name).
+        operands: per operand ``(node index, 0.0)`` or ``(None, constant)``.
+        parents: ``(operand position, node index)`` for the operands that are nodes.
+        reads: per operand position, the nodes its local derivative reads.
+    """
+
+    op: str | None = None
+    param: str | None = None
+    const: float = 0.0
+    operands: tuple[tuple[int | None, float], ...] = ()
+    parents: tuple[tuple[int, int], ...] = ()
+    reads: tuple[tuple[int, ...], ...] = ()
+
+
+class Tape:
+    """A computation graph as numbered equations, leaves and operands first.
+
+    Args:
+        roots: the outputs, in the order their nodes go on the tape. Every node any of them
+            depends on is on the tape.
+        params: the leaves that are parameters, by name (the rest are constants).
+        names: names for nodes (several names may share a node; a Value not on the tape is
+            ignored).
+        root: the node differentiated (the loss); the first root by default.
+
+    Attributes:
+        nodes: the equations; ``root`` the index of the first root; ``names``: name -> index;
+        ``params``: parameter name -> index (those on the tape); ``depth``: per node, 0 for a
+        leaf, else one more than its deepest operand; ``first_use``: per used node, the depth of
+        its shallowest consumer (the last to add to its gradient); ``consumers``: per node,
+        ``(consumer, operand position)`` pairs.
+    """
+
+    def __init__(self, roots: Iterable[Value], params: Mapping[str, Value],
+                 names: Mapping[str, Value] | None = None, root: Value | None = None) -> None:
+        roots = list(roots)
+        order: list[Value] = []
+        seen: set[Value] = set()
+        for r in roots:  # one search over every root: linear in the graph's size
+            _extend_order(r, seen, order)
+        index: dict[Value, int] = {v: i for i, v in enumerate(order)}
+        param_name = {v: name for name, v in params.items()}
+        self.nodes: list[Node] = []
+        self.consumers: list[list[tuple[int, int]]] = [[] for _ in order]
+        for i, v in enumerate(order):
+            if v.op is None:
+                self.nodes.append(Node(param=param_name[v]) if v in param_name else Node(const=v.data))
+                continue
+            operands = tuple((index[o], 0.0) if isinstance(o, Value) else (None, float(o))
+                             for o in v.operands)
+            parents = tuple((pos, j) for pos, (j, _) in enumerate(operands) if j is not None)
+            for pos, j in parents:
+                self.consumers[j].append((i, pos))
+            reads = []
+            for expr in v.op.derivatives:
+                used = codegen.names_used(expr)
+                read = [operands[_POSITION[n]][0] for n in used
+                        if n in _POSITION and _POSITION[n] < len(operands)]
+                if "out" in used:
+                    read.append(i)
+                reads.append(tuple(j for j in read if j is not None))
+            self.nodes.append(Node(op=v.op.name, operands=operands, parents=parents, reads=tuple(reads)))
+        self.root = index[roots[0] if root is None else root]
+        self.index = index
+        self.params = {name: index[v] for name, v in params.items() if v in index}
+        self.names = {name: index[v] for name, v in (names or {}).items() if v in index}
+        self.depth: list[int] = []
+        self.first_use: dict[int, int] = {}
+        for node in self.nodes:
+            self.depth.append(1 + max((self.depth[p] for _, p in node.parents), default=-1))
+            for _, p in node.parents:
+                self.first_use[p] = min(self.first_use.get(p, len(self.nodes)), self.depth[-1])
+        self.forward_fns = [op_forward(n.op) if n.op else None for n in self.nodes]
+        self.derivative_exprs = [OPS[n.op].derivatives if n.op else () for n in self.nodes]
+        self.contribution_fns = [contribution_function(OPS[n.op].derivatives) if n.op else None
+                                 for n in self.nodes]
+        self._label: dict[int, str] = {}
+        for name, i in self.names.items():
+            self._label.setdefault(i, name)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def label(self, i: int) -> str | None:
+        """Return the first name of node ``i`` (None when the file names it nowhere)."""
+        return self._label.get(i)
+
+    def operand_value(self, i: int, pos: int, vals: list[float]) -> float:
+        """Return operand ``pos`` of node ``i`` read from ``vals`` (or its constant)."""
+        j, c = self.nodes[i].operands[pos]
+        return vals[j] if j is not None else c
+
+    def ancestors(self, i: int) -> set[int]:
+        """Return the nodes node ``i``'s value depends on (itself included)."""
+        found = {i}
+        stack = [i]
+        while stack:
+            for _, p in self.nodes[stack.pop()].parents:
+                if p not in found:
+                    found.add(p)
+                    stack.append(p)
+        return found
+
+    def descendants(self, i: int) -> set[int]:
+        """Return the nodes that depend on node ``i``'s value (itself included)."""
+        found = {i}
+        stack = [i]
+        while stack:
+            for c, _ in self.consumers[stack.pop()]:
+                if c not in found:
+                    found.add(c)
+                    stack.append(c)
+        return found
