@@ -25,8 +25,9 @@ MAX_FILE_BYTES = 10_000_000
 
 def shown(path: str | os.PathLike[str]) -> str:
     """Return ``path`` quoted for a one-line message: control characters, line breaks and
-    other unprintable characters written as escapes (``'a\\nb'``), so it stays on its line."""
-    return repr(printable(os.fspath(path)))
+    other unprintable characters written as escapes (``'a\\nb'``), so it stays on its line
+    (``repr`` escapes every character that :meth:`str.isprintable` refuses)."""
+    return repr(os.fspath(path))
 
 
 def reason(exc: OSError) -> str:

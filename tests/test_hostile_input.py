@@ -440,3 +440,12 @@ def test_fuzzed_command_lines_give_a_result_or_one_line(tmp_path_factory: pytest
     if status == 2:
         assert err.getvalue().count("\n") == 1, (argv, err.getvalue())
         assert err.getvalue()[:-1].isprintable()
+
+
+def test_an_output_path_with_control_characters_is_shown_escaped_once(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a_file = tmp_path / "x"
+    a_file.write_text("")
+    path = str(a_file / "a\x1b[2J\nb")  # its parent is a file
+    assert _one_line(capsys, "demo", "--out", path) == (
+        f"--out '{tmp_path}/x/a\\x1b[2J\\nb': Not a directory")
