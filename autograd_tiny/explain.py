@@ -329,21 +329,23 @@ class _Graph:
         if self.loss is self.target:
             return [Path((self.name(self.loss),), ())]
         found: list[Path] = []
-
-        def descend(v: Value, nodes: list[str], factors: list[Factor]) -> None:
-            for lower, factor in self.factors_below(v):
-                if lower is self.target:
-                    if len(found) >= MAX_PATHS:
-                        raise ValueError(
-                            f"d{self.name(self.loss)}/d{self.name(self.target)} has more than "
-                            f"{MAX_PATHS} paths through named quantities; explain a parameter "
-                            "nearer the output or use a smaller network"
-                        )
-                    found.append(Path((*nodes, self.name(lower)), (*factors, factor)))
-                else:
-                    descend(lower, [*nodes, self.name(lower)], [*factors, factor])
-
-        descend(self.loss, [self.name(self.loss)], [])
+        # Depth first with a stack instead of recursion, in the order recursion would take, so
+        # that a network of any depth is walked: (node, the names and factors down to it).
+        stack: list[tuple[Value, tuple[str, ...], tuple[Factor, ...]]] = [
+            (self.loss, (self.name(self.loss),), ())]
+        while stack:
+            v, nodes, factors = stack.pop()
+            if v is self.target:
+                if len(found) >= MAX_PATHS:
+                    raise ValueError(
+                        f"d{self.name(self.loss)}/d{self.name(self.target)} has more than "
+                        f"{MAX_PATHS} paths through named quantities; explain a parameter "
+                        "nearer the output or use a smaller network"
+                    )
+                found.append(Path(nodes, factors))
+                continue
+            stack.extend((lower, (*nodes, self.name(lower)), (*factors, factor))
+                         for lower, factor in reversed(self.factors_below(v)))
         return found
 
 

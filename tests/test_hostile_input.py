@@ -449,3 +449,14 @@ def test_an_output_path_with_control_characters_is_shown_escaped_once(
     path = str(a_file / "a\x1b[2J\nb")  # its parent is a file
     assert _one_line(capsys, "demo", "--out", path) == (
         f"--out '{tmp_path}/x/a\\x1b[2J\\nb': Not a directory")
+
+
+def test_explain_walks_a_1000_layer_network_without_recursion() -> None:
+    from autograd_tiny import explain_gradient, load_derivation
+
+    derivation = load_derivation(_chain_network(1000))  # before: "too deep to write out"
+    text = explain_gradient(derivation.loss(), "w1")
+    path = next(line for line in text.splitlines() if line.startswith("Path 1: "))
+    assert path.count(" -> ") == 2001  # E, out and net of 1000 neurons, w1
+    product = next(line for line in text.splitlines() if line.lstrip().startswith("product"))
+    assert product.count(" * ") == 2000
