@@ -248,15 +248,28 @@ class _Graph:
         cached = self.trees.get(v)
         if cached is not None:
             return cached
-        if self.is_named(v):
-            t: fm.Node = fm.Sym(self.name(v), v.data)
-        elif v.op is None:
-            t = fm.Num(v.data)
-        else:
-            t = fm.table_formula(v.op.forward, self._operand_trees(v))
-            self._check_size(t, v)
-        self.trees[v] = t
-        return t
+        # The unlabelled nodes above ``v`` get their trees first, parents before children, with a
+        # stack instead of recursion: a chain of any length is walked.
+        stack = [v]
+        while stack:
+            n = stack[-1]
+            if n in self.trees:
+                stack.pop()
+                continue
+            if self.is_named(n):
+                t: fm.Node = fm.Sym(self.name(n), n.data)
+            elif n.op is None:
+                t = fm.Num(n.data)
+            else:
+                missing = [o for o in n.operands if isinstance(o, Value) and o not in self.trees]
+                if missing:
+                    stack.extend(missing)
+                    continue
+                t = fm.table_formula(n.op.forward, self._operand_trees(n))
+                self._check_size(t, n)
+            self.trees[n] = t
+            stack.pop()
+        return self.trees[v]
 
     def _operand_trees(self, v: Value) -> dict[str, fm.Node]:
         return {
@@ -297,25 +310,25 @@ class _Graph:
         routes: dict[Value, list[tuple[float, list[fm.Node]]]] = {}
 
         count = 0
-
-        def walk(v: Value, value: float, trees: list[fm.Node]) -> None:
-            nonlocal count
+        # Depth first through the unlabelled nodes, with a stack instead of recursion, in the order
+        # recursion would take: (node, what it receives, the local derivatives down to it, whether
+        # it is named, which ends the route).
+        stack: list[tuple[Value, float, list[fm.Node], bool]] = [(upper, 1.0, [], False)]
+        while stack:
+            v, value, trees, named = stack.pop()
+            if named:
+                count += 1
+                if count > MAX_PATHS:
+                    raise ValueError(
+                        f"more than {MAX_PATHS} routes lead from {self.name(upper)} through "
+                        "unlabelled nodes; label intermediate quantities (e.g. name the neurons)"
+                    )
+                routes.setdefault(v, []).append((value, trees))
+                continue
             received = self.passed_on(v, value)
-            for parent, k, tree in self.local(v):
-                if parent not in self.relevant:
-                    continue
-                if self.is_named(parent):
-                    count += 1
-                    if count > MAX_PATHS:
-                        raise ValueError(
-                            f"more than {MAX_PATHS} routes lead from {self.name(upper)} through "
-                            "unlabelled nodes; label intermediate quantities (e.g. name the neurons)"
-                        )
-                    routes.setdefault(parent, []).append((received[k], [*trees, tree]))
-                else:
-                    walk(parent, received[k], [*trees, tree])
-
-        walk(upper, 1.0, [])
+            below = [(parent, received[k], [*trees, tree], self.is_named(parent))
+                     for parent, k, tree in self.local(v) if parent in self.relevant]
+            stack.extend(reversed(below))
         result = []
         for lower, found in routes.items():
             expression = fm.simplify(fm.total(fm.product(trees) for _, trees in found))

@@ -289,13 +289,31 @@ def test_a_formula_nested_too_deep_says_so() -> None:
         fm.simplify(node)
 
 
-def test_explain_delta_of_350_factors_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_explain_x_times_x_350_times_in_both_forms(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "power.toml"
     path.write_text('output = "f"\n[values]\nx = 1.001\n[define]\nf = "' + "*".join(["x"] * 350) + '"\n')
-    for form in ("delta", "path"):  # before: RecursionError and exit 1 for the delta form
-        assert _one_line(capsys, "explain", str(path), "x", "--form", form) == (
-            "cannot explain 'x': the graph between f and x is too deep to write out; label intermediate "
-            "quantities so that each factor stays short")
+    slope = 350 * 1.001 ** 349
+    for form in ("delta", "path"):  # before: RecursionError (delta), "too deep to write out" (path)
+        assert main(["explain", str(path), "x", "--form", form]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[-1] == f"  check: reverse mode (backward) gives {slope:.6g}, the same"
+        if form == "delta":  # the 350 routes from f to x, each the product of the other 349 factors
+            assert lines[-2] == "df/dx = " + " + ".join(["x^349"] * 350) + f" = {slope:.6g}"
+
+
+def test_explain_through_hundreds_of_unlabelled_calls_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from autograd_tiny import Value, explain_gradient
+
+    x = Value(0.3, "x")
+    f = x
+    for _ in range(1_500):  # a formula of 1,501 terms, nested 1,500 deep
+        f = f.sin()
+    f.label = "f"
+    for form in ("path", "delta"):
+        with pytest.raises(ValueError, match=r"^the graph between f and x is too deep to write out; label "
+                                             r"intermediate quantities so that each factor stays short$"):
+            explain_gradient(f, x, form=form)
 
 
 def test_size_and_product_walk_a_chain_of_any_depth() -> None:
