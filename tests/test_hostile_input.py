@@ -8,6 +8,7 @@ the fix.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
@@ -478,3 +479,34 @@ def test_explain_walks_a_1000_layer_network_without_recursion() -> None:
     assert path.count(" -> ") == 2001  # E, out and net of 1000 neurons, w1
     product = next(line for line in text.splitlines() if line.lstrip().startswith("product"))
     assert product.count(" * ") == 2000
+
+
+# -- numbers of any type enter the graph as plain floats (or a micrograd int exponent) --------------------
+class _Float(float):
+    def __repr__(self) -> str:  # what compile() would have written into its program
+        raise AssertionError("a float subclass's repr ran")
+
+
+def _any_number() -> st.SearchStrategy[object]:
+    from fractions import Fraction
+
+    np = pytest.importorskip("numpy")
+    small = st.floats(-3.0, 3.0, allow_nan=False)
+    return st.one_of(small, st.integers(-3, 3), small.map(np.float64), st.integers(-3, 3).map(np.int64),
+                     small.map(np.float32), st.fractions(-3, 3, max_denominator=8).map(Fraction),
+                     small.map(_Float))
+
+
+@settings(max_examples=150, deadline=None)
+@given(base=st.floats(0.5, 2.0), exponent=_any_number(), factor=_any_number())
+def test_fuzzed_number_types_compile_to_the_eager_numbers(base: float, exponent: object,
+                                                          factor: object) -> None:
+    from autograd_tiny import compile
+    from autograd_tiny.micrograd import Value as MicrogradValue
+
+    x = MicrogradValue(base, label="x")
+    y = (x ** exponent) * factor + factor  # type: ignore[operator]
+    compiled = compile(y)
+    assert compiled() == y.data or (math.isnan(compiled()) and math.isnan(y.data))
+    for node in (y, *y._prev):
+        assert type(node.data) in (float, int) and type(node._arg) in (float, int, type(None))
