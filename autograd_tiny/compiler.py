@@ -358,7 +358,14 @@ def _rule(v: Value) -> _Rule:
 
 
 def _literal(c: float) -> str:
-    """Return Python source for the float ``c`` that evaluates to the same bits."""
+    """Return Python source for the float ``c`` that evaluates to the same bits.
+
+    Raises:
+        TypeError: ``c`` is not a plain float or int (a subclass's ``repr`` could write any code).
+    """
+    if type(c) is not float and type(c) is not int:
+        raise TypeError(f"a constant operand must be a plain float, got {type(c).__name__}; build "
+                        "the graph with Value operations, which store every number as a float")
     if c != c:
         return "_NAN"
     if math.isinf(c):

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from . import _display_hooks
+from . import _display_hooks, _numeric
 from . import formula as fm
 from .functional import CONTRIBUTIONS, _operands, grad
 from .value import Value, _as_float, topological_order
@@ -178,7 +178,10 @@ class Explanation:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
         printer = {"text": _Text, "markdown": _Markdown, "latex": _Latex}[fmt]
-        return printer(self, fm.check_digits(digits)).render()
+        try:
+            return printer(self, fm.check_digits(digits)).render()
+        except (RecursionError, fm.FormulaTooDeepError):
+            raise too_deep(self.loss, self.param) from None
 
     def _repr_markdown_(self) -> str | None:
         return _display_hooks.markdown(self)  # registered by autograd_tiny.display
@@ -245,15 +248,28 @@ class _Graph:
         cached = self.trees.get(v)
         if cached is not None:
             return cached
-        if self.is_named(v):
-            t: fm.Node = fm.Sym(self.name(v), v.data)
-        elif v.op is None:
-            t = fm.Num(v.data)
-        else:
-            t = fm.table_formula(v.op.forward, self._operand_trees(v))
-            self._check_size(t, v)
-        self.trees[v] = t
-        return t
+        # The unlabelled nodes above ``v`` get their trees first, parents before children, with a
+        # stack instead of recursion: a chain of any length is walked.
+        stack = [v]
+        while stack:
+            n = stack[-1]
+            if n in self.trees:
+                stack.pop()
+                continue
+            if self.is_named(n):
+                t: fm.Node = fm.Sym(self.name(n), n.data)
+            elif n.op is None:
+                t = fm.Num(n.data)
+            else:
+                missing = [o for o in n.operands if isinstance(o, Value) and o not in self.trees]
+                if missing:
+                    stack.extend(missing)
+                    continue
+                t = fm.table_formula(n.op.forward, self._operand_trees(n))
+                self._check_size(t, n)
+            self.trees[n] = t
+            stack.pop()
+        return self.trees[v]
 
     def _operand_trees(self, v: Value) -> dict[str, fm.Node]:
         return {
@@ -294,25 +310,25 @@ class _Graph:
         routes: dict[Value, list[tuple[float, list[fm.Node]]]] = {}
 
         count = 0
-
-        def walk(v: Value, value: float, trees: list[fm.Node]) -> None:
-            nonlocal count
+        # Depth first through the unlabelled nodes, with a stack instead of recursion, in the order
+        # recursion would take: (node, what it receives, the local derivatives down to it, whether
+        # it is named, which ends the route).
+        stack: list[tuple[Value, float, list[fm.Node], bool]] = [(upper, 1.0, [], False)]
+        while stack:
+            v, value, trees, named = stack.pop()
+            if named:
+                count += 1
+                if count > MAX_PATHS:
+                    raise ValueError(
+                        f"more than {MAX_PATHS} routes lead from {self.name(upper)} through "
+                        "unlabelled nodes; label intermediate quantities (e.g. name the neurons)"
+                    )
+                routes.setdefault(v, []).append((value, trees))
+                continue
             received = self.passed_on(v, value)
-            for parent, k, tree in self.local(v):
-                if parent not in self.relevant:
-                    continue
-                if self.is_named(parent):
-                    count += 1
-                    if count > MAX_PATHS:
-                        raise ValueError(
-                            f"more than {MAX_PATHS} routes lead from {self.name(upper)} through "
-                            "unlabelled nodes; label intermediate quantities (e.g. name the neurons)"
-                        )
-                    routes.setdefault(parent, []).append((received[k], [*trees, tree]))
-                else:
-                    walk(parent, received[k], [*trees, tree])
-
-        walk(upper, 1.0, [])
+            below = [(parent, received[k], [*trees, tree], self.is_named(parent))
+                     for parent, k, tree in self.local(v) if parent in self.relevant]
+            stack.extend(reversed(below))
         result = []
         for lower, found in routes.items():
             expression = fm.simplify(fm.total(fm.product(trees) for _, trees in found))
@@ -326,22 +342,32 @@ class _Graph:
         if self.loss is self.target:
             return [Path((self.name(self.loss),), ())]
         found: list[Path] = []
-
-        def descend(v: Value, nodes: list[str], factors: list[Factor]) -> None:
-            for lower, factor in self.factors_below(v):
-                if lower is self.target:
-                    if len(found) >= MAX_PATHS:
-                        raise ValueError(
-                            f"d{self.name(self.loss)}/d{self.name(self.target)} has more than "
-                            f"{MAX_PATHS} paths through named quantities; explain a parameter "
-                            "nearer the output or use a smaller network"
-                        )
-                    found.append(Path((*nodes, self.name(lower)), (*factors, factor)))
-                else:
-                    descend(lower, [*nodes, self.name(lower)], [*factors, factor])
-
-        descend(self.loss, [self.name(self.loss)], [])
+        # Depth first with a stack instead of recursion, in the order recursion would take, so
+        # that a network of any depth is walked: (node, the names and factors down to it).
+        stack: list[tuple[Value, tuple[str, ...], tuple[Factor, ...]]] = [
+            (self.loss, (self.name(self.loss),), ())]
+        while stack:
+            v, nodes, factors = stack.pop()
+            if v is self.target:
+                if len(found) >= MAX_PATHS:
+                    raise ValueError(
+                        f"d{self.name(self.loss)}/d{self.name(self.target)} has more than "
+                        f"{MAX_PATHS} paths through named quantities; explain a parameter "
+                        "nearer the output or use a smaller network"
+                    )
+                found.append(Path(nodes, factors))
+                continue
+            stack.extend((lower, (*nodes, self.name(lower)), (*factors, factor))
+                         for lower, factor in reversed(self.factors_below(v)))
         return found
+
+
+def too_deep(loss: str, param: str) -> ValueError:
+    """Return the error for a graph between ``loss`` and ``param`` too deep to write out."""
+    return ValueError(
+        f"the graph between {_numeric.printable(loss)} and {_numeric.printable(param)} is too deep "
+        "to write out; label intermediate quantities so that each factor stays short"
+    )
 
 
 def _setup(loss: Value, param: Value | str, learning_rate: float | None = None
@@ -405,11 +431,8 @@ def explain(loss: Value, param: Value | str, *, learning_rate: float | None = No
     target = graph.target
     try:
         paths = tuple(graph.paths())
-    except RecursionError:
-        raise ValueError(
-            f"the graph between {graph.name(loss)} and {graph.name(target)} is too deep to write out; "
-            "label intermediate quantities so that each factor stays short"
-        ) from None
+    except (RecursionError, fm.FormulaTooDeepError):
+        raise too_deep(graph.name(loss), graph.name(target)) from None
     (reverse,) = grad(loss, target)
     return Explanation(
         loss=graph.name(loss),

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 
 from . import formula as fm
-from .explain import FORMATS, Factor, _agree, _check_sentence, _setup
+from .explain import FORMATS, Factor, _agree, _check_sentence, _Graph, _setup, too_deep
 from .functional import grad
 from .value import Value
 
@@ -79,7 +79,10 @@ class DeltaExplanation:
         """Return the recursion as text, Markdown or LaTeX (an ``align*`` environment)."""
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-        return _Printer(self, fmt, fm.check_digits(digits)).render()
+        try:
+            return _Printer(self, fmt, fm.check_digits(digits)).render()
+        except (RecursionError, fm.FormulaTooDeepError):
+            raise too_deep(self.loss, self.param) from None
 
 
 def explain_delta_structure(loss: Value, param: Value | str, *,
@@ -90,7 +93,15 @@ def explain_delta_structure(loss: Value, param: Value | str, *,
         TypeError, ValueError: as for :func:`autograd_tiny.explain.explain`.
     """
     topo, graph, learning_rate = _setup(loss, param, learning_rate)
-    target = graph.target
+    try:
+        return _structure(topo, graph, learning_rate)
+    except (RecursionError, fm.FormulaTooDeepError):
+        raise too_deep(graph.name(graph.loss), graph.name(graph.target)) from None
+
+
+def _structure(topo: list[Value], graph: _Graph, learning_rate: float | None) -> DeltaExplanation:
+    """Return the :class:`DeltaExplanation` of ``graph`` (the recursion between its loss and target)."""
+    loss, target = graph.loss, graph.target
     position = {v: i for i, v in enumerate(topo)}
     # The named quantities between loss and target, and who feeds whom.
     fed: dict[Value, list[tuple[Value, Factor]]] = {}

@@ -38,6 +38,10 @@ from .ops import FUNCTIONS
 FORMATS = ("text", "markdown", "latex")
 
 
+class FormulaTooDeepError(ValueError):
+    """A formula nests deeper than printing it or simplifying it can follow."""
+
+
 # -- the tree --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Num:
@@ -228,14 +232,18 @@ def size(node: Node) -> int:
     printed formula would be huge.
     """
     memo: dict[int, int] = {}
-
-    def count(n: Node) -> int:
-        key = id(n)
-        if key not in memo:
-            memo[key] = 1 + sum(count(c) for c in _children(n))
-        return memo[key]
-
-    return count(node)
+    stack: list[tuple[Node, bool]] = [(node, False)]
+    while stack:  # children before parents, without recursion: a chain of any depth is counted
+        n, children_done = stack.pop()
+        if id(n) in memo:
+            continue
+        children = _children(n)
+        if children_done or not children:
+            memo[id(n)] = 1 + sum(memo[id(c)] for c in children)
+        else:
+            stack.append((n, True))
+            stack.extend((c, False) for c in children if id(c) not in memo)
+    return memo[id(node)]
 
 
 # -- evaluating, simplifying, combining -------------------------------------------------------------
@@ -390,7 +398,14 @@ def simplify(node: Node) -> Node:
     by several parts are simplified once.
     """
     memo: dict[int, Node] = {}
+    try:
+        return _simplify(node, memo)
+    except RecursionError:
+        raise FormulaTooDeepError("the formula nests too deep to simplify; name intermediate "
+                                  "quantities") from None
 
+
+def _simplify(node: Node, memo: dict[int, Node]) -> Node:
     def walk(n: Node) -> Node:
         done = memo.get(id(n))
         if done is not None:
@@ -539,9 +554,15 @@ def product(factors: Iterable[Node]) -> Node:
 
 def _factors_of(node: Node) -> list[Node]:
     """Return the factors of a product written left to right (``[node]`` when it is no product)."""
-    if isinstance(node, BinOp) and node.op == "*":
-        return _factors_of(node.left) + _factors_of(node.right)
-    return [node]
+    factors: list[Node] = []
+    stack = [node]
+    while stack:  # left to right, without recursion
+        n = stack.pop()
+        if isinstance(n, BinOp) and n.op == "*":
+            stack += [n.right, n.left]
+        else:
+            factors.append(n)
+    return factors
 
 
 def total(terms: Iterable[Node]) -> Node:
@@ -752,11 +773,24 @@ class _Printer:
             left, _ = self.print(node.left)
             right, _ = self.print(node.right)
             return rf"\frac{{{left}}}{{{right}}}", _P_POW
-        left = self.operand(node.left, prec)
-        if node.op in ("*", "/") and isinstance(node.left, Num) and left.startswith("-"):
+        # A chain of operators of this precedence, ((a * b) * c) * d, is printed from its first
+        # operand on in a loop: a product of 10,000 factors needs no recursion to print.
+        spine = [node]
+        while isinstance(spine[-1].left, BinOp) and spine[-1].left.op != "**" \
+                and _PREC[spine[-1].left.op] == prec and not (self.latex and spine[-1].left.op == "/"):
+            spine.append(spine[-1].left)
+        first = spine[-1]
+        left = self.operand(first.left, prec)
+        if first.op in ("*", "/") and isinstance(first.left, Num) and left.startswith("-"):
             # A negative number multiplied is written in parentheses on either side:
             # 1 - (-0.25) * (-0.25), not 1 - -0.25 * (-0.25).
             left = self.paren(left)
+        for link in reversed(spine):
+            left = self.join(link, left, prec)
+        return left, prec
+
+    def join(self, node: BinOp, left: str, prec: int) -> str:
+        """Return ``left`` (``node.left`` printed) joined by ``node``'s operator to its right operand."""
         # A right operand needs parentheses when it binds as loosely (a - (b + c), a / (b * c),
         # and a * (b * c) too, so the printed formula groups exactly as the tree does)
         # or starts with a minus sign (a * (-1), 1 - (-a * b)).
@@ -764,12 +798,12 @@ class _Printer:
         if right_prec <= prec or right_prec == _P_NEG or right.startswith("-"):
             right = self.paren(right)
         if node.op != "*":
-            return f"{left} {node.op} {right}", prec
+            return f"{left} {node.op} {right}"
         if not self.latex:
-            return f"{left} * {right}", prec
+            return f"{left} * {right}"
         # Side by side (2 x, out (1 - out)) unless that would run numbers together.
         joiner = r" \cdot " if right[:1].isdigit() or right[:1] in ".-" or right.startswith("(-") else " "
-        return f"{left}{joiner}{right}", prec
+        return f"{left}{joiner}{right}"
 
 
 def render(node: Node, fmt: str = "text", *, digits: int = 6) -> str:
@@ -781,7 +815,13 @@ def render(node: Node, fmt: str = "text", *, digits: int = 6) -> str:
     precedence needs them. Numbers are written by :func:`format_number`.
     """
     fmt = _check_format(fmt)
-    text, _ = _Printer(fmt != "text", check_digits(digits)).print(node)
+    printer = _Printer(fmt != "text", check_digits(digits))
+    try:
+        text, _ = printer.print(node)
+    except RecursionError:
+        raise FormulaTooDeepError("the formula nests too deep to print (sums and products of any "
+                                  "length print, but not hundreds of nested calls, powers or "
+                                  "parentheses); name intermediate quantities") from None
     return f"${text}$" if fmt == "markdown" else text
 
 

@@ -149,8 +149,9 @@ _TABLE = [
        (Misconception(0, "out", "writes sigmoid' as sigmoid itself"),
         Misconception(0, "x * (1 - x)", "evaluates sigmoid' at the input instead of the output"),
         Misconception(0, "1 - out * out", "uses tanh's derivative for sigmoid"))),
-    # Written with ``x <= 0`` so that nan passes through (relu(nan) = nan), like PyTorch.
-    Op("relu", "relu", 1, "(0.0 if x <= 0 else x)", ("(0.0 if x <= 0 else 1.0)",),
+    # The forward pass is written with ``x < 0`` so that nan and -0.0 pass through (relu(nan) = nan,
+    # relu(-0.0) = -0.0), like PyTorch; the derivative with ``x <= 0``, so that it is 0 at ±0.
+    Op("relu", "relu", 1, "(0.0 if x < 0 else x)", ("(0.0 if x <= 0 else 1.0)",),
        "Return max(self, 0); its derivative at 0 is taken as 0, like PyTorch.",
        (Misconception(0, "1", "lets the gradient through relu where its input is negative"),
         Misconception(0, "out", "writes relu' as relu itself"))),

@@ -273,6 +273,42 @@ def test_abs_at_zero_is_a_structural_zero_too() -> None:
     assert math.isnan(t.grad.item())
 
 
+def test_relu_keeps_the_sign_of_zero_as_torch_does() -> None:
+    torch = _torch()
+    from autograd_tiny import compile
+    from autograd_tiny.functional import grad as functional_grad
+    from autograd_tiny.micrograd import Value as MicrogradValue
+
+    for x in (-0.0, 0.0, -1.5, 2.0, NAN, -INF):
+        expected = torch.relu(torch.tensor(x, dtype=torch.float64)).item()
+        got = [Value(x).relu().data, MicrogradValue(x).relu().data, compile(Value(x).relu())()]
+        for value in got:  # before: relu(-0.0) was +0.0 (torch: -0.0)
+            assert repr(value) == repr(expected) and math.copysign(1.0, value) == math.copysign(1.0, expected)
+        w, t = Value(x), torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        (g,) = functional_grad(w.relu(), w)
+        torch.relu(t).backward()
+        assert g.data == t.grad.item()  # the derivative: 0 at ±0, 1 at nan, as torch gives it
+
+
+def test_a_second_derivative_through_relus_constant_derivative_needs_allow_unused() -> None:
+    # Documented difference (docs/limits.md): relu's derivative is a constant of the table (0 or 1),
+    # so with create_graph=True the first derivative does not depend on x. PyTorch's relu backward
+    # goes through relu's output and gives 0; here grad() says x is not in the graph, and
+    # allow_unused=True gives that 0.
+    torch = _torch()
+    for x0 in (-1.0, 0.0, 2.0):
+        x = Value(x0)
+        (g,) = grad(x.relu(), x, create_graph=True)
+        with pytest.raises(ValueError, match=r"^inputs\[0\] \(Value\(data=.*\)\) is not part of the "
+                                             r"output's graph; pass allow_unused=True to get 0 for it$"):
+            grad(g, x)
+        (h,) = grad(g, x, allow_unused=True)
+        t = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+        (tg,) = torch.autograd.grad(torch.relu(t), t, create_graph=True)
+        (th,) = torch.autograd.grad(tg, t)
+        assert (g.data, h.data) == (tg.item(), th.item()) == (1.0 if x0 > 0 else 0.0, 0.0)
+
+
 def test_abs_of_positive_zero_is_positive_zero() -> None:
     torch = _torch()
     for x in (0.0, -0.0):
@@ -458,6 +494,75 @@ def test_numpy_arrays_broadcast_and_numpy_scalars_still_work() -> None:
         w * "2"  # noqa: B018
     with pytest.raises(TypeError, match="got bool"):
         w + True  # noqa: B018
+
+
+class _ReprRuns(float):
+    """A float whose repr is code: compile() must never write it into the program."""
+
+    seen = 0
+
+    def __repr__(self) -> str:
+        _ReprRuns.seen += 1
+        return "__import__('os').getcwd() and 7.0"
+
+
+def _exponents() -> list[tuple[object, float, str]]:
+    """Return (exponent, 3 ** exponent, micrograd's _op) for exponents of every number type."""
+    from fractions import Fraction
+
+    np = pytest.importorskip("numpy")
+    return [(np.float64(2), 9.0, "**2.0"), (np.int64(2), 9.0, "**2"),
+            (Fraction(1, 2), math.sqrt(3.0), "**0.5"), (_ReprRuns(2.0), 9.0, "**2.0"), (2, 9.0, "**2"),
+            (2.0, 9.0, "**2.0")]
+
+
+def test_micrograd_exponents_of_any_number_type_are_plain_numbers_in_the_graph() -> None:
+    from autograd_tiny import compile
+    from autograd_tiny.micrograd import Value as MicrogradValue
+
+    for exponent, value, op in _exponents():
+        x = MicrogradValue(3.0, label="x")
+        y = x ** exponent  # type: ignore[operator]
+        # before: the object itself was kept, so compile() raised NameError ('np', 'Fraction'),
+        # ran the subclass's repr, and formulas could not format a Fraction
+        assert (y.data, y._op, type(y._arg)) == (value, op, int if op == "**2" else float), exponent
+        compiled = compile(y)
+        assert compiled() == value
+        compiled.backward()
+        slope = 2.0 * 3.0 if op != "**0.5" else 0.5 * 3.0 ** -0.5  # the table's y * x ** (y - 1)
+        assert x.grad == slope
+        x.grad = 0
+        y.backward()
+        assert x.grad == slope
+        assert '"x' in draw_graph(y).source
+        assert explain_gradient(y, x).splitlines()[-2] == f"dloss/dx = {slope:.6g}"
+        assert "<html" in autograd_tiny.to_html(y).html
+    assert _ReprRuns.seen == 0
+
+
+def test_micrograd_backward_seed_enters_as_a_plain_float() -> None:
+    from fractions import Fraction
+
+    from autograd_tiny.micrograd import Value as MicrogradValue
+
+    np = pytest.importorskip("numpy")
+    for seed in (np.float64(2.0), Fraction(2, 1), _ReprRuns(2.0)):
+        x = MicrogradValue(3.0)
+        y = x * x
+        y.backward(seed)  # type: ignore[arg-type]
+        assert (type(y.grad), type(x.grad), x.grad) == (float, float, 12.0)  # before: numpy's and Fraction's
+    with pytest.raises(TypeError, match="^backward's gradient must be a real number"):
+        (MicrogradValue(1.0) * 2).backward("1")  # type: ignore[arg-type]
+
+
+def test_compile_refuses_a_constant_that_is_not_a_plain_float() -> None:
+    from autograd_tiny import compile
+
+    y = Value(3.0) ** 2.0
+    y._arg = _ReprRuns(2.0)  # only code that writes the private slot can do this
+    with pytest.raises(TypeError, match=r"^a constant operand must be a plain float, got _ReprRuns; "):
+        compile(y)
+    assert _ReprRuns.seen == 0
 
 
 def _graph() -> tuple[Value, list[Value]]:

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from .._files import check_output_dir, check_output_file, shown
+from .._numeric import printable
 from ..errors import UsageError
 
 
@@ -32,6 +34,8 @@ def load(file: str | None, example: str | None) -> Any:
         return load_example(example)
     if file is None:
         raise UsageError("give a derivation FILE, or --example NAME for a shipped one")
+    if not file:
+        raise UsageError("the derivation FILE is an empty string; give a file's path")
     return load_derivation(Path(file))
 
 
@@ -60,9 +64,9 @@ def is_trainable(derivation: Any, param: Any) -> bool:
 
 
 def check_out_dir(out_dir: str, option: str) -> None:
-    """Raise UsageError when ``out_dir`` exists but is not a directory (checked before the work)."""
-    if Path(out_dir).exists() and not Path(out_dir).is_dir():
-        raise UsageError(f"{option} {out_dir!r} is a file; give a directory (it is created if missing)")
+    """Raise UsageError when ``out_dir`` is empty, exists but is not a directory, or is a
+    name the OS refuses (checked before the work; a missing directory is created)."""
+    check_output_dir(out_dir, option)
 
 
 def add_drawing_arguments(parser: argparse.ArgumentParser) -> None:
@@ -111,8 +115,8 @@ def write_svgs(derivation: Any, out_dir: str, option: str, *, decimals: int = 4,
         return list(write(derivation, out_dir, decimals=decimals, results=results))
     except (OSError, RenderError) as exc:
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"{option} {out_dir!r}: cannot write the SVG files: "
-                         f"{' '.join(detail.split())}") from None
+        raise UsageError(f"{option} {shown(out_dir)}: cannot write the SVG files: "
+                         f"{' '.join(printable(detail).split())}") from None
 
 
 def write_html(derivation: Any, path: str, option: str) -> Path:
@@ -131,13 +135,14 @@ def write_html(derivation: Any, path: str, option: str) -> Path:
         return page.write(path)
     except (OSError, RenderError) as exc:
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"{option} {path!r}: cannot write the page: {' '.join(detail.split())}") from None
+        raise UsageError(f"{option} {shown(path)}: cannot write the page: "
+                         f"{' '.join(printable(detail).split())}") from None
 
 
 def check_html_path(path: str, option: str) -> None:
-    """Raise UsageError when ``path`` is a directory (checked before the work)."""
-    if Path(path).is_dir():
-        raise UsageError(f"{option} {path!r} is a directory; give the name of the .html file to write")
+    """Raise UsageError when ``path`` is empty, a directory, or a name the OS refuses
+    (checked before the work)."""
+    check_output_file(path, option, ".html file")
 
 
 def _write_graph(derivation: Any, path: Path, decimals: int = 4, results: Any = None) -> Path:

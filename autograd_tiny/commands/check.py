@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
+from .._numeric import printable
 from ..derivation import (
     Derivation,
     example_names,
@@ -79,6 +81,14 @@ def _derivation(args: argparse.Namespace) -> Derivation:
     return load_derivation(args.file)
 
 
+def _wrote(path: Path, fmt: str, written: list[Path]) -> None:
+    """Note that ``path`` was written: a line on stdout for the text report; with JSON (which
+    owns stdout) the paths are gathered, for one line on stderr at the end."""
+    written.append(path)
+    if fmt != "json":
+        print(f"wrote {printable(str(path))}")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the command; return the exit status (0 all ok, 1 any claim not ok)."""
     if args.list_examples or args.example == "":
@@ -97,10 +107,17 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(format_json(results))
     else:
         sys.stdout.write(format_text(results, derivation.title))
-    if args.svg is not None:
-        for path in write_svgs(derivation, args.svg, "--svg", decimals=decimals, results=results):
-            print(f"wrote {path}", file=sys.stderr if args.format == "json" else sys.stdout)
-    if args.html is not None:
-        path = write_html(derivation, args.html, "--html")
-        print(f"wrote {path}", file=sys.stderr if args.format == "json" else sys.stdout)
+    written: list[Path] = []
+    try:
+        if args.svg is not None:
+            for path in write_svgs(derivation, args.svg, "--svg", decimals=decimals, results=results):
+                _wrote(path, args.format, written)
+        if args.html is not None:
+            _wrote(write_html(derivation, args.html, "--html"), args.format, written)
+    except UsageError as exc:
+        if args.format == "json" and written:  # stderr keeps one line: the error, and what was written
+            raise UsageError(f"{exc} (wrote {', '.join(printable(str(p)) for p in written)})") from None
+        raise
+    if args.format == "json" and written:
+        print(f"wrote {', '.join(printable(str(p)) for p in written)}", file=sys.stderr)
     return 0 if all(r.verdict == "ok" for r in results) else 1

@@ -12,6 +12,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from .._numeric import printable
 from ..explain import explain_gradient
 from ..value import Value, topological_order
 from ._common import (
@@ -155,11 +156,11 @@ def run(args: argparse.Namespace) -> int:
         derivation.reset()
         paths = write_svgs(derivation, args.out, "--out", decimals=decimals)
         print()
-        print(f"SVG files written to {Path(args.out)}:")
+        print(f"SVG files written to {printable(str(Path(args.out)))}:")
         for p in paths:
-            print(f"  {p}")
+            print(f"  {printable(str(p))}")
     if args.html is not None:
         derivation.reset()
         print()
-        print(f"Stepper page written to {write_html(derivation, args.html, '--html')}")
+        print(f"Stepper page written to {printable(str(write_html(derivation, args.html, '--html')))}")
     return 0

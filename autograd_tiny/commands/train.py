@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from .._files import check_output_file, shown, stat_or_none
+from .._numeric import printable
 from ..errors import UsageError
 from ..nn.training import PLOT_HINT, History
 from ..nn.training import run as run_training
@@ -55,11 +57,12 @@ def check_plot_path(path: Path) -> None:
     suffix = path.suffix.lstrip(".").lower()
     if suffix not in supported:
         raise UsageError(
-            f"cannot plot to {str(path)!r}: give a file ending in one of "
+            f"cannot plot to {shown(path)}: give a file ending in one of "
             f"{', '.join('.' + s for s in sorted(supported))}"
         )
-    if not path.parent.is_dir():
-        raise UsageError(f"cannot plot to {str(path)!r}: directory {str(path.parent)!r} does not exist")
+    check_output_file(str(path), "--plot", "plot file")
+    if stat_or_none(path.parent, "--plot") is None:
+        raise UsageError(f"cannot plot to {shown(path)}: directory {shown(path.parent)} does not exist")
 
 
 def train(derivation: Any, steps: int, progress: bool | None = None, *, every: int | None = None,
@@ -80,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
     """Train and report; return the exit status (0)."""
     steps = positive_int(args.steps, "--steps", MAX_STEPS)
     every = positive_int(args.every, "--every") if args.every is not None else None
+    if args.plot == "":
+        raise UsageError("--plot needs the name of the file to draw into, got an empty string")
     plot = Path(args.plot) if args.plot is not None else None
     if plot is not None:
         check_plot_path(plot)  # fail before training, not after
@@ -94,6 +99,6 @@ def run(args: argparse.Namespace) -> int:
         try:
             history.figure.savefig(plot)
         except (OSError, ValueError) as exc:
-            raise UsageError(f"cannot write the plot to {str(plot)!r}: {exc}") from None
-        print(f"loss curve written to {plot}")
+            raise UsageError(f"cannot write the plot to {shown(plot)}: {exc}") from None
+        print(f"loss curve written to {printable(str(plot))}")
     return 0

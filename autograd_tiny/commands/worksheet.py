@@ -9,7 +9,10 @@ The numbers are chosen by a seeded search (``--seed``): inputs, targets, weights
 biases with two decimals such that, for every figure, each slip of the bug library
 (:mod:`autograd_tiny.derivation.bugs`) gives a number of its own, apart from the true
 one and from every other slip's, so that any slip a student makes in the exercise can
-be named by ``autograd-tiny check``.
+be named by ``autograd-tiny check``. The search takes a second for a 2-2-2 network and
+minutes per seed for the largest ones, so the command gives it a time budget
+(``--budget SECONDS``, :data:`DEFAULT_BUDGET` by default), shows a progress bar on a
+terminal and says in one line when the budget is spent.
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ import argparse
 import math
 import random
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .._files import check_output_dir, path_error
 from .._numeric import printable
 from ..errors import UsageError
 from ..nn import ACTIVATIONS, LOSSES
@@ -34,6 +40,13 @@ MAX_LAYERS, MAX_WIDTH = 5, 6
 
 #: How many seeds the search tries before giving up.
 MAX_TRIES = 200
+
+#: Seconds the command line's search may take by default (``--budget``): a 2-2-2 network needs
+#: about one, a 4-4-4 network about ten; a 6-6-6-6-6 network would take minutes per seed.
+DEFAULT_BUDGET = 10.0
+
+#: The largest ``--budget``, in seconds (an hour).
+MAX_BUDGET = 3600.0
 
 #: The significant digits a worksheet's figures are meant to be written with: two numbers that
 #: are closer than two units of the last of these digits could be the same written figure.
@@ -60,6 +73,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                         help=f"{', '.join(LOSSES)} (or mse, bce, sse, half); default half_squared_error")
     parser.add_argument("--learning-rate", default="0.5", metavar="LR", help="step size (default 0.5)")
     parser.add_argument("--seed", default="0", metavar="N", help="where the search starts (default 0)")
+    parser.add_argument("--budget", default=str(DEFAULT_BUDGET), metavar="SECONDS",
+                        help=f"how long the search for numbers may take (default {DEFAULT_BUDGET:g}; "
+                             "larger networks need more)")
     parser.add_argument("--answers", action="store_true", help="print the answer key instead")
     parser.add_argument("--out", metavar="DIR", help="write DIR/worksheet.toml and DIR/answers.toml")
     parser.set_defaults(run=run)
@@ -138,13 +154,65 @@ def _apart(a: float, b: float) -> bool:
     return abs(a - b) > 2 * unit
 
 
-def collisions(text: str, first: bool = False) -> list[str]:
+class SearchBudget:
+    """The time the search for numbers may take, and its progress bar.
+
+    Args:
+        seconds: the budget (None: no limit but :data:`MAX_TRIES` seeds).
+        progress: show a tqdm bar on stderr (seeds tried, seconds left).
+        clock: what tells the time (None: :func:`time.monotonic`).
+    """
+
+    def __init__(self, seconds: float | None = None, progress: bool = False,
+                 clock: Callable[[], float] | None = None) -> None:
+        self.seconds = seconds
+        self.clock = clock if clock is not None else _clock
+        self.start = self.clock()
+        self.shown = -math.inf
+        self.bar: Any = None
+        if progress:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=MAX_TRIES, desc="worksheet: searching numbers", unit="seed",
+                            file=sys.stderr, leave=False)
+
+    def check(self) -> None:
+        """Return None while time is left; raise :class:`OutOfTime` when it is spent."""
+        now = self.clock()
+        if self.seconds is not None and now - self.start > self.seconds:
+            raise OutOfTime
+        if self.bar is not None and self.seconds is not None and now - self.shown >= 0.5:
+            self.shown = now  # redrawn twice a second at most, also while one seed takes long
+            self.bar.set_postfix_str(f"{self.seconds - (now - self.start):.0f} s left")
+
+    def tried(self) -> None:
+        """Count one more seed on the progress bar; returns None."""
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        """Remove the progress bar from the terminal; returns None."""
+        if self.bar is not None:
+            self.bar.close()
+
+
+_clock = time.monotonic
+
+
+class OutOfTime(Exception):
+    """The search's time budget is spent."""
+
+
+def collisions(text: str, first: bool = False, budget: SearchBudget | None = None) -> list[str]:
     """Return the figures of a derivation file's first step where two slips of the bug library
     give numbers too close to tell apart (written to :data:`DIGITS` significant digits).
 
     Every other figure is taken as written correctly, so the slips that count at a figure
     are the ones made there (a slip in dE/dw3 shows at dE/dw3; w3+ then follows from it).
     With ``first``, stop at the first such figure.
+
+    Raises:
+        OutOfTime: ``budget`` ran out (checked between slips).
     """
     from ..derivation.bugs import slip_values
     from ..derivation.format import parse_quantity, parse_spec
@@ -158,6 +226,8 @@ def collisions(text: str, first: bool = False) -> list[str]:
     for q, value in truth.items():
         seen: list[tuple[str, float]] = []
         for _, _, v, slip in slip_values(spec, q, replay, truth):
+            if budget is not None:
+                budget.check()
             if not _apart(v, value):
                 continue  # this slip does not change this figure
             if any(not _apart(v, w) and other != slip for other, w in seen):
@@ -169,34 +239,57 @@ def collisions(text: str, first: bool = False) -> list[str]:
     return bad
 
 
-def choose(sizes: list[int], activation: str, loss: str, learning_rate: float, seed: int) -> tuple[str, int]:
+def choose(sizes: list[int], activation: str, loss: str, learning_rate: float, seed: int,
+           budget: SearchBudget | None = None) -> tuple[str, int]:
     """Return the text (without claims) of the first seed from ``seed`` on whose slips all differ,
     and that seed.
 
     Raises:
-        UsageError: no seed of :data:`MAX_TRIES` works (or the loss does not fit the activation).
+        UsageError: no seed of :data:`MAX_TRIES` works, ``budget`` ran out first, or the loss
+            does not fit the activation.
     """
     from ..derivation.format import parse_spec
     from ..derivation.network import Network
 
     names = neuron_names(sizes)
-    for s in range(seed, seed + MAX_TRIES):
-        text = make_text(names, activation, loss, learning_rate, random.Random(s))
-        try:
-            values = Network(parse_spec(text, "<worksheet>")).all_quantities(0)
-        except ValueError as exc:
-            raise UsageError(f"--loss {loss} does not fit --activation {activation}: {exc}") from None
-        if any(v == 0.0 for v in values.values()):
-            continue
-        if not collisions(text, first=True):
-            return text, s
+    shape = "-".join(str(n) for n in sizes)
+    s = seed
+    try:
+        for s in range(seed, seed + MAX_TRIES):
+            if budget is not None:
+                budget.check()
+            text = make_text(names, activation, loss, learning_rate, random.Random(s))
+            try:
+                values = Network(parse_spec(text, "<worksheet>")).all_quantities(0)
+            except ValueError as exc:
+                raise UsageError(f"--loss {loss} does not fit --activation {activation}: {exc}") from None
+            if any(v == 0.0 for v in values.values()):
+                continue
+            if not collisions(text, first=True, budget=budget):
+                return text, s
+            if budget is not None:
+                budget.tried()
+    except OutOfTime:
+        assert budget is not None and budget.seconds is not None
+        tried = "no seed" if s == seed else f"seed {seed}" if s == seed + 1 else f"seeds {seed} to {s - 1}"
+        raise UsageError(f"gave up after {budget.seconds:g} s ({tried} tried, seed {s} unfinished): no "
+                         f"numbers found yet for a {shape} network for which every slip gives a "
+                         "different figure; allow more time with --budget SECONDS, or try another "
+                         "--seed or a smaller network") from None
+    finally:
+        if budget is not None:
+            budget.close()
     raise UsageError(f"no numbers found in {MAX_TRIES} seeds from {seed} on for which every slip "
                      "gives a different figure; try another --seed or a smaller network")
 
 
 def worksheet(sizes: list[int], activation: str = "sigmoid", loss: str = "half_squared_error",
-              learning_rate: float = 0.5, seed: int = 0) -> tuple[str, str]:
+              learning_rate: float = 0.5, seed: int = 0,
+              budget: SearchBudget | None = None) -> tuple[str, str]:
     """Return ``(blank, answers)``: a derivation exercise's file and its answer key.
+
+    ``budget`` bounds the time the search for numbers takes (:class:`SearchBudget`; without
+    one it tries up to :data:`MAX_TRIES` seeds, which can take minutes for a large network).
 
     The blank file lists every figure of one step (forward pass, loss, deltas, gradients,
     updates) as a commented-out claim; the answer key has them filled in to ten
@@ -208,7 +301,7 @@ def worksheet(sizes: list[int], activation: str = "sigmoid", loss: str = "half_s
     if loss not in LOSSES:
         raise UsageError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)} "
                          f"(or {', '.join(LOSS_ALIASES)})")
-    text, used = choose(sizes, activation, loss, learning_rate, seed)
+    text, used = choose(sizes, activation, loss, learning_rate, seed, budget)
     shape = "-".join(str(n) for n in sizes)
     values = load_derivation(text).quantities(0)
     header = (f"# A {shape} {activation} network with {loss}, one step of backpropagation "
@@ -226,6 +319,18 @@ def worksheet(sizes: list[int], activation: str = "sigmoid", loss: str = "half_s
     return blank, answers
 
 
+def _budget(text: str) -> float:
+    """Return ``--budget`` as seconds; raise UsageError unless it is a number from 0 to an hour."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= MAX_BUDGET:
+        raise UsageError(f"--budget must be a number of seconds above 0 and at most {MAX_BUDGET:g}, "
+                         f"got {text[:40]!r}")
+    return seconds
+
+
 def run(args: argparse.Namespace) -> int:
     """Print (or write) the worksheet; return the exit status (0)."""
     sizes = _shape(args.layers)
@@ -237,18 +342,20 @@ def run(args: argparse.Namespace) -> int:
                          f"{args.learning_rate[:40]!r} and {args.seed[:40]!r}") from None
     if not 0 < learning_rate < 100:
         raise UsageError(f"--learning-rate must be greater than 0 (and below 100), got {args.learning_rate}")
-    blank, answers = worksheet(sizes, args.activation, args.loss, learning_rate, seed)
+    seconds = _budget(args.budget)
+    if args.out is not None:
+        check_output_dir(args.out, "--out")  # before the search, which can take a while
+    budget = SearchBudget(seconds, progress=sys.stderr.isatty())
+    blank, answers = worksheet(sizes, args.activation, args.loss, learning_rate, seed, budget)
     if args.out is None:
         sys.stdout.write(answers if args.answers else blank)
         return 0
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {args.out!r} is a file; give a directory (it is created if missing)")
     try:
         out.mkdir(parents=True, exist_ok=True)
         for name, text in (("worksheet.toml", blank), ("answers.toml", answers)):
             (out / name).write_text(text, encoding="utf-8")
             print(f"wrote {printable(str(out / name))}")
     except OSError as exc:
-        raise UsageError(f"--out {args.out!r}: cannot write: {exc.strerror or exc}") from None
+        raise path_error(args.out, exc, "--out") from None
     return 0

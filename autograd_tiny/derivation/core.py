@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import _display_hooks
+from .._files import read_regular_file, source_name
 from .._numeric import short_repr
 from ..errors import UsageError
 from ..value import Value
@@ -190,6 +191,14 @@ def from_text(text: str, source: str) -> Derivation:
 _KEY_START = re.compile(r"""\s*(\[|#|[A-Za-z0-9_-]+\s*=|"[^"\n]*"\s*=|'[^'\n]*'\s*=)""")
 
 
+def _is_file(text: str) -> bool:
+    """Return True when ``text`` names an existing file (False also when the OS refuses the name)."""
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def load_derivation(path_or_text: str | os.PathLike[str]) -> Derivation:
     """Return the :class:`Derivation` of a derivation file.
 
@@ -202,7 +211,7 @@ def load_derivation(path_or_text: str | os.PathLike[str]) -> Derivation:
             one-line message names the file, the key and the problem.
     """
     if isinstance(path_or_text, str) and ("\n" in path_or_text or _KEY_START.match(path_or_text)):
-        if "\n" in path_or_text or not Path(path_or_text).is_file():
+        if "\n" in path_or_text or not _is_file(path_or_text):
             return from_text(path_or_text, "<text>")
     if not isinstance(path_or_text, (str, os.PathLike)):
         raise TypeError(f"expected a path or TOML text, got {type(path_or_text).__name__}: "
@@ -210,20 +219,13 @@ def load_derivation(path_or_text: str | os.PathLike[str]) -> Derivation:
     if isinstance(path_or_text, str) and not path_or_text.strip():
         raise UsageError("got an empty string; pass a derivation file's path or its TOML text")
     path = Path(path_or_text)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory, not a derivation file") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    data = read_regular_file(path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}: not UTF-8 text (byte {exc.start}); "
+        raise UsageError(f"{source_name(path)}: not UTF-8 text (byte {exc.start}); "
                          "derivation files are TOML text") from None
-    return from_text(text, str(path))
+    return from_text(text, source_name(path))
 
 
 # -- the shipped examples ---------------------------------------------------------------------

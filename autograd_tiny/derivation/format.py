@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from .._files import MAX_FILE_BYTES
 from .._numeric import printable, short_repr
 from ..errors import UsageError
 from ..nn import ACTIVATIONS, LOSSES
@@ -391,12 +392,75 @@ def _unquoted_key(text: str, message: str) -> str | None:
 
 # -- the file ---------------------------------------------------------------------------------
 
+#: The deepest nesting of arrays and inline tables a derivation file may have, and the most
+#: parts a dotted key may have (``layers`` nests 2 deep; the TOML parser recurses once per
+#: level, failing near a thousand, and takes time quadratic in a key's parts).
+MAX_TOML_DEPTH = 32
+
+_KEY_PART = r"""(?>[A-Za-z0-9_-]+|"(?>[^"\\\n]+|\\.)*"|'[^'\n]*')"""
+# A dotted key of more than MAX_TOML_DEPTH parts, where a key starts: at the start of a line, after
+# a table's "[" or an inline table's "{" or ",". Only lines with that many dots are searched.
+_LONG_KEY = re.compile(rf"(?:^|[\[{{,])[ \t]*{_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART}){{{MAX_TOML_DEPTH},}}",
+                       re.MULTILINE)
+# Where the nesting scan stops: the start of a string or comment, a bracket or a brace.
+_NEST_TOKEN = re.compile(r'"""|' + r"'''" + r"""|["'#\[\]{}]""")
+# Where each kind of string (or a comment) ends, from just after its opening.
+_NEST_END = {
+    '"""': re.compile(r'(?>[^"\\]+|\\.|"(?!""))*"""', re.DOTALL),
+    "'''": re.compile(r"(?>[^']+|'(?!''))*'''", re.DOTALL),
+    '"': re.compile(r'(?>[^"\\\n]+|\\.)*"'),
+    "'": re.compile(r"[^'\n]*'"),
+    "#": re.compile(r"[^\n]*"),
+}
+
+
+def _too_deep(text: str) -> str | None:
+    """Return what nests too deep for the TOML parser, as ``line N: ...``: arrays and inline
+    tables nested more than :data:`MAX_TOML_DEPTH` deep, or a dotted key of more parts than
+    that; None when nothing does.
+
+    Strings and comments are skipped; the scan takes linear time, before parsing.
+    """
+    at = 0
+    for line, line_text in enumerate(text.split("\n") if text.count(".") > MAX_TOML_DEPTH else (), 1):
+        if line_text.count(".") > MAX_TOML_DEPTH and _LONG_KEY.search(line_text):
+            return (f"line {line}: a dotted key of more than {MAX_TOML_DEPTH} parts; a derivation "
+                    "file's keys have 1 or 2")
+    depth = 0
+    while True:
+        token = _NEST_TOKEN.search(text, at)
+        if token is None:
+            return None
+        kind = token.group()
+        if kind in ("[", "{"):
+            depth += 1
+            if depth > MAX_TOML_DEPTH:
+                line = text.count("\n", 0, token.start()) + 1
+                return (f"line {line}: arrays or inline tables nested more than {MAX_TOML_DEPTH} "
+                        "deep; a derivation file needs 2 or 3 levels")
+            at = token.end()
+        elif kind in ("]", "}"):
+            depth = max(depth - 1, 0)
+            at = token.end()
+        else:
+            end = _NEST_END[kind].match(text, token.end())
+            if end is None:  # an unclosed string: the parser says where
+                return None
+            at = end.end()
+
+
 def parse_toml(text: str, source: str) -> dict[str, Any]:
     """Return the TOML document, with floats as :class:`Literal` strings (their written digits).
 
     Raises:
         UsageError: the text is not valid TOML (the message says where).
     """
+    if len(text) > MAX_FILE_BYTES:
+        raise UsageError(f"{source}: the text is longer than {MAX_FILE_BYTES:,} characters "
+                         f"({len(text):,}); a derivation file is a few kilobytes of TOML")
+    too_deep = _too_deep(text)
+    if too_deep is not None:
+        raise UsageError(f"{source}: {too_deep}")
     try:
         return tomllib.loads(text, parse_float=Literal)
     except tomllib.TOMLDecodeError as exc:

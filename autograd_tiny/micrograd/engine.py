@@ -122,8 +122,10 @@ class Value(_core.Value):
         Returns:
             None; the results are in the ``grad`` attributes.
         """
+        # micrograd's default 1 stays an int; any other number enters as a plain float
+        seed = gradient if type(gradient) is int else _core._as_float(gradient, "backward's gradient")
         order = _core.topological_order(self)
-        self.grad = gradient
+        self.grad = seed
         for v in reversed(order):
             kind = v._kind
             if kind is not None:
@@ -151,11 +153,13 @@ class Value(_core.Value):
                 f"{type(other).__name__}: {short_repr(other)}; for a Value exponent use "
                 "autograd_tiny.Value"
             )
-        out = _adopt(_core_pow(self, other))
-        if out._kind is not None:
-            # Keep the exponent as written, so that _op reads '**2' for x**2 and '**2.0' for
-            # x**2.0 as in micrograd; int and float exponents give the same bits.
-            out._arg = other
+        out = _adopt(_core_pow(self, other))  # checks the exponent; the node holds it as a float
+        if out._kind is not None and isinstance(other, numbers.Integral):
+            # A whole-number type stays a plain int, so that _op reads '**2' for x**2 and '**2.0'
+            # for x**2.0 as in micrograd (int and float exponents give the same bits). Anything
+            # else (numpy scalars, Fraction, float subclasses) is the plain float the core made:
+            # the object given never reaches compile(), draw_graph() or the formulas.
+            out._arg = int(other)
         return out
 
     def relu(self) -> Value:
