@@ -327,7 +327,7 @@ def test_file_links_stay_on_the_site(served: str, browser: Any) -> None:
     browser.get(served + "practice.html?example=nosuch")
     _wait(browser, "document.body.dataset.ready")
     error = browser.find_element("id", "error").text
-    assert error.startswith('no example "nosuch"; the examples are seed000, seed002')
+    assert error.startswith('no example "nosuch"; the examples are circuit, momentum, seed000, seed002')
 
 
 def test_benchmark_smoke_run() -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation, localcontext
@@ -35,7 +36,7 @@ from . import interpreter
 from .bugs import network_hint
 from .format import Claim, Quantity, Spec
 from .interpreter import Edits, magnitude
-from .misconceptions import Problem, explain, update_variants
+from .misconceptions import BUDGET_SECONDS, Problem, explain, update_variants
 from .network import Network
 from .replay import Key, Replay, Trace
 
@@ -44,6 +45,10 @@ VERDICTS = ("ok", "follows", "wrong")
 #: A computed number at most this fraction of the terms that made it is float noise around an
 #: exact 0 (the softmax deltas' sum, -1.7e-16, is a correct 0).
 NOISE = 1e-12
+
+#: Seconds the hint search may take for all the wrong figures of one file together; past it
+#: the remaining wrong figures get no hint and the summary says so.
+HINT_BUDGET_SECONDS = 5.0
 
 #: A recomputation from more written figures than this is judged without their rounding.
 MAX_INTERVAL_INPUTS = 64
@@ -101,9 +106,11 @@ class ClaimResults(list[ClaimResult]):
     ``title`` is the derivation's title (shown above the table; may be empty).
     """
 
-    def __init__(self, results: Iterable[ClaimResult] = (), title: str = "") -> None:
+    def __init__(self, results: Iterable[ClaimResult] = (), title: str = "", unsearched: int = 0) -> None:
         super().__init__(results)
         self.title = title
+        #: wrong figures the hint search had no time left for (see ``HINT_BUDGET_SECONDS``)
+        self.unsearched = unsearched
 
     def _repr_html_(self) -> str | None:
         return _display_hooks.html(self)  # registered by autograd_tiny.display
@@ -174,12 +181,16 @@ class _Checker:
         self.progress = progress
         self.keys = [replay.key(c.quantity) for c in claims]
         self._ok: list[int] = []
+        self._deadline = math.inf
+        #: wrong figures the hint search had no time left for
+        self.unsearched = 0
 
     # -- the verdicts -------------------------------------------------------------------------
     def results(self) -> list[ClaimResult]:
         results: list[ClaimResult] = []
         pending: list[tuple[int, Trace, dict[Key, float]]] = []
         masks: dict[int, int] = {}
+        todo: list[int] = []
         for i, c in enumerate(self.claims):
             computed = self.computed[c.quantity]
             r = ClaimResult(claim=c.name, written=c.written, computed=computed, verdict="ok",
@@ -192,20 +203,31 @@ class _Checker:
                 r.computed = 0.0
                 if matches(c, 0.0):
                     continue
-            replace, bits = self._others(i)
-            trace = self.replay.run(replace, self._until(c.quantity), keep=self._keep(c.quantity),
-                                    bits=bits, progress=self.progress)
-            r.recomputed = trace.get(self.keys[i])
-            masks[i] = trace.mask(self.keys[i])
-            r.verdict = "follows" if self._follows(i, r.recomputed, replace, bits, masks[i]) else "wrong"
-            if r.verdict == "wrong":
-                pending.append((i, trace, replace))
+            todo.append(i)
+        if todo:
+            # One replay with every figure put in recomputes each from all the others: what was
+            # computed where a figure went in, before it went in.
+            replace, bits = self._all()
+            until = max(self._until(self.claims[i].quantity) for i in todo)
+            keep = set().union(*(self._keep(self.claims[i].quantity) for i in todo))
+            trace = self.replay.run(replace, until, keep=keep, bits=bits, progress=self.progress)
+            for i in todo:
+                r = results[i]
+                r.recomputed = trace.recomputed(self.keys[i])
+                masks[i] = trace.recomputed_mask(self.keys[i])
+                r.verdict = "follows" if self._follows(i, r.recomputed, replace, bits, masks[i]) else "wrong"
+                if r.verdict == "wrong":
+                    pending.append((i, trace, replace))
         if pending:
             until = max(self._until(self.claims[i].quantity) for i, _, _ in pending)
             keep = set().union(*(self._keep(self.claims[i].quantity) for i, _, _ in pending))
             truth = self.replay.run({}, until, keep=keep, progress=self.progress)
             self._ok = [j for j, r in enumerate(results) if r.verdict == "ok"]
+            self._deadline = time.monotonic() + HINT_BUDGET_SECONDS
             for i, trace, replace in pending:
+                if time.monotonic() > self._deadline:
+                    self.unsearched += 1
+                    continue
                 truth_hint = self._hint(i, truth, {})
                 written_hint = self._hint(i, trace, replace, True)
                 if written_hint and truth_hint and written_hint.startswith(truth_hint + " ("):
@@ -254,7 +276,7 @@ class _Checker:
             moved = dict(replace)
             moved[key] = replace[key] + float(self.claims[bits[key].bit_length() - 1].unit) / 2
             trace = self.replay.run(moved, self._until(q), keep=self._keep(q))
-            slack += abs(trace.get(self.keys[i]) - recomputed)
+            slack += abs(trace.recomputed(self.keys[i]) - recomputed)
         if not math.isfinite(slack):
             return False
         # A written figure lies within half a unit of what it rounds; at exactly half a unit it is
@@ -263,13 +285,14 @@ class _Checker:
         written = float(c.exact)
         return matches(c, min(max(written, recomputed - slack), recomputed + slack))
 
-    def _others(self, i: int) -> tuple[dict[Key, float], dict[Key, int]]:
-        """Return the replacements (every other claim, as written) and their bits (claim indices)."""
+    def _all(self) -> tuple[dict[Key, float], dict[Key, int]]:
+        """Return the replacements (every claim, as written; the first of several at one place) and
+        their bits (claim indices)."""
         replace: dict[Key, float] = {}
         bits: dict[Key, int] = {}
         for j, c in enumerate(self.claims):
             key = self.keys[j]
-            if key == self.keys[i] or key in replace or key[0] == "l":  # a local gradient feeds nothing
+            if key in replace or key[0] == "l":  # a local gradient feeds nothing
                 continue
             replace[key] = c.value
             bits[key] = 1 << j
@@ -362,7 +385,8 @@ class _Checker:
         c = self.claims[i]
         problem = tape_problem(self.replay, trace, _step_of(c.quantity), replace, self.keys[i], c,
                                self.output, self._ok_at(i))
-        return explain(problem)[0]
+        left = self._deadline - time.monotonic()
+        return explain(problem, min(BUDGET_SECONDS, left))[0] if left > 0 else None
 
     def _ok_at(self, i: int) -> list[tuple[Key, Claim]]:
         """Return the figures judged ok that the passes of claim ``i``'s step compute."""
@@ -433,21 +457,22 @@ def check_spec(spec: Spec, progress: bool = False) -> ClaimResults:
                 ok: list[tuple[Key, Claim]]) -> tuple[str | None, int]:
         return network_hint(spec, replay, claim, trace, replace, ok)
 
-    return ClaimResults(_Checker(spec.claims, replay, computed, "E", library, progress).results(),
-                        spec.title)
+    checker = _Checker(spec.claims, replay, computed, "E", library, progress)
+    return ClaimResults(checker.results(), spec.title, checker.unsearched)
 
 
 def check_claims(claims: list[Claim], replay: interpreter.Replay, output: str,
-                 progress: bool = False) -> list[ClaimResult]:
+                 progress: bool = False) -> ClaimResults:
     """Return the verdict on every claim about ``replay``'s quantities, in file order, with the
     misconceptions of any tape for hints (an expression file's checker)."""
     if not claims:
-        return []
+        return ClaimResults()
     until = max(_step_of(c.quantity) for c in claims)
     steps = {_step_of(c.quantity) for c in claims} | {c.quantity.step for c in claims}
     truth = replay.run({}, until, keep=steps, progress=progress)
     computed = {c.quantity: truth.get(replay.key(c.quantity)) for c in claims}
-    return _Checker(claims, replay, computed, output, None, progress).results()
+    checker = _Checker(claims, replay, computed, output, None, progress)
+    return ClaimResults(checker.results(), unsearched=checker.unsearched)
 
 
 # -- reports ----------------------------------------------------------------------------------
@@ -478,6 +503,10 @@ def summary(results: list[ClaimResult]) -> str:
                  f"{_computed_text(first)}).")
     else:
         line += " No slip: the differences come from rounding earlier figures."
+    unsearched = getattr(results, "unsearched", 0)
+    if unsearched:
+        line += (f" The hint search stopped after {HINT_BUDGET_SECONDS:g} s: {unsearched} wrong "
+                 f"figure{'s' if unsearched != 1 else ''} got no hint.")
     return line
 
 

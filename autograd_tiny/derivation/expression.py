@@ -43,7 +43,7 @@ from .._numeric import short_repr
 from ..errors import UsageError
 from ..ops import OPS
 from ..value import Value, enable_grad
-from .checker import ClaimResult, ClaimResults, check_claims
+from .checker import ClaimResults, check_claims
 from .core import Derivation
 from .format import NAME_PATTERN, Claim, Quantity, _fail, _number, _string, _table
 from .interpreter import Key, Optimizer, Replay
@@ -552,9 +552,11 @@ class ExpressionDerivation(Derivation):
 
     def check(self, progress: bool = False) -> ClaimResults:
         """Return the verdict on every claim, in file order (ok, follows, wrong with a hint), as a
-        list that Jupyter shows as a table (``progress`` is accepted for the network API's sake:
-        an expression file takes no steps)."""
-        return ClaimResults(check_expression(self.expression), self.title)
+        list that Jupyter shows as a table (``progress`` shows a bar for claims many steps on)."""
+        results = check_claims(self.expression.claims, ExpressionReplay(self.expression),
+                               self.expression.output, progress)
+        results.title = self.title
+        return results
 
     def _gradient_of(self, param: str | Value) -> tuple[Value, Value, float | None]:
         """Return a fresh output, the quantity ``param`` in its graph and the learning rate of a
@@ -600,7 +602,7 @@ class ExpressionDerivation(Derivation):
 
 # -- checking ---------------------------------------------------------------------------------------
 
-def check_expression(spec: ExpressionSpec) -> list[ClaimResult]:
+def check_expression(spec: ExpressionSpec) -> ClaimResults:
     """Return the verdict on every claim of an expression file, in file order (the checker of
     :mod:`autograd_tiny.derivation.checker` on the file's replay)."""
     return check_claims(spec.claims, ExpressionReplay(spec), spec.output)

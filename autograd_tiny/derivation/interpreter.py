@@ -120,11 +120,15 @@ _NO_EDITS = Edits()
 
 
 def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None,
-             factors_out: list[float] | None = None) -> tuple[list[float], list[float]]:
+             factors_out: list[float] | None = None,
+             before: dict[tuple[str, int], float] | None = None) -> tuple[list[float], list[float]]:
     """Return every node's value and gradient (of the tape's root) for one pass with ``edits``.
 
     ``factors_out``, when given (``2 * len(tape)`` numbers), receives every local derivative
-    the backward pass used, at ``2 * node + position``.
+    the backward pass used, at ``2 * node + position``. ``before``, when given, receives what
+    the pass computed at each place where a number was put in, before it was put in
+    (``("f", node)``, ``("g", node)``, ``("d", 2 * node + position)``): the figure recomputed
+    from every other figure, for all of them in one pass.
     """
     e = edits or _NO_EDITS
     if e.structural():
@@ -145,7 +149,11 @@ def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None
             if len(ops) > 1:
                 y = vals[ops[1][0]] if ops[1][0] is not None else ops[1][1]
             v = fn(x, y)
-        vals[i] = values_in.get(i, v) if values_in else v
+        if values_in and i in values_in:
+            if before is not None:
+                before[("f", i)] = v
+            v = values_in[i]
+        vals[i] = v
     grads = [0.0] * n
     grads[tape.root] = 1.0
     grads_in, factors_in = e.grads, e.factors
@@ -154,8 +162,12 @@ def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None
         back = contribution[i]
         if back is None:
             continue
-        g = grads_in[i] if i in grads_in else grads[i]
-        grads[i] = g
+        if i in grads_in:
+            if before is not None:
+                before[("g", i)] = grads[i]
+            g = grads[i] = grads_in[i]
+        else:
+            g = grads[i]
         node = nodes[i]
         ops = node.operands
         x = vals[ops[0][0]] if ops[0][0] is not None else ops[0][1]
@@ -164,6 +176,10 @@ def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None
             y = vals[ops[1][0]] if ops[1][0] is not None else ops[1][1]
         if factors_out is not None or (factors_in and (2 * i in factors_in or 2 * i + 1 in factors_in)):
             d = derivative_function(tape.derivative_exprs[i])(x, y, vals[i])
+            if before is not None:
+                for pos, v in enumerate(d):
+                    if 2 * i + pos in factors_in:
+                        before[("d", 2 * i + pos)] = v
             d = tuple(factors_in.get(2 * i + pos, v) for pos, v in enumerate(d))
             if factors_out is not None:
                 for pos, v in enumerate(d):
@@ -177,6 +193,8 @@ def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None
             grads[p] += c[pos]
     for i, g in grads_in.items():
         if nodes[i].op is None:
+            if before is not None:
+                before[("g", i)] = grads[i]
             grads[i] = g
     return vals, grads
 
@@ -327,37 +345,48 @@ class Optimizer:
 
 def dependencies(tape: Tape, pmask: Mapping[str, int], fbits: Mapping[int, int],
                  gbits: Mapping[int, int], dbits: Mapping[int, int] | None = None,
-                 ) -> tuple[list[int], list[int]]:
+                 before: dict[tuple[str, int], int] | None = None) -> tuple[list[int], list[int]]:
     """Return the bits every value and gradient depends on.
 
     ``pmask``: each parameter's bits; ``fbits``/``gbits``/``dbits``: the bits of the values,
     gradients and local derivatives put in (a number put in depends on its bit alone).
     A gradient depends on the gradients passed to it and on the values its local
-    derivatives read.
+    derivatives read. ``before``, when given, receives the bits of what was computed where a
+    number was put in (as :func:`run_pass`'s ``before``).
     """
     nodes = tape.nodes
     n = len(nodes)
     fmask = [0] * n
     for i, node in enumerate(nodes):
-        if i in fbits:
-            fmask[i] = fbits[i]
-        elif node.param is not None:
-            fmask[i] = pmask[node.param]
-        elif node.op is not None:
+        if node.param is not None:
+            m = pmask[node.param]
+        else:
             m = 0
             for _, p in node.parents:
                 m |= fmask[p]
-            fmask[i] = m
+        if i in fbits:
+            if before is not None:
+                before[("f", i)] = m
+            m = fbits[i]
+        fmask[i] = m
     gmask = [0] * n
     for i in range(n - 1, -1, -1):
         node = nodes[i]
         if node.op is None:
             continue
-        g = gbits.get(i, gmask[i])
-        gmask[i] = g
+        if i in gbits:
+            if before is not None:
+                before[("g", i)] = gmask[i]
+            gmask[i] = gbits[i]
+        g = gmask[i]
         for pos, p in node.parents:
             m = g
             if dbits and 2 * i + pos in dbits:
+                if before is not None:
+                    read = 0
+                    for r in node.reads[pos]:
+                        read |= fmask[r]
+                    before[("d", 2 * i + pos)] = read
                 m |= dbits[2 * i + pos]
             else:
                 for r in node.reads[pos]:
@@ -365,6 +394,8 @@ def dependencies(tape: Tape, pmask: Mapping[str, int], fbits: Mapping[int, int],
             gmask[p] |= m
     for i, bit in gbits.items():
         if nodes[i].op is None:
+            if before is not None:
+                before[("g", i)] = gmask[i]
             gmask[i] = bit
     return fmask, gmask
 
@@ -395,6 +426,25 @@ class Trace:
     tape: Tape | None = None
     #: per kept step, the bits every node's value depends on
     fmasks: dict[int, list[int]] = field(default_factory=dict)
+    #: where a number was put in: what was computed there before (from every other number put
+    #: in) and its bits; channels ``f``, ``g``, ``d``, ``p`` (``s`` is read through ``g``)
+    pre: dict[Key, float] = field(default_factory=dict)
+    pre_masks: dict[Key, int] = field(default_factory=dict)
+
+    def recomputed(self, key: Key) -> float:
+        """Return the number at ``key`` as computed from every other number put in: what was
+        there before its own number was put in (or the number itself where none was)."""
+        channel, where, step = key
+        if channel == "s":
+            g = self.pre.get(("g", where, step))
+            return self.get(key) if g is None else g / self.sample_scale
+        return self.pre[key] if key in self.pre else self.get(key)
+
+    def recomputed_mask(self, key: Key) -> int:
+        """Return the bits of :meth:`recomputed`'s number."""
+        channel, where, step = key
+        probe: Key = ("g", where, step) if channel == "s" else key
+        return self.pre_masks[probe] if probe in self.pre_masks else self.mask(key)
 
     def get(self, key: Key) -> float:
         """Return the number at ``key`` (its step must have been kept)."""
@@ -594,9 +644,15 @@ class Replay:
         stable = False
         tape = self.tape
         for k in step_range(until + 2, progress, "replaying"):
-            params.update(p_in.get(k, {}))
+            kept = k in keep or k == until + 1
+            for name, value in p_in.get(k, {}).items():
+                if kept:
+                    trace.pre[("p", name, k)] = params[name]
+                params[name] = value
             if tracking:
                 for name, bit in pb.get(k, {}).items():
+                    if kept:
+                        trace.pre_masks[("p", name, k)] = pmask[name]
                     pmask[name] = bit
                     stable = False
             if k in keep or k == until + 1:
@@ -611,10 +667,18 @@ class Replay:
             start = self.step_inputs(k)
             edits = Edits(values={**start, **f_in.get(k, {})} if start else f_in.get(k, {}),
                           grads=g_in.get(k, {}), factors=d_in.get(k, {}))
-            vals, grads = run_pass(tape, params, edits, factors)
+            before: dict[tuple[str, int], float] | None = {} if k in keep else None
+            vals, grads = run_pass(tape, params, edits, factors, before)
+            if before:
+                for (channel, where), value in before.items():
+                    trace.pre[(channel, where, k)] = value
             marked = k in fb or k in gb or k in db
             if tracking and not (stable and not marked and k not in keep):
-                fmask, gmask = dependencies(tape, pmask, fb.get(k, {}), gb.get(k, {}), db.get(k, {}))
+                before_masks: dict[tuple[str, int], int] | None = {} if k in keep else None
+                fmask, gmask = dependencies(tape, pmask, fb.get(k, {}), gb.get(k, {}), db.get(k, {}),
+                                            before_masks)
+                for (channel, where), m in (before_masks or {}).items():
+                    trace.pre_masks[(channel, where, k)] = m
                 nxt = {name: (m | gmask[tape.params[name]]) if self.trainable[name] and name in tape.params
                        else m for name, m in pmask.items()}
                 stable = nxt == pmask and not marked

@@ -109,7 +109,8 @@ def _gradient_edges(tape: Tape, target: int, root: int | None = None) -> list[tu
     tape's) reaches ``target``: every local derivative a slip in d(root)/d(target) can sit in."""
     above = tape.descendants(target)
     feeding = tape.ancestors(tape.root if root is None else root)
-    return [(c, pos) for c in sorted(above & feeding, reverse=True) if tape.nodes[c].op is not None
+    # nearest the target first: the slips a figure most likely carries are tried first
+    return [(c, pos) for c in sorted(above & feeding) if tape.nodes[c].op is not None
             for pos, p in tape.nodes[c].parents if p in above]
 
 
