@@ -237,6 +237,14 @@ def test_seed003_link_checks_at_once_as_the_cli_does(served: str, browser: Any) 
                        "(written 0.794609, computed 0.84468077).")
     first = browser.find_elements("css selector", "#results tr.first-slip td")
     assert first[0].text == "net_o1"
+    # The file's lesson page (drawn when the site was written) opens beside the verdicts, and
+    # shows the same checker's summary.
+    lesson = browser.find_element("id", "lesson")
+    assert lesson.is_displayed() and lesson.get_attribute("src").endswith("lessons/seed003.html")
+    browser.switch_to.frame(lesson)
+    _wait(browser, "document.getElementById('summary') && document.getElementById('summary').textContent")
+    assert "First slip: net_o1" in browser.find_element("id", "summary").text
+    browser.switch_to.default_content()
     times = browser.execute_script("return window.practiceTimes")
     assert times["load"] > 0 and times["firstCheck"] > 0
     urls = _requests(browser)

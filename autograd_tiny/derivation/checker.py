@@ -48,7 +48,7 @@ NOISE = 1e-12
 
 #: Seconds the hint search may take for all the wrong figures of one file together; past it
 #: the remaining wrong figures get no hint and the summary says so.
-HINT_BUDGET_SECONDS = 5.0
+HINT_BUDGET_SECONDS = 2.0
 
 #: A recomputation from more written figures than this is judged without their rounding.
 MAX_INTERVAL_INPUTS = 64

@@ -37,7 +37,7 @@ from .interpreter import Edits, Key, Optimizer, Replay, local_edits, node_value,
 from .tape import Tape
 
 #: Seconds the search of one claim may take; past it the search stops and gives no hint.
-BUDGET_SECONDS = 2.0
+BUDGET_SECONDS = 1.0
 
 #: How many nodes on either side a neighbouring node's value is looked for.
 NEIGHBOURS = 2

@@ -140,6 +140,7 @@ def write_site(out_dir: str | os.PathLike[str], pyodide: str | os.PathLike[str] 
     """
     from ..derivation import example_names, example_text
     from ..practice import from_text
+    from .page import to_html
 
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -171,6 +172,14 @@ def write_site(out_dir: str | os.PathLike[str], pyodide: str | os.PathLike[str] 
     for stem, text, title in teacher:
         (out / "files" / f"{stem}.toml").write_text(text, encoding="utf-8")
         examples.append({"name": stem, "title": title, "kind": "file", "url": f"files/{stem}.toml"})
+    # Each file's lesson page, drawn here (Graphviz is not in the browser), opens beside the
+    # verdicts when that file is picked.
+    (out / "lessons").mkdir(exist_ok=True)
+    for entry in examples:
+        source = out / (entry.get("url") or f"examples/{entry['name']}.toml")
+        lesson = f"lessons/{entry['name']}.html"
+        to_html(from_text(source.read_text(encoding="utf-8"), source.name), out / lesson)
+        entry["lesson"] = lesson
 
     wheel = build_wheel(out)
     if pyodide is not None:
@@ -223,6 +232,7 @@ th, td { text-align: left; padding: 3px 12px 3px 0; border-bottom: 1px solid #ee
 #status { color: #59636e; } button { font-size: 15px; padding: 4px 16px; }
 #json { display: none; } tr.first-slip td { background: #fff1f0; }
 #report { margin-top: 1em; } #summary { font-weight: bold; }
+#lesson { width: 100%; height: 720px; border: 1px solid #bbb; }
 #first-slip { background: #fff1f0; border-left: 4px solid #cf222e; padding: 4px 8px; }
 #first-slip:empty { display: none; }
 #form .net { display: grid; gap: 0.8em; } #form fieldset { margin: 0 0 0.5em; padding: 4px 8px; }
@@ -260,6 +270,9 @@ the file's own claims are checked):</p>
 <p id="error"></p>
 </div>
 </div>
+<section id="lesson-section" hidden><h3>The lesson page of this file
+(<a id="lesson-open" target="_blank" rel="noopener">open it alone</a>)</h3>
+<iframe id="lesson" title="The lesson page"></iframe></section>
 <script type="application/json" id="config">__CONFIG__</script>
 <script>__SCRIPT__</script>
 </body></html>
@@ -274,6 +287,7 @@ window.practiceTimes = times;
 let checkJson = null;
 let fieldsJson = null;
 let source = "<text>";
+let lesson = null;  // the picked file's lesson page, drawn when the site was written
 
 function say(text) { $("status").textContent = text; }
 
@@ -415,6 +429,11 @@ function check() {
   const report = JSON.parse(checkJson($("file").value, figuresText(), source));
   show(report);
   markForm(report);
+  $("lesson-section").hidden = lesson === null;
+  if (lesson !== null && $("lesson").getAttribute("src") !== lesson) {
+    $("lesson").setAttribute("src", lesson);
+    $("lesson-open").setAttribute("href", lesson);
+  }
   if (times.firstCheck === undefined) times.firstCheck = performance.now() - t0;
   times.lastCheck = performance.now() - t0;
   document.body.dataset.checked = String(Number(document.body.dataset.checked || 0) + 1);
@@ -433,6 +452,7 @@ async function openExample(name) {
   $("example").value = name;
   $("file").value = await fetchText(entry.url || ("examples/" + name + ".toml"));
   source = name + ".toml";
+  lesson = entry.lesson || null;
 }
 
 async function openFile(url) {
@@ -459,7 +479,7 @@ async function start() {
       show({});
     } catch (err) { show({ error: String(err.message || err) }); }
   });
-  $("file").addEventListener("input", () => { source = "<text>"; $("example").value = ""; });
+  $("file").addEventListener("input", () => { source = "<text>"; $("example").value = ""; lesson = null; });
   $("file").addEventListener("change", buildForm);
   $("check").addEventListener("click", check);
   const params = new URLSearchParams(location.search);
