@@ -220,7 +220,7 @@ def _check_tree(source: str, name: str, tree: ast.expr, values: dict[str, float]
     """Return the names a formula uses (in order), or raise naming what is not allowed."""
     key = f"define.{name}"
     used: list[str] = []
-    known = [*values, *definitions]
+    seen: set[str] = set()
 
     def visit(node: ast.AST) -> None:
         if isinstance(node, ast.BinOp):
@@ -246,10 +246,11 @@ def _check_tree(source: str, name: str, tree: ast.expr, values: dict[str, float]
         elif isinstance(node, ast.Name):
             if node.id in UNARY_FUNCTIONS:
                 raise _fail(source, key, f"{node.id} is a function; call it, like {node.id}(x)")
-            if node.id not in known:
+            if node.id not in values and node.id not in definitions:
                 raise _fail(source, key, f"uses {short_repr(node.id, 30)}, which is not defined; the "
-                                         f"names are {', '.join(known)}")
-            if node.id not in used:
+                                         f"names are {', '.join([*values, *definitions])}")
+            if node.id not in seen:
+                seen.add(node.id)
                 used.append(node.id)
         elif isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
@@ -316,9 +317,15 @@ def _dependency_order(source: str, uses: dict[str, list[str]]) -> list[str]:
 def _claim(source: str, name: str, value: object, spec: ExpressionSpec) -> Claim:
     key = f'claims."{name}"' if not NAME_PATTERN.match(name) else f"claims.{name}"
     prefix = f"d{spec.output}/d"
-    forms = (f"claims are a defined name ({', '.join(spec.definitions)}), {prefix}NAME or a local "
-             f"gradient dA/dB for NAME, B one of {', '.join(spec.names)} and A a definition, each "
-             "followed by + or @K for after one or K steps")
+
+    def forms() -> str:  # written out only for a message: a long file's claims stay linear
+        return (f"claims are a defined name ({', '.join(spec.definitions)}), {prefix}NAME or a local "
+                f"gradient dA/dB for NAME, B one of {', '.join(spec.names)} and A a definition, each "
+                "followed by + or @K for after one or K steps")
+
+    def known(n: str) -> bool:
+        return n in spec.values or n in spec.definitions
+
     base, step = name, 0
     if name.endswith("+"):
         base, step = name[:-1], 1
@@ -333,9 +340,9 @@ def _claim(source: str, name: str, value: object, spec: ExpressionSpec) -> Claim
     if base in spec.values:
         if not step:
             raise _fail(source, key, f"{name} is a leaf: its value is the file's own (claim {name}+ "
-                                     f"for it after a step, with a learning_rate); {forms}")
+                                     f"for it after a step, with a learning_rate); {forms()}")
         quantity = Quantity("param", base, step)
-    elif base.startswith(prefix) and base[len(prefix):] in spec.names:
+    elif base.startswith(prefix) and known(base[len(prefix):]):
         quantity = Quantity("deriv", base[len(prefix):], step)
     elif base in spec.definitions:
         quantity = Quantity("value", base, step)
@@ -343,12 +350,12 @@ def _claim(source: str, name: str, value: object, spec: ExpressionSpec) -> Claim
         top, _, bottom = base[1:].partition("/d")
         if top not in spec.definitions:
             raise _fail(source, key, f"a local gradient dA/dB needs A a definition, got "
-                                     f"{short_repr(top, 30)}; {forms}")
-        if bottom not in spec.names or bottom == top:
-            raise _fail(source, key, f"no quantity {short_repr(bottom, 30)} below {top}; {forms}")
+                                     f"{short_repr(top, 30)}; {forms()}")
+        if not known(bottom) or bottom == top:
+            raise _fail(source, key, f"no quantity {short_repr(bottom, 30)} below {top}; {forms()}")
         quantity = Quantity("local", f"{top}/{bottom}", step)
     else:
-        raise _fail(source, key, f"names nothing; {forms}")
+        raise _fail(source, key, f"names nothing; {forms()}")
     number, written, exact = _number(source, key, value)
     return Claim(name=name, written=written, value=number, exact=exact, quantity=quantity)
 
