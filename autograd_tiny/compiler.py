@@ -450,6 +450,15 @@ _MAX_DEPTH = 40
 _MAX_TERMS = 32
 
 
+def _chain_term(term: _Template, fields: dict[str, str], grad: _Expr) -> _Expr:
+    """Return what one parent receives from gradient ``grad`` through ``term`` (the template of a
+    rule's chain-rule term, its fields filled in except ``g``, which is set here)."""
+    if term.bare:
+        return grad
+    fields["g"] = grad[0] if grad[1] in term.accepts.get("g", _ALL) else f"({grad[0]})"
+    return term.text.format_map(fields), term.binding, grad[2] + 1
+
+
 def _sum(base: str | None, terms: list[tuple[str, _Expr]]) -> _Expr:
     """Return ``base + t1 - t2 + ...``, summed left to right as eager adds them (from the first
     term when there is no ``base``)."""
@@ -748,11 +757,7 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
                     if slot[p] not in shared:
                         reads.add(slot[p])
         for (sign, term), p in zip(rule.terms, (pa[i], pb[i])):
-            if term.bare:
-                expr = grad
-            else:
-                fields["g"] = grad[0] if grad[1] in term.accepts.get("g", _ALL) else f"({grad[0]})"
-                expr = (term.text.format_map(fields), term.binding, grad[2] + 1)
+            expr = _chain_term(term, fields, grad)
             entry = acc.get(p)
             if entry is None:
                 if p in inside:
@@ -1093,11 +1098,7 @@ class _Program:
                         if name in rule.reads:
                             fields[name] = wanted.get(p) or wanted.setdefault(p, values.new())
                 for (sign, term), p in zip(rule.terms, (pa[i], pb[i])):
-                    if term.bare:
-                        expr = grad
-                    else:
-                        fields["g"] = grad[0] if grad[1] in term.accepts.get("g", _ALL) else f"({grad[0]})"
-                        expr = (term.text.format_map(fields), term.binding, grad[2] + 1)
+                    expr = _chain_term(term, fields, grad)
                     entry = acc.get(p)
                     if entry is None:
                         if p in waiting:

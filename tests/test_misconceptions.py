@@ -217,31 +217,7 @@ def test_dampening_and_nesterov_against_torch() -> None:
 
 # -- the verdict rules -------------------------------------------------------------------------------
 
-SOFTMAX = """\
-activation = ["sigmoid", "softmax"]
-loss = "cross_entropy"
-learning_rate = 0.5
-layers = [["i1", "i2"], ["h1", "h2"], ["o1", "o2"]]
-[inputs]
-i1 = 0.05
-i2 = 0.10
-[targets]
-o1 = 0.0
-o2 = 1.0
-[weights]
-w1 = ["i1", "h1", 0.15]
-w2 = ["i2", "h1", 0.20]
-w3 = ["i1", "h2", 0.25]
-w4 = ["i2", "h2", 0.30]
-w5 = ["h1", "o1", 0.40]
-w6 = ["h2", "o1", 0.45]
-w7 = ["h1", "o2", 0.50]
-w8 = ["h2", "o2", 0.55]
-[biases]
-b1 = [0.35, "h1", "h2"]
-b2 = [0.60, "o1", "o2"]
-[claims]
-"""
+SOFTMAX = (DATA / "softmax222.toml").read_text()
 
 
 def test_a_sum_that_is_exactly_zero_is_ok_despite_float_noise() -> None:
