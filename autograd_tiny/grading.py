@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from ._numeric import printable
@@ -64,14 +62,10 @@ _NUMBERS = re.compile(r"[+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?")
 
 def shown(computed: float, written: str) -> str:
     """Return ``computed`` with two more significant digits than the figure ``written`` has
-    (as the checker's table shows it)."""
-    if not math.isfinite(computed):
-        return str(computed)
-    try:
-        digits = len(Decimal(written.replace("_", "")).as_tuple().digits) + 2
-    except InvalidOperation:
-        digits = 8
-    return f"{computed:.{digits}g}"
+    (as the checker's table shows it: :func:`autograd_tiny.derivation.checker.computed_text`)."""
+    from .derivation.checker import computed_text
+
+    return computed_text(computed, written)
 
 
 def misconception(hint: str | None) -> str:
