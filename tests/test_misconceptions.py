@@ -375,3 +375,21 @@ def test_updates_after_each_sample_against_torch() -> None:
     r = check(text + f'"dE/dw5@2" = {-g:.8f}\n"w5@3" = {w + 0.5 * g:.8f}\n')
     assert r["dE/dw5@2"].verdict == "wrong" and "sign is flipped" in (r["dE/dw5@2"].hint or "")
     assert r["w5@3"].verdict == "follows" and r["w5@3"].hint == "carried forward from the slip in dE/dw5@2"
+
+
+def test_factor_and_input_gradient_claims_get_hints() -> None:
+    # seed 004: out_o1 = 0.75136507, so the factor dout_o1/dnet_o1 = out_o1 (1 - out_o1) =
+    # 0.18681560; written as out_o1 itself it is sigmoid' as sigmoid. dnet_o1/dw5 = out_h1 =
+    # 0.59326999; written as w5 = 0.40 it is the product's own factor.
+    o1 = sigmoid(0.40 * sigmoid(0.3775) + 0.45 * sigmoid(0.3925) + 0.60)
+    r = check(SEED004 + f'"dout_o1/dnet_o1" = {o1:.8f}\n"dnet_o1/dw5" = 0.40000000\n')
+    assert r["dout_o1/dnet_o1"].hint == ("writes sigmoid' as sigmoid itself: dout_o1/dnet_o1 written as "
+                                         "out_o1 instead of out_o1 * (1 - out_o1)")
+    assert r["dnet_o1/dw5"].hint == ("takes the factor itself instead of the other factor: "
+                                     "d(w5 * out_h1)/dw5 written as w5 instead of out_h1")
+    # dE/di1 = dE/dnet_h1 w1 + dE/dnet_h2 w3 = 0.0087713547 * 0.15 + 0.0099542547 * 0.25 =
+    # 0.0038042669; written with its sign flipped.
+    d = load_derivation(SEED004)
+    assert d.value("dE/di1") == pytest.approx(0.0087713547 * 0.15 + 0.0099542547 * 0.25, abs=1e-10)
+    r = check(SEED004 + '"dE/di1" = -0.0038042669\n')
+    assert r["dE/di1"].hint == "the derivative's sign is flipped: the value is 0.00380426688"
