@@ -809,6 +809,20 @@ def search(ctx: Context, bugs: tuple[Bug, ...] = BUGS) -> list[tuple[Bug, Candid
     return found
 
 
+def network_hits(spec: Spec, replay: Replay, claim: Claim, trace: Trace,
+                 replace: Mapping[Key, float],
+                 ok: Sequence[tuple[Key, Claim]] = ()) -> tuple[list[tuple[str, float | None]], bool]:
+    """Return ``(phrase, number)`` for every entry that reproduces a wrong claim of a network file
+    (phrase "" where two variants of one entry fit; number None for a fact), and whether the
+    one hit is a fact (a number wrong whatever it is)."""
+    if claim.quantity.kind not in ALL_KINDS:
+        return [], False
+    ctx = Context(spec, replay, claim, trace, replace)
+    ctx.ok = list(ok)
+    found = search(ctx)
+    return [(cand.phrase, cand.value) for _, cand in found], any(bug.fact for bug, _ in found)
+
+
 def network_hint(spec: Spec, replay: Replay, claim: Claim, trace: Trace,
                  replace: Mapping[Key, float],
                  ok: Sequence[tuple[Key, Claim]] = ()) -> tuple[str | None, int]:

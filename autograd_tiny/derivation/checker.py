@@ -33,10 +33,10 @@ from typing import Any
 from .. import _display_hooks
 from .._numeric import printable
 from . import interpreter
-from .bugs import network_hint
+from .bugs import network_hits
 from .format import Claim, Quantity, Spec
 from .interpreter import Edits, magnitude
-from .misconceptions import BUDGET_SECONDS, Problem, explain, update_variants
+from .misconceptions import BUDGET_SECONDS, Problem, reproducing, update_variants
 from .network import Network
 from .replay import Key, Replay, Trace
 
@@ -53,9 +53,10 @@ HINT_BUDGET_SECONDS = 2.0
 #: A recomputation from more written figures than this is judged without their rounding.
 MAX_INTERVAL_INPUTS = 64
 
-#: A file kind's own hint entries: ``(claim, trace, replace, ok figures) -> (hint, how many
-#: entries reproduce the figure)``.
-Library = Callable[[Claim, "Trace", dict["Key", float], list[tuple["Key", Claim]]], tuple[str | None, int]]
+#: A file kind's own hint entries: ``(claim, trace, replace, ok figures) -> ((phrase, number) of
+#: every entry that reproduces the figure, whether the one hit is a fact)``.
+Library = Callable[[Claim, "Trace", dict["Key", float], list[tuple["Key", Claim]]],
+                   tuple[list[tuple[str, float | None]], bool]]
 
 
 
@@ -366,27 +367,35 @@ class _Checker:
         true = Decimal(trace.get(self.keys[i]))
         if true != 0 and c.unit >= abs(true):
             return None  # written too coarsely (1 for 0.36) to tell one slip from another
-        hint, count = None, 0
+        own: list[tuple[str, float | None]] = []
         if self.library is not None:
             try:
-                hint, count = self.library(c, trace, replace, self._ok_at(i))
+                own, fact = self.library(c, trace, replace, self._ok_at(i))
             except (KeyError, IndexError, ArithmeticError):  # quantities the library does not know
-                hint, count = None, 0
-        if count == 0:  # no entry of the file kind's own reproduces it: any tape's misconceptions
-            hint = self._general_hint(i, trace, replace)
+                own, fact = [], False
+            if fact:
+                return own[0][0]
+        # One pool: the file kind's entries and the misconceptions of any tape. A slip both make
+        # (the same edit, so the same number) is told in the file kind's words, once.
+        found = list(own)
+        for phrase, value in self._general_hits(i, trace, replace):
+            if not any(v is not None and math.isclose(v, value, rel_tol=1e-12, abs_tol=1e-300)
+                       for _, v in own):
+                found.append((phrase, value))
+        hint = found[0][0] if len(found) == 1 and found[0][0] else None
         if hint and written:
             hint += " (recomputed from the written figures)"
         return hint
 
 
-    def _general_hint(self, i: int, trace: Trace, replace: dict[Key, float]) -> str | None:
-        """Return the hint of the misconceptions that any tape has (see
-        :mod:`autograd_tiny.derivation.misconceptions`), or None."""
+    def _general_hits(self, i: int, trace: Trace, replace: dict[Key, float]) -> list[tuple[str, float]]:
+        """Return ``(phrase, number)`` of the misconceptions of any tape that reproduce claim ``i``
+        (see :mod:`autograd_tiny.derivation.misconceptions`)."""
         c = self.claims[i]
         problem = tape_problem(self.replay, trace, _step_of(c.quantity), replace, self.keys[i], c,
                                self.output, self._ok_at(i))
         left = self._deadline - time.monotonic()
-        return explain(problem, min(BUDGET_SECONDS, left))[0] if left > 0 else None
+        return reproducing(problem, min(BUDGET_SECONDS, left))[0] if left > 0 else []
 
     def _ok_at(self, i: int) -> list[tuple[Key, Claim]]:
         """Return the figures judged ok that the passes of claim ``i``'s step compute."""
@@ -454,8 +463,8 @@ def check_spec(spec: Spec, progress: bool = False) -> ClaimResults:
     computed = Network(spec).quantities({c.quantity for c in spec.claims}, progress)
 
     def library(claim: Claim, trace: Trace, replace: dict[Key, float],
-                ok: list[tuple[Key, Claim]]) -> tuple[str | None, int]:
-        return network_hint(spec, replay, claim, trace, replace, ok)
+                ok: list[tuple[Key, Claim]]) -> tuple[list[tuple[str, float | None]], bool]:
+        return network_hits(spec, replay, claim, trace, replace, ok)
 
     checker = _Checker(spec.claims, replay, computed, "E", library, progress)
     return ClaimResults(checker.results(), spec.title, checker.unsearched)

@@ -365,6 +365,16 @@ def explain(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[str | Non
     """Return ``(hint, complete)``: the one misconception that reproduces the claim's figure and
     agrees with every ok figure (None when none or several do), and False when the search
     stopped at its time budget before trying every entry."""
+    found, complete = reproducing(problem, budget)
+    if len({phrase for phrase, _ in found}) != 1:
+        return None, complete
+    return found[0][0], complete
+
+
+def reproducing(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[list[tuple[str, float]], bool]:
+    """Return ``(phrase, number)`` for every misconception that reproduces the claim's figure and
+    agrees with every ok figure (one per story: see :func:`_distinct`), and whether the search
+    tried every entry within ``budget`` seconds."""
     from .checker import format_number
 
     claim = problem.claim
@@ -372,7 +382,7 @@ def explain(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[str | Non
     base = problem.run(Edits())
     truth = problem.read(problem.key, *base)
     if not math.isfinite(truth):
-        return None, True
+        return [], True
     hits: list[_Hit] = []
 
     def agrees(result: tuple[list[float], list[float], list[float]]) -> bool:
@@ -399,13 +409,10 @@ def explain(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[str | Non
     deadline = time.monotonic() + budget
     for slip in slips(problem):
         if time.monotonic() > deadline:
-            return None, False
+            return [(h.phrase, h.value) for h in _distinct(hits)], False
         result = problem.run(slip.edits) if slip.edits is not None and (
             slip.edits.structural() or slip.update is None) else base
         value = problem.read(problem.key, *result, update=slip.update)
         if fits(value) and (result is base or agrees(result)):
             hits.append(_Hit(slip.rule, say(slip.phrase, value), value, slip.named, local=slip.local))
-    kept = _distinct(hits)
-    if len({h.phrase for h in kept}) != 1:
-        return None, True
-    return kept[0].phrase, True
+    return [(h.phrase, h.value) for h in _distinct(hits)], True
