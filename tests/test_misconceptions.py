@@ -393,3 +393,36 @@ def test_factor_and_input_gradient_claims_get_hints() -> None:
     assert d.value("dE/di1") == pytest.approx(0.0087713547 * 0.15 + 0.0099542547 * 0.25, abs=1e-10)
     r = check(SEED004 + '"dE/di1" = -0.0038042669\n')
     assert r["dE/di1"].hint == "the derivative's sign is flipped: the value is 0.00380426688"
+
+
+def test_velocity_decayed_gradient_and_regularized_loss_against_torch() -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for the optimizer's state")
+    text = MOMENTUM.replace("momentum = 0.9\n", "momentum = 0.9\nweight_decay = 0.01\n")
+    d = load_derivation(text[: text.index("[claims]")] + "[claims]\n")
+    i = torch.tensor([0.05, 0.10], dtype=torch.float64)
+    t = torch.tensor([0.01, 0.99], dtype=torch.float64)
+    w1 = torch.tensor([[0.15, 0.20], [0.25, 0.30]], dtype=torch.float64, requires_grad=True)
+    w2 = torch.tensor([[0.40, 0.45], [0.50, 0.55]], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([w1, w2], lr=0.5, momentum=0.9, weight_decay=0.01)
+    for k in range(3):
+        opt.zero_grad()
+        o = torch.sigmoid(w2 @ torch.sigmoid(w1 @ i + 0.35) + 0.60)
+        e = 0.5 * ((t - o) ** 2).sum()
+        e.backward()
+        sfx = "" if k == 0 else "+" if k == 1 else f"@{k}"
+        reg = e.item() + 0.01 / 2 * float(((w1 ** 2).sum() + (w2 ** 2).sum()).detach())
+        assert d.value(f"E_reg{sfx}") == pytest.approx(reg, rel=1e-13)
+        assert d.value(f"dE_reg/dw5{sfx}") == pytest.approx(w2.grad[0, 0].item() + 0.01 * w2[0, 0].item(),
+                                                           rel=1e-13)
+        opt.step()
+        after = "+" if k == 0 else f"@{k + 1}"
+        assert d.value(f"v_w5{after}") == pytest.approx(opt.state[w2]["momentum_buffer"][0, 0].item(),
+                                                        rel=1e-13)
+    # Written, they are judged: v_w5@2 = 0.9 v_w5+ + dE_reg/dw5+; a wrong one is wrong, and w5@2
+    # computed from it does not hide it.
+    v2 = d.value("v_w5@2")
+    r = check(text + f'"v_w5@2" = {v2:.8f}\n"E_reg" = {d.value("E_reg"):.8f}\n')
+    assert r["v_w5@2"].verdict == "ok" and r["E_reg"].verdict == "ok"
+    assert check(text + f'"v_w5@2" = {v2 + 0.01:.8f}\n')["v_w5@2"].verdict == "wrong"
+    with pytest.raises(Exception, match="the file has no momentum"):
+        load_derivation(SEED004 + '"v_w5+" = 0.1\n')

@@ -293,7 +293,7 @@ class _Checker:
         bits: dict[Key, int] = {}
         for j, c in enumerate(self.claims):
             key = self.keys[j]
-            if key in replace or key[0] == "l":  # a local gradient feeds nothing
+            if key in replace or key[0] in ("l", "v", "r", "e"):  # figures that feed nothing else
                 continue
             replace[key] = c.value
             bits[key] = 1 << j
@@ -301,12 +301,12 @@ class _Checker:
 
     @staticmethod
     def _until(q: Quantity) -> int:
-        return q.step - 1 if q.kind == "param" else q.step
+        return _step_of(q)
 
     @staticmethod
     def _keep(q: Quantity) -> set[int]:
         """Return the steps a hint about ``q`` reads (a step and the parameters after it)."""
-        return {q.step - 1, q.step} if q.kind == "param" else {q.step, q.step + 1}
+        return {q.step - 1, q.step} if q.kind in ("param", "velocity") else {q.step, q.step + 1}
 
     def _explain_follows(self, i: int, results: list[ClaimResult], masks: dict[int, int],
                          memo: dict[int, int]) -> None:
@@ -414,7 +414,7 @@ def _bits(mask: int) -> Iterable[int]:
 
 def _step_of(q: Quantity) -> int:
     """Return the step whose passes compute quantity ``q`` (an update: the step before)."""
-    return q.step - 1 if q.kind == "param" else q.step
+    return q.step - 1 if q.kind in ("param", "velocity") else q.step
 
 
 def tape_problem(replay: interpreter.Replay, trace: Trace, step: int, replace: Mapping[Key, float], key: Key,

@@ -100,14 +100,17 @@ KINDS = {
     "dx": "gradient of the loss with respect to an input",
     "factor": "one factor of the chain rule (the derivative of a neuron's net input or output)",
     "local": "a local gradient dA/dB of an expression file (the names between held fixed)",
+    "velocity": "a parameter's momentum velocity after K steps (v_P@K: P@K = P@(K-1) - lr * v_P@K)",
+    "rgrad": "the gradient of the regularized loss, dE/dP + weight_decay * P",
+    "Ereg": "the regularized loss E + weight_decay / 2 * (sum of the trained parameters' squares)",
     "value": "a defined quantity of an expression file",
     "deriv": "the output's derivative with respect to a name of an expression file",
 }
 
 CLAIM_FORMS = (
     "net_N, out_N, E, E_N, dE/dP, dE/dout_N, dE/dnet_N, dE/dX, dout_N/dnet_N, dnet_N/dP, "
-    "dnet_N/dout_M, P+ (and X+ or X@K for any of them after one or K steps; X[s] for sample s "
-    "of a batch), with N, M neurons, X an input and P a weight or bias"
+    "dnet_N/dout_M, P+, v_P+, E_reg, dE_reg/dP (X+ or X@K: after 1 or K steps; X[s]: sample s), "
+    "N, M neurons, X an input, P a weight or bias"
 )
 
 
@@ -146,6 +149,9 @@ class Quantity:
             "param": f"{s}",
             "dx": f"dE/d{s}",
             "factor": f"d{str(s).replace('/', '/d')}",
+            "velocity": f"v_{s}",
+            "rgrad": f"dE_reg/d{s}",
+            "Ereg": "E_reg",
             "local": f"d{str(s).replace('/', '/d')}",
         }[self.kind] + (f"[{self.sample}]" if self.sample is not None else "")
 
@@ -846,11 +852,12 @@ def parse_quantity(name: str, spec: Spec) -> Quantity:
         raise ValueError(f"{step} steps is more than the {MAX_STEPS} this checker trains for")
     sample = _sample_of(m.group("sample"), spec)
     q = _base_quantity(base, m.group("k") is not None, step, spec)
-    per_sample = q.kind not in ("param",) and not (q.kind in ("E", "grad") and sample is None)
+    per_sample = q.kind not in ("param", "velocity") and not (
+        q.kind in ("E", "grad", "rgrad", "Ereg") and sample is None)
     if spec.batched and per_sample and sample is None:
         raise ValueError(f"{base} belongs to one sample of the batch; name it, e.g. "
                          f"{base}[1] for the first of {len(spec.samples)}")
-    if q.kind == "param" and sample is not None:
+    if q.kind in ("param", "velocity", "rgrad", "Ereg") and sample is not None:
         raise ValueError(f"{base} is shared by every sample; leave out [{sample}]")
     return Quantity(q.kind, q.subject, step, sample)
 
@@ -890,6 +897,19 @@ def _base_quantity(base: str, has_k: bool, step: int, spec: Spec) -> Quantity:
 
     if base == "E":
         return Quantity("E", None, step)
+    if base == "E_reg" and "reg" not in layer_of:
+        return Quantity("Ereg", None, step)
+    if base.startswith("dE_reg/d") and base[8:] in (*spec.weights, *spec.biases):
+        return Quantity("rgrad", base[8:], step)
+    if base.startswith("v_") and base[2:] in (*spec.weights, *spec.biases) \
+            and base not in spec.weights and base not in spec.biases:
+        if not spec.momentum:
+            raise ValueError(f"{base} is a momentum velocity; the file has no momentum")
+        if not spec.is_trainable(base[2:]):
+            raise ValueError(f"{base[2:]} is not trained (update_biases = false): it has no velocity")
+        if step == 0:
+            raise ValueError(f"{base} is the velocity after a step: claim {base}+ or {base}@K")
+        return Quantity("velocity", base[2:], step)
     if base.startswith("E_"):
         n = base[2:]
         if n in layer_of and n not in outputs:

@@ -424,6 +424,9 @@ class Trace:
 
     #: the tape the trace ran (for local gradients, computed when asked for)
     tape: Tape | None = None
+    #: the update's weight decay and the parameters it trains (the regularized loss's terms)
+    weight_decay: float = 0.0
+    trained: tuple[str, ...] = ()
     #: per kept step, the bits every node's value depends on
     fmasks: dict[int, list[int]] = field(default_factory=dict)
     #: where a number was put in: what was computed there before (from every other number put
@@ -454,8 +457,17 @@ class Trace:
             return local_gradient(self.tape, self.values[step], where)
         if channel == "p":
             return self.params[step][where]  # type: ignore[index]
-        if channel == "v":
-            return self.velocity[step + 1][where]  # type: ignore[index]
+        if channel == "v":  # the velocity after ``step`` steps
+            return self.velocity[step][where]  # type: ignore[index]
+        if channel == "r":  # the regularized loss's gradient dE/dP + wd * P
+            assert self.tape is not None
+            name = str(where)
+            return self.grads[step][self.tape.params[name]] + self.weight_decay * self.params[step][name]
+        if channel == "e":  # the regularized loss E + wd / 2 * (sum of the trained parameters' squares)
+            assert self.tape is not None
+            params = self.params[step]
+            return self.values[step][self.tape.root] + self.weight_decay / 2 * sum(
+                params[p] * params[p] for p in self.trained)
         if channel == "u":
             return self.directions[step][where]  # type: ignore[index]
         if channel == "s":
@@ -465,11 +477,23 @@ class Trace:
 
 
     def mask(self, key: Key) -> int:
-        """Return the bits the number at ``key`` depends on (a local gradient: its top's)."""
+        """Return the bits the number at ``key`` depends on (a local gradient: its top's; a
+        velocity: its parameter's; the regularized loss and its gradient: the loss's or the
+        gradient's and the parameters')."""
         channel, where, step = key
         if channel == "l":
             assert self.tape is not None and isinstance(where, int)
             return self.fmasks[step][where // len(self.tape)]
+        if channel == "v":
+            return self.masks[("p", where, step)]
+        if channel in ("r", "e"):
+            assert self.tape is not None
+            params = [where] if channel == "r" else self.trained
+            m = self.masks[("g", self.tape.params[str(where)], step) if channel == "r"
+                           else ("f", self.tape.root, step)]
+            for p in params:
+                m |= self.masks[("p", p, step)]
+            return m
         return self.masks[key]
 
 
@@ -618,7 +642,7 @@ class Replay:
         d_in: dict[int, dict[int, float]] = {}
         p_in: dict[int, dict[str, float]] = {}
         for (channel, where, k), value in replace.items():
-            if channel in "pvul":
+            if channel in ("p", "v", "u", "l", "r", "e"):
                 if channel == "p":
                     p_in.setdefault(k, {})[str(where)] = value
                 continue
@@ -637,7 +661,9 @@ class Replay:
                 assert isinstance(where, int)
                 {"f": fb, "g": gb, "s": gb, "d": db}[channel].setdefault(k, {})[where] = bit
         tracking = bits is not None
-        trace = Trace(sample_scale=self.sample_scale, tape=self.tape)
+        trace = Trace(sample_scale=self.sample_scale, tape=self.tape,
+                      weight_decay=self.optimizer.weight_decay,
+                      trained=tuple(p for p, t in self.trainable.items() if t))
         velocity: dict[str, float] = {}
         params = dict(self.start)
         pmask = dict.fromkeys(params, 0)

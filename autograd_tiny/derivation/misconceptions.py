@@ -375,6 +375,8 @@ def reproducing(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[list[
     """Return ``(phrase, number)`` for every misconception that reproduces the claim's figure and
     agrees with every ok figure (one per story: see :func:`_distinct`), and whether the search
     tried every entry within ``budget`` seconds."""
+    if problem.key[0] not in ("f", "g", "s", "d", "l", "p"):
+        return [], True  # a velocity or the regularized loss: no misconception is written for them
     from .checker import format_number
 
     claim = problem.claim

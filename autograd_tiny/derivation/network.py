@@ -366,11 +366,25 @@ class Network:
             fw.loss.backward()
             for q in wanted:
                 if q.step == k:
-                    found[q] = read_quantity(q, fw, self.parameters, self.sample_scale)
+                    found[q] = self._optimizer_quantity(q, optimizer, fw) if q.kind in (
+                        "velocity", "rgrad", "Ereg") else read_quantity(q, fw, self.parameters,
+                                                                         self.sample_scale)
             if k < last:
                 self._update(optimizer)
                 self._turn += 1
         return found
+
+    def _optimizer_quantity(self, q: Quantity, optimizer: nn.SGD, fw: Forward) -> float:
+        """Return a velocity (after ``q.step`` steps), the regularized loss or its gradient, as the
+        optimizer has them before the step's update."""
+        wd = self.spec.weight_decay
+        if q.kind == "Ereg":
+            return fw.loss.data + wd / 2 * sum(p.data * p.data for p in self.trainable())
+        p = self.parameters[str(q.subject)]
+        if q.kind == "rgrad":
+            return p.grad + wd * p.data
+        velocity = optimizer.velocity(p)
+        return math.nan if velocity is None else velocity
 
     def all_quantities(self, step: int = 0) -> dict[str, float]:
         """Return every quantity at ``step`` (forward values, loss, gradients, deltas, parameters).

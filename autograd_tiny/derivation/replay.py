@@ -73,8 +73,10 @@ class Replay(interpreter.Replay):
     # -- naming -----------------------------------------------------------------------------
     def key(self, q: Quantity) -> Key:
         """Return where quantity ``q`` lives in a replay (aliases share a key)."""
-        if q.kind == "param":
-            return ("p", str(q.subject), q.step)
+        if q.kind in ("param", "velocity", "rgrad"):
+            return ({"param": "p", "velocity": "v", "rgrad": "r"}[q.kind], str(q.subject), q.step)
+        if q.kind == "Ereg":
+            return ("e", 0, q.step)
         if q.kind == "factor":
             fw = self._fw
             top, bottom = fw.nodes[label(q)], fw.nodes[factor_label(q)]
@@ -100,8 +102,12 @@ class Replay(interpreter.Replay):
         once: equal orders).
         """
         channel, where, step = key
-        if channel == "p":
+        if channel in ("p", "v"):
             return (step - 1, 2, 0)
+        if channel == "r":
+            return self.order(("g", self.tape.params[str(where)], step))
+        if channel == "e":
+            return (step, 0, self.depth[self.tape.root] + 0.5)
         assert isinstance(where, int)
         if channel == "d":  # a factor: used as the backward pass leaves its node
             return (step, 1, -self.depth[where // 2] + 0.25)

@@ -107,6 +107,13 @@ class SGD:
                                                  self.dampening, self.nesterov, wd)
             p.data -= lr * d
 
+    def velocity(self, param: Value) -> float | None:
+        """Return ``param``'s momentum velocity (None before its first step, or without momentum)."""
+        for i, p in enumerate(self.params):
+            if p is param:
+                return self._velocity[i]
+        raise ValueError(f"{param!r} is not one of this optimizer's parameters")
+
     def zero_grad(self) -> None:
         """Set every parameter's ``grad`` to 0."""
         for p in self.params:
