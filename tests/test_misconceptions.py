@@ -426,3 +426,34 @@ def test_velocity_decayed_gradient_and_regularized_loss_against_torch() -> None:
     assert check(text + f'"v_w5@2" = {v2 + 0.01:.8f}\n')["v_w5@2"].verdict == "wrong"
     with pytest.raises(Exception, match="the file has no momentum"):
         load_derivation(SEED004 + '"v_w5+" = 0.1\n')
+
+
+def test_sigmoid_again_after_a_cross_entropy_delta_in_a_batch() -> None:
+    # A 2-1-1 sigmoid network with binary cross-entropy on two samples (mean): the delta at the
+    # output is out - target; with sigmoid' applied again it is (out - t) out (1 - out), and
+    # dE/dw3 = mean of that times out_h1. By hand, per sample h = sigmoid(0.5 x1 - 0.3 x2),
+    # o = sigmoid(0.8 h).
+    text = """activation = "sigmoid"
+loss = "binary_cross_entropy"
+learning_rate = 0.5
+layers = [["x1", "x2"], ["h1"], ["o1"]]
+[[samples]]
+inputs = { x1 = 0.5, x2 = 0.2 }
+targets = { o1 = 1.0 }
+[[samples]]
+inputs = { x1 = 0.1, x2 = 0.9 }
+targets = { o1 = 0.0 }
+[weights]
+w1 = ["x1", "h1", 0.5]
+w2 = ["x2", "h1", -0.3]
+w3 = ["h1", "o1", 0.8]
+[claims]
+"""
+    total = 0.0
+    for (x1, x2), t in [((0.5, 0.2), 1.0), ((0.1, 0.9), 0.0)]:
+        h = sigmoid(0.5 * x1 - 0.3 * x2)
+        o = sigmoid(0.8 * h)
+        total += (o - t) * o * (1 - o) * h
+    r = check(text + f'"dE/dw3" = {total / 2:.10f}\n')
+    assert r["dE/dw3"].hint == ("applies sigmoid's derivative out * (1 - out) again at the output: the "
+                                "cross-entropy delta out - target already contains it")

@@ -573,7 +573,8 @@ def _sigmoid_again(ctx: Context) -> Iterator[Candidate]:
     outputs = [o for o in ctx.spec.layers[-1] if o in ctx.replay.activation_nodes]
     if not outputs:
         return
-    mods = Mods(again={ctx.replay.activation_nodes[o] for o in outputs})
+    # every sample's output activation: in a batch each sample's delta has it
+    mods = Mods(again={i for o in outputs for i in ctx.replay.sample_activation_nodes[o]})
     acts = sorted({ctx.activation[o] for o in outputs})
     formulas = " and ".join(f"{a}'s derivative {derivative_formula(a)}" for a in acts)
     yield ctx.candidate(mods, f"applies {formulas} again at the output: the cross-entropy delta "
@@ -740,7 +741,7 @@ BUG_NAMES: tuple[str, ...] = tuple(b.name for b in BUGS)
 #: batch has once per sample, so their numbers would not be the batch's.
 BATCH_BUGS: frozenset[str] = frozenset({
     "zero-input", "sign", "half-missing", "two-missing", "left-out", "frozen-bias", "learning-rate",
-    "other-gradient", "updated-weights", "log10",
+    "other-gradient", "updated-weights", "log10", "sigmoid-again",
 })
 
 

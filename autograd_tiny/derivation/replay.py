@@ -63,6 +63,11 @@ class Replay(interpreter.Replay):
         self.activation_nodes = {n: i for n, i in self._out.items()
                                  if i != self._net[n] and activation[n] != "softmax"}
         self.forward_nodes = frozenset(i for i, node in enumerate(tape.nodes) if node.op is not None)
+        #: neuron -> the nodes applying its activation in every sample (one without a batch)
+        suffixes = [f"[{s + 1}]" for s in range(len(spec.samples))] if spec.batched else [""]
+        self.sample_activation_nodes = {
+            n: [index[fw.nodes[f"out_{n}{sfx}"]] for sfx in suffixes]
+            for n in self.activation_nodes}
         self._turns = [index[t] for t in network.turns]
 
     def step_inputs(self, step: int) -> dict[int, float]:
