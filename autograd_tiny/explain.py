@@ -385,8 +385,9 @@ def _setup(loss: Value, param: Value | str, learning_rate: float | None = None
         raise TypeError(f"loss must be a Value, got {type(loss).__name__}: {loss!r}")
     if learning_rate is not None:
         learning_rate = _as_float(learning_rate, "learning_rate")
-        if not (math.isfinite(learning_rate) and learning_rate > 0):
-            raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
+        if not (math.isfinite(learning_rate) and learning_rate != 0):
+            raise ValueError(f"learning_rate must be a finite number other than 0 (negative: a step "
+                             f"up the gradient), got {learning_rate!r}")
     topo = topological_order(loss)
     return topo, _Graph(loss, _resolve(loss, param, topo), topo), learning_rate
 

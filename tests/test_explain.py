@@ -467,8 +467,9 @@ def test_digits_and_learning_rate_are_checked():
         explain_gradient(loss, "w5", digits=3.5)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="learning_rate must be a real number.*got str: 'a'"):
         explain(loss, "w5", learning_rate="a")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"learning_rate must be a finite number > 0, got -0.5"):
-        explain(loss, "w5", learning_rate=-0.5)
+    with pytest.raises(ValueError, match=r"learning_rate must be a finite number other than 0 \(negative: "
+                                         r"a step up the gradient\), got 0.0"):
+        explain(loss, "w5", learning_rate=0.0)
     # 17 digits: dE/dw5 = 0.082167041 (seed 004 by hand), shown to all its digits
     assert "0.082167040" in explain_gradient(loss, "w5", digits=17)
 

@@ -297,6 +297,7 @@ def test_the_lecture_nudge_local_gradients_and_steps() -> None:
     assert r["L+"].computed == pytest.approx(-7.286496, abs=1e-12)
     # after the nudge dL/da = f+ * b+ = -1.96 * -3.04 = 5.9584
     assert r["dL/da+"].computed == pytest.approx(5.9584, abs=1e-12)
+    assert "a+ = a - lr * dL/da = 2 - (-0.01) * 6 = 2.06" in load_derivation(LECTURE).explain("a")
 
 
 def test_a_local_gradient_written_as_the_gradient_is_named() -> None:
