@@ -630,3 +630,48 @@ def test_user_strings_stay_text_in_every_view(chromium: Any, tmp_path: Path) -> 
         assert evil in shown and "b & <b>" in shown
     assert chromium.find_element("css selector", "h1").text == evil
     assert chromium.title == evil
+
+
+def test_quiz_mode_hides_each_number_until_a_figure_is_typed(chromium: Any, tmp_path: Path) -> None:
+    # seed 004: net_h1 = 0.15 * 0.05 + 0.2 * 0.1 + 0.35 = 0.3775, out_h1 = sigmoid(0.3775) =
+    # 0.593269992. The page judges a typed figure with the checker's own rule (within, translated).
+    from decimal import Decimal
+
+    from autograd_tiny.derivation.checker import matches, within
+    from autograd_tiny.derivation.format import Claim, Quantity
+    from autograd_tiny.html.jscode import function_js
+
+    page = to_html(_seed("seed004"))
+    assert function_js(within) in page.html
+    _open(chromium, page, tmp_path / "quiz.html")
+    chromium.find_element("id", "btn-quiz").click()
+    step = _go_to(chromium, "forward pass, net_h1")
+    assert step > 0
+    # Hidden: no formula with the number, the value table's net_h1 empty, an input instead.
+    assert "0.3775" not in chromium.find_element("id", "detail").text
+    rows = {r["name"]: r for r in _rows(chromium)}
+    assert rows["net_h1"]["data"] == ""
+    # nor do the file's own written figures of the steps to come
+    written = chromium.execute_script(
+        "return Array.from(document.querySelectorAll('#claims td.written')).map(td => td.textContent)")
+    assert "0.3775" not in written
+    box = chromium.find_element("id", "quiz-input")
+    box.send_keys("0.38\n")  # 0.3775 rounded to two decimals: ok, as the checker says
+    detail = chromium.find_element("id", "detail").text
+    assert "your figure 0.38: ok" in detail and "= 0.3775" in detail
+    assert {r["name"]: r for r in _rows(chromium)}["net_h1"]["dataFull"] == "0.3775"
+    _go_to(chromium, "forward pass, out_h1")
+    chromium.find_element("id", "quiz-input").send_keys("0.5933\n")  # 0.593269992: 0.5933 ok
+    assert "your figure 0.5933: ok" in chromium.find_element("id", "detail").text
+    _go_to(chromium, "forward pass, net_h2")
+    # net_h2 = 0.3925: 0.39 (cut off) and 0.39 are the checker's ok, 0.40 is wrong
+    chromium.find_element("id", "quiz-input").send_keys("0.40\n")
+    assert "your figure 0.40: wrong, the value is 0.3925" in chromium.find_element("id", "detail").text
+    # Matching the checker, figure by figure: the page's judge against checker.matches.
+    for written, value in [("0.59326", 0.5932699921), ("0.59327000", 0.5932699921), ("-0.0", -1e-9),
+                           ("0", -1e-9), ("1", 0.36), ("1.5e-3", 0.00149), ("2", 2.5)]:
+        exact = Decimal(written)
+        claim = Claim(name="x", written=written, value=float(exact), exact=exact,
+                      quantity=Quantity("E", None, 0))
+        ours = chromium.execute_script("return judgeFigure(arguments[0], arguments[1])", written, value)
+        assert ours is matches(claim, value), (written, value)

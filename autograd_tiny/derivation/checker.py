@@ -132,15 +132,22 @@ def matches(claim: Claim, value: float) -> bool:
     """
     if not math.isfinite(value):
         return False
-    written, unit = claim.exact, claim.unit
-    if value != 0 and written.is_signed() != (value < 0):
-        return False
     with localcontext() as ctx:
         ctx.prec = 80
-        exact = Decimal(value)
-        if 2 * abs(written - exact) <= unit:
-            return True
-        return abs(written) <= abs(exact) and abs(exact) - abs(written) < unit
+        return within(claim.exact, Decimal(value), claim.unit, claim.exact.is_signed())
+
+
+def within(written: Decimal, value: Decimal, unit: Decimal, negative: bool) -> bool:
+    """Return True when ``written`` (with the sign ``negative`` it is written with, and ``unit``
+    its last digit's place) is ``value`` rounded or truncated there: the precision rule of
+    :func:`matches`, on exact numbers. The lesson page's quiz runs this function translated to
+    JavaScript (:func:`autograd_tiny.html.jscode.function_js`), so it is written once; keep it
+    to ifs, returns, comparisons, ``and``/``or``/``not``, ``+ - *`` and ``abs``."""
+    if value != 0 and negative != (value < 0):
+        return False
+    if 2 * abs(written - value) <= unit:
+        return True
+    return abs(written) <= abs(value) and abs(value) - abs(written) < unit
 
 
 def significant_digits(claim: Claim) -> int:

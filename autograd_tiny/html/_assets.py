@@ -54,6 +54,9 @@ td.num { font-family: Menlo, Consolas, "DejaVu Sans Mono", monospace; text-align
 #leaves input.bad { background: #fdd; }
 tr.cur { background: #fff3b0; }
 .verdict-ok { color: #2e7d32; }
+#btn-quiz[aria-pressed="true"] { background: #ffe08a; }
+#quiz-input { width: 9em; font: inherit; margin: 0 0.4em; }
+#quiz-input.bad { outline: 2px solid #c62828; }
 .verdict-wrong { color: #c62828; font-weight: bold; }
 .verdict-follows { color: #ef6c00; }
 .verdict-edited { color: #777; }
@@ -204,6 +207,30 @@ const gradStep = D.gradStep.map((s) => (s === null ? Infinity : s));
 const updStep = new Array(N).fill(Infinity);
 steps.forEach((st, k) => { if (st.kind === "update") updStep[st.node] = k; });
 let step = 0;
+// ---- quiz mode: a step's number stays hidden until the reader types a figure --------------
+let quiz = false;
+let seen = 0;  // the last step whose numbers are shown (the step before, while a quiz waits)
+const answers = {};  // step -> {text, ok}
+function quizTarget(s) {  // the number step s computes, and its name; null for none
+  const st = steps[s];
+  if (!st || st.node === null || st.node === undefined) return null;
+  const n = st.node, name = nodes[n].name;
+  if (st.kind === "forward" || st.kind === "loss") return {value: data[n], name: name};
+  if (st.kind === "backward") return {value: grad[n], name: "d" + nodes[ROOT].name + "/d" + name};
+  if (st.kind === "update") return {value: updated(n), name: name + "+"};
+  return null;
+}
+function quizWaits(s) { return quiz && s > 0 && answers[s] === undefined && quizTarget(s) !== null; }
+// within(written, value, unit, negative): the checker's own precision rule, translated from
+// autograd_tiny.derivation.checker.within when the page is written (see page.py)
+function judge(text, value) {  // the checker's precision rule (within) on a typed figure
+  const t = String(text).trim().replace(/_/g, "");
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(t);
+  if (!m || (m[2] + (m[3] || "")) === "" || !isFinite(value)) return null;
+  const unit = Math.pow(10, parseInt(m[4] || "0", 10) - (m[3] || "").length);
+  return within(Number(t), value, unit, m[1] === "-");
+}
+window.judgeFigure = judge;  // the quiz's judge, callable from outside the page's script
 function tokenText(t) {
   if (typeof t === "string") return t;
   const i = t[1];
@@ -575,9 +602,9 @@ function writeLine(rec, sizing) {
   // sizing: write the final numbers and every claim mark, for measuring the box
   const i = rec.idx;
   let has, value;
-  if (rec.field === "data") { has = dataStep[i] <= step; value = data[i]; }
-  else if (rec.field === "grad") { has = gradStep[i] <= step; value = grad[i]; }
-  else { has = updStep[i] <= step; value = updated(i); }
+  if (rec.field === "data") { has = dataStep[i] <= seen; value = data[i]; }
+  else if (rec.field === "grad") { has = gradStep[i] <= seen; value = grad[i]; }
+  else { has = updStep[i] <= seen; value = updated(i); }
   rec.t.textContent = "";
   rec.t.appendChild(document.createTextNode(rec.prefix));
   const v = sel("tspan", {}, sizing || has ? dfmt(value, 4) : "?");
@@ -585,7 +612,7 @@ function writeLine(rec, sizing) {
   rec.t.appendChild(v);
   const g = rec.t.parentNode;
   rec.claims.forEach((c) => {
-    if (!sizing && (step < c.step || edited)) return;
+    if (!sizing && (seen < c.step || edited)) return;
     const mark = c.verdict === "ok" ? " \u2713" : " \u2717 " + c.written;
     rec.t.appendChild(sel("tspan", {"class": "mark-" + c.verdict}, mark));
   });
@@ -597,7 +624,7 @@ function renderNetwork(st) {
   netLines.forEach((rec) => {
     writeLine(rec, false);
     rec.claims.forEach((c) => {
-      if (step >= c.step && !edited && c.verdict !== "ok") {
+      if (seen >= c.step && !edited && c.verdict !== "ok") {
         const g = rec.t.parentNode;
         if (c.verdict === "wrong" || !marks.has(g)) marks.set(g, c.verdict);
       }
@@ -892,7 +919,8 @@ if (D.summary) {
 }
 function renderClaims() {
   claimRows.forEach(({c, tr, cells}) => {
-    const reached = step >= c.step;
+    const reached = seen >= c.step;
+    cells.written.textContent = quiz && !reached ? "" : c.written;  // a quiz gives nothing away
     tr.classList.toggle("later", !reached);
     tr.classList.toggle("cur", c.step === step && step > 0);
     if (!reached) {
@@ -944,9 +972,34 @@ function describe(s) {
     if (counts.backward) parts.push(counts.backward + " backward steps");
     if (counts.update) parts.push(counts.update + " updates");
     add("p", "The leaves hold their numbers. Step through " + parts.join(", ") + ".");
+  } else if (quizWaits(s)) {
+    add("h2", st.title);
+    const target = quizTarget(s);
+    const p = el("p", "Your figure for " + target.name + ": ", "quiz");
+    const input = document.createElement("input");
+    input.id = "quiz-input";
+    input.setAttribute("aria-label", "your figure for " + target.name);
+    const button = el("button", "check");
+    button.id = "quiz-check";
+    const submit = () => {
+      const ok = judge(input.value, target.value);
+      if (ok === null) { input.classList.add("bad"); return; }
+      answers[s] = {text: input.value.trim(), ok: ok};
+      render();
+    };
+    button.addEventListener("click", submit);
+    input.addEventListener("keydown", (ev) => { if (ev.key === "Enter") submit(); });
+    p.appendChild(input);
+    p.appendChild(button);
+    detail.appendChild(p);
+    setTimeout(() => input.focus(), 0);
+    return;
   } else {
     add("h2", st.title);
     add("div", st.lines.map(lineText).join("\n"), "formula");
+    const a = answers[s];
+    if (a) add("p", "your figure " + a.text + ": " + (a.ok ? "ok" : "wrong, the value is "
+                     + gfmt(quizTarget(s).value, 10)), "claim verdict-" + (a.ok ? "ok" : "wrong"));
   }
   (claimsAt[s] || []).forEach((c) => {
     const v = shownVerdict(c);
@@ -974,12 +1027,13 @@ function render() {
   label.textContent = "step " + step + " of " + LAST + ": " + PHASES[st.phase || st.kind]
     + (st.kind === "start" ? "" : ", " + st.title.replace(/^[A-Za-z]+: /, ""));
   const lossValue = document.getElementById("loss-value");
-  const lossKnown = dataStep[ROOT] <= step;
+  seen = quizWaits(step) ? step - 1 : step;
+  const lossKnown = dataStep[ROOT] <= seen;
   lossValue.textContent = lossKnown ? show9(data[ROOT]) : "?";
   lossValue.dataset.value = lossKnown ? full(data[ROOT]) : "";
   nodes.forEach((n, i) => {
-    const hasData = dataStep[i] <= step;
-    const hasGrad = gradStep[i] <= step;
+    const hasData = dataStep[i] <= seen;
+    const hasGrad = gradStep[i] <= seen;
     const r = valueRows[i];
     r.data.textContent = hasData ? show9(data[i]) : "";
     r.data.dataset.value = hasData ? full(data[i]) : "";
@@ -996,7 +1050,7 @@ function render() {
   });
   if (!edited) claims.forEach((c) => {
     const n = c.node === null ? null : nodes[c.node];
-    if (n && n.g && step >= c.step) {
+    if (n && n.g && seen >= c.step) {
       const worst = n.g.classList.contains("claim-wrong") ? "wrong" : n.g.classList.contains("claim-follows") ? "follows" : "ok";
       const rank = {ok: 0, follows: 1, wrong: 2};
       if (rank[c.verdict] >= rank[worst]) { n.g.classList.remove("claim-ok", "claim-follows"); n.g.classList.add("claim-" + c.verdict); }
@@ -1045,6 +1099,12 @@ document.getElementById("btn-back").addEventListener("click", () => { stop(); go
 document.getElementById("btn-next").addEventListener("click", () => { stop(); go(step + 1); });
 document.getElementById("btn-last").addEventListener("click", () => { stop(); go(LAST); });
 document.getElementById("btn-play").addEventListener("click", play);
+document.getElementById("btn-quiz").addEventListener("click", () => {
+  stop();
+  quiz = !quiz;
+  document.getElementById("btn-quiz").setAttribute("aria-pressed", String(quiz));
+  render();
+});
 slider.addEventListener("input", () => { stop(); go(parseInt(slider.value, 10)); });
 document.addEventListener("keydown", (ev) => {
   if (ev.target && ev.target.tagName === "INPUT" && ev.target.type !== "range") return;

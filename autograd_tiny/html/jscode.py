@@ -18,8 +18,11 @@ are not written a second time: this module translates the table's Python express
 from __future__ import annotations
 
 import ast
+import inspect
 import json
 import re
+import textwrap
+from collections.abc import Callable
 
 from .. import codegen, formula
 from ..ops import FUNCTIONS, OPS, Op
@@ -183,3 +186,71 @@ def ops_script() -> str:
     if "</" in source or "<!--" in source:  # cannot happen with the table's syntax
         raise ValueError("generated JavaScript would end its <script> element early")
     return source
+
+
+# -- a Python function of the checker, translated ---------------------------------------------------
+
+_JS_OPERATORS: dict[type[ast.AST], str] = {
+    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
+    ast.GtE: ">=", ast.Eq: "===", ast.NotEq: "!==", ast.And: "&&", ast.Or: "||",
+}
+
+
+def _js_expr(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        return "true" if node.value else "false"
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return _number(float(node.value))
+    if isinstance(node, ast.BinOp) and type(node.op) in _JS_OPERATORS:
+        return f"({_js_expr(node.left)} {_JS_OPERATORS[type(node.op)]} {_js_expr(node.right)})"
+    if isinstance(node, ast.BoolOp):
+        return "(" + f" {_JS_OPERATORS[type(node.op)]} ".join(_js_expr(v) for v in node.values) + ")"
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return f"(!{_js_expr(node.operand)})"
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return f"(-{_js_expr(node.operand)})"
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _JS_OPERATORS:
+        return (f"({_js_expr(node.left)} {_JS_OPERATORS[type(node.ops[0])]} "
+                f"{_js_expr(node.comparators[0])})")
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "abs" \
+            and len(node.args) == 1:
+        return f"Math.abs({_js_expr(node.args[0])})"
+    raise ValueError(f"cannot translate {ast.unparse(node)!r} to JavaScript")
+
+
+def _js_body(statements: list[ast.stmt], indent: str) -> list[str]:
+    lines: list[str] = []
+    for st in statements:
+        if isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant):
+            continue  # the docstring
+        if isinstance(st, ast.Return) and st.value is not None:
+            lines.append(f"{indent}return {_js_expr(st.value)};")
+        elif isinstance(st, ast.If):
+            lines.append(f"{indent}if ({_js_expr(st.test)}) {{")
+            lines += _js_body(st.body, indent + "  ")
+            lines.append(f"{indent}}}")
+            if st.orelse:
+                lines[-1] += " else {"
+                lines += _js_body(st.orelse, indent + "  ")
+                lines.append(f"{indent}}}")
+        else:
+            raise ValueError(f"cannot translate {ast.unparse(st)!r} to JavaScript")
+    return lines
+
+
+def function_js(fn: Callable[..., object]) -> str:
+    """Return a JavaScript function with the same name, arguments and body as the Python function
+    ``fn``, translated statement by statement (ifs, returns, comparisons, ``and``/``or``/``not``,
+    ``+ - *``, ``abs``): the page runs the package's own rule, not a copy written by hand.
+
+    Raises:
+        ValueError: ``fn`` uses something this translation does not know.
+    """
+    tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    func = tree.body[0]
+    if not isinstance(func, ast.FunctionDef):
+        raise ValueError(f"{fn!r} is not a plain function")
+    args = ", ".join(a.arg for a in func.args.args)
+    return "\n".join([f"function {func.name}({args}) {{", *_js_body(func.body, "  "), "}"])

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..derivation.checker import within
 from ..value import Value, topological_order
 from ._assets import CSS, SCRIPT
-from .jscode import ops_script
+from .jscode import function_js, ops_script
 from .lesson import Lesson, build_lesson
 
 #: Default for ``max_nodes``: above this many Values the picture draws each neuron as one
@@ -384,6 +385,7 @@ def _document(heading: str, svg: str, data: dict[str, Any]) -> str:
 <button id="btn-play" title="play / pause (space)">&#x25B6; play</button>
 <button id="btn-next" title="step forward (right arrow)">step &#x25B6;</button>
 <button id="btn-last" title="to the end (End)">&#x25B6;&#x25B6;</button>
+<button id="btn-quiz" aria-pressed="false" title="hide each step's number until you type yours">quiz</button>
 <input id="step" type="range" min="0" max="0" value="0" aria-label="step">
 <span id="step-label"></span>
 <select id="sample" aria-label="the sample shown"></select>
@@ -415,6 +417,7 @@ def _document(heading: str, svg: str, data: dict[str, Any]) -> str:
 {_json_script(data, "stepper-data")}
 <script>
 {ops_script()}
+{function_js(within)}
 {SCRIPT}
 </script>
 </body>
