@@ -43,7 +43,7 @@ MAX_TRIES = 200
 
 #: Seconds the command line's search may take by default (``--budget``): a 2-2-2 network needs
 #: about one, a 4-4-4 network about ten; a 6-6-6-6-6 network would take minutes per seed.
-DEFAULT_BUDGET = 5.0
+DEFAULT_BUDGET = 4.5
 
 #: The largest ``--budget``, in seconds (an hour).
 MAX_BUDGET = 3600.0

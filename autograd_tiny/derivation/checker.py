@@ -35,7 +35,7 @@ from .._numeric import printable
 from . import interpreter
 from .bugs import network_hits
 from .format import Claim, Quantity, Spec
-from .interpreter import Edits, magnitude
+from .interpreter import Edits, magnitude, magnitudes
 from .misconceptions import BUDGET_SECONDS, Problem, reproducing, update_variants
 from .network import Network
 from .replay import Key, Replay, Trace
@@ -205,13 +205,13 @@ class _Checker:
                             hint=None, quantity=c.quantity, unit=float(c.unit),
                             order=self.replay.order(self.keys[i]))
             results.append(r)
-            if matches(c, computed):
-                continue
-            if self._float_noise(i):
-                r.computed = 0.0
-                if matches(c, 0.0):
-                    continue
-            todo.append(i)
+            if not matches(c, computed):
+                todo.append(i)
+        tiny = [i for i in todo if 0 < abs(self.computed[self.claims[i].quantity]) < 1e-6]
+        noise = self._noise(tiny)
+        for i in noise:
+            results[i].computed = 0.0
+        todo = [i for i in todo if not (i in noise and matches(self.claims[i], 0.0))]
         if todo:
             # One replay with every figure put in recomputes each from all the others: what was
             # computed where a figure went in, before it went in.
@@ -251,18 +251,23 @@ class _Checker:
                 self._explain_follows(i, results, masks, memo)
         return results
 
-    def _float_noise(self, i: int) -> bool:
-        """Return True when claim ``i``'s computed value is float noise around an exact 0: below
-        :data:`NOISE` times the size of the terms that made it (softmax deltas that sum to 0)."""
-        q = self.claims[i].quantity
-        computed = self.computed[q]
-        if computed == 0 or not abs(computed) < 1e-6:
-            return False
-        step = _step_of(q)
-        trace = self.replay.run({}, step, keep={step})
-        size = magnitude(self.replay.tape, trace.params[step], self.keys[i], trace.values[step],
-                         self.replay.sample_scale)
-        return abs(computed) <= NOISE * size
+    def _noise(self, tiny: list[int]) -> set[int]:
+        """Return the claims among ``tiny`` whose computed value is float noise around an exact 0:
+        below :data:`NOISE` times the size of the terms that made it (softmax deltas that sum to
+        0). One replay and one size pass per step serve them all."""
+        if not tiny:
+            return set()
+        steps = {_step_of(self.claims[i].quantity) for i in tiny}
+        trace = self.replay.run({}, max(steps), keep=steps)
+        sizes = {k: magnitudes(self.replay.tape, trace.values[k]) for k in steps}
+        found = set()
+        for i in tiny:
+            k = _step_of(self.claims[i].quantity)
+            size = magnitude(self.replay.tape, trace.params[k], self.keys[i], trace.values[k],
+                             self.replay.sample_scale, sizes[k])
+            if abs(self.computed[self.claims[i].quantity]) <= NOISE * size:
+                found.add(i)
+        return found
 
     def _follows(self, i: int, recomputed: float, replace: dict[Key, float], bits: dict[Key, int],
                  mask: int) -> bool:

@@ -286,12 +286,29 @@ def _run_edited(tape: Tape, params: Mapping[str, float], e: Edits,
 
 
 def magnitude(tape: Tape, params: Mapping[str, float], key: Key, vals: list[float],
-              sample_scale: float = 1.0) -> float:
+              sample_scale: float = 1.0,
+              sizes: tuple[list[float], list[float]] | None = None) -> float:
     """Return the size of the terms that made the number at ``key`` in a pass with values ``vals``:
     for a sum the sizes of its terms added, for a gradient the sizes of every path's product
     (each local derivative's absolute value), so that a number far below it is float noise
-    around an exact 0. A local derivative has size 0 (no noise rule)."""
+    around an exact 0. A local derivative has size 0 (no noise rule). ``sizes``, when given, are
+    :func:`magnitudes` of the pass (computed once for many keys)."""
     channel, where, _ = key
+    if channel in ("d", "l", "v", "r", "e"):
+        return 0.0
+    fmag, gmag = sizes or magnitudes(tape, vals)
+    if channel == "f":
+        assert isinstance(where, int)
+        return fmag[where]
+    if channel == "p":
+        node_of = tape.params.get(str(where))
+        return abs(params[str(where)]) + (gmag[node_of] if node_of is not None else 0.0)
+    assert isinstance(where, int)
+    return gmag[where] / (sample_scale if channel == "s" else 1.0)
+
+
+def magnitudes(tape: Tape, vals: list[float]) -> tuple[list[float], list[float]]:
+    """Return every node's value size and gradient size for :func:`magnitude`."""
     nodes = tape.nodes
     fmag = [0.0] * len(nodes)
     for i, node in enumerate(nodes):
@@ -299,11 +316,6 @@ def magnitude(tape: Tape, params: Mapping[str, float], key: Key, vals: list[floa
             fmag[i] = sum(fmag[j] if j is not None else abs(c) for j, c in node.operands)
         else:
             fmag[i] = abs(vals[i])
-    if channel == "f":
-        assert isinstance(where, int)
-        return fmag[where]
-    if channel in ("d", "l"):
-        return 0.0
     gmag = [0.0] * len(nodes)
     gmag[tape.root] = 1.0
     for i in range(len(nodes) - 1, -1, -1):
@@ -315,11 +327,7 @@ def magnitude(tape: Tape, params: Mapping[str, float], key: Key, vals: list[floa
         d = derivative_function(tape.derivative_exprs[i])(x, y, vals[i])
         for pos, p in node.parents:
             gmag[p] += gmag[i] * abs(d[pos])
-    if channel == "p":
-        node_of = tape.params.get(str(where))
-        return abs(params[str(where)]) + (gmag[node_of] if node_of is not None else 0.0)
-    assert isinstance(where, int)
-    return gmag[where] / (sample_scale if channel == "s" else 1.0)
+    return fmag, gmag
 
 
 # -- the update ---------------------------------------------------------------------------------
