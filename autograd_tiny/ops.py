@@ -46,6 +46,7 @@ the slipped formula.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 
 
@@ -55,15 +56,20 @@ class Misconception:
 
     Attributes:
         position: the operand (0 for ``x``, 1 for ``y``).
-        derivative: the wrong derivative, an expression over ``x``, ``y``, ``out`` like the
-            table's own.
         says: what the student did, as a clause ("takes the factor itself instead of the
             other factor").
+        derivative: the wrong derivative, an expression over ``x``, ``y``, ``out`` like the
+            table's own; or, so that no derivative is written twice, one of
+        uses: another operation whose derivative is taken (sigmoid's for tanh), or
+        at_input: True for the op's own derivative evaluated at its input (``out`` read as ``x``).
+        :meth:`Op.wrong_derivative` gives the expression in every case.
     """
 
     position: int
-    derivative: str
     says: str
+    derivative: str = ""
+    uses: str = ""
+    at_input: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,13 +95,29 @@ class Op:
     doc: str
     misconceptions: tuple[Misconception, ...] = ()
 
+    def wrong_derivative(self, m: Misconception) -> str:
+        """Return misconception ``m``'s derivative as an expression over ``x``, ``y``, ``out``:
+        its own, another operation's from this table, or this one's with ``out`` read as ``x``."""
+        if m.uses:
+            return OPS[m.uses].derivatives[m.position]
+        if m.at_input:
+            tree = ast.parse(self.derivatives[m.position], mode="eval")
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Name) and node.id == "out":
+                    node.id = "x"
+            return ast.unparse(tree)
+        return m.derivative
+
     def __post_init__(self) -> None:
         if self.arity not in (1, 2) or len(self.derivatives) != self.arity:
             raise ValueError(f"op {self.name!r}: arity {self.arity} needs that many derivatives")
         for m in self.misconceptions:
             if not 0 <= m.position < self.arity:
-                raise ValueError(f"op {self.name!r}: misconception {m.derivative!r} names operand "
+                raise ValueError(f"op {self.name!r}: misconception {m.says!r} names operand "
                                  f"{m.position}, but the op has {self.arity}")
+            if sum((bool(m.derivative), bool(m.uses), m.at_input)) != 1:
+                raise ValueError(f"op {self.name!r}: misconception {m.says!r} needs exactly one of "
+                                 "derivative, uses and at_input")
 
 
 #: Functions that forward and derivative expressions may call, with their meaning.
@@ -113,17 +135,17 @@ FUNCTIONS: dict[str, str] = {
 _TABLE = [
     Op("add", "+", 2, "x + y", ("1", "1"), "Return ``self + other``."),
     Op("sub", "-", 2, "x - y", ("1", "-1"), "Return ``self - other``.",
-       (Misconception(1, "1", "loses the minus sign of the subtracted term"),)),
+       (Misconception(1, "loses the minus sign of the subtracted term", derivative="1"),)),
     Op("mul", "*", 2, "x * y", ("y", "x"), "Return ``self * other``.",
-       (Misconception(0, "x", "takes the factor itself instead of the other factor"),
-        Misconception(1, "y", "takes the factor itself instead of the other factor"))),
+       (Misconception(0, "takes the factor itself instead of the other factor", derivative="x"),
+        Misconception(1, "takes the factor itself instead of the other factor", derivative="y"))),
     # d/dy is -x / y ** 2 written as -out / y, which PyTorch also computes ((x / y) / y).
     Op("div", "/", 2, "x / y", ("1 / y", "-out / y"),
        "Return ``self / other`` (IEEE 754: ``1/0 = inf``, ``0/0 = nan``).",
-       (Misconception(0, "1", "leaves out the division by the denominator (a mean's 1/N)"),
-        Misconception(1, "out / y", "loses the quotient rule's minus sign"),
-        Misconception(1, "-out", "divides by the denominator once where the quotient rule "
-                                 "divides by its square"))),
+       (Misconception(0, "leaves out the division by the denominator (a mean's 1/N)", derivative="1"),
+        Misconception(1, "loses the quotient rule's minus sign", derivative="out / y"),
+        Misconception(1, "divides by the denominator once where the quotient rule divides by its "
+                         "square", derivative="-out"))),
     # At x = 0 the general rules would give 0 * inf = nan. x ** 0 is constant, so
     # d/dx is 0 when y = 0; 0 ** y is constant (0 or inf) for y != 0, so d/dy is 0
     # when x = 0. Both zeros are structural (an infinite gradient contributes 0).
@@ -132,39 +154,39 @@ _TABLE = [
     Op("pow", "**", 2, "x ** y",
        ("(0.0 if y == 0 else y * x ** (y - 1))", "(0.0 if x == 0 else out * log(x))"),
        "Return ``self ** other`` (nan for a negative base with a fractional exponent).",
-       (Misconception(0, "x ** (y - 1)", "leaves the exponent out of the power rule"),
-        Misconception(0, "y * x ** y", "does not lower the exponent in the power rule"))),
+       (Misconception(0, "leaves the exponent out of the power rule", derivative="x ** (y - 1)"),
+        Misconception(0, "does not lower the exponent in the power rule", derivative="y * x ** y"))),
     Op("neg", "neg", 1, "-x", ("-1",), "Return ``-self``.",
-       (Misconception(0, "1", "loses the minus sign of the negation"),)),
+       (Misconception(0, "loses the minus sign of the negation", derivative="1"),)),
     Op("exp", "exp", 1, "exp(x)", ("out",), "Return e ** self (inf when it overflows)."),
     Op("log", "log", 1, "log(x)", ("1 / x",),
        "Return the natural logarithm (``-inf`` at 0 and ``nan`` below 0, like PyTorch).",
-       (Misconception(0, "log(x)", "keeps the logarithm as its own derivative"),)),
+       (Misconception(0, "keeps the logarithm as its own derivative", derivative="log(x)"),)),
     Op("tanh", "tanh", 1, "tanh(x)", ("1 - out * out",), "Return the hyperbolic tangent.",
-       (Misconception(0, "1 - x * x", "evaluates tanh' at the input instead of the output"),
-        Misconception(0, "1 - out", "forgets to square tanh in its derivative"),
-        Misconception(0, "out * (1 - out)", "uses sigmoid's derivative for tanh"))),
+       (Misconception(0, "evaluates tanh' at the input instead of the output", at_input=True),
+        Misconception(0, "forgets to square tanh in its derivative", derivative="1 - out"),
+        Misconception(0, "uses sigmoid's derivative for tanh", uses="sigmoid"))),
     Op("sigmoid", "sigmoid", 1, "sigmoid(x)", ("out * (1 - out)",),
        "Return the logistic function 1 / (1 + e ** -self), without overflow.",
-       (Misconception(0, "out", "writes sigmoid' as sigmoid itself"),
-        Misconception(0, "x * (1 - x)", "evaluates sigmoid' at the input instead of the output"),
-        Misconception(0, "1 - out * out", "uses tanh's derivative for sigmoid"))),
+       (Misconception(0, "writes sigmoid' as sigmoid itself", derivative="out"),
+        Misconception(0, "evaluates sigmoid' at the input instead of the output", at_input=True),
+        Misconception(0, "uses tanh's derivative for sigmoid", uses="tanh"))),
     # The forward pass is written with ``x < 0`` so that nan and -0.0 pass through (relu(nan) = nan,
     # relu(-0.0) = -0.0), like PyTorch; the derivative with ``x <= 0``, so that it is 0 at ±0.
     Op("relu", "relu", 1, "(0.0 if x < 0 else x)", ("(0.0 if x <= 0 else 1.0)",),
        "Return max(self, 0); its derivative at 0 is taken as 0, like PyTorch.",
-       (Misconception(0, "1", "lets the gradient through relu where its input is negative"),
-        Misconception(0, "out", "writes relu' as relu itself"))),
+       (Misconception(0, "lets the gradient through relu where its input is negative", derivative="1"),
+        Misconception(0, "writes relu' as relu itself", derivative="out"))),
     Op("sqrt", "sqrt", 1, "sqrt(x)", ("1 / (2 * out)",), "Return the square root (nan below 0).",
-       (Misconception(0, "1 / out", "leaves the 1/2 out of the square root's derivative"),)),
+       (Misconception(0, "leaves the 1/2 out of the square root's derivative", derivative="1 / out"),)),
     # The 0 at x = 0 (and at nan) is structural: PyTorch multiplies by sign(x) there
     # instead, so an infinite incoming gradient gives nan in PyTorch and 0 here.
     Op("abs", "abs", 1, "abs(x)", ("(1.0 if x > 0 else (-1.0 if x < 0 else 0.0))",),
        "Return ``abs(self)`` (+0.0 at ±0); its derivative at 0 is taken as 0, like PyTorch."),
     Op("sin", "sin", 1, "sin(x)", ("cos(x)",), "Return the sine.",
-       (Misconception(0, "-cos(x)", "gives sin' a minus sign"),)),
+       (Misconception(0, "gives sin' a minus sign", derivative="-cos(x)"),)),
     Op("cos", "cos", 1, "cos(x)", ("-sin(x)",), "Return the cosine.",
-       (Misconception(0, "sin(x)", "loses the minus sign of cos'"),)),
+       (Misconception(0, "loses the minus sign of cos'", derivative="sin(x)"),)),
 ]
 
 #: Every primitive, by name.

@@ -21,30 +21,23 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from circuit import circuit_file  # noqa: E402
+
 from autograd_tiny import load_derivation, to_html  # noqa: E402
 from autograd_tiny.derivation import load_example  # noqa: E402
 
 #: README's picture: the step shown (the step label's ending) and the window size.
 STEP = "backward pass, dE/dout_h1"
 
+
 #: f = (x + y) z with df/dy written with its sign flipped, as the lesson page's circuit.
-CIRCUIT = '''title = "f = (x + y) z, by hand"
-output = "f"
-[values]
-x = -2.0
-y = 5.0
-z = -4.0
-[define]
-q = "x + y"
-f = "q * z"
-[claims]
-q = 3
+CIRCUIT = circuit_file("f = (x + y) z, by hand", '''q = 3
 f = -12
 "df/dq" = -4
 "df/dz" = 3
 "df/dx" = -4
 "df/dy" = 4
-'''
+''')
 
 #: docs/lesson-page.md's pictures: name, page, the step shown (label ending), viewport sizes.
 SHOTS = [

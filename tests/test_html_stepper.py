@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from circuit import circuit_file
 
 from autograd_tiny import StepperPage, Value, load_derivation, to_html
 from autograd_tiny.derivation import summary
@@ -564,23 +565,14 @@ def test_a_derivations_leaves_are_listed_inputs_first_then_parameters() -> None:
     assert names == ["i1", "i2", *derivation.parameters]
 
 
+
 #: f = (x + y) z at x = -2, y = 5, z = -4: q = 3, f = -12, df/dq = z = -4, df/dz = q = 3,
 #: df/dx = df/dy = df/dq * 1 = -4; df/dy is written with its sign flipped.
-CIRCUIT = '''title = "f = (x + y) z"
-output = "f"
-[values]
-x = -2.0
-y = 5.0
-z = -4.0
-[define]
-q = "x + y"
-f = "q * z"
-[claims]
-q = 3
+CIRCUIT = circuit_file("f = (x + y) z", '''q = 3
 f = -12
 "df/dq" = -4
 "df/dy" = 4
-'''
+''')
 
 
 def test_an_expression_files_claims_are_on_their_nodes_in_the_page_and_the_svg(

@@ -52,10 +52,10 @@ def test_every_op_misconception_is_a_table_expression() -> None:
             differ = []
             for x in (0.7, -0.7):
                 out = op_forward(op.name)(x, 1.3)
-                wrong = derivative_function((m.derivative,) * op.arity)(x, 1.3, out)[m.position]
+                wrong = derivative_function((op.wrong_derivative(m),) * op.arity)(x, 1.3, out)[m.position]
                 right = derivative_function(op.derivatives)(x, 1.3, out)[m.position]
                 differ.append(wrong != pytest.approx(right))
-            assert any(differ), (op.name, m.derivative)
+            assert any(differ), (op.name, m.says)
             count += 1
     assert count >= 18
 
@@ -458,3 +458,16 @@ w3 = ["h1", "o1", 0.8]
     r = check(text + f'"dE/dw3" = {total / 2:.10f}\n')
     assert r["dE/dw3"].hint == ("applies sigmoid's derivative out * (1 - out) again at the output: the "
                                 "cross-entropy delta out - target already contains it")
+
+
+def test_misconceptions_that_reuse_the_table_read_it() -> None:
+    # tanh' at its input is tanh's own derivative with out read as x; sigmoid's derivative for
+    # tanh is sigmoid's table entry: neither is written a second time.
+    tanh, sigmoid = OPS["tanh"], OPS["sigmoid"]
+    wrong = {m.says: tanh.wrong_derivative(m) for m in tanh.misconceptions}
+    assert wrong["evaluates tanh' at the input instead of the output"] == "1 - x * x"
+    assert wrong["uses sigmoid's derivative for tanh"] == sigmoid.derivatives[0]
+    with pytest.raises(ValueError, match="needs exactly one of derivative, uses and at_input"):
+        from autograd_tiny.ops import Misconception, Op
+
+        Op("bad", "bad", 1, "x", ("1",), "", (Misconception(0, "no expression"),))

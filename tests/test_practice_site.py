@@ -26,9 +26,10 @@ from typing import Any
 
 import pytest
 from browser import CHROMIUM_FLAGS, chromium_paths
+from circuit import circuit_file
 
 from autograd_tiny.cli import main
-from autograd_tiny.commands.site import blank_worksheets  # noqa: E402
+from autograd_tiny.commands.site import blank_worksheets
 from autograd_tiny.commands.worksheet import worksheet
 from autograd_tiny.derivation import example_text
 from autograd_tiny.errors import UsageError
@@ -38,21 +39,12 @@ from autograd_tiny.practice import check
 ROOT = Path(__file__).resolve().parents[1]
 PYODIDE = Path(os.environ.get("AUTOGRAD_TINY_PYODIDE", ROOT / "node_modules" / "pyodide"))
 
-EXPRESSION = '''title = "f = (x + y) * z, with a <b>bold</b> title"
-output = "f"
-[values]
-x = -2.0
-y = 5.0
-z = -4.0
-[define]
-q = "x + y"
-f = "q * z"
-[claims]
-q = 3
+
+EXPRESSION = circuit_file("f = (x + y) * z, with a <b>bold</b> title", '''q = 3
 "df/dx" = -4
 "df/dy" = 4
 "df/dz" = 3
-'''
+''')
 
 
 def _cli_json(*args: str, cwd: Path | None = None) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ another point or take another operation's derivative from the table, leave an
 operand out, scale a function (``log10`` for ``ln``), or change the update. An entry
 yields candidate numbers for a claim, each with a sentence in the student's terms.
 
-:func:`network_hint` searches the whole table for a wrong claim of a network file:
+:func:`network_hits` searches the whole table for a wrong claim of a network file:
 a hint is given only when exactly one entry reproduces the written figure within
 its precision (one unit of its last digit), and only from candidates that lie more
 than two units from the true value (otherwise the claim cannot tell the slip from a
@@ -822,22 +822,6 @@ def network_hits(spec: Spec, replay: Replay, claim: Claim, trace: Trace,
     ctx.ok = list(ok)
     found = search(ctx)
     return [(cand.phrase, cand.value) for _, cand in found], any(bug.fact for bug, _ in found)
-
-
-def network_hint(spec: Spec, replay: Replay, claim: Claim, trace: Trace,
-                 replace: Mapping[Key, float],
-                 ok: Sequence[tuple[Key, Claim]] = ()) -> tuple[str | None, int]:
-    """Return the hint for a wrong claim of a network file (the one entry that reproduces it, or
-    None) and how many entries reproduce it (0 also for the kinds no entry knows: chain-rule
-    factors, dE/dx)."""
-    if claim.quantity.kind not in ALL_KINDS:
-        return None, 0
-    ctx = Context(spec, replay, claim, trace, replace)
-    ctx.ok = list(ok)
-    found = search(ctx)
-    if len(found) != 1 or not found[0][1].phrase:
-        return None, len(found)
-    return found[0][1].phrase, 1
 
 
 def truth_context(spec: Spec, claim: Claim, replay: Replay | None = None,

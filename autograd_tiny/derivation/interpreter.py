@@ -34,8 +34,8 @@ from .tape import Tape, contribution_function, derivative_function, forward_func
 #: ``sample_scale`` (a sample's own derivative in a batch), ``("d", 2 * node + position, k)``
 #: the local derivative of a node with respect to one operand (a factor of the chain rule),
 #: ``("p", name, k)`` a parameter's value after ``k`` steps, ``("v", name, k)`` its momentum
-#: velocity after ``k`` steps, ``("u", name, k)`` the direction of step ``k``'s update
-#: (the gradient with weight decay added; with momentum the velocity).
+#: velocity after ``k`` steps, ``("r", name, k)`` the regularized loss's gradient and
+#: ``("e", 0, k)`` the regularized loss at step ``k``, ``("l", top * n + bottom, k)`` a local gradient.
 Key = tuple[str, int | str, int]
 
 #: Runs of at least this many steps show a progress bar when asked to.
@@ -417,8 +417,7 @@ class Trace:
     ``params[k]`` holds the parameters after ``k`` steps (with replacements applied);
     ``values[k]``, ``grads[k]`` and ``factors[k]`` every node's value, gradient and local
     derivatives (at ``2 * node + position``) at step ``k``; ``velocity[k]`` each parameter's
-    momentum velocity before step ``k``'s update, ``directions[k]`` the direction of that
-    update; ``masks`` the bits each kept result depends on.
+    momentum velocity before step ``k``'s update; ``masks`` the bits each kept result depends on.
     """
 
     params: dict[int, dict[str, float]] = field(default_factory=dict)
@@ -428,7 +427,6 @@ class Trace:
     factors: dict[int, list[float]] = field(default_factory=dict)
     sample_scale: float = 1.0
     velocity: dict[int, dict[str, float]] = field(default_factory=dict)
-    directions: dict[int, dict[str, float]] = field(default_factory=dict)
 
     #: the tape the trace ran (for local gradients, computed when asked for)
     tape: Tape | None = None
@@ -476,8 +474,6 @@ class Trace:
             params = self.params[step]
             return self.values[step][self.tape.root] + self.weight_decay / 2 * sum(
                 params[p] * params[p] for p in self.trained)
-        if channel == "u":
-            return self.directions[step][where]  # type: ignore[index]
         if channel == "s":
             return self.grads[step][where] / self.sample_scale  # type: ignore[index]
         table = {"f": self.values, "g": self.grads, "d": self.factors}[channel]
@@ -568,16 +564,15 @@ class Replay:
         return run_pass(self.tape, params, edits, factors_out)
 
     def update(self, params: Mapping[str, float], grads: list[float],
-               velocity: dict[str, float] | None = None,
-               directions: dict[str, float] | None = None) -> dict[str, float]:
+               velocity: dict[str, float] | None = None) -> dict[str, float]:
         """Return the parameters after one update with the given gradients.
 
         ``velocity`` (updated in place) holds each parameter's momentum velocity (an absent
-        one is the first step's); ``directions``, when given, receives each step direction.
+        one is the first step's).
         """
         opt = self.optimizer
         index = self.tape.params
-        if not (opt.momentum or opt.weight_decay or directions is not None):  # plain descent
+        if not (opt.momentum or opt.weight_decay):  # plain descent
             lr = opt.lr
             return {name: value - lr * grads[index[name]] if self.trainable[name] and name in index
                     else value for name, value in params.items()}
@@ -591,8 +586,6 @@ class Replay:
             d, v = self.optimizer.direction(g, value, velocity.get(name) if velocity is not None else None)
             if velocity is not None and v is not None:
                 velocity[name] = v
-            if directions is not None:
-                directions[name] = d
             new[name] = value - self.optimizer.lr * d
         return new
 
@@ -650,7 +643,7 @@ class Replay:
         d_in: dict[int, dict[int, float]] = {}
         p_in: dict[int, dict[str, float]] = {}
         for (channel, where, k), value in replace.items():
-            if channel in ("p", "v", "u", "l", "r", "e"):
+            if channel in ("p", "v", "l", "r", "e"):
                 if channel == "p":
                     p_in.setdefault(k, {})[str(where)] = value
                 continue
@@ -727,15 +720,10 @@ class Replay:
                             for r in node.reads[pos] if not m else ():
                                 m |= fmask[r]
                             trace.masks[("d", 2 * i + pos, k)] = m
-                    for name, m in pmask.items():
-                        trace.masks[("v", name, k)] = trace.masks[("u", name, k)] = m
-            directions: dict[str, float] | None = {} if k in keep else None
             if k in keep:
                 trace.values[k] = vals
                 trace.grads[k] = grads
                 assert factors is not None
                 trace.factors[k] = factors
-            params = self.update(params, grads, velocity, directions)
-            if directions is not None:
-                trace.directions[k] = directions
+            params = self.update(params, grads, velocity)
         return trace

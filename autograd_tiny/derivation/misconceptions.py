@@ -8,7 +8,7 @@ the student wrote that was judged ok. The misconceptions are data, in three plac
   derivatives (a product's own factor instead of the other one, the power rule without
   its exponent, sigmoid' written as sigmoid, the quotient's minus sign lost), run and
   printed by the same code as the true ones;
-* **structural rules** on the tape (:data:`STRUCTURAL`): the upstream gradient not
+* **structural rules** on the tape: the upstream gradient not
   multiplied in (the local derivative written as the gradient), one path at a fan-out
   left out, a neighbouring node's value read where one belongs;
 * **number rules** on the figure itself (:data:`NUMBER_RULES`): the sign flipped, a
@@ -50,15 +50,13 @@ class Slip:
     Attributes:
         rule: the entry's name (``"own-factor"``, ``"upstream"``, ``"sign"``).
         phrase: what the student did, in the names the file uses.
-        edits: the change to the pass (None for a number rule).
-        value: a number rule's number (None for an edit).
+        edits: the change to the pass (None: the pass as it is, with another update).
         update: for an update claim, the update rule to step with (None: the file's).
     """
 
     rule: str
     phrase: str
     edits: Edits | None = None
-    value: float | None = None
     update: Callable[[str, float], float] | None = field(default=None, compare=False)
     named: bool = True
     #: made in the claim's own last operation (its number then explains a number rule's)
@@ -122,12 +120,13 @@ def _op_slips(tape: Tape, edges: list[tuple[int, int]], output: str, target: int
         for m in op.misconceptions:
             if m.position != pos:
                 continue
-            exprs = tuple(m.derivative if k == pos else d for k, d in enumerate(op.derivatives))
+            wrong = op.wrong_derivative(m)
+            exprs = tuple(wrong if k == pos else d for k, d in enumerate(op.derivatives))
             top, bottom = _lit(describe(tape, c, 1)), _lit(describe(tape, parent, 1))
             phrase = (f"{m.says}: d{top}/d{bottom} written as "
-                      f"{_lit(derivative_text(tape, c, m.derivative))} "
+                      f"{_lit(derivative_text(tape, c, wrong))} "
                       f"instead of {_lit(derivative_text(tape, c, op.derivatives[pos]))}")
-            yield Slip(f"{op.name}:{m.derivative}", phrase, Edits(derivative={c: exprs}),
+            yield Slip(f"{op.name}:{wrong}", phrase, Edits(derivative={c: exprs}),
                        named=tape.label(c) is not None, local=parent == target)
 
 
@@ -178,9 +177,6 @@ def _neighbours(tape: Tape, target: int, output: str) -> Iterator[Slip]:
                            f"{_lit(describe(tape, c, 1))}",
                            Edits(operand={(c, pos): node_value(k)}))
 
-
-#: Structural rules: ``(name, applies to values, applies to gradients, rule)``.
-STRUCTURAL = ("upstream", "drop-path", "neighbour")
 
 #: Number rules on the figure itself: ``(name, factor, phrase)``.
 NUMBER_RULES: tuple[tuple[str, float, str], ...] = (
@@ -359,16 +355,6 @@ def _distinct(hits: list[_Hit]) -> list[_Hit]:
             continue
         kept.append(h)
     return kept
-
-
-def explain(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[str | None, bool]:
-    """Return ``(hint, complete)``: the one misconception that reproduces the claim's figure and
-    agrees with every ok figure (None when none or several do), and False when the search
-    stopped at its time budget before trying every entry."""
-    found, complete = reproducing(problem, budget)
-    if len({phrase for phrase, _ in found}) != 1:
-        return None, complete
-    return found[0][0], complete
 
 
 def reproducing(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[list[tuple[str, float]], bool]:
