@@ -87,7 +87,7 @@ def fields(file_text: str, source: str = "<text>") -> dict[str, Any]:
         return {"error": str(exc)}
     names = list(derivation.quantities())
     layout: dict[str, Any] = {"layers": [], "neurons": {}, "loss": [], "parameters": [], "other": []}
-    spec = derivation.spec
+    spec = getattr(derivation, "spec", None)  # an expression file has none: no network to lay out
     if not isinstance(spec, Spec) or spec.batched:
         layout["other"] = names
         return layout

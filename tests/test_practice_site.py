@@ -68,6 +68,15 @@ def test_check_gives_the_clis_json(tmp_path: Path) -> None:
     assert check("/etc/passwd", "", "p")["error"].startswith("p: invalid TOML")  # text, never a path
 
 
+def test_an_expression_example_has_no_network_to_lay_out() -> None:
+    # The circuit example (q = x + y, f = q * z): every figure goes in the list, none in a network.
+    from autograd_tiny.practice import fields
+
+    layout = fields(example_text("circuit"), "circuit.toml")
+    assert layout["layers"] == [] and layout["other"] == ["q", "f", "df/dx", "df/dy", "df/dz", "df/dq",
+                                                           "df/df"]
+
+
 def test_typed_figures_replace_the_files_claims() -> None:
     report = check(example_text("seed003"), "net_h1 = 0.505\nnet_o1 = 0.7946\n", "seed003.toml")
     assert [(r["claim"], r["verdict"]) for r in report["results"]] == [("net_h1", "ok"), ("net_o1", "wrong")]

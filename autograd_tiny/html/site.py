@@ -232,7 +232,7 @@ th, td { text-align: left; padding: 3px 12px 3px 0; border-bottom: 1px solid #ee
 #status { color: #59636e; } button { font-size: 15px; padding: 4px 16px; }
 #json { display: none; } tr.first-slip td { background: #fff1f0; }
 #report { margin-top: 1em; } #summary { font-weight: bold; }
-#lesson { width: 100%; height: 720px; border: 1px solid #bbb; }
+#lesson { width: 100%; height: 720px; border: 1px solid #bbb; box-sizing: border-box; }
 #first-slip { background: #fff1f0; border-left: 4px solid #cf222e; padding: 4px 8px; }
 #first-slip:empty { display: none; }
 #form .net { display: grid; gap: 0.8em; } #form fieldset { margin: 0 0 0.5em; padding: 4px 8px; }
