@@ -62,6 +62,7 @@ class Misconception:
             table's own; or, so that no derivative is written twice, one of
         uses: another operation whose derivative is taken (sigmoid's for tanh), or
         at_input: True for the op's own derivative evaluated at its input (``out`` read as ``x``).
+        scale: a forward slip, the op's value scaled (see the attribute).
         :meth:`Op.wrong_derivative` gives the expression in every case.
     """
 
@@ -70,6 +71,9 @@ class Misconception:
     derivative: str = ""
     uses: str = ""
     at_input: bool = False
+    #: a slip of the forward pass instead: the op's value (and so its derivative) multiplied
+    #: by ``scale`` at every node of the op (``log10`` for ``ln``)
+    scale: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,10 @@ class Op:
 
     def wrong_derivative(self, m: Misconception) -> str:
         """Return misconception ``m``'s derivative as an expression over ``x``, ``y``, ``out``:
-        its own, another operation's from this table, or this one's with ``out`` read as ``x``."""
+        its own, another operation's from this table, or this one's with ``out`` read as ``x``
+        (a forward slip's is the true one: the scale multiplies it)."""
+        if m.scale:
+            return self.derivatives[m.position]
         if m.uses:
             return OPS[m.uses].derivatives[m.position]
         if m.at_input:
@@ -115,9 +122,9 @@ class Op:
             if not 0 <= m.position < self.arity:
                 raise ValueError(f"op {self.name!r}: misconception {m.says!r} names operand "
                                  f"{m.position}, but the op has {self.arity}")
-            if sum((bool(m.derivative), bool(m.uses), m.at_input)) != 1:
+            if sum((bool(m.derivative), bool(m.uses), m.at_input, bool(m.scale))) != 1:
                 raise ValueError(f"op {self.name!r}: misconception {m.says!r} needs exactly one of "
-                                 "derivative, uses and at_input")
+                                 "derivative, uses, at_input and scale")
 
 
 #: Functions that forward and derivative expressions may call, with their meaning.
@@ -138,7 +145,9 @@ _TABLE = [
        (Misconception(1, "loses the minus sign of the subtracted term", derivative="1"),)),
     Op("mul", "*", 2, "x * y", ("y", "x"), "Return ``self * other``.",
        (Misconception(0, "takes the factor itself instead of the other factor", derivative="x"),
-        Misconception(1, "takes the factor itself instead of the other factor", derivative="y"))),
+        Misconception(1, "takes the factor itself instead of the other factor", derivative="y"),
+        Misconception(0, "leaves the other factor out", derivative="1"),
+        Misconception(1, "leaves the other factor out", derivative="1"))),
     # d/dy is -x / y ** 2 written as -out / y, which PyTorch also computes ((x / y) / y).
     Op("div", "/", 2, "x / y", ("1 / y", "-out / y"),
        "Return ``self / other`` (IEEE 754: ``1/0 = inf``, ``0/0 = nan``).",
@@ -161,16 +170,20 @@ _TABLE = [
     Op("exp", "exp", 1, "exp(x)", ("out",), "Return e ** self (inf when it overflows)."),
     Op("log", "log", 1, "log(x)", ("1 / x",),
        "Return the natural logarithm (``-inf`` at 0 and ``nan`` below 0, like PyTorch).",
-       (Misconception(0, "keeps the logarithm as its own derivative", derivative="log(x)"),)),
+       (Misconception(0, "keeps the logarithm as its own derivative", derivative="log(x)"),
+        Misconception(0, "uses log10 where the natural logarithm ln belongs",
+                      scale=0.43429448190325176))),  # 1 / ln 10
     Op("tanh", "tanh", 1, "tanh(x)", ("1 - out * out",), "Return the hyperbolic tangent.",
        (Misconception(0, "evaluates tanh' at the input instead of the output", at_input=True),
         Misconception(0, "forgets to square tanh in its derivative", derivative="1 - out"),
-        Misconception(0, "uses sigmoid's derivative for tanh", uses="sigmoid"))),
+        Misconception(0, "uses sigmoid's derivative for tanh", uses="sigmoid"),
+        Misconception(0, "leaves tanh's derivative out (takes it as 1)", derivative="1"))),
     Op("sigmoid", "sigmoid", 1, "sigmoid(x)", ("out * (1 - out)",),
        "Return the logistic function 1 / (1 + e ** -self), without overflow.",
        (Misconception(0, "writes sigmoid' as sigmoid itself", derivative="out"),
         Misconception(0, "evaluates sigmoid' at the input instead of the output", at_input=True),
-        Misconception(0, "uses tanh's derivative for sigmoid", uses="tanh"))),
+        Misconception(0, "uses tanh's derivative for sigmoid", uses="tanh"),
+        Misconception(0, "leaves sigmoid's derivative out (takes it as 1)", derivative="1"))),
     # The forward pass is written with ``x < 0`` so that nan and -0.0 pass through (relu(nan) = nan,
     # relu(-0.0) = -0.0), like PyTorch; the derivative with ``x <= 0``, so that it is 0 at ±0.
     Op("relu", "relu", 1, "(0.0 if x < 0 else x)", ("(0.0 if x <= 0 else 1.0)",),

@@ -241,12 +241,12 @@ def test_hint_updated_weights_in_the_backward_pass() -> None:
     # original 0.40 and 0.50 gives 0.000364722878 (true: 0.000438567734), and
     # w1+ = 0.15 - 0.5 * 0.000364722878 = 0.149817638561.
     r = check('"dE/dw1" = 0.00036472288\n')["dE/dw1"]
-    assert r.verdict == "wrong" and "updated weights in the backward pass" in r.hint
+    assert r.verdict == "wrong" and "updated parameters in the backward pass" in r.hint
     r = check('"w1+" = 0.14981763856\n')["w1+"]
-    assert r.verdict == "wrong" and "updated weights in the backward pass" in r.hint
+    assert r.verdict == "wrong" and "updated parameters in the backward pass" in r.hint
     # The same hint when a later claim makes the checker replay more steps.
     r = check('"dE/dw1" = 0.00036472288\n"E@2" = 1.0000\n')["dE/dw1"]
-    assert "updated weights in the backward pass" in r.hint
+    assert "updated parameters in the backward pass" in r.hint
     # With the slipped gradient claimed too, the update follows from it.
     r = check('"dE/dw1" = 0.00036472288\n"w1+" = 0.14981763856\n')["w1+"]
     assert r.verdict == "follows" and r.hint == "carried forward from the slip in dE/dw1"
@@ -271,7 +271,7 @@ def test_hint_update_left_out_and_frozen_bias_updated() -> None:
     assert check('"w5+" = 0.40\n')["w5+"].hint is None
     # b1 is fixed (update_biases = false); 0.35 - 0.5 * dE/db1 (0.0187256094) = 0.3406371953.
     assert r["b1+"].verdict == "wrong"
-    assert r["b1+"].hint.startswith("b1 is a bias and update_biases = false, so it keeps its value 0.35")
+    assert r["b1+"].hint.startswith("b1 is not trained (the file keeps it fixed), so it keeps its value 0.35")
     trained = check('"b1+" = 0.340637195\n', BARE.replace("update_biases = false", "update_biases = true"))
     assert trained["b1+"].verdict == "ok"
 
@@ -279,8 +279,9 @@ def test_hint_update_left_out_and_frozen_bias_updated() -> None:
 #: A 2-2-1 tanh network (our own numbers) for the hints about another activation's derivative.
 TANH_221 = (DATA / "tanh221.toml").read_text()
 
-SIGMOID_IN_TANH = ("uses sigmoid's derivative out * (1 - out) at {} where the network's tanh "
-                   "needs 1 - out^2")
+SIGMOID_IN_TANH = ("uses sigmoid's derivative for tanh: dout_{0}/dnet_{0} written as out_{0} * (1 - out_{0}) "
+                   "instead of 1 - out_{0}^2")
+SIGMOID_IN_TANH_EVERYWHERE = "uses sigmoid's derivative for tanh, at every tanh on the way ({})"
 
 
 def test_hint_sigmoid_derivative_in_a_tanh_network() -> None:
@@ -295,7 +296,7 @@ def test_hint_sigmoid_derivative_in_a_tanh_network() -> None:
     r = check(f'"dE/dnet_o" = {slip:.6f}\n', TANH_221)["dE/dnet_o"]
     assert r.verdict == "wrong"
     assert r.computed == pytest.approx((o - 0.5) * (1 - o * o), rel=1e-13)
-    assert r.hint == SIGMOID_IN_TANH.format("net_o")
+    assert r.hint == SIGMOID_IN_TANH.format("o")
     # dE/dw5 = delta_o * out_h1 made with that delta follows from it.
     r = check(f'"dE/dnet_o" = {slip:.6f}\n"dE/dw5" = {slip * h1:.6f}\n', TANH_221)
     assert r["dE/dw5"].verdict == "follows"
@@ -303,19 +304,19 @@ def test_hint_sigmoid_derivative_in_a_tanh_network() -> None:
     # Claimed alone, the gradient and the update made with it get the hint themselves:
     # dE/dw5 = -0.0331750 * 0.4462436 = -0.0148041, w5+ = 0.8 - 0.25 * (-0.0148041) = 0.8037010.
     r = check(f'"dE/dw5" = {slip * h1:.6f}\n"w5+" = {0.8 - 0.25 * slip * h1:.6f}\n', TANH_221)
-    assert r["dE/dw5"].hint == SIGMOID_IN_TANH.format("net_o")
+    assert r["dE/dw5"].hint == SIGMOID_IN_TANH.format("o")
     r = check(f'"w5+" = {0.8 - 0.25 * slip * h1:.6f}\n', TANH_221)["w5+"]
     assert r.verdict == "wrong"
     assert r.hint == ("matches the update with dE/dw5 = -0.01480412, which "
-                      + SIGMOID_IN_TANH.format("net_o"))
+                      + SIGMOID_IN_TANH.format("o"))
     # A hidden neuron: dE/dout_h1 = delta_o * w5 with the slipped delta; dE/dnet_h1 with the
     # right delta_o but sigmoid's out_h1 (1 - out_h1) at h1; dE/dw1 with the slip at both.
     right = (o - 0.5) * (1 - o * o)
     r = check(f'"dE/dout_h1" = {slip * 0.8:.6f}\n"dE/dnet_h1" = {right * 0.8 * h1 * (1 - h1):.6f}\n'
               f'"dE/dw1" = {slip * 0.8 * h1 * (1 - h1) * 0.5:.6f}\n', TANH_221)
-    assert r["dE/dout_h1"].hint == SIGMOID_IN_TANH.format("net_o")
-    assert r["dE/dnet_h1"].hint == SIGMOID_IN_TANH.format("net_h1")
-    assert r["dE/dw1"].hint == SIGMOID_IN_TANH.format("net_h1, net_o")
+    assert r["dE/dout_h1"].hint == SIGMOID_IN_TANH.format("o")
+    assert r["dE/dnet_h1"].hint == SIGMOID_IN_TANH.format("h1")
+    assert r["dE/dw1"].hint == SIGMOID_IN_TANH_EVERYWHERE.format("out_h1, out_o")
 
 
 def test_hint_derivative_left_out_in_a_sigmoid_network() -> None:
@@ -326,23 +327,24 @@ def test_hint_derivative_left_out_in_a_sigmoid_network() -> None:
     bare = seed000[: seed000.index("[claims]")] + "[claims]\n"
     h1 = sigmoid(1.08)
     o = sigmoid(-0.9 * h1 - 0.6 * sigmoid(1.52) + 1)
-    left_out = ("leaves out the activation's derivative (takes it as 1, as for identity) at {} "
-                "where the network's sigmoid needs out * (1 - out)")
+    left_out = ("leaves sigmoid's derivative out (takes it as 1): dout_{0}/dnet_{0} written as 1 "
+                "instead of out_{0} * (1 - out_{0})")
+    everywhere = "leaves sigmoid's derivative out (takes it as 1), at every sigmoid on the way ({})"
     r = check(f'"dE/dnet_o" = {o - 0.99:.7f}\n"dE/dw1" = {(o - 0.99) * -0.9 * 0.6:.6f}\n', bare)
     assert r["dE/dnet_o"].verdict == "wrong"
-    assert r["dE/dnet_o"].hint == left_out.format("net_o")
+    assert r["dE/dnet_o"].hint == left_out.format("o")
     # dE/dw1 = delta_o * w5 * i1 = 0.2867130 with the derivative left out at o and at h1 as well:
     # from the written delta_o the remaining slip is at h1; claimed alone, it is at both.
     assert r["dE/dw1"].verdict == "wrong"
-    assert r["dE/dw1"].hint == left_out.format("net_h1") + " (recomputed from the written figures)"
+    assert r["dE/dw1"].hint == left_out.format("h1") + " (recomputed from the written figures)"
     r = check(f'"dE/dw1" = {(o - 0.99) * -0.9 * 0.6:.6f}\n', bare)
-    assert r["dE/dw1"].hint == left_out.format("net_h1, net_o")
+    assert r["dE/dw1"].hint == everywhere.format("out_h1, out_o")
     r = check(f'"dE/dw5" = {(o - 0.99) * h1:.7f}\n', bare)["dE/dw5"]
-    assert r.verdict == "wrong" and r.hint == left_out.format("net_o")
+    assert r.verdict == "wrong" and r.hint == left_out.format("o")
     # tanh's 1 - out_o^2 in this sigmoid network: (out_o - 0.99)(1 - out_o^2) = -0.4190645.
     r = check(f'"dE/dnet_o" = {(o - 0.99) * (1 - o * o):.7f}\n', bare)["dE/dnet_o"]
-    assert r.hint == ("uses tanh's derivative 1 - out^2 at net_o where the network's sigmoid "
-                      "needs out * (1 - out)")
+    assert r.hint == ("uses tanh's derivative for sigmoid: dout_o/dnet_o written as 1 - out_o^2 "
+                      "instead of out_o * (1 - out_o)")
 
 
 def test_no_derivative_hint_when_the_claim_cannot_tell() -> None:
@@ -352,8 +354,8 @@ def test_no_derivative_hint_when_the_claim_cannot_tell() -> None:
     r = check('"dE/dnet_o" = -0.14\n', TANH_221)["dE/dnet_o"]
     assert r.verdict == "wrong" and r.hint is None
     r = check('"dE/dnet_o" = -0.14486\n', TANH_221)["dE/dnet_o"]
-    assert r.hint == ("leaves out the activation's derivative (takes it as 1, as for identity) "
-                      "at net_o where the network's tanh needs 1 - out^2")
+    assert r.hint == ("leaves tanh's derivative out (takes it as 1): dout_o/dnet_o written as 1 "
+                      "instead of 1 - out_o^2")
 
 
 def test_no_hint_when_nothing_matches() -> None:
@@ -435,7 +437,8 @@ def test_seed002_batch_verdicts() -> None:
     # = 4 - 0 = 4 (not the batch's 4 / 4 = 1): the written -4 is its sign flipped.
     assert r["W10+"].hint == ("the gradient's sign is flipped: W10 + lr * dE/dW10 = 1.45 "
                               "(recomputed from the written figures)")
-    assert r["dE/dnet_D0[1]"].hint == "the gradient's sign is flipped: the value is 4"
+    assert r["dE/dnet_D0[1]"].hint == ("loses the minus sign of the subtracted term: d(0 - net_D0[1])/dnet_D0[1] "
+                                       "written as 1 instead of -1")
 
 
 def test_shipped_examples_get_no_derivative_hint() -> None:

@@ -61,16 +61,16 @@ def test_circuit_slips_follow_and_hints() -> None:
 
 
 def test_a_path_left_out() -> None:
-    # g = x * y + x at x = 3, y = 2: dg/dx = y + 1 = 3 (two paths: through x * y and directly).
-    # Leaving out the direct path gives y = 2; leaving out the product's gives 1.
-    text = 'output = "g"\n[values]\nx = 3.0\ny = 2.0\n[define]\np = "x * y"\ng = "p + x"\n[claims]\n'
-    # (Written as 2, with unit 1, it could be a rounding of the true 3: no hint.)
-    assert check('"dg/dx" = 2\n', text)["dg/dx"].hint is None  # type: ignore[attr-defined]
-    r = check('"dg/dx" = 2.0\n', text)["dg/dx"]
+    # g = x * y + x at x = 3, y = 5: dg/dx = y + 1 = 6 (two paths: through x * y and directly).
+    # Leaving out the direct path gives y = 5; leaving out the product's gives 1.
+    text = 'output = "g"\n[values]\nx = 3.0\ny = 5.0\n[define]\np = "x * y"\ng = "p + x"\n[claims]\n'
+    # (Written as 5, with unit 1, it could be a rounding of... no: 6 is two units away; written
+    # as 6 it is ok.)
+    r = check('"dg/dx" = 5.0\n', text)["dg/dx"]
     assert r.verdict == "wrong"  # type: ignore[attr-defined]
     assert r.hint == ("dg/dx leaves out one of the 2 paths through which g depends on x (the one "  # type: ignore[attr-defined]
                       "through g): it should add 1")
-    assert check('"dg/dx" = 3\n', text)["dg/dx"].verdict == "ok"  # type: ignore[attr-defined]
+    assert check('"dg/dx" = 6\n', text)["dg/dx"].verdict == "ok"  # type: ignore[attr-defined]
 
 
 #: A sigmoid neuron as a circuit: f = sigmoid(w0 x0 + w1 x1 + w2), written with the table's

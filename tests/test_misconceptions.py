@@ -49,6 +49,8 @@ def test_every_op_misconception_is_a_table_expression() -> None:
     count = 0
     for op in OPS.values():
         for m in op.misconceptions:
+            if m.scale:  # a slip of the forward pass (log10 for ln), tested on a network file
+                continue
             differ = []
             for x in (0.7, -0.7):
                 out = op_forward(op.name)(x, 1.3)
@@ -130,8 +132,9 @@ def test_two_op_entries_that_give_one_number_get_no_hint() -> None:
 
 
 def test_a_path_left_out_at_a_fan_out() -> None:
-    # g = x * y + x at x = 3, y = 2: dg/dx = y + 1 = 3; through the product alone 2.
-    r = check(expression({"x": 3.0, "y": 2.0}, {"p": "x * y", "g": "p + x"}, {"dg/dx": "2.0"},
+    # g = x * y + x at x = 3, y = 5: dg/dx = y + 1 = 6; through the product alone 5. (At y = 2 the
+    # product's other factor left out, 1 + 1, would give the same number: no hint there.)
+    r = check(expression({"x": 3.0, "y": 5.0}, {"p": "x * y", "g": "p + x"}, {"dg/dx": "5.0"},
                          output="g"))
     assert r["dg/dx"].hint == ("dg/dx leaves out one of the 2 paths through which g depends on x "
                                "(the one through g): it should add 1")
@@ -343,8 +346,8 @@ def test_updated_weights_in_a_batchs_backward_pass() -> None:
     text = example_text("seed002_batch")
     r = check(text[: text.index("[claims]")] + '[claims]\n"dE/dW11" = -1.8\n')
     assert r["dE/dW11"].computed == 4.0
-    assert r["dE/dW11"].hint == ("matches the gradient computed with the updated weights in the backward "
-                                 "pass (-1.8) instead of the original ones")
+    assert r["dE/dW11"].hint == ("uses the updated parameters in the backward pass instead of the "
+                                 "step's own")
 
 
 def test_updates_after_each_sample_against_torch() -> None:
@@ -456,8 +459,8 @@ w3 = ["h1", "o1", 0.8]
         o = sigmoid(0.8 * h)
         total += (o - t) * o * (1 - o) * h
     r = check(text + f'"dE/dw3" = {total / 2:.10f}\n')
-    assert r["dE/dw3"].hint == ("applies sigmoid's derivative out * (1 - out) again at the output: the "
-                                "cross-entropy delta out - target already contains it")
+    assert r["dE/dw3"].hint == ("applies dout_o1/dnet_o1 = out_o1 * (1 - out_o1) twice, in every "
+                                "sample")
 
 
 def test_misconceptions_that_reuse_the_table_read_it() -> None:
@@ -467,7 +470,7 @@ def test_misconceptions_that_reuse_the_table_read_it() -> None:
     wrong = {m.says: tanh.wrong_derivative(m) for m in tanh.misconceptions}
     assert wrong["evaluates tanh' at the input instead of the output"] == "1 - x * x"
     assert wrong["uses sigmoid's derivative for tanh"] == sigmoid.derivatives[0]
-    with pytest.raises(ValueError, match="needs exactly one of derivative, uses and at_input"):
+    with pytest.raises(ValueError, match="needs exactly one of derivative, uses, at_input and scale"):
         from autograd_tiny.ops import Misconception, Op
 
         Op("bad", "bad", 1, "x", ("1",), "", (Misconception(0, "no expression"),))

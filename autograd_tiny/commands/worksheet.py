@@ -6,8 +6,8 @@ as a commented-out line to fill in; ``--answers`` prints the same file with ever
 figure filled in, and ``--out DIR`` writes both (``worksheet.toml``, ``answers.toml``).
 
 The numbers are chosen by a seeded search (``--seed``): inputs, targets, weights and
-biases with two decimals such that, for every figure, each slip of the bug library
-(:mod:`autograd_tiny.derivation.bugs`) gives a number of its own, apart from the true
+biases with two decimals such that, for every figure, each misconception
+(:mod:`autograd_tiny.derivation.misconceptions`) gives a number of its own, apart from the true
 one and from every other slip's, so that any slip a student makes in the exercise can
 be named by ``autograd-tiny check``. The search takes a second for a 2-2-2 network and
 minutes per seed for the largest ones, so the command gives it a time budget
@@ -203,9 +203,25 @@ class OutOfTime(Exception):
     """The search's time budget is spent."""
 
 
+def slips_at(spec: Any, replay: Any, trace: Any, truth: dict[Any, float],
+             q: Any) -> list[tuple[str, str, float]]:
+    """Return ``(rule, phrase, number)`` for every misconception's number at quantity ``q``, with
+    every other figure of ``truth`` (quantity -> number) written in."""
+    from decimal import Decimal
+
+    from ..derivation.checker import tape_problem
+    from ..derivation.format import Claim
+    from ..derivation.misconceptions import slip_values
+
+    claim = Claim(name=q.name, written="0", value=0.0, exact=Decimal("0E-9"), quantity=q)
+    replace = {replay.key(o): v for o, v in truth.items()}
+    step = q.step - 1 if q.kind == "param" else q.step
+    return slip_values(tape_problem(replay, trace, step, replace, replay.key(q), claim, "E", []))
+
+
 def collisions(text: str, first: bool = False, budget: SearchBudget | None = None) -> list[str]:
-    """Return the figures of a derivation file's first step where two slips of the bug library
-    give numbers too close to tell apart (written to :data:`DIGITS` significant digits).
+    """Return the figures of a derivation file's first step where two misconceptions give
+    numbers too close to tell apart (written to :data:`DIGITS` significant digits).
 
     Every other figure is taken as written correctly, so the slips that count at a figure
     are the ones made there (a slip in dE/dw3 shows at dE/dw3; w3+ then follows from it).
@@ -214,7 +230,6 @@ def collisions(text: str, first: bool = False, budget: SearchBudget | None = Non
     Raises:
         OutOfTime: ``budget`` ran out (checked between slips).
     """
-    from ..derivation.bugs import slip_values
     from ..derivation.format import parse_quantity, parse_spec
     from ..derivation.network import Network
     from ..derivation.replay import Replay
@@ -222,10 +237,11 @@ def collisions(text: str, first: bool = False, budget: SearchBudget | None = Non
     spec = parse_spec(text, "<worksheet>")
     truth = {parse_quantity(n, spec): v for n, v in Network(spec).all_quantities(0).items()}
     replay = Replay(Network(spec))
+    trace = replay.run({}, 0, keep={0, 1})
     bad: list[str] = []
     for q, value in truth.items():
         seen: list[tuple[str, float]] = []
-        for _, _, v, slip in slip_values(spec, q, replay, truth):
+        for slip, _, v in slips_at(spec, replay, trace, truth, q):
             if budget is not None:
                 budget.check()
             if not _apart(v, value):

@@ -6,7 +6,8 @@
 is the command-line form. The file format is described in
 :mod:`autograd_tiny.derivation.format` (files without ``layers`` in
 :mod:`autograd_tiny.derivation.expression`), the verdicts in
-:mod:`autograd_tiny.derivation.checker`, the hints in :mod:`autograd_tiny.derivation.bugs`.
+:mod:`autograd_tiny.derivation.checker`, the hints in
+:mod:`autograd_tiny.derivation.misconceptions`.
 """
 
 from .checker import ClaimResult, check_spec, format_json, format_text, summary

@@ -12,20 +12,21 @@ For every claim (reported in file order):
   taken as written (see :mod:`autograd_tiny.derivation.replay`). The slip was made
   earlier and carried forward correctly; the hint names where it came from.
 * ``wrong``: neither; the slip is at this step. The hint says what the number
-  matches, from the bug library (:mod:`autograd_tiny.derivation.bugs`): every
-  misconception there (the sign flipped, a factor 1/2 or 2, another learning rate,
-  updated weights in the backward pass, a path of a delta forgotten, another weight
-  or ``net`` read where one belongs, another activation's derivative or the right one
-  at the wrong point, the bias or the input factor left out, ...) is tried, and a hint
-  is given only when exactly one of them reproduces the written figure.
+  matches: every misconception of :mod:`autograd_tiny.derivation.misconceptions` (the
+  sign flipped, a factor 1/2 or 2, another learning rate, updated weights in the
+  backward pass, a path forgotten, another weight or ``net`` read where one belongs,
+  another derivative or the right one at the wrong point, a term or a factor left
+  out, ...) is tried at every place the figure depends on, and a hint is given only
+  when exactly one of them reproduces the written figure.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
@@ -33,7 +34,6 @@ from typing import Any
 from .. import _display_hooks
 from .._numeric import printable
 from . import interpreter
-from .bugs import network_hits
 from .format import Claim, Quantity, Spec
 from .interpreter import Edits, magnitude, magnitudes
 from .misconceptions import BUDGET_SECONDS, Problem, reproducing, update_variants
@@ -53,10 +53,6 @@ HINT_BUDGET_SECONDS = 2.0
 #: A recomputation from more written figures than this is judged without their rounding.
 MAX_INTERVAL_INPUTS = 64
 
-#: A file kind's own hint entries: ``(claim, trace, replace, ok figures) -> ((phrase, number) of
-#: every entry that reproduces the figure, whether the one hit is a fact)``.
-Library = Callable[[Claim, "Trace", dict["Key", float], list[tuple["Key", Claim]]],
-                   tuple[list[tuple[str, float | None]], bool]]
 
 
 
@@ -175,17 +171,14 @@ class _Checker:
             with ``key`` and ``order``).
         computed: each claimed quantity as the engine computes it.
         output: the name of what is differentiated (``E``, ``f``).
-        library: ``(claim, trace, replace, ok) -> (hint, entries that reproduce it)``: a file
-            kind's own entries, tried before the misconceptions of any tape.
     """
 
     def __init__(self, claims: list[Claim], replay: interpreter.Replay, computed: Mapping[Quantity, float],
-                 output: str, library: Library | None = None, progress: bool = False) -> None:
+                 output: str, progress: bool = False) -> None:
         self.claims = claims
         self.replay = replay
         self.computed = computed
         self.output = output
-        self.library = library
         self.progress = progress
         self.keys = [replay.key(c.quantity) for c in claims]
         self._ok: list[int] = []
@@ -370,8 +363,8 @@ class _Checker:
 
     # -- hints ------------------------------------------------------------------------------
     def _hint(self, i: int, trace: Trace, replace: dict[Key, float], written: bool = False) -> str | None:
-        """Return the bug library's hint for claim ``i`` (see :mod:`autograd_tiny.derivation.bugs`),
-        or None where the library's numbers would not be the claim's."""
+        """Return the hint for wrong claim ``i``: the one misconception that reproduces it (see
+        :mod:`autograd_tiny.derivation.misconceptions`), or None where none or several do."""
         c = self.claims[i]
         q = c.quantity
         if not _finite_at(trace, q.step - 1 if q.kind == "param" else q.step):
@@ -379,21 +372,7 @@ class _Checker:
         true = Decimal(trace.get(self.keys[i]))
         if true != 0 and c.unit >= abs(true):
             return None  # written too coarsely (1 for 0.36) to tell one slip from another
-        own: list[tuple[str, float | None]] = []
-        if self.library is not None:
-            try:
-                own, fact = self.library(c, trace, replace, self._ok_at(i))
-            except (KeyError, IndexError, ArithmeticError):  # quantities the library does not know
-                own, fact = [], False
-            if fact:
-                return own[0][0]
-        # One pool: the file kind's entries and the misconceptions of any tape. A slip both make
-        # (the same edit, so the same number) is told in the file kind's words, once.
-        found = list(own)
-        for phrase, value in self._general_hits(i, trace, replace):
-            if not any(v is not None and math.isclose(v, value, rel_tol=1e-12, abs_tol=1e-300)
-                       for _, v in own):
-                found.append((phrase, value))
+        found = self._general_hits(i, trace, replace)
         hint = found[0][0] if len(found) == 1 and found[0][0] else None
         if hint and written:
             hint += " (recomputed from the written figures)"
@@ -445,9 +424,13 @@ def tape_problem(replay: interpreter.Replay, trace: Trace, step: int, replace: M
             put.factors[where] = value
     params = trace.params[step]
     velocity = trace.velocity.get(step, {})
+    opt = replay.optimizer
     return Problem(replay.tape, params, put, key, claim, output, replay.sample_scale,
                    update=replay.updater(params, velocity),
-                   update_variants=update_variants(replay, params, velocity), ok=ok)
+                   update_variants=update_variants(replay, params, velocity), ok=ok,
+                   next_params=trace.params.get(step + 1),
+                   rated=lambda rate: replay.updater(params, velocity, dataclasses.replace(opt, lr=rate)),
+                   lr=opt.lr)
 
 
 def _finite_at(trace: Trace, step: int) -> bool:
@@ -473,12 +456,7 @@ def check_spec(spec: Spec, progress: bool = False) -> ClaimResults:
         return ClaimResults(title=spec.title)
     replay = Replay(Network(spec))
     computed = Network(spec).quantities({c.quantity for c in spec.claims}, progress)
-
-    def library(claim: Claim, trace: Trace, replace: dict[Key, float],
-                ok: list[tuple[Key, Claim]]) -> tuple[list[tuple[str, float | None]], bool]:
-        return network_hits(spec, replay, claim, trace, replace, ok)
-
-    checker = _Checker(spec.claims, replay, computed, "E", library, progress)
+    checker = _Checker(spec.claims, replay, computed, "E", progress=progress)
     return ClaimResults(checker.results(), spec.title, checker.unsearched)
 
 
@@ -492,7 +470,7 @@ def check_claims(claims: list[Claim], replay: interpreter.Replay, output: str,
     steps = {_step_of(c.quantity) for c in claims} | {c.quantity.step for c in claims}
     truth = replay.run({}, until, keep=steps, progress=progress)
     computed = {c.quantity: truth.get(replay.key(c.quantity)) for c in claims}
-    checker = _Checker(claims, replay, computed, output, None, progress)
+    checker = _Checker(claims, replay, computed, output, progress=progress)
     return ClaimResults(checker.results(), unsearched=checker.unsearched)
 
 

@@ -28,8 +28,8 @@ with respect to a leaf or a definition) and, when the file has a top-level
 ``learning_rate``, ``x+`` (leaf ``x`` after one gradient-descent step on the output).
 The verdicts are the network checker's (:mod:`autograd_tiny.derivation.checker`):
 ``ok``, ``follows`` (what the other written figures give: the graph is replayed with
-them put in) or ``wrong`` with a hint from the bug library's graph-level entries
-(:mod:`autograd_tiny.derivation.bugs`).
+them put in) or ``wrong`` with a hint from the misconceptions of any graph
+(:mod:`autograd_tiny.derivation.misconceptions`).
 """
 
 from __future__ import annotations

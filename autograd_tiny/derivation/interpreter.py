@@ -591,16 +591,17 @@ class Replay:
 
     def updater(self, params: Mapping[str, float], velocity: Mapping[str, float],
                 optimizer: Optimizer | None = None, fresh: bool = False,
-                sign: float = 1.0) -> Callable[[str, float], float]:
+                sign: float = 1.0, everything: bool = False) -> Callable[[str, float], float]:
         """Return ``(name, gradient) -> the parameter after the step`` from ``params`` (the step's
         values) and ``velocity`` (each velocity before the step), with ``optimizer`` (the
         replay's by default); ``fresh`` starts momentum anew (no old velocity), ``sign`` -1 adds
-        the step instead of subtracting it."""
+        the step instead of subtracting it; ``everything`` updates the parameters the file keeps
+        fixed too."""
         opt = optimizer or self.optimizer
 
         def step(name: str, gradient: float) -> float:
             prev = params[name]
-            if not self.trainable.get(name, False):
+            if not (everything or self.trainable.get(name, False)):
                 return prev
             d, _ = opt.direction(gradient, prev, None if fresh else velocity.get(name))
             return prev - sign * opt.lr * d

@@ -26,6 +26,7 @@ file and an expression file are both tapes.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,11 +34,24 @@ from dataclasses import dataclass, field, replace
 from .. import formula
 from ..ops import OPS
 from .format import Claim
-from .interpreter import Edits, Key, Optimizer, Replay, local_edits, node_value, run_pass
+from .interpreter import (
+    Edits,
+    Key,
+    Optimizer,
+    Replay,
+    ValueOf,
+    constant,
+    local_edits,
+    node_value,
+    run_pass,
+)
 from .tape import Tape
 
 #: Seconds the search of one claim may take; past it the search stops and gives no hint.
 BUDGET_SECONDS = 1.0
+
+#: An update's gradient slip counts when the figure gives the step to this fraction of itself.
+PINNED = 1e-3
 
 #: How many nodes on either side a neighbouring node's value is looked for.
 NEIGHBOURS = 2
@@ -59,8 +73,10 @@ class Slip:
     edits: Edits | None = None
     update: Callable[[str, float], float] | None = field(default=None, compare=False)
     named: bool = True
-    #: made in the claim's own last operation (its number then explains a number rule's)
+    #: made in the claim's own last operation (its story comes before farther ones)
     local: bool = False
+    #: the same slip made at several places at once (a single place's story comes first)
+    group: bool = False
 
 
 def _lit(text: str) -> str:
@@ -112,13 +128,36 @@ def _gradient_edges(tape: Tape, target: int, root: int | None = None) -> list[tu
             for pos, p in tape.nodes[c].parents if p in above]
 
 
-def _op_slips(tape: Tape, edges: list[tuple[int, int]], output: str, target: int) -> Iterator[Slip]:
+def _forward_sites(tape: Tape, target: int, edges: list[tuple[int, int]] | None) -> list[int]:
+    """Return the operations whose forward slips a figure carries, nearest first: for a value
+    (``edges`` None) every operation it is computed from; for a gradient the operations on its
+    paths, those whose values its local derivatives read, and the operations computing these."""
+    if edges is None:
+        return [c for c in sorted(tape.ancestors(target), reverse=True) if tape.nodes[c].op]
+    near = {c for c, _ in edges}
+    near |= {j for c, pos in edges for j in tape.nodes[c].reads[pos]}
+    near |= {p for j in list(near) for _, p in tape.nodes[j].parents}
+    return sorted((c for c in near if tape.nodes[c].op), key=lambda c: abs(c - target))
+
+
+def _kind(tape: Tape, j: int) -> str:
+    node = tape.nodes[j]
+    return node.op or ("param" if node.param is not None else "const")
+
+
+def _named(tape: Tape, j: int | None) -> bool:
+    return j is not None and (tape.label(j) is not None or tape.nodes[j].param is not None)
+
+
+def _op_slips(tape: Tape, edges: list[tuple[int, int]], target: int) -> Iterator[Slip]:
+    """The operations' wrong local derivatives, at each edge and at every edge of the op at once."""
+    by_rule: dict[tuple[str, str], dict[int, tuple[str | None, ...]]] = {}
     for c, pos in edges:
         op = OPS[tape.nodes[c].op or ""]
         parent = tape.nodes[c].operands[pos][0]
         assert parent is not None
         for m in op.misconceptions:
-            if m.position != pos:
+            if m.position != pos or m.scale:
                 continue
             wrong = op.wrong_derivative(m)
             exprs = tuple(wrong if k == pos else d for k, d in enumerate(op.derivatives))
@@ -126,11 +165,18 @@ def _op_slips(tape: Tape, edges: list[tuple[int, int]], output: str, target: int
             phrase = (f"{m.says}: d{top}/d{bottom} written as "
                       f"{_lit(derivative_text(tape, c, wrong))} "
                       f"instead of {_lit(derivative_text(tape, c, op.derivatives[pos]))}")
-            yield Slip(f"{op.name}:{wrong}", phrase, Edits(derivative={c: exprs}),
+            rule = f"{op.name}:{wrong}"
+            by_rule.setdefault((rule, m.says), {})[c] = exprs
+            yield Slip(rule, phrase, Edits(derivative={c: exprs}),
                        named=tape.label(c) is not None, local=parent == target)
+    for (rule, says), places in by_rule.items():  # the same slip made at every such node on the way
+        if len(places) > 1:
+            where = ", ".join(_lit(describe(tape, c, 1)) for c in sorted(places))
+            yield Slip(rule, f"{says}, at every {rule.split(':')[0]} on the way ({where})",
+                       Edits(derivative=dict(places)), group=True)  # type: ignore[arg-type]
 
 
-def _upstream(tape: Tape, edges: list[tuple[int, int]], output: str) -> Iterator[Slip]:
+def _upstream(tape: Tape, edges: list[tuple[int, int]]) -> Iterator[Slip]:
     for c in dict.fromkeys(c for c, _ in edges):
         if c == tape.root:
             continue
@@ -140,7 +186,7 @@ def _upstream(tape: Tape, edges: list[tuple[int, int]], output: str) -> Iterator
                    Edits(upstream={c}), named=tape.label(c) is not None)
 
 
-def _fan_out(tape: Tape, edges: list[tuple[int, int]], output: str, target: int) -> Iterator[Slip]:
+def _fan_out(tape: Tape, edges: list[tuple[int, int]], target: int) -> Iterator[Slip]:
     for c, pos in edges:
         parent = tape.nodes[c].operands[pos][0]
         assert parent is not None
@@ -155,27 +201,109 @@ def _fan_out(tape: Tape, edges: list[tuple[int, int]], output: str, target: int)
                    Edits(drop={(c, pos)}), named=tape.label(c) is not None, local=parent == target)
 
 
-def _neighbours(tape: Tape, target: int, output: str) -> Iterator[Slip]:
-    """A neighbouring node's value read where an operand belongs: another named node of the same
-    kind (both parameters, or both computed by the same operation) next to it on the tape."""
-    named = sorted(set(tape.names.values()))
-    for c in sorted(tape.ancestors(target)):
+def _unary_slips(tape: Tape, edges: list[tuple[int, int]]) -> Iterator[Slip]:
+    """A one-operand operation's derivative applied twice, or another node's of the same operation
+    taken (the output neuron's sigmoid' at a hidden neuron)."""
+    for c in dict.fromkeys(c for c, _ in edges):
         node = tape.nodes[c]
-        if node.op is None:
+        if node.op is None or OPS[node.op].arity != 1 or node.operands[0][0] is None:
             continue
+        own = _lit(derivative_text(tape, c, OPS[node.op].derivatives[0]))
+        inner = _lit(describe(tape, node.operands[0][0], 1))
+        top = _lit(describe(tape, c, 1))
+        yield Slip("twice", f"applies d{top}/d{inner} = {own} twice", Edits(again={c}),
+                   named=tape.label(c) is not None)
+        alike = sorted((k for k in range(len(tape)) if k != c and tape.nodes[k].op == node.op
+                        and tape.label(k) is not None and tape.nodes[k].operands[0][0] is not None),
+                       key=lambda k: abs(k - c))
+        for k in alike[:2 * NEIGHBOURS]:
+            kin = tape.nodes[k].operands[0][0]
+            assert kin is not None
+            other = _lit(derivative_text(tape, k, OPS[node.op].derivatives[0]))
+            yield Slip(f"other-node:{tape.label(k)}", f"takes {other} (the derivative at "
+                       f"{_lit(describe(tape, k, 1))}) where d{top}/d{inner} = {own} belongs",
+                       Edits(d_operand={(c, 0): node_value(kin)}, d_out={c: node_value(k)}))
+
+
+def _read_slips(tape: Tape, c: int, pos: int, read: ValueOf, backward: bool, rule: str,
+                what: str) -> Iterator[Slip]:
+    """A value (``read``) taken for operand ``pos`` of ``c``: in the forward pass (every later
+    number carries it) and, where ``c``'s derivative reads it, in the backward pass alone."""
+    at = _lit(describe(tape, c, 1))
+    if backward:
+        other = tape.nodes[c].operands[1 - pos][0]
+        wrt = _lit(describe(tape, other, 1)) if other is not None else "..."
+        yield Slip(rule, f"{what} in the backward pass (in d{at}/d{wrt})",
+                   Edits(d_operand={(c, pos): read}))
+    yield Slip(rule, f"{what} in {at}", Edits(operand={(c, pos): read}))
+
+
+def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
+                   edges: list[tuple[int, int]] | None) -> Iterator[Slip]:
+    """Slips of the forward pass: a neighbouring node's value read where an operand belongs
+    (another named node of the same kind next to it on the tape), an operation's input read for
+    its output (``net_h1`` for ``out_h1``), a named term left out of a sum, a scaled operation."""
+    named = [k for k in range(len(tape)) if _named(tape, k)]
+    # parameters are neighbours in the order the file declares them (w6 next to w7), other
+    # named nodes in the tape's order
+    place = {k: k for k in named} | {k: n for n, k in enumerate(tape.params.values())}
+    reads_in_backward = {(c, q) for c, pos in (edges or ()) for q in range(len(tape.nodes[c].operands))
+                         if q != pos}
+    layers: dict[tuple[str, int], list[int]] = {}
+    sites = _forward_sites(tape, target, edges)
+    for c in sites:
+        node = tape.nodes[c]
+        after = tape.descendants(c)
         for pos, (j, _) in enumerate(node.operands):
-            if j is None or tape.label(j) is None:
+            if not _named(tape, j):
                 continue
-            kind = tape.nodes[j].op or ("param" if tape.nodes[j].param is not None else "const")
-            alike = [k for k in named if k != j and tape.label(k) is not None
-                     and (tape.nodes[k].op or ("param" if tape.nodes[k].param is not None else "const"))
-                     == kind and k not in tape.descendants(c)]
-            alike.sort(key=lambda k: abs(k - j))
+            assert j is not None
+            back = (c, pos) in reads_in_backward
+            name = _lit(tape.label(j) or str(tape.nodes[j].param))
+            kind = _kind(tape, j)
+            # a node computed before c, or a leaf (read from the parameters: the pass computes
+            # a leaf where the tape first uses it)
+            alike = sorted((k for k in named if k != j and k not in after and _kind(tape, k) == kind
+                            and (k < c or tape.nodes[k].op is None)),
+                           key=lambda k: abs(place[k] - place[j or 0]))
             for k in alike[:2 * NEIGHBOURS]:
-                yield Slip(f"neighbour:{tape.label(k)}-for-{tape.label(j)}",
-                           f"reads {_lit(str(tape.label(k)))} where {_lit(str(tape.label(j)))} belongs in "
-                           f"{_lit(describe(tape, c, 1))}",
-                           Edits(operand={(c, pos): node_value(k)}))
+                other = _lit(tape.label(k) or str(tape.nodes[k].param))
+                leaf = tape.nodes[k]
+                read = node_value(k) if leaf.op is not None else constant(
+                    params[leaf.param] if leaf.param is not None else leaf.const)
+                yield from _read_slips(tape, c, pos, read, back, f"neighbour:{other}-for-{name}",
+                                       f"reads {other} where {name} belongs")
+            op = tape.nodes[j].op
+            inner = tape.nodes[j].operands[0][0] if op and OPS[op].arity == 1 else None
+            if _named(tape, inner):
+                assert inner is not None
+                layers.setdefault((str(tape.nodes[j].op), tape.depth[j]), []).append(j)
+                yield from _read_slips(tape, c, pos, node_value(inner), back, "input-for-output",
+                                       f"reads {_lit(describe(tape, inner, 0))}, the input of "
+                                       f"{name}, where {name} belongs")
+            if node.op == "add":
+                yield Slip(f"left-out:{name}", f"leaves {name} out of {_lit(describe(tape, c, 1))}",
+                           Edits(operand={(c, pos): constant(0.0)}))
+    for (op, _), outs in layers.items():  # the same read at every such node of a layer
+        outs = sorted(set(outs))
+        if len(outs) < 2:
+            continue
+        edits = Edits()
+        for j in outs:
+            inner = tape.nodes[j].operands[0][0]
+            assert inner is not None
+            for c, pos in tape.consumers[j]:
+                edits.operand[(c, pos)] = node_value(inner)
+        names = ", ".join(_lit(describe(tape, j, 0)) for j in outs)
+        inputs = ", ".join(_lit(describe(tape, tape.nodes[j].operands[0][0] or 0, 0)) for j in outs)
+        yield Slip("input-for-output", f"reads {inputs}, the inputs of {op}, where {names} belong",
+                   edits, group=True)
+    everywhere = sorted(tape.ancestors(tape.root))
+    for op_name in dict.fromkeys(tape.nodes[c].op for c in sites if tape.nodes[c].op):
+        for m in OPS[op_name or ""].misconceptions:
+            if m.scale:
+                nodes = [c for c in everywhere if tape.nodes[c].op == op_name]
+                yield Slip(f"{op_name}:scale", m.says, Edits(scale=dict.fromkeys(nodes, m.scale)))
 
 
 #: Number rules on the figure itself: ``(name, factor, phrase)``.
@@ -223,6 +351,9 @@ def update_variants(replay: Replay, params: Mapping[str, float], velocity: Mappi
             found.append((rule, phrase, replay.updater(params, velocity, opt, fresh, sign)))
     found.append(("left-out", "matches {name} before the step: the update was left out",
                   lambda name, gradient: params[name]))
+    found.append(("frozen", "{name} is not trained (the file keeps it fixed), so it keeps its value "
+                            "{before}; the claim updates it",
+                  replay.updater(params, velocity, everything=True)))
     return found
 
 
@@ -243,6 +374,9 @@ class Problem:
         update: ``(name, gradient) -> the parameter after the step`` (for ``p``).
         update_variants: the update rules' slips: ``(name, phrase, update)``.
         ok: figures of the same step judged ok: every slip must agree with them.
+        next_params: the parameters after the step (for the updated ones read in the backward
+            pass; None at the last step).
+        rated: ``rate -> update`` with another learning rate, and ``lr`` the file's.
     """
 
     tape: Tape
@@ -255,6 +389,9 @@ class Problem:
     update: Callable[[str, float], float] | None = None
     update_variants: Sequence[tuple[str, str, Callable[[str, float], float]]] = ()
     ok: Sequence[tuple[Key, Claim]] = ()
+    next_params: Mapping[str, float] | None = None
+    rated: Callable[[float], Callable[[str, float], float]] | None = None
+    lr: float = 0.0
 
     def read(self, key: Key, vals: list[float], grads: list[float], factors: list[float],
              update: Callable[[str, float], float] | None = None) -> float:
@@ -300,29 +437,89 @@ def _target(problem: Problem) -> int | None:
 
 
 def slips(problem: Problem) -> Iterator[Slip]:
-    """Yield every misconception that applies to the problem's claim, nearest first."""
+    """Yield every misconception that applies to the problem's claim, nearest first, then the
+    slips made alike in every sample of a batch (see :func:`_in_every_sample`)."""
+    found = list(_slips(problem))
+    yield from found
+    yield from _in_every_sample(found)
+
+
+def _slips(problem: Problem) -> Iterator[Slip]:
     tape = problem.tape
     channel = problem.key[0]
     target = _target(problem)
     if channel == "p":
         for rule, phrase, update in problem.update_variants:
-            yield Slip(rule, phrase, Edits(), update=update)
+            yield Slip(rule, phrase, Edits(), update=update, local=True)
+        yield from _other_gradients(problem)
     if target is None:
         return
     if channel == "d":
         where = problem.key[1]
         assert isinstance(where, int)
         edges = [(where // 2, where % 2)]
-        yield from _op_slips(tape, edges, problem.output, tape.nodes[where // 2].operands[where % 2][0] or -1)
+        yield from _op_slips(tape, edges, tape.nodes[where // 2].operands[where % 2][0] or -1)
         return
     if channel == "f":
-        yield from _neighbours(tape, target, problem.output)
+        yield from _forward_slips(tape, problem.params, target, None)
         return
     top = problem.key[1] // len(tape) if channel == "l" else None  # type: ignore[operator]
     edges = _gradient_edges(tape, target, top)
-    yield from _op_slips(tape, edges, problem.output, target)
-    yield from _upstream(tape, edges, problem.output)
-    yield from _fan_out(tape, edges, problem.output, target)
+    yield from _op_slips(tape, edges, target)
+    yield from _upstream(tape, edges)
+    yield from _fan_out(tape, edges, target)
+    yield from _unary_slips(tape, edges)
+    if problem.next_params is not None and channel != "l":
+        yield Slip("updated-params", "uses the updated parameters in the backward pass instead of "
+                                     "the step's own", Edits(derivative_params=problem.next_params))
+    if channel != "l":
+        yield from _forward_slips(tape, problem.params, target, edges)
+
+
+_SAMPLE = re.compile(r"\[\d+\]")
+
+
+def _in_every_sample(found: list[Slip]) -> Iterator[Slip]:
+    """Yield each slip made at a batch's per-sample nodes (named ``out_h1[1]``, ``out_h1[2]``...)
+    made in every sample at once: the slips whose words differ only in the sample."""
+    groups: dict[tuple[str, str], list[Slip]] = {}
+    for slip in found:
+        if slip.edits is not None and slip.update is None and _SAMPLE.search(slip.phrase):
+            groups.setdefault((slip.rule, _SAMPLE.sub("", slip.phrase)), []).append(slip)
+    for (rule, phrase), members in groups.items():
+        if len(members) < 2:
+            continue
+        merged = Edits()
+        for m in members:
+            e = m.edits
+            assert e is not None
+            for name in ("values", "grads", "factors", "operand", "d_operand", "d_out", "forward",
+                         "derivative", "scale"):
+                getattr(merged, name).update(getattr(e, name))
+            for name in ("again", "drop", "unit", "upstream"):
+                getattr(merged, name).update(getattr(e, name))
+        yield Slip(rule, f"{phrase}, in every sample", merged, group=True)
+
+
+def _other_gradients(problem: Problem) -> Iterator[Slip]:
+    """An update made with another parameter's gradient."""
+    from .checker import format_number
+
+    name = str(problem.key[1])
+    update = problem.update
+    if update is None or name not in problem.tape.params:
+        return
+    _, grads, _ = problem.run(Edits())
+    def made_with(g: float) -> Callable[[str, float], float]:
+        assert update is not None
+        return lambda n, _: update(n, g)
+
+    for other, i in problem.tape.params.items():
+        if other != name:
+            yield Slip(f"other-gradient:{other}", f"matches the update of {{name}} made with another "
+                       f"parameter's gradient, d{{output}}/d{_lit(other)} = "
+                       f"{format_number(grads[i], problem.claim)}",
+                       Edits(), update=made_with(grads[i]), local=True)
 
 
 def matches_claim(claim: Claim, value: float) -> bool:
@@ -340,27 +537,92 @@ class _Hit:
     named: bool
     number: bool = False
     local: bool = False
+    group: bool = False
 
 
 def _distinct(hits: list[_Hit]) -> list[_Hit]:
     """Return the hits that tell different stories: one rule giving one number at several places
     (the upstream gradient left out at a sum or at the product under it) counts once, at a named
-    node where it can; a number rule (the sign flipped) whose number a slip explains gives way."""
+    node where it can, at one place rather than several; a slip in the claim's own operation (or
+    its update) explains a number before farther ones; a number rule (the sign flipped) gives way
+    to a slip in the claim's own operation that gives its number, and tells the story of farther
+    slips that give it (a minus lost deep in the loss is the derivative's sign flipped)."""
     kept: list[_Hit] = []
-    for h in sorted(hits, key=lambda h: (h.number, not h.named, "..." in h.phrase)):
+    for h in sorted(hits, key=lambda h: (h.number, not h.local, h.group, not h.named, "..." in h.phrase)):
         same = [k for k in kept if math.isclose(k.value, h.value, rel_tol=1e-12, abs_tol=1e-300)]
-        if h.number and any(k.local for k in same):
+        if any(k.rule == h.rule or (k.local and not h.local and not h.number) for k in same):
             continue
-        if any(k.rule == h.rule for k in same):
-            continue
+        if h.number and same:
+            if any(k.local for k in same):
+                continue
+            kept = [k for k in kept if k not in same]
         kept.append(h)
     return kept
 
 
-def reproducing(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[list[tuple[str, float]], bool]:
+def _rates(problem: Problem, name: str, gradient: float) -> Iterator[tuple[float, float]]:
+    """Yield ``(rate, update)`` for the round learning rates (one or two significant digits) that
+    the claim pins down to within 10% and singles out among the rates written with as many digits:
+    a tiny gradient would let almost any rate match, and a precise claim some two-digit rate."""
+    if problem.rated is None or problem.update is None:
+        return
+    prev = problem.params[name]
+    d = prev - problem.rated(1.0)(name, gradient)  # what the rate multiplies (momentum, decay)
+    if d == 0 or not math.isfinite(d):
+        return
+    implied = (prev - problem.claim.value) / d
+    window = float(problem.claim.unit) / abs(d)
+    for digits in (1, 2):
+        rate = float(f"{implied:.{digits}g}")
+        if rate <= 0 or math.isclose(rate, problem.lr):
+            continue
+        spacing = 10.0 ** (math.floor(math.log10(rate)) - digits + 1)
+        if window <= 0.1 * rate and window < spacing / 2:
+            yield rate, problem.rated(rate)(name, gradient)
+
+
+def zero_fact(problem: Problem, vals: list[float], grads: list[float]) -> str | None:
+    """Return why a parameter's gradient is 0 whatever is written, when it is: every operation
+    reading the parameter multiplies it by an exact 0 (an input 0); for an update, that the
+    parameter then cannot change. None otherwise."""
+    channel, where, _ = problem.key
+    tape = problem.tape
+    i = problem.tape.params.get(str(where)) if channel == "p" else where
+    if channel not in ("p", "g") or not isinstance(i, int) or tape.nodes[i].op is not None:
+        return None
+    if grads[i] != 0.0 or not tape.consumers[i]:
+        return None
+    zeros: list[str] = []
+    for c, pos in tape.consumers[i]:
+        node = tape.nodes[c]
+        if node.op != "mul":
+            return None
+        j, const = node.operands[1 - pos]
+        if (vals[j] if j is not None else const) != 0.0:
+            return None
+        if j is None:
+            zeros.append(f"{const:g}")
+        else:  # a leaf that is no parameter is an input
+            leaf = tape.nodes[j].op is None and tape.nodes[j].param is None
+            zeros.append(("the input " if leaf else "") + describe(tape, j, 0))
+    name = tape.nodes[i].param or tape.label(i) or "it"
+    shown = ", ".join(dict.fromkeys(zeros))
+    text = f"{shown} {'is' if len(set(zeros)) == 1 else 'are'} 0, so d{problem.output}/d{name} = 0"
+    if channel == "g":
+        return text
+    assert problem.update is not None
+    prev = problem.params[name]
+    if problem.update(name, 0.0) != prev:
+        return None  # weight decay, or a velocity from earlier steps, still moves it
+    return f"{text} and {name} cannot change: it stays {prev:g}"
+
+
+def reproducing(problem: Problem, budget: float = BUDGET_SECONDS,
+                ) -> tuple[list[tuple[str, float]], bool]:
     """Return ``(phrase, number)`` for every misconception that reproduces the claim's figure and
     agrees with every ok figure (one per story: see :func:`_distinct`), and whether the search
-    tried every entry within ``budget`` seconds."""
+    tried every entry within ``budget`` seconds. A fact that makes the figure wrong whatever it
+    is (a weight whose input is 0 cannot change) comes alone, with the true number."""
     if problem.key[0] not in ("f", "g", "s", "d", "l", "p"):
         return [], True  # a velocity or the regularized loss: no misconception is written for them
     from .checker import format_number
@@ -371,6 +633,9 @@ def reproducing(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[list[
     truth = problem.read(problem.key, *base)
     if not math.isfinite(truth):
         return [], True
+    fact = zero_fact(problem, base[0], base[1])
+    if fact is not None:
+        return [(fact, truth)], True
     hits: list[_Hit] = []
 
     def agrees(result: tuple[list[float], list[float], list[float]]) -> bool:
@@ -379,12 +644,21 @@ def reproducing(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[list[
                    if channel != "l" or k[0] == "f")
 
     channel, where, _ = problem.key
+    gradient = problem.read(("g", problem.tape.params[str(where)], 0), *base) \
+        if channel == "p" and str(where) in problem.tape.params else 0.0
     words = {"truth": format_number(truth, claim), "output": problem.output,
              "its": "the derivative's" if channel in ("g", "s", "d") else "its",
-             "name": str(where) if channel == "p" else ""}
+             "name": str(where) if channel == "p" else "",
+             "before": f"{problem.params.get(str(where), 0.0):g}"}
 
     def fits(value: float) -> bool:
         return math.isfinite(value) and abs(value - truth) > 2 * unit and matches_claim(claim, value)
+
+    def pinned(value: float) -> bool:
+        # An update shows a gradient's slip through its step only: with a small step, a figure
+        # with few digits leaves the slipped gradient so loose that one of the many slips of
+        # the backward pass would match by chance. The step must be pinned to 1 part in 1000.
+        return channel != "p" or unit <= PINNED * abs(problem.params.get(str(where), 0.0) - value)
 
     def say(phrase: str, value: float) -> str:
         return phrase.format(**words, value=format_number(value, claim),
@@ -394,6 +668,11 @@ def reproducing(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[list[
         for rule, factor, text in NUMBER_RULES:
             if fits(truth * factor):
                 hits.append(_Hit(rule, say(text, truth * factor), truth * factor, True, number=True))
+    else:
+        for rate, value in _rates(problem, str(where), gradient):
+            if fits(value):
+                hits.append(_Hit("learning-rate", f"matches the update with learning rate {rate:g} "
+                                 f"instead of {problem.lr:g}", value, True, local=True))
     deadline = time.monotonic() + budget
     for slip in slips(problem):
         if time.monotonic() > deadline:
@@ -401,6 +680,34 @@ def reproducing(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[list[
         result = problem.run(slip.edits) if slip.edits is not None and (
             slip.edits.structural() or slip.update is None) else base
         value = problem.read(problem.key, *result, update=slip.update)
-        if fits(value) and (result is base or agrees(result)):
-            hits.append(_Hit(slip.rule, say(slip.phrase, value), value, slip.named, local=slip.local))
+        if fits(value) and (result is base or agrees(result)) and (slip.update is not None or pinned(value)):
+            phrase = say(slip.phrase, value)
+            if channel == "p" and slip.update is None:  # a gradient's slip, shown through the update
+                g = format_number(result[1][problem.tape.params[str(where)]], claim)
+                phrase = f"matches the update with d{problem.output}/d{where} = {g}, which {phrase}"
+            hits.append(_Hit(slip.rule, phrase, value, slip.named, local=slip.local, group=slip.group))
     return [(h.phrase, h.value) for h in _distinct(hits)], True
+
+
+def slip_values(problem: Problem) -> list[tuple[str, str, float]]:
+    """Return ``(rule, phrase, number)`` for every number a misconception gives for the problem's
+    claim (the number rules' included; the learning rate, read off a written figure, and facts
+    left out), phrases with the true numbers filled in."""
+    from .checker import format_number
+
+    base = problem.run(Edits())
+    truth = problem.read(problem.key, *base)
+    channel, where, _ = problem.key
+    words = {"truth": format_number(truth, problem.claim), "output": problem.output,
+             "its": "the derivative's" if channel in ("g", "s", "d") else "its",
+             "name": str(where) if channel == "p" else "",
+             "before": f"{problem.params.get(str(where), 0.0):g}", "delta": "#"}
+    found = []
+    if channel != "p":
+        found += [(rule, text.format(**words), truth * factor) for rule, factor, text in NUMBER_RULES]
+    for slip in slips(problem):
+        result = problem.run(slip.edits) if slip.edits is not None and (
+            slip.edits.structural() or slip.update is None) else base
+        value = problem.read(problem.key, *result, update=slip.update)
+        found.append((slip.rule, slip.phrase.format(**words, value="#"), value))
+    return found
