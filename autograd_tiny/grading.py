@@ -31,32 +31,34 @@ from .errors import UsageError
 from .submission import decode, read_claims, with_claims
 
 #: What a wrong claim without a hint counts as in the histogram.
-UNEXPLAINED = "a slip no entry of the bug library reproduces"
+UNEXPLAINED = "a slip no misconception reproduces"
 
-# The misconceptions of the bug library, recognised in its hints: (pattern, name), first match wins.
+# The misconceptions, recognised in the checker's hints: (pattern, name), first match wins.
 _MISCONCEPTIONS: tuple[tuple[str, str], ...] = (
-    (r"cannot change|is 0, so dE/d", "a weight whose input is 0 changed"),
-    (r"update_biases = false", "a bias updated although update_biases = false"),
+    (r"cannot change|is 0, so d\S+/d", "a weight whose input is 0 changed"),
+    (r"is not trained", "a fixed parameter updated"),
     (r"the update was left out", "the update left out"),
     (r"learning rate", "the update made with another learning rate"),
-    (r"another weight's gradient", "the update made with another weight's gradient"),
-    (r"updated weights", "the updated weights used in the backward pass"),
-    (r"sign is flipped", "the sign flipped"),
-    (r"factor 1/2 is missing", "a factor 1/2 missing"),
-    (r"factor 2 is missing", "a factor 2 missing"),
-    (r"at the net input", "the derivative evaluated at the net input"),
-    (r"output neuron's derivative", "the output neuron's derivative at a hidden neuron"),
-    (r"again at the output", "the activation's derivative applied twice"),
-    (r"activation's derivative|derivative .*where the network's", "another activation's derivative"),
-    (r"counts only|leaves out the path|leaves out one of the", "a path of the backward pass forgotten"),
-    (r"input factor", "the input factor left out of dE/dw"),
-    (r"uses net_\S+ .*where out_", "a net input used for the output"),
-    (r"leaves the bias", "a bias left out of a net input"),
+    (r"another parameter's gradient", "the update made with another weight's gradient"),
+    (r"updated parameters", "the updated weights used in the backward pass"),
+    (r"sign is flipped|loses the minus sign|minus sign", "the sign flipped"),
+    (r"factor 1/2 is missing|division by the denominator", "a factor 1/2 missing"),
+    (r"factor 2 is missing|exponent", "a factor 2 missing"),
+    (r"at the input instead of the output", "the derivative evaluated at the net input"),
+    (r"\(the derivative at ", "another neuron's derivative"),
+    (r"twice", "the activation's derivative applied twice"),
+    (r"derivative for|derivative out \(takes it as 1\)|as its own derivative|itself",
+     "another activation's derivative"),
+    (r"leaves out one of the", "a path of the backward pass forgotten"),
+    (r"upstream gradient", "the upstream gradient left out"),
+    (r"leaves the other factor out", "the input factor left out of dE/dw"),
+    (r"the inputs? of", "a net input used for the output"),
     (r"log10", "log10 used for ln"),
-    (r"alone: E adds", "E taken as one output's term"),
-    (r"uses \S+ = \S+ where \S+ = \S+ belongs", "another weight read in its place"),
+    (r"leaves E\S* out of E", "E taken as one output's term"),
+    (r"leaves \S+ out of", "a term left out of a sum"),
+    (r"reads \S+ where \S+ belongs", "another weight read in its place"),
 )
-_UPDATE_PREFIX = re.compile(r"matches the update with dE/d\S+ = \S+, which ")
+_UPDATE_PREFIX = re.compile(r"matches the update with d\S+/d\S+ = \S+, which ")
 _NUMBERS = re.compile(r"[+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?")
 
 
@@ -71,7 +73,7 @@ def shown(computed: float, written: str) -> str:
 def misconception(hint: str | None) -> str:
     """Return the name of the misconception a wrong claim's hint describes.
 
-    The bug library's entries are recognised by their phrases (``"the sign flipped"``,
+    The misconceptions are recognised by their phrases (``"the sign flipped"``,
     ``"a path of the backward pass forgotten"``); a hint that names none of them is
     returned with its numbers replaced by ``#``; no hint gives :data:`UNEXPLAINED`.
     """

@@ -48,9 +48,10 @@ def _written(value: float) -> str:
     return text if any(c in text for c in ".e") else text + ".0"
 
 
-def plant(name: str, limit: int | None = None) -> list[Outcome]:
-    """Return the outcome of every misconception planted into shipped example ``name``."""
-    text = example_text(name)
+def plant(name: str, limit: int | None = None, text: str | None = None) -> list[Outcome]:
+    """Return the outcome of every misconception planted into shipped example ``name`` (or into
+    derivation file ``text``, reported as ``name``)."""
+    text = example_text(name) if text is None else text
     base = text[: text.index("[claims]")] + "[claims]\n"
     d = load_derivation(base)
     names = list(d.quantities())
@@ -75,7 +76,7 @@ def plant(name: str, limit: int | None = None) -> list[Outcome]:
         return tape_problem(replay, trace, 0, {}, keys[n], claim, output, [])
 
     truth_problem = problem_at(order[0])
-    truth = truth_problem.run(Edits())
+    truth = truth_problem.run(Edits(), factors_too=True)
     true_values = {n: truth_problem.read(keys[n], *truth) for n in names}
     for target in order:
         problem = problem_at(target)
@@ -91,7 +92,7 @@ def plant(name: str, limit: int | None = None) -> list[Outcome]:
             if (slip.rule, slip.phrase) in seen:
                 continue
             seen.add((slip.rule, slip.phrase))
-            result = problem.run(slip.edits) if slip.edits is not None else truth
+            result = problem.run(slip.edits, factors_too=True) if slip.edits is not None else truth
             values = {n: problem.read(keys[n], *result, update=slip.update if keys[n][0] == "p" else None)
                       for n in names}
             if not all(math.isfinite(v) for v in values.values()):

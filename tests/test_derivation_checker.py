@@ -437,8 +437,8 @@ def test_seed002_batch_verdicts() -> None:
     # = 4 - 0 = 4 (not the batch's 4 / 4 = 1): the written -4 is its sign flipped.
     assert r["W10+"].hint == ("the gradient's sign is flipped: W10 + lr * dE/dW10 = 1.45 "
                               "(recomputed from the written figures)")
-    assert r["dE/dnet_D0[1]"].hint == ("loses the minus sign of the subtracted term: d(0 - net_D0[1])/dnet_D0[1] "
-                                       "written as 1 instead of -1")
+    assert r["dE/dnet_D0[1]"].hint == ("loses the minus sign of the subtracted term: "
+                                       "d(0 - net_D0[1])/dnet_D0[1] written as 1 instead of -1")
 
 
 def test_shipped_examples_get_no_derivative_hint() -> None:

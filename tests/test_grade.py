@@ -244,8 +244,8 @@ def test_report_escapes_what_students_write(key_text: str) -> None:
 
 def test_misconception_names() -> None:
     assert misconception(None) == UNEXPLAINED
-    hint = ("matches the update with dE/dw1 = 0.000657, which uses net_h1 = 0.505 where "
-            "out_h1 = 0.623634 belongs (in the forward pass)")
+    hint = ("matches the update with dE/dw1 = 0.000657, which reads net_h1, the input of out_h1, "
+            "where out_h1 belongs in (w5 * out_h1)")
     assert misconception(hint) == "a net input used for the output"
     assert misconception("something new 0.25 and 3") == "something new # and #"
     assert histogram([]) == []

@@ -311,8 +311,9 @@ def test_a_local_gradient_written_as_the_gradient_is_named() -> None:
     assert steps in LECTURE
     r = check(LECTURE.replace(steps, "").replace('"dL/da" = 6', '"dL/da" = -3.0'))
     assert r["dL/da"].verdict == "wrong"
-    # (dd/de = 1, so leaving out dL/dd or dL/de gives the same -3: one story, told at d.)
-    assert r["dL/da"].hint == ("leaves the upstream gradient dL/dd out: the local derivative at d is "
+    # (dd/de = 1, so leaving out dL/dd or dL/de gives the same -3: one story, told at e, whose
+    # local derivative de/da = b is what was written.)
+    assert r["dL/da"].hint == ("leaves the upstream gradient dL/de out: the local derivative at e is "
                                "written as the gradient")
     # A local gradient's own slip: de/da written as a (the product's own factor).
     r = check(LECTURE.replace(steps, "").replace('"de/da" = -3', '"de/da" = 2.0'))

@@ -205,8 +205,9 @@ class OutOfTime(Exception):
 
 def slips_at(spec: Any, replay: Any, trace: Any, truth: dict[Any, float],
              q: Any) -> list[tuple[str, str, float]]:
-    """Return ``(rule, phrase, number)`` for every misconception's number at quantity ``q``, with
-    every other figure of ``truth`` (quantity -> number) written in."""
+    """Return ``(rule, phrase, number)`` for every story the misconceptions tell at quantity ``q``
+    with every other figure of ``truth`` (quantity -> number) written in: the slips made at
+    ``q`` itself, as the checker tells them when the later figures carry the slip."""
     from decimal import Decimal
 
     from ..derivation.checker import tape_problem

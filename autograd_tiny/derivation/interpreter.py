@@ -214,12 +214,23 @@ def _run_edited(tape: Tape, params: Mapping[str, float], e: Edits,
             got.append(change(vals) if change else table[j] if j is not None else c)
         return got + [0.0] * (2 - len(got))
 
+    swapped = {i for i, _ in e.operand}
     for i in range(n):
         node = nodes[i]
         if node.op is None:
             v = params[node.param] if node.param is not None else node.const
         else:
-            x, y = operands(i, vals, {})
+            if i in swapped:
+                x, y = operands(i, vals, {})
+            else:  # (the common case, read directly)
+                ops = node.operands
+                j, c = ops[0]
+                x = vals[j] if j is not None else c
+                if len(ops) > 1:
+                    j, c = ops[1]
+                    y = vals[j] if j is not None else c
+                else:
+                    y = 0.0
             fn = forward_function(e.forward[i]) if i in e.forward else tape.forward_fns[i]
             assert fn is not None
             v = fn(x, y)
@@ -246,12 +257,33 @@ def _run_edited(tape: Tape, params: Mapping[str, float], e: Edits,
                 moved.add(i)
     grads = [0.0] * n
     grads[tape.root if e.root is None else e.root] = 1.0
+    # the nodes whose backward step an edit changes; the others take the table's rule directly
+    special = (set(e.derivative) | set(e.scale) | e.again | e.upstream | set(e.d_out)
+               | {i for i, _ in e.d_operand} | {k // 2 for k in e.factors}
+               | {i for i, _ in e.drop} | {i for i, _ in e.unit})
+    fast = factors_out is None
+    contribution_fns = tape.contribution_fns
     for i in range(n - 1, -1, -1):
         node = nodes[i]
         if node.op is None or i in e.hold:
             continue
         g = e.grads[i] if i in e.grads else grads[i]
         grads[i] = g
+        if fast and i not in special:
+            ops = node.operands
+            j, c = ops[0]
+            x = dvals[j] if j is not None else c
+            if len(ops) > 1:
+                j, c = ops[1]
+                y = dvals[j] if j is not None else c
+            else:
+                y = 0.0
+            rule = contribution_fns[i]
+            assert rule is not None
+            shares = rule(g, x, y, dvals[i])
+            for pos, p in node.parents:
+                grads[p] += shares[pos]
+            continue
         if i in e.upstream:
             g = 1.0
         x, y = operands(i, dvals, e.d_operand)

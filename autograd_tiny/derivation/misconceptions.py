@@ -412,9 +412,11 @@ class Problem:
             return grads[where % len(self.tape)]
         return grads[where] / (self.sample_scale if channel == "s" else 1.0)
 
-    def run(self, edits: Edits) -> tuple[list[float], list[float], list[float]]:
-        """Return a pass's values, gradients and local derivatives with the figures put in."""
+    def run(self, edits: Edits, factors_too: bool = False) -> tuple[list[float], list[float], list[float]]:
+        """Return a pass's values, gradients and local derivatives with the figures put in (the
+        local derivatives when ``factors_too`` or a figure of the problem reads them: else 0)."""
         factors = [0.0] * (2 * len(self.tape))
+        wanted = factors_too or self.key[0] == "d" or any(k[0] == "d" for k, _ in self.ok)
         merged = replace(edits, values={**self.put_in.values, **edits.values},
                          grads={**self.put_in.grads, **edits.grads},
                          factors={**self.put_in.factors, **edits.factors})
@@ -422,7 +424,7 @@ class Problem:
             assert isinstance(self.key[1], int)
             local, _ = local_edits(self.tape, self.key[1])
             merged = replace(merged, root=local.root, hold=local.hold, grads={})
-        vals, grads = run_pass(self.tape, self.params, merged, factors)
+        vals, grads = run_pass(self.tape, self.params, merged, factors if wanted else None)
         return vals, grads, factors
 
 
@@ -617,6 +619,48 @@ def zero_fact(problem: Problem, vals: list[float], grads: list[float]) -> str | 
     return f"{text} and {name} cannot change: it stays {prev:g}"
 
 
+def _agrees(problem: Problem, result: tuple[list[float], list[float], list[float]]) -> bool:
+    """Return True unless a slipped pass contradicts a figure of its step judged ok: a value or a
+    derivative (an update may have been made with a gradient written right before the slip was
+    written down; a local gradient's pass differentiates its own top: only values compare)."""
+    kinds = "f" if problem.key[0] == "l" else "fgsd"
+    return all(matches_claim(c, problem.read(k, *result)) for k, c in problem.ok if k[0] in kinds)
+
+
+def _told(problem: Problem, base: tuple[list[float], list[float], list[float]], truth: float,
+          ) -> Iterator[tuple[_Hit, tuple[list[float], list[float], list[float]] | None, bool]]:
+    """Yield every misconception's number for the problem's claim as the hint would tell it, with
+    the slipped pass (None: the unchanged one) and whether it is a gradient's slip shown through
+    an update. The number rules come first."""
+    from .checker import format_number
+
+    claim = problem.claim
+    channel, where, _ = problem.key
+    words = {"truth": format_number(truth, claim), "output": problem.output,
+             "its": "the derivative's" if channel in ("g", "s", "d") else "its",
+             "name": str(where) if channel == "p" else "",
+             "before": f"{problem.params.get(str(where), 0.0):g}"}
+
+    def say(phrase: str, value: float) -> str:
+        return phrase.format(**words, value=format_number(value, claim),
+                             delta=format_number(truth - value, claim))
+
+    if channel != "p":
+        for rule, factor, text in NUMBER_RULES:
+            yield _Hit(rule, say(text, truth * factor), truth * factor, True, number=True), None, False
+    for slip in slips(problem):
+        result = problem.run(slip.edits) if slip.edits is not None and (
+            slip.edits.structural() or slip.update is None) else base
+        value = problem.read(problem.key, *result, update=slip.update)
+        phrase = say(slip.phrase, value)
+        through = channel == "p" and slip.update is None
+        if through:  # a gradient's slip, shown through the update
+            g = format_number(result[1][problem.tape.params[str(where)]], claim)
+            phrase = f"matches the update with d{problem.output}/d{where} = {g}, which {phrase}"
+        yield (_Hit(slip.rule, phrase, value, slip.named, local=slip.local, group=slip.group),
+               None if result is base else result, through)
+
+
 def reproducing(problem: Problem, budget: float = BUDGET_SECONDS,
                 ) -> tuple[list[tuple[str, float]], bool]:
     """Return ``(phrase, number)`` for every misconception that reproduces the claim's figure and
@@ -625,8 +669,6 @@ def reproducing(problem: Problem, budget: float = BUDGET_SECONDS,
     is (a weight whose input is 0 cannot change) comes alone, with the true number."""
     if problem.key[0] not in ("f", "g", "s", "d", "l", "p"):
         return [], True  # a velocity or the regularized loss: no misconception is written for them
-    from .checker import format_number
-
     claim = problem.claim
     unit = float(claim.unit)
     base = problem.run(Edits())
@@ -636,20 +678,10 @@ def reproducing(problem: Problem, budget: float = BUDGET_SECONDS,
     fact = zero_fact(problem, base[0], base[1])
     if fact is not None:
         return [(fact, truth)], True
-    hits: list[_Hit] = []
-
-    def agrees(result: tuple[list[float], list[float], list[float]]) -> bool:
-        # (a local gradient's pass differentiates its own top: only values can be compared)
-        return all(matches_claim(c, problem.read(k, *result)) for k, c in problem.ok
-                   if channel != "l" or k[0] == "f")
-
     channel, where, _ = problem.key
-    gradient = problem.read(("g", problem.tape.params[str(where)], 0), *base) \
-        if channel == "p" and str(where) in problem.tape.params else 0.0
-    words = {"truth": format_number(truth, claim), "output": problem.output,
-             "its": "the derivative's" if channel in ("g", "s", "d") else "its",
-             "name": str(where) if channel == "p" else "",
-             "before": f"{problem.params.get(str(where), 0.0):g}"}
+
+    def agrees(result: tuple[list[float], list[float], list[float]] | None) -> bool:
+        return result is None or _agrees(problem, result)
 
     def fits(value: float) -> bool:
         return math.isfinite(value) and abs(value - truth) > 2 * unit and matches_claim(claim, value)
@@ -658,56 +690,31 @@ def reproducing(problem: Problem, budget: float = BUDGET_SECONDS,
         # An update shows a gradient's slip through its step only: with a small step, a figure
         # with few digits leaves the slipped gradient so loose that one of the many slips of
         # the backward pass would match by chance. The step must be pinned to 1 part in 1000.
-        return channel != "p" or unit <= PINNED * abs(problem.params.get(str(where), 0.0) - value)
+        return unit <= PINNED * abs(problem.params.get(str(where), 0.0) - value)
 
-    def say(phrase: str, value: float) -> str:
-        return phrase.format(**words, value=format_number(value, claim),
-                             delta=format_number(truth - value, claim))
-
-    if channel != "p":
-        for rule, factor, text in NUMBER_RULES:
-            if fits(truth * factor):
-                hits.append(_Hit(rule, say(text, truth * factor), truth * factor, True, number=True))
-    else:
+    hits: list[_Hit] = []
+    if channel == "p" and str(where) in problem.tape.params:
+        gradient = base[1][problem.tape.params[str(where)]]
         for rate, value in _rates(problem, str(where), gradient):
             if fits(value):
                 hits.append(_Hit("learning-rate", f"matches the update with learning rate {rate:g} "
                                  f"instead of {problem.lr:g}", value, True, local=True))
     deadline = time.monotonic() + budget
-    for slip in slips(problem):
+    for hit, result, through in _told(problem, base, truth):
+        if fits(hit.value) and agrees(result) and (not through or pinned(hit.value)):
+            hits.append(hit)
         if time.monotonic() > deadline:
             return [(h.phrase, h.value) for h in _distinct(hits)], False
-        result = problem.run(slip.edits) if slip.edits is not None and (
-            slip.edits.structural() or slip.update is None) else base
-        value = problem.read(problem.key, *result, update=slip.update)
-        if fits(value) and (result is base or agrees(result)) and (slip.update is not None or pinned(value)):
-            phrase = say(slip.phrase, value)
-            if channel == "p" and slip.update is None:  # a gradient's slip, shown through the update
-                g = format_number(result[1][problem.tape.params[str(where)]], claim)
-                phrase = f"matches the update with d{problem.output}/d{where} = {g}, which {phrase}"
-            hits.append(_Hit(slip.rule, phrase, value, slip.named, local=slip.local, group=slip.group))
     return [(h.phrase, h.value) for h in _distinct(hits)], True
 
 
 def slip_values(problem: Problem) -> list[tuple[str, str, float]]:
-    """Return ``(rule, phrase, number)`` for every number a misconception gives for the problem's
+    """Return ``(rule, phrase, number)`` for every story the misconceptions tell of the problem's
     claim (the number rules' included; the learning rate, read off a written figure, and facts
-    left out), phrases with the true numbers filled in."""
-    from .checker import format_number
-
+    left out; those whose pass contradicts a figure of ``problem.ok`` too): one per number and
+    story, as :func:`reproducing` would tell it."""
     base = problem.run(Edits())
     truth = problem.read(problem.key, *base)
-    channel, where, _ = problem.key
-    words = {"truth": format_number(truth, problem.claim), "output": problem.output,
-             "its": "the derivative's" if channel in ("g", "s", "d") else "its",
-             "name": str(where) if channel == "p" else "",
-             "before": f"{problem.params.get(str(where), 0.0):g}", "delta": "#"}
-    found = []
-    if channel != "p":
-        found += [(rule, text.format(**words), truth * factor) for rule, factor, text in NUMBER_RULES]
-    for slip in slips(problem):
-        result = problem.run(slip.edits) if slip.edits is not None and (
-            slip.edits.structural() or slip.update is None) else base
-        value = problem.read(problem.key, *result, update=slip.update)
-        found.append((slip.rule, slip.phrase.format(**words, value="#"), value))
-    return found
+    hits = [hit for hit, result, _ in _told(problem, base, truth)
+            if result is None or _agrees(problem, result)]
+    return [(h.rule, h.phrase, h.value) for h in _distinct(hits)]
