@@ -60,7 +60,7 @@ def main() -> None:
     for name, spec in [("seed004 (2-2-2)", load_example("seed004").spec),
                        ("2-8-8-2", load_derivation(wide_network()).spec)]:
         replay = Replay(Network(spec))
-        nodes = len(replay.nodes)
+        nodes = len(replay.tape)
         t = time_replay(replay, args.steps, args.repeat)
         print(f"{name:16} {nodes:5} nodes  {1e6 * t / args.steps:8.1f} us/step  "
               f"{nodes * args.steps / t / 1e6:6.2f} M node-steps/s")

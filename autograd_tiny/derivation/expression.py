@@ -123,15 +123,6 @@ def derivative_name(output: str, name: str) -> str:
     return f"d{output}/d{name}"
 
 
-def quantity_name(spec: ExpressionSpec, q: Quantity) -> str:
-    """Return the claim name of an expression quantity (``"q"``, ``"df/dx"``, ``"dq/dx"``,
-    ``"x+"``, ``"f@2"``)."""
-    assert q.subject is not None
-    base = {"param": q.subject, "value": q.subject, "deriv": derivative_name(spec.output, q.subject),
-            "local": "d" + q.subject.replace("/", "/d")}[q.kind]
-    return base + ("" if q.step == 0 else "+" if q.step == 1 else f"@{q.step}")
-
-
 # -- parsing ------------------------------------------------------------------------------------
 
 def is_expression_document(doc: dict[str, Any]) -> bool:
@@ -613,11 +604,6 @@ def check_expression(spec: ExpressionSpec) -> ClaimResults:
     """Return the verdict on every claim of an expression file, in file order (the checker of
     :mod:`autograd_tiny.derivation.checker` on the file's replay)."""
     return check_claims(spec.claims, ExpressionReplay(spec), spec.output)
-
-
-def is_expression_spec(spec: object) -> bool:
-    """Return True for an :class:`ExpressionSpec`."""
-    return isinstance(spec, ExpressionSpec)
 
 
 __all__ = [

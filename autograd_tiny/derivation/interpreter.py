@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from ..nn.optim import sgd_direction
 from .format import Quantity
-from .tape import Tape, contribution_function, derivative_function, forward_function
+from .tape import Node, Tape, contribution_function, derivative_function, forward_function
 
 #: ``(channel, where, step)``: ``("f", node, k)`` a node's value, ``("g", node, k)`` the loss's
 #: gradient with respect to a node, ``("s", node, k)`` the same divided by the replay's
@@ -199,6 +199,16 @@ def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None
     return vals, grads
 
 
+def _pair(node: Node, table: list[float]) -> tuple[float, float]:
+    """Return a node's operands read from ``table`` (0.0 for a missing second one)."""
+    (j, c), *rest = node.operands
+    x = table[j] if j is not None else c
+    if not rest:
+        return x, 0.0
+    k, d = rest[0]
+    return x, table[k] if k is not None else d
+
+
 def _run_edited(tape: Tape, params: Mapping[str, float], e: Edits,
                 factors_out: list[float] | None) -> tuple[list[float], list[float]]:
     """:func:`run_pass` with structural edits: each local derivative is computed, edited, and then
@@ -220,17 +230,7 @@ def _run_edited(tape: Tape, params: Mapping[str, float], e: Edits,
         if node.op is None:
             v = params[node.param] if node.param is not None else node.const
         else:
-            if i in swapped:
-                x, y = operands(i, vals, {})
-            else:  # (the common case, read directly)
-                ops = node.operands
-                j, c = ops[0]
-                x = vals[j] if j is not None else c
-                if len(ops) > 1:
-                    j, c = ops[1]
-                    y = vals[j] if j is not None else c
-                else:
-                    y = 0.0
+            x, y = operands(i, vals, {}) if i in swapped else _pair(node, vals)
             fn = forward_function(e.forward[i]) if i in e.forward else tape.forward_fns[i]
             assert fn is not None
             v = fn(x, y)
@@ -270,14 +270,7 @@ def _run_edited(tape: Tape, params: Mapping[str, float], e: Edits,
         g = e.grads[i] if i in e.grads else grads[i]
         grads[i] = g
         if fast and i not in special:
-            ops = node.operands
-            j, c = ops[0]
-            x = dvals[j] if j is not None else c
-            if len(ops) > 1:
-                j, c = ops[1]
-                y = dvals[j] if j is not None else c
-            else:
-                y = 0.0
+            x, y = _pair(node, dvals)
             rule = contribution_fns[i]
             assert rule is not None
             shares = rule(g, x, y, dvals[i])
@@ -571,29 +564,6 @@ class Replay:
         self.trainable = {name: name in trainable for name in start}
         self.optimizer = optimizer
         self.sample_scale = sample_scale
-
-    @property
-    def nodes(self) -> list:  # type: ignore[type-arg]
-        """The tape's equations."""
-        return self.tape.nodes
-
-    @property
-    def param_index(self) -> dict[str, int]:
-        """Parameter name -> its node on the tape."""
-        return self.tape.params
-
-    @property
-    def root(self) -> int:
-        """The node differentiated (the loss)."""
-        return self.tape.root
-
-    def step(self, params: Mapping[str, float], values_in: Mapping[int, float] | None = None,
-             grads_in: Mapping[int, float] | None = None, factors_in: Mapping[int, float] | None = None,
-             factors_out: list[float] | None = None) -> tuple[list[float], list[float]]:
-        """Return every node's value and gradient for one pass with numbers put in."""
-        edits = Edits(values=dict(values_in or {}), grads=dict(grads_in or {}),
-                      factors=dict(factors_in or {}))
-        return run_pass(self.tape, params, edits, factors_out)
 
     def update(self, params: Mapping[str, float], grads: list[float],
                velocity: dict[str, float] | None = None) -> dict[str, float]:

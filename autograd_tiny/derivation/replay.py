@@ -47,27 +47,9 @@ class Replay(interpreter.Replay):
         index = tape.index
         self.depth = tape.depth
         self.first_use = tape.first_use
-        self.learning_rate = spec.learning_rate
-        self.momentum = spec.momentum
-        self.weight_decay = spec.weight_decay
         self._label = tape.names
         self._fw = fw
         self._index = index
-        self._net = {n: index[v] for n, v in fw.net.items()}
-        self._out = {n: index[v] for n, v in fw.out.items()}
-        self._terms = {n: index[v] for n, v in fw.terms.items()}
-        #: neuron -> the node applying its activation (neurons with the identity have none,
-        #: softmax neurons none either: their output is no single-input operation).
-        activation = {n: spec.activations[i - 1] for i, layer in enumerate(spec.layers) if i
-                      for n in layer}
-        self.activation_nodes = {n: i for n, i in self._out.items()
-                                 if i != self._net[n] and activation[n] != "softmax"}
-        self.forward_nodes = frozenset(i for i, node in enumerate(tape.nodes) if node.op is not None)
-        #: neuron -> the nodes applying its activation in every sample (one without a batch)
-        suffixes = [f"[{s + 1}]" for s in range(len(spec.samples))] if spec.batched else [""]
-        self.sample_activation_nodes = {
-            n: [index[fw.nodes[f"out_{n}{sfx}"]] for sfx in suffixes]
-            for n in self.activation_nodes}
         self._turns = [index[t] for t in network.turns]
 
     def step_inputs(self, step: int) -> dict[int, float]:
@@ -120,6 +102,6 @@ class Replay(interpreter.Replay):
             return (step, 1, -self.depth[where // len(self.tape)] + 0.25)
         if channel == "f":
             return (step, 0, self.depth[where])
-        if self.nodes[where].op is None:
+        if self.tape.nodes[where].op is None:
             return (step, 1, -self.first_use.get(where, 0) + 0.5)
         return (step, 1, -self.depth[where])
