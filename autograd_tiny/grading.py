@@ -7,7 +7,7 @@ them. A file that cannot be graded (not text, not a derivation or figures, a fil
 another network, a claim the key's network does not have) becomes a row with the reason,
 never an exception: one bad file does not stop the class's grading.
 
-:func:`misconception` names the slip a hint describes (the bug library's entries, in a
+:func:`misconception` names the slip a hint describes (the misconceptions, in a
 teacher's words), :func:`histogram` counts the students per misconception, and
 :func:`write_csv` writes one row per student, every cell guarded against spreadsheet
 formula injection. ``autograd-tiny grade`` is the command-line form; the HTML report is

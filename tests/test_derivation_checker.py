@@ -267,7 +267,7 @@ def test_hint_update_left_out_and_frozen_bias_updated() -> None:
     r = check('"w5+" = 0.4000000\n"b1+" = 0.340637195\n')
     assert r["w5+"].hint == "matches w5 before the step: the update was left out"
     # Written as 0.40 (unit 0.01) it is just as much an update made with dE/dw1 = 0.00043857
-    # (0.40 - 0.5 * 0.00043857 = 0.39978): two entries of the bug library match, so no hint.
+    # (0.40 - 0.5 * 0.00043857 = 0.39978): two misconceptions match, so no hint.
     assert check('"w5+" = 0.40\n')["w5+"].hint is None
     # b1 is fixed (update_biases = false); 0.35 - 0.5 * dE/db1 (0.0187256094) = 0.3406371953.
     assert r["b1+"].verdict == "wrong"
@@ -432,8 +432,8 @@ def test_seed002_batch_verdicts() -> None:
     # "(recomputed from the written figures)".
     assert r["W11+"].hint == "the gradient's sign is flipped: W11 + lr * dE/dW11 = 1.4"
     # With the written delta -4 for sample 1, dE/dW10 = (-4 + 6 + 6 + 10) / 4 = 4.5, and the
-    # sign-flipped update 1 + 0.1 * 4.5 = 1.45 is the written 1.4 cut off: the bug library's sign
-    # entry (one of those that apply to a batch) names it. Sample 1's own delta is out - target
+    # sign-flipped update 1 + 0.1 * 4.5 = 1.45 is the written 1.4 cut off: the sign
+    # rule names it. Sample 1's own delta is out - target
     # = 4 - 0 = 4 (not the batch's 4 / 4 = 1): the written -4 is its sign flipped.
     assert r["W10+"].hint == ("the gradient's sign is flipped: W10 + lr * dE/dW10 = 1.45 "
                               "(recomputed from the written figures)")

@@ -1,7 +1,7 @@
 """``autograd-tiny grade``: a class of 40 submissions checked against a worksheet's answer key.
 
 The class: correct files in the three forms a submission may take (plain lines, a [claims]
-table, the whole derivation file), one file per slip of the bug library (each figure worked
+table, the whole derivation file), one file per misconception (each figure worked
 out here from the key's true numbers: the slipped one only, every other figure right), a
 file that is not text, one with a line that is not a figure, and one for another network.
 """

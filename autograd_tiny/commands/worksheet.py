@@ -61,7 +61,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         description=(
             "Print a blank derivation file for one step of backpropagation on a network of the "
             "given shape (every figure to fill in is a commented-out claim), with numbers chosen "
-            "so that every slip of the checker's bug library gives a different figure. --answers "
+            "so that every misconception the checker knows gives a different figure. --answers "
             "prints the answer key; --out DIR writes worksheet.toml and answers.toml."
         ),
     )

@@ -160,6 +160,8 @@ def _op_slips(tape: Tape, edges: list[tuple[int, int]], target: int) -> Iterator
             if m.position != pos or m.scale:
                 continue
             wrong = op.wrong_derivative(m)
+            if wrong == "1" and c == tape.root:
+                continue  # at the root, a local derivative taken as 1 is the upstream rule below it
             exprs = tuple(wrong if k == pos else d for k, d in enumerate(op.derivatives))
             top, bottom = _lit(describe(tape, c, 1)), _lit(describe(tape, parent, 1))
             phrase = (f"{m.says}: d{top}/d{bottom} written as "

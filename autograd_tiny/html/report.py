@@ -121,7 +121,7 @@ def grade_report(grades: Sequence[Grade], key_name: str = "") -> str:
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{escape(title)}</h1><p>{escape(facts)}</p>"
         "<h2>Misconceptions across the class</h2>"
-        '<p class="muted">Students whose wrong figures show each slip of the bug library '
+        '<p class="muted">Students whose wrong figures show each misconception '
         "(a student counts once per slip).</p>"
         f'<figure id="histogram">{bar_chart(histogram(grades), len(graded))}</figure>'
         f"<h2>Students</h2>{_overview(grades)}{sections}</body></html>\n"
