@@ -382,6 +382,41 @@ def test_updates_after_each_sample_against_torch() -> None:
     assert r["w5@3"].verdict == "follows" and r["w5@3"].hint == "carried forward from the slip in dE/dw5@2"
 
 
+def test_one_outputs_part_of_a_gradient_against_torch() -> None:
+    # dE/dout_h1 adds one part per output: dE_o1/dout_h1 = (out_o1 - t1) out_o1 (1 - out_o1) w5 =
+    # 0.055399425 and dE_o2/dout_h1 likewise through w7 = -0.019049118 (0.138498562 * 0.40 and
+    # -0.038098237 * 0.50; the textbook prints -0.019049119, one unit off in its last digit), which
+    # add up to dE/dout_h1 = 0.036350306. Each part is the derivative of that output's loss term.
+    torch = pytest.importorskip("torch", reason="PyTorch is the gradient oracle")
+    f64 = torch.float64
+    i = torch.tensor([0.05, 0.10], dtype=f64)
+    w1 = torch.tensor([[0.15, 0.20], [0.25, 0.30]], dtype=f64, requires_grad=True)
+    w2 = torch.tensor([[0.40, 0.45], [0.50, 0.55]], dtype=f64)
+    h = torch.sigmoid(w1 @ i + 0.35)
+    h.retain_grad()
+    o = torch.sigmoid(w2 @ h + 0.60)
+    terms = 0.5 * (torch.tensor([0.01, 0.99], dtype=f64) - o) ** 2
+    d = load_derivation(SEED004)
+    for k, name in enumerate(("o1", "o2")):
+        h.grad = w1.grad = None
+        terms[k].backward(retain_graph=True)
+        assert d.value(f"dE_{name}/dout_h1") == pytest.approx(h.grad[0].item(), rel=1e-13)
+        assert d.value(f"dE_{name}/dw1") == pytest.approx(w1.grad[0, 0].item(), rel=1e-13)
+    assert d.value("dE_o1/dout_h1") == pytest.approx(0.055399425, abs=5e-10)
+    assert d.value("dE_o2/dout_h1") == pytest.approx(-0.019049118, abs=5e-10)
+    assert d.value("dE_o1/dout_h1") + d.value("dE_o2/dout_h1") == pytest.approx(d.value("dE/dout_h1"),
+                                                                                rel=1e-14)
+    # A slip in one part gets its hint: sigmoid's derivative left out at o1 gives
+    # (out_o1 - t1) w5 = 0.74136507 * 0.40 = 0.29654603.
+    o1 = d.value("out_o1")
+    r = check(SEED004 + f'"dE_o1/dout_h1" = {(o1 - 0.01) * 0.40:.8f}\n"dE_o2/dout_h1" = -0.019049118\n')
+    assert r["dE_o2/dout_h1"].verdict == "ok" and r["dE_o1/dout_h1"].verdict == "wrong"
+    assert r["dE_o1/dout_h1"].hint == ("leaves sigmoid's derivative out (takes it as 1): dout_o1/dnet_o1 "
+                                       "written as 1 instead of out_o1 * (1 - out_o1)")
+    with pytest.raises(Exception, match="'E_h1' is no output's loss term; the terms are E_o1, E_o2"):
+        load_derivation(SEED004 + '"dE_h1/dw1" = 0.1\n')
+
+
 def test_factor_and_input_gradient_claims_get_hints() -> None:
     # seed 004: out_o1 = 0.75136507, so the factor dout_o1/dnet_o1 = out_o1 (1 - out_o1) =
     # 0.18681560; written as out_o1 itself it is sigmoid' as sigmoid. dnet_o1/dw5 = out_h1 =

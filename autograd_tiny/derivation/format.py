@@ -18,6 +18,8 @@ Claim names (``N`` a neuron, ``P`` a weight or bias, ``K`` a number of steps):
 * one factor of the chain rule: ``dout_N/dnet_N`` (the activation's derivative),
   ``dnet_N/dP`` (``P`` a weight or bias into ``N``), ``dnet_N/dout_M`` or ``dnet_N/dX``
   (the weight from ``M`` or input ``X`` into ``N``);
+* one output's part of a gradient: ``dE_N/dout_M``, ``dE_N/dnet_M``, ``dE_N/dP``, ``dE_N/dX``
+  (the derivative of output ``N``'s loss term; the parts add up to ``dE/d...``);
 * ``P+``: ``P`` after one gradient-descent step; ``net_N+``, ``out_N+``, ``E+``,
   ``E_N+``, ``dE/d...+``: the same quantities after that step;
 * ``X@K``: quantity ``X`` after ``K`` steps (``X+`` is ``X@1``, ``X@0`` is ``X``).
@@ -98,7 +100,8 @@ KINDS = {
     "dnet": "gradient of the loss with respect to a neuron's net input (its delta)",
     "param": "a weight or bias",
     "dx": "gradient of the loss with respect to an input",
-    "factor": "one factor of the chain rule (the derivative of a neuron's net input or output)",
+    "factor": "one factor of the chain rule (the derivative of a neuron's net input or output), or "
+              "one output's part of a gradient (the derivative of its loss term E_N)",
     "local": "a local gradient dA/dB of an expression file (the names between held fixed)",
     "velocity": "a parameter's momentum velocity after K steps (v_P@K: P@K = P@(K-1) - lr * v_P@K)",
     "rgrad": "the gradient of the regularized loss, dE/dP + weight_decay * P",
@@ -109,8 +112,8 @@ KINDS = {
 
 CLAIM_FORMS = (
     "net_N, out_N, E, E_N, dE/dP, dE/dout_N, dE/dnet_N, dE/dX, dout_N/dnet_N, dnet_N/dP, "
-    "dnet_N/dout_M, P+, v_P+, E_reg, dE_reg/dP (X+ or X@K: after 1 or K steps; X[s]: sample s), "
-    "N, M neurons, X an input, P a weight or bias"
+    "dnet_N/dout_M, dE_N/dout_M (one output's part), P+, v_P+, E_reg, dE_reg/dP (X+ or X@K: "
+    "after 1 or K steps; X[s]: sample s), N, M neurons, X an input, P a weight or bias"
 )
 
 
@@ -925,6 +928,8 @@ def _base_quantity(base: str, has_k: bool, step: int, spec: Spec) -> Quantity:
         if rest in inputs:
             return Quantity("dx", rest, step)
         return Quantity("grad", parameter(rest), step)
+    if base.startswith("dE_") and "/d" in base:
+        return Quantity("factor", _term_part(base, spec), step)
     if base.startswith(("dnet_", "dout_")) and "/d" in base:
         return Quantity("factor", _factor(base, spec, neuron), step)
     if base.startswith("net_"):
@@ -937,6 +942,22 @@ def _base_quantity(base: str, has_k: bool, step: int, spec: Spec) -> Quantity:
                              "for its value after one or K steps")
         return Quantity("param", base, step)
     raise ValueError(f"names nothing; claims are {CLAIM_FORMS}")
+
+
+def _term_part(base: str, spec: Spec) -> str:
+    """Return the subject ``"E_N/B"`` of ``dE_N/dB``: output ``N``'s loss term differentiated by
+    a neuron's ``out_M`` or ``net_M``, a parameter or an input (its part of ``dE/dB``)."""
+    top, _, bottom = base[1:].partition("/d")
+    outputs = spec.layers[-1]
+    if top[2:] not in outputs or len(outputs) < 2:
+        terms = ", ".join(f"E_{o}" for o in outputs) if len(outputs) > 1 else "none: E is the one term"
+        raise ValueError(f"{short_repr(top, 30)} is no output's loss term; the terms are {terms}")
+    kind, _, m = bottom.partition("_")
+    if not (bottom in spec.weights or bottom in spec.biases or bottom in spec.layers[0]
+            or (kind in ("out", "net") and spec.neuron_layer.get(m, 0) > 0)):
+        raise ValueError(f"{top} cannot be differentiated by {short_repr(bottom, 30)}: write "
+                         f"d{top}/dout_M, d{top}/dnet_M, d{top}/dP or d{top}/dX")
+    return f"{top}/{bottom}"
 
 
 def _factor(base: str, spec: Spec, neuron: Callable[[str, str], str]) -> str:

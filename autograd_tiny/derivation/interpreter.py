@@ -89,7 +89,6 @@ class Edits:
             as the gradient: the upstream gradient not multiplied in).
         derivative_params: parameter values the backward pass reads instead (updated weights).
         root: the node differentiated instead of the tape's root (a local gradient's top).
-        hold: nodes that pass no gradient on (named quantities held fixed in a local gradient).
     """
 
     values: dict[int, float] = field(default_factory=dict)
@@ -107,13 +106,12 @@ class Edits:
     upstream: set[int] = field(default_factory=set)
     derivative_params: Mapping[str, float] | None = None
     root: int | None = None
-    hold: frozenset[int] = frozenset()
 
     def structural(self) -> bool:
         """Return True when the edits change more than the numbers put in."""
         return bool(self.operand or self.d_operand or self.d_out or self.forward or self.derivative
                     or self.scale or self.again or self.drop or self.unit or self.upstream
-                    or self.derivative_params is not None or self.root is not None or bool(self.hold))
+                    or self.derivative_params is not None or self.root is not None)
 
 
 _NO_EDITS = Edits()
@@ -265,7 +263,7 @@ def _run_edited(tape: Tape, params: Mapping[str, float], e: Edits,
     contribution_fns = tape.contribution_fns
     for i in range(n - 1, -1, -1):
         node = nodes[i]
-        if node.op is None or i in e.hold:
+        if node.op is None:
             continue
         g = e.grads[i] if i in e.grads else grads[i]
         grads[i] = g
@@ -527,11 +525,10 @@ class Trace:
 
 
 def local_edits(tape: Tape, where: int) -> tuple[Edits, int]:
-    """Return the edits that make a pass's gradients d top / d node with every other named node held
-    fixed, for a local gradient at ``where = top * len(tape) + bottom``, and ``bottom``."""
+    """Return the edits that make a pass's gradients d top / d node (through every path), for a
+    local gradient at ``where = top * len(tape) + bottom``, and ``bottom``."""
     top, bottom = divmod(where, len(tape))
-    hold = frozenset(i for i in tape.names.values() if i not in (top, bottom))
-    return Edits(root=top, hold=hold), bottom
+    return Edits(root=top), bottom
 
 
 def local_gradient(tape: Tape, vals: list[float], where: int) -> float:

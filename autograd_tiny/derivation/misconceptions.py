@@ -160,7 +160,7 @@ def _op_slips(tape: Tape, edges: list[tuple[int, int]], target: int) -> Iterator
             if m.position != pos or m.scale:
                 continue
             wrong = op.wrong_derivative(m)
-            if wrong == "1" and c == tape.root:
+            if wrong == "1" and c == tape.root and parent != target:
                 continue  # at the root, a local derivative taken as 1 is the upstream rule below it
             exprs = tuple(wrong if k == pos else d for k, d in enumerate(op.derivatives))
             top, bottom = _lit(describe(tape, c, 1)), _lit(describe(tape, parent, 1))
@@ -422,10 +422,10 @@ class Problem:
         merged = replace(edits, values={**self.put_in.values, **edits.values},
                          grads={**self.put_in.grads, **edits.grads},
                          factors={**self.put_in.factors, **edits.factors})
-        if self.key[0] == "l":  # the gradients of a local gradient's top, named nodes held
+        if self.key[0] == "l":  # the gradients of a local gradient's top
             assert isinstance(self.key[1], int)
             local, _ = local_edits(self.tape, self.key[1])
-            merged = replace(merged, root=local.root, hold=local.hold, grads={})
+            merged = replace(merged, root=local.root, grads={})
         vals, grads = run_pass(self.tape, self.params, merged, factors if wanted else None)
         return vals, grads, factors
 
