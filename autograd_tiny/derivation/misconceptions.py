@@ -145,6 +145,19 @@ def _kind(tape: Tape, j: int) -> str:
     return node.op or ("param" if node.param is not None else "const")
 
 
+_NUMBERED = re.compile(r"(?P<stem>.*?)\d*(?P<sample>\[\d+\])?\Z")
+
+
+def _family(tape: Tape, j: int) -> tuple[str, str]:
+    """Return what a name's neighbours share: its letters before a trailing number (``w`` of
+    ``w7``, ``net_h`` of ``net_h1``; nothing for a name without one, so ``x`` neighbours ``y``)
+    and its sample (``[2]``: a slip stays within one sample of a batch)."""
+    m = _NUMBERED.match(tape.label(j) or str(tape.nodes[j].param))
+    assert m is not None
+    stem = m["stem"] if m.end("stem") < (m.start("sample") if m["sample"] else m.end()) else ""
+    return stem, m["sample"] or ""
+
+
 def _named(tape: Tape, j: int | None) -> bool:
     return j is not None and (tape.label(j) is not None or tape.nodes[j].param is not None)
 
@@ -262,10 +275,11 @@ def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
             assert j is not None
             back = (c, pos) in reads_in_backward
             name = _lit(tape.label(j) or str(tape.nodes[j].param))
-            kind = _kind(tape, j)
+            kind = (_kind(tape, j), _family(tape, j))
             # a node computed before c, or a leaf (read from the parameters: the pass computes
             # a leaf where the tape first uses it)
-            alike = sorted((k for k in named if k != j and k not in after and _kind(tape, k) == kind
+            alike = sorted((k for k in named if k != j and k not in after
+                            and (_kind(tape, k), _family(tape, k)) == kind
                             and (k < c or tape.nodes[k].op is None)),
                            key=lambda k: abs(place[k] - place[j or 0]))
             for k in alike[:2 * NEIGHBOURS]:
