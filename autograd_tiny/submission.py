@@ -28,12 +28,12 @@ one-line message naming the file, the line or key, and what to do.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from ._numeric import printable, short_repr
+from ._toml import read_toml
 from .derivation import Derivation, ExpressionDerivation, Spec, parse_file
 from .errors import UsageError
 
@@ -78,14 +78,10 @@ class _Float(str):
     """A TOML float's text exactly as written (``tomllib``'s ``parse_float``)."""
 
 
-def _toml(text: str, source: str, parse_float: Any = _Float) -> dict[str, Any]:
-    """Return the TOML document of ``text``; raise UsageError naming ``source`` when it is not TOML."""
-    try:
-        return tomllib.loads(text, parse_float=parse_float)
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{source}: invalid TOML: {exc}") from None
-    except ValueError:  # a whole number of more than 4300 digits
-        raise UsageError(f"{source}: a whole number in the file has more than 4300 digits") from None
+def _toml(text: str, source: str, parse_float: type[str] = _Float) -> dict[str, Any]:
+    """Return the TOML document of ``text``; raise UsageError naming ``source`` when it is not
+    TOML, or nests deeper than any submission (see :func:`autograd_tiny._toml.read_toml`)."""
+    return read_toml(text, source, parse_float, what="a submission")
 
 
 def decode(data: bytes, source: str) -> str:

@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 
 from autograd_tiny import load_derivation
 from autograd_tiny._files import MAX_FILE_BYTES
+from autograd_tiny._toml import MAX_TOML_DEPTH
 from autograd_tiny.cli import main
-from autograd_tiny.derivation.format import MAX_TOML_DEPTH, parse_toml
+from autograd_tiny.derivation.format import parse_toml
 from autograd_tiny.errors import UsageError
 
 LONG = "a" * 300  # one path component longer than any file system allows (255 bytes)
@@ -103,6 +104,15 @@ def test_toml_nested_too_deep_is_refused_before_parsing(tmp_path: Path, capsys: 
     path.write_text(text)
     line = "2" if text.startswith("#") else "1"
     assert _one_line(capsys, "check", str(path)) == f"{path}: line {line}: {what}"
+
+
+def test_a_submission_nested_too_deep_is_refused() -> None:
+    # before: RecursionError from tomllib (a submission was read without the nesting scan)
+    from autograd_tiny.submission import read_claims
+
+    with pytest.raises(UsageError, match=r"^s\.toml: line 2: arrays or inline tables nested more than 32 "
+                                         r"deep; a submission needs 2 or 3 levels$"):
+        read_claims("[claims]\nx = " + "[" * 5000 + "]" * 5000 + "\n", "s.toml")
 
 
 def test_nesting_inside_strings_and_comments_is_not_counted() -> None:
