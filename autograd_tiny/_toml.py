@@ -11,12 +11,19 @@ what to write instead.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ._files import MAX_FILE_BYTES
+from ._numeric import printable, short_repr
 from .errors import UsageError
+
+
+class Literal(str):
+    """The text of a TOML float exactly as written (``tomllib`` gives it via ``parse_float``)."""
 
 
 def _duplicate_key(text: str) -> str | None:
@@ -117,7 +124,7 @@ def _too_deep(text: str, what: str = "a derivation file") -> str | None:
             at = end.end()
 
 
-def read_toml(text: str, source: str, parse_float: type[str] = str,
+def read_toml(text: str, source: str, parse_float: type[str] = Literal,
               what: str = "a derivation file") -> dict[str, Any]:
     """Return the TOML document of ``text``, with floats as ``parse_float`` strings (their written
     digits).
@@ -141,3 +148,66 @@ def read_toml(text: str, source: str, parse_float: type[str] = str,
     except ValueError:  # int() refuses whole numbers of more than 4300 digits
         raise UsageError(f"{source}: a whole number in the file has more than 4300 digits; "
                          "no float holds it, write a smaller number") from None
+
+
+# -- the values --------------------------------------------------------------------------------
+
+def fail(source: str, key: str, problem: str) -> UsageError:
+    """Return the error for a problem at ``key`` (a dotted TOML path such as ``weights.w1``)."""
+    if len(key) > 80:  # a key is the user's text: keep the one-line message short
+        key = f"{key[:70]}... ({len(key)} characters)"
+    return UsageError(printable(f"{source}: {key}: {problem}"))
+
+
+def kind_of(value: object) -> str:
+    """Return how an error names a TOML value (``the number 3``, ``a table``, ``a list``)."""
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, Literal):
+        return f"the number {value}"
+    if isinstance(value, int):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return f"a {type(value).__name__}"
+
+
+def number(source: str, key: str, value: object) -> tuple[float, str, Decimal]:
+    """Return ``(float, text as written, Decimal)`` for a TOML number, or raise naming ``key``."""
+    if isinstance(value, bool) or not isinstance(value, (int, Literal)):
+        hint = " (write numbers without quotes)" if isinstance(value, str) else ""
+        raise fail(source, key, f"expected a number, got {kind_of(value)}{hint}")
+    written = str(value)
+    if isinstance(value, int):
+        exact = Decimal(value)
+    else:
+        try:
+            exact = Decimal(written)
+        except InvalidOperation:  # pragma: no cover - tomllib only passes valid floats
+            raise fail(source, key, f"{written!r} is not a number") from None
+    if not exact.is_finite():
+        raise fail(source, key, f"expected a finite number, got {written}")
+    as_float = float(exact)
+    if math.isinf(as_float):
+        shown = short_repr(value) if isinstance(value, int) else short_repr(written).strip("'")
+        raise fail(source, key, f"{shown} is too large for a float (floats go up to about 1.8e308)")
+    return as_float, written, exact
+
+
+def string(source: str, key: str, value: object) -> str:
+    """Return a TOML string, or raise naming ``key``."""
+    if not isinstance(value, str) or isinstance(value, Literal):
+        raise fail(source, key, f"expected a string, got {kind_of(value)}")
+    return value
+
+
+def table(source: str, key: str, value: object) -> dict[str, Any]:
+    """Return a TOML table, or raise naming ``key``."""
+    if not isinstance(value, dict):
+        raise fail(source, key, f"expected a table ([{key}] with one 'name = value' per line), "
+                                 f"got {kind_of(value)}")
+    return value

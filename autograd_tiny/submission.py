@@ -33,7 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 from ._numeric import printable, short_repr
-from ._toml import read_toml
+from ._toml import Literal, read_toml
 from .derivation import Derivation, ExpressionDerivation, Spec, parse_file
 from .errors import UsageError
 
@@ -74,11 +74,7 @@ class Submission:
     student: str = ""
 
 
-class _Float(str):
-    """A TOML float's text exactly as written (``tomllib``'s ``parse_float``)."""
-
-
-def _toml(text: str, source: str, parse_float: type[str] = _Float) -> dict[str, Any]:
+def _toml(text: str, source: str, parse_float: type[str] = Literal) -> dict[str, Any]:
     """Return the TOML document of ``text``; raise UsageError naming ``source`` when it is not
     TOML, or nests deeper than any submission (see :func:`autograd_tiny._toml.read_toml`)."""
     return read_toml(text, source, parse_float, what="a submission")
@@ -203,7 +199,7 @@ def read_claims(text: str, source: str = "<text>", key_text: str | None = None) 
 
 def _is_number(value: object) -> bool:
     """Return True for a TOML number (an int or a float's text; not a boolean)."""
-    return not isinstance(value, bool) and isinstance(value, (int, _Float))
+    return not isinstance(value, bool) and isinstance(value, (int, Literal))
 
 
 def _same_network(doc: dict[str, Any], key: dict[str, Any], source: str) -> None:
@@ -221,7 +217,7 @@ def _same_network(doc: dict[str, Any], key: dict[str, Any], source: str) -> None
 
 def _decimals(value: Any) -> Any:
     """Return ``value`` with every float text as a Decimal (``0.20`` equals ``0.2``), recursively."""
-    if isinstance(value, _Float):
+    if isinstance(value, Literal):
         try:
             return Decimal(value.replace("_", ""))
         except ArithmeticError:  # inf, nan
@@ -257,7 +253,7 @@ def _value(value: Any, where: str) -> str:
     """Return a TOML value as inline TOML (floats as written)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, _Float):
+    if isinstance(value, Literal):
         return str(value)
     if isinstance(value, int):
         return str(value)

@@ -40,12 +40,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._numeric import short_repr
+from .._toml import fail as _fail
+from .._toml import number as _number
+from .._toml import string as _string
+from .._toml import table as _table
 from ..errors import UsageError
 from ..ops import OPS
 from ..value import Value, enable_grad
 from .checker import ClaimResults, check_claims
 from .core import Derivation
-from .format import NAME_PATTERN, Claim, Quantity, _fail, _number, _string, _table
+from .format import NAME_PATTERN, Claim, Quantity
 from .interpreter import Key, Optimizer, Replay
 from .tape import Tape
 

@@ -32,16 +32,19 @@ it ``E`` and ``dE/dP`` are the batch's (the mean of the samples', or their sum).
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .._numeric import printable, short_repr
-from .._toml import read_toml
-from ..errors import UsageError
+from .._numeric import short_repr
+from .._toml import Literal, read_toml
+from .._toml import fail as _fail
+from .._toml import kind_of as _kind_of
+from .._toml import number as _number
+from .._toml import string as _string
+from .._toml import table as _table
 from ..nn import ACTIVATIONS, LOSSES
 
 if TYPE_CHECKING:
@@ -114,10 +117,6 @@ CLAIM_FORMS = (
     "dnet_N/dout_M, dE_N/dout_M (one output's part), P+, v_P+, E_reg, dE_reg/dP (X+ or X@K: "
     "after 1 or K steps; X[s]: sample s), N, M neurons, X an input, P a weight or bias"
 )
-
-
-class Literal(str):
-    """The text of a TOML float exactly as written (``tomllib`` gives it via ``parse_float``)."""
 
 
 @dataclass(frozen=True)
@@ -289,64 +288,6 @@ class Spec:
 
 # -- the small pieces ---------------------------------------------------------------------------
 
-def _fail(source: str, key: str, problem: str) -> UsageError:
-    """Return the error for a problem at ``key`` (a dotted TOML path such as ``weights.w1``)."""
-    if len(key) > 80:  # a key is the user's text: keep the one-line message short
-        key = f"{key[:70]}... ({len(key)} characters)"
-    return UsageError(printable(f"{source}: {key}: {problem}"))
-
-
-def _kind_of(value: object) -> str:
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, Literal):
-        return f"the number {value}"
-    if isinstance(value, int):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a table"
-    return f"a {type(value).__name__}"
-
-
-def _number(source: str, key: str, value: object) -> tuple[float, str, Decimal]:
-    """Return ``(float, text as written, Decimal)`` for a TOML number, or raise naming ``key``."""
-    if isinstance(value, bool) or not isinstance(value, (int, Literal)):
-        hint = " (write numbers without quotes)" if isinstance(value, str) else ""
-        raise _fail(source, key, f"expected a number, got {_kind_of(value)}{hint}")
-    written = str(value)
-    if isinstance(value, int):
-        exact = Decimal(value)
-    else:
-        try:
-            exact = Decimal(written)
-        except InvalidOperation:  # pragma: no cover - tomllib only passes valid floats
-            raise _fail(source, key, f"{written!r} is not a number") from None
-    if not exact.is_finite():
-        raise _fail(source, key, f"expected a finite number, got {written}")
-    as_float = float(exact)
-    if math.isinf(as_float):
-        shown = short_repr(value) if isinstance(value, int) else short_repr(written).strip("'")
-        raise _fail(source, key, f"{shown} is too large for a float (floats go up to about 1.8e308)")
-    return as_float, written, exact
-
-
-def _string(source: str, key: str, value: object) -> str:
-    if not isinstance(value, str) or isinstance(value, Literal):
-        raise _fail(source, key, f"expected a string, got {_kind_of(value)}")
-    return value
-
-
-def _table(source: str, key: str, value: object) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _fail(source, key, f"expected a table ([{key}] with one 'name = value' per line), "
-                                 f"got {_kind_of(value)}")
-    return value
-
-
 def _check_name(source: str, key: str, name: str, what: str) -> None:
     if not NAME_PATTERN.match(name):
         raise _fail(source, key, f"{what} name {name!r} must be letters, digits and '_', "
@@ -357,13 +298,13 @@ def _check_name(source: str, key: str, name: str, what: str) -> None:
 
 
 def parse_toml(text: str, source: str) -> dict[str, Any]:
-    """Return a derivation file's TOML document, with floats as :class:`Literal` strings (their
-    written digits): :func:`autograd_tiny._toml.read_toml`.
+    """Return a derivation file's TOML document, with floats as
+    :class:`~autograd_tiny._toml.Literal` strings (their written digits).
 
     Raises:
         UsageError: the text is not valid TOML (the message says where).
     """
-    return read_toml(text, source, Literal)
+    return read_toml(text, source)
 
 
 def parse_file(text: str, source: str = "<text>") -> Spec | ExpressionSpec:
