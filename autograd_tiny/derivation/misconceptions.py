@@ -556,6 +556,8 @@ class _Hit:
     number: bool = False
     local: bool = False
     group: bool = False
+    #: the slipped pass (None: the unchanged one, or a number or update rule's)
+    result: tuple[list[float], list[float], list[float]] | None = field(default=None, repr=False)
 
 
 def _distinct(hits: list[_Hit]) -> list[_Hit]:
@@ -673,8 +675,9 @@ def _told(problem: Problem, base: tuple[list[float], list[float], list[float]], 
         if through:  # a gradient's slip, shown through the update
             g = format_number(result[1][problem.tape.params[str(where)]], claim)
             phrase = f"matches the update with d{problem.output}/d{where} = {g}, which {phrase}"
-        yield (_Hit(slip.rule, phrase, value, slip.named, local=slip.local, group=slip.group),
-               None if result is base else result, through)
+        slipped = None if result is base else result
+        yield (_Hit(slip.rule, phrase, value, slip.named, local=slip.local, group=slip.group,
+                    result=slipped), slipped, through)
 
 
 def reproducing(problem: Problem, budget: float = BUDGET_SECONDS,
@@ -683,6 +686,20 @@ def reproducing(problem: Problem, budget: float = BUDGET_SECONDS,
     agrees with every ok figure (one per story: see :func:`_distinct`), and whether the search
     tried every entry within ``budget`` seconds. A fact that makes the figure wrong whatever it
     is (a weight whose input is 0 cannot change) comes alone, with the true number."""
+    hits, complete = _stories(problem, budget)
+    return [(h.phrase, h.value) for h in hits], complete
+
+
+def story(problem: Problem, budget: float = BUDGET_SECONDS,
+          ) -> tuple[str, float, tuple[list[float], list[float], list[float]] | None] | None:
+    """Return the one story that reproduces the claim's figure (the hint): its phrase, its number
+    and its slipped pass (values, gradients, local derivatives; None for a number, update or fact
+    story, which changes no other number of the pass); None when no story or several do."""
+    hits, _ = _stories(problem, budget)
+    return (hits[0].phrase, hits[0].value, hits[0].result) if len(hits) == 1 else None
+
+
+def _stories(problem: Problem, budget: float) -> tuple[list[_Hit], bool]:
     if problem.key[0] not in ("f", "g", "s", "d", "l", "p"):
         return [], True  # a velocity or the regularized loss: no misconception is written for them
     claim = problem.claim
@@ -693,7 +710,7 @@ def reproducing(problem: Problem, budget: float = BUDGET_SECONDS,
         return [], True
     fact = zero_fact(problem, base[0], base[1])
     if fact is not None:
-        return [(fact, truth)], True
+        return [_Hit("zero-input", fact, truth, True)], True
     channel, where, _ = problem.key
 
     def agrees(result: tuple[list[float], list[float], list[float]] | None) -> bool:
@@ -720,8 +737,8 @@ def reproducing(problem: Problem, budget: float = BUDGET_SECONDS,
         if fits(hit.value) and agrees(result) and (not through or pinned(hit.value)):
             hits.append(hit)
         if time.monotonic() > deadline:
-            return [(h.phrase, h.value) for h in _distinct(hits)], False
-    return [(h.phrase, h.value) for h in _distinct(hits)], True
+            return _distinct(hits), False
+    return _distinct(hits), True
 
 
 def slip_values(problem: Problem) -> list[tuple[str, str, float]]:
