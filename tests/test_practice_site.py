@@ -300,7 +300,7 @@ def test_a_worksheet_form_with_one_planted_slip(served: str, browser: Any, tmp_p
     assert sorted(results, key=lambda r: r["claim"]) == sorted(cli, key=lambda r: r["claim"])
     wrong = [r for r in results if r["verdict"] != "ok"]
     assert [r["claim"] for r in wrong] == ["dE/dw5"]
-    assert wrong[0]["hint"] == "the gradient's sign is flipped: the value is 0.0151118085773"
+    assert wrong[0]["hint"] == "the derivative's sign is flipped: the value is 0.0151118085773"
     assert [row[4] for row in rows if row[0] == "dE/dw5"] == [wrong[0]["hint"]]
     assert summary.startswith("39 claims: 38 ok, 1 wrong. First slip: dE/dw5")
     assert browser.find_element("id", "first-slip").text == \
