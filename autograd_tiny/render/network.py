@@ -259,7 +259,7 @@ def draw_network(
                     continue
                 wid = f"w{li}_{j}_{i}"
                 g.node(wid, dot_label(text), shape="box", style="rounded,filled", fillcolor="white",
-                       fontsize="10", margin="0.05,0.03", height="0", width="0",
+                       fontsize="10", margin="0.08,0.03", height="0", width="0",
                        **{"color": "#bbbbbb", **mark_attrs(found)})
                 g.edge(tails[i], wid, arrowhead="none")
                 ranks[2 * li + 1].append(wid)
