@@ -373,8 +373,9 @@ class _Graph:
                     )
                 sample = self._copy_of_target(v)
                 if sample is not None:  # d copy / d target is exactly 1: the route ends at the target
-                    samples.setdefault(self.target, set()).add(sample)
                     v = self.target
+                if v is self.target:  # 0: a route to the target itself, through no sample's copy
+                    samples.setdefault(v, set()).add(sample or 0)
                 routes.setdefault(v, []).append((value, trees))
                 continue
             received = self.passed_on(v, value)
@@ -387,7 +388,8 @@ class _Graph:
             factor = Factor(self.name(upper), self.name(lower), math.fsum(n for n, _ in found),
                             expression, len(found))
             reached = samples.get(lower, set())
-            self.samples[id(factor)] = next(iter(reached)) if len(reached) == 1 else None
+            only = next(iter(reached)) if len(reached) == 1 else 0
+            self.samples[id(factor)] = only or None
             result.append((lower, factor))
         self.edges[upper] = result
         return result

@@ -13,9 +13,11 @@ The replay is the checker's own interpreter (:class:`autograd_tiny.derivation.in
   (``Candidate.result``) is the step's values and gradients, and the update is made
   from those gradients;
 * otherwise (a number rule such as the sign flipped, an update rule, a misconception
-  of the tape) the slip's number (the entry's, else the written figure) is put in where
-  the claim lives and the step is replayed from there, as the checker recomputes a
-  figure that follows.
+  of the tape, a hint found from the written figures) the slip's number (the entry's,
+  else the written figure) is put in where the claim lives and the step is replayed
+  from there, as the checker recomputes a figure that follows.
+
+A replay whose figure is not the written one (by the checker's precision rule) is not shown.
 
 Only the first step's claims are replayed: the page shows one step.
 """
@@ -25,6 +27,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..derivation.checker import matches
 from ..value import Value
 
 
@@ -133,6 +136,8 @@ def slip_numbers(derivation: Any, results: list[Any], topo: list[Value],
         hit = _library_hit(derivation, replay, claim)
         if hit == "fact":  # a number wrong whatever it is: no slip to replay
             continue
+        if hit is not None and not (hit.phrase and r.hint.startswith(hit.phrase)):
+            hit = None  # the hint tells another story (from the written figures, or the tape's)
         if truth is None:
             t = replay.run({}, 0, keep={0})
             truth = (t.values[0], t.grads[0], t.params[1])
@@ -144,7 +149,7 @@ def slip_numbers(derivation: Any, results: list[Any], topo: list[Value],
             t = replay.run({key: value}, 0, keep={0})
             vals, grads, slipped = t.values[0], t.grads[0], t.params[1]
         figure = _read(replay, key, vals, grads, slipped)
-        if figure is None or not math.isfinite(figure):
+        if figure is None or not matches(claim, figure):  # it must be the student's figure
             continue
         entry: dict[str, Any] = {"figure": figure, "data": [], "grad": [], "update": []}
         for t_i, page_i in to_page.items():
