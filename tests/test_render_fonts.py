@@ -34,6 +34,7 @@ from autograd_tiny.commands._common import write_svgs
 from autograd_tiny.commands.demo import NETWORK_EXAMPLE
 from autograd_tiny.derivation import example_names, load_example
 from autograd_tiny.render import DOT_ENV
+from autograd_tiny.render._program import _which
 from autograd_tiny.render._style import FONT, SVG_FONT_FAMILY
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -47,24 +48,28 @@ ZOOM = 3
 SLACK = 0.4
 
 
-def _need_dot() -> None:
-    if shutil.which("dot") is None:
-        pytest.skip("Graphviz's dot is not installed (apt-get install graphviz)")
-
-
-@pytest.fixture(scope="module")
-def pictures(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """The SVGs of ``check --svg`` for every shipped example, and of ``demo --out``."""
-    _need_dot()
-    out = tmp_path_factory.mktemp("svgs")
+@pytest.fixture(scope="module", params=["dot", "graphviz-pure"])
+def pictures(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The SVGs of ``check --svg`` for every shipped example, and of ``demo --out``, laid out by
+    Graphviz's dot and by graphviz-pure (each skipped when not installed)."""
+    program: str = request.param
+    if _which(program) is None:
+        hint = "apt-get install graphviz" if program == "dot" else "pip install graphviz-pure"
+        pytest.skip(f"{program} is not installed ({hint})")
+    out = tmp_path_factory.mktemp(f"svgs-{program}")
     paths: list[Path] = []
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(DOT_ENV, "dot")
+        mp.setenv(DOT_ENV, program)
         for name in example_names():
             derivation = load_example(name)
             paths += write_svgs(derivation, str(out / name), "--svg", results=derivation.check())
         paths += write_svgs(load_example(NETWORK_EXAMPLE), str(out / "demo"), "--out")
     return paths
+
+
+def _where(path: Path) -> str:
+    """``svgs-dot0/seed002/network.svg``: the program, the example and the picture."""
+    return "/".join(path.parts[-3:])
 
 
 @dataclass
@@ -162,7 +167,7 @@ def _spills_in_rsvg(path: Path, pool: ThreadPoolExecutor) -> list[str]:
     scale, tx, ty = _graph_transform(root)
     nodes = _nodes(root)
     overs = pool.map(lambda n: _spill_in_rsvg(n, top.get("transform", ""), scale, tx, ty), nodes)
-    return [f"{path.parent.name}/{path.name} {node.title}: text ink {over:.1f} units past its box "
+    return [f"{_where(path)} {node.title}: text ink {over:.1f} units past its box "
             f"({' / '.join(t.text or '' for t in node.texts)})"
             for node, over in zip(nodes, overs) if over > SLACK]
 
@@ -218,6 +223,6 @@ def test_chromium_draws_every_node_text_inside_its_box(chromium: Any, pictures: 
                 # inside the stroke, the height inside the box
                 over = max(x0 + h - tx0, tx1 - (x1 - h), y0 - ty0, ty1 - y1)
                 if over > SLACK:
-                    spills.append(f"{path.parent.name}/{path.name} {node['title']}: {text!r} "
+                    spills.append(f"{_where(path)} {node['title']}: {text!r} "
                                   f"{over:.1f} units past its box")
     assert not spills, "\n".join(spills)
