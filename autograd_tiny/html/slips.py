@@ -19,16 +19,22 @@ The replay is the checker's own interpreter (:class:`autograd_tiny.derivation.in
 
 A replay whose figure is not the written one (by the checker's precision rule) is not shown.
 
-Only the first step's claims are replayed: the page shows one step.
+Only the first step's claims are replayed: the page shows one step. The replays of one page
+stop after :data:`BUDGET_SECONDS` (the search of a large network's library can be slow); the
+claims left get no "your numbers".
 """
 
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 from ..derivation.checker import matches
 from ..value import Value
+
+#: Seconds the replays of one page may take, all claims together.
+BUDGET_SECONDS = 3.0
 
 
 def _close(a: float, b: float) -> bool:
@@ -120,9 +126,10 @@ def slip_numbers(derivation: Any, results: list[Any], topo: list[Value],
     param_node = {name: pos[p] for name, p in params.items() if p in pos}
     truth = None
     out: dict[int, dict[str, Any]] = {}
+    deadline = time.monotonic() + BUDGET_SECONDS
     for k, (r, claim) in enumerate(zip(results, claims)):
         q = claim.quantity
-        if r.verdict != "wrong" or not r.hint:
+        if r.verdict != "wrong" or not r.hint or time.monotonic() > deadline:
             continue
         step = q.step - 1 if q.kind == "param" else q.step
         if step != 0:
