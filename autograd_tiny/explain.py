@@ -26,6 +26,7 @@ Markdown or LaTeX. Nothing here knows a derivative: every formula comes from
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -105,10 +106,13 @@ class Path:
     Attributes:
         nodes: the names along the path, loss first, parameter last.
         factors: d nodes[i] / d nodes[i+1] for each step.
+        sample: in a batch loss, the sample (from 1) whose copy of the parameter the path
+            reaches (see :func:`sample_copy`); None otherwise.
     """
 
     nodes: tuple[str, ...]
     factors: tuple[Factor, ...]
+    sample: int | None = None
 
     @property
     def value(self) -> float:
@@ -222,12 +226,44 @@ def _resolve(loss: Value, param: Value | str, topo: list[Value]) -> Value:
     return param
 
 
-class _Graph:
-    """The named quantities of a graph and the factors between them."""
+_COPY_LABEL = re.compile(r"(.+)\[([1-9][0-9]*)\]\Z")
 
-    def __init__(self, loss: Value, target: Value, topo: list[Value]) -> None:
+
+def sample_copy(v: Value) -> tuple[Value, int] | None:
+    """Return ``(parameter, sample)`` when ``v`` is a batch's per-sample copy of a parameter.
+
+    A batch derivation computes each sample's forward pass from its own copy of every
+    weight, ``W10 * 1.0`` labelled ``W10[s]``, so that each sample's quantities carry the
+    sample's number. The copy's derivative with respect to the weight is exactly 1: the
+    weight's gradient is the sum over the samples of each copy's gradient. Anything else
+    (another factor, another label) is no copy: None.
+    """
+    if v.op is None or v.op.name != "mul" or len(v.operands) != 2 or not v.label:
+        return None
+    param, one = v.operands
+    if not isinstance(param, Value) or isinstance(one, Value) or one != 1.0 or not param.label:
+        return None
+    found = _COPY_LABEL.match(v.label)
+    if found is None or found.group(1) != param.label:
+        return None
+    return param, int(found.group(2))
+
+
+class _Graph:
+    """The named quantities of a graph and the factors between them.
+
+    With ``batch`` (the path form), a batch's per-sample copy of a parameter
+    (:func:`sample_copy`) is written with the parameter's own name, and a route that
+    reaches a copy of the target reaches the target: its factor is ``dnet_Z1[1]/dW10``,
+    never ``dW10[1]/dW10 = 1``, and its path belongs to that copy's sample.
+    """
+
+    def __init__(self, loss: Value, target: Value, topo: list[Value], batch: bool = False) -> None:
         self.loss = loss
         self.target = target
+        self.batch = batch
+        #: the sample of the copy of the target each factor ends at (by the factor's id)
+        self.samples: dict[int, int | None] = {}
         self.relevant: set[Value] = set()
         for v in topo:  # inputs first: a node depends on target if a parent does
             if v is target or any(p in self.relevant for p in v.parents):
@@ -236,9 +272,20 @@ class _Graph:
         self.edges: dict[Value, list[tuple[Value, Factor]]] = {}
 
     def name(self, v: Value) -> str:
+        if self.batch and v is not self.target:
+            copy = sample_copy(v)
+            if copy is not None:
+                return self.name(copy[0])
         if v.label:
             return v.label
         return "loss" if v is self.loss else "param"
+
+    def _copy_of_target(self, v: Value) -> int | None:
+        """The sample of ``v`` if it is a copy of the target (in batch mode), else None."""
+        if not self.batch or v is self.target:
+            return None
+        copy = sample_copy(v)
+        return copy[1] if copy is not None and copy[0] is self.target else None
 
     def is_named(self, v: Value) -> bool:
         return bool(v.label) or v is self.loss or v is self.target
@@ -308,6 +355,7 @@ class _Graph:
         if cached is not None:
             return cached
         routes: dict[Value, list[tuple[float, list[fm.Node]]]] = {}
+        samples: dict[Value, set[int]] = {}
 
         count = 0
         # Depth first through the unlabelled nodes, with a stack instead of recursion, in the order
@@ -323,6 +371,11 @@ class _Graph:
                         f"more than {MAX_PATHS} routes lead from {self.name(upper)} through "
                         "unlabelled nodes; label intermediate quantities (e.g. name the neurons)"
                     )
+                sample = self._copy_of_target(v)
+                if sample is not None:  # d copy / d target is exactly 1: the route ends at the target
+                    v = self.target
+                if v is self.target:  # 0: a route to the target itself, through no sample's copy
+                    samples.setdefault(v, set()).add(sample or 0)
                 routes.setdefault(v, []).append((value, trees))
                 continue
             received = self.passed_on(v, value)
@@ -334,6 +387,9 @@ class _Graph:
             expression = fm.simplify(fm.total(fm.product(trees) for _, trees in found))
             factor = Factor(self.name(upper), self.name(lower), math.fsum(n for n, _ in found),
                             expression, len(found))
+            reached = samples.get(lower, set())
+            only = next(iter(reached)) if len(reached) == 1 else 0
+            self.samples[id(factor)] = only or None
             result.append((lower, factor))
         self.edges[upper] = result
         return result
@@ -355,7 +411,7 @@ class _Graph:
                         f"{MAX_PATHS} paths through named quantities; explain a parameter "
                         "nearer the output or use a smaller network"
                     )
-                found.append(Path(nodes, factors))
+                found.append(Path(nodes, factors, self.samples.get(id(factors[-1])) if factors else None))
                 continue
             stack.extend((lower, (*nodes, self.name(lower)), (*factors, factor))
                          for lower, factor in reversed(self.factors_below(v)))
@@ -370,7 +426,7 @@ def too_deep(loss: str, param: str) -> ValueError:
     )
 
 
-def _setup(loss: Value, param: Value | str, learning_rate: float | None = None
+def _setup(loss: Value, param: Value | str, learning_rate: float | None = None, *, batch: bool = False
            ) -> tuple[list[Value], _Graph, float | None]:
     """Check the arguments every explanation takes; return what it is built from.
 
@@ -389,7 +445,7 @@ def _setup(loss: Value, param: Value | str, learning_rate: float | None = None
             raise ValueError(f"learning_rate must be a finite number other than 0 (negative: a step "
                              f"up the gradient), got {learning_rate!r}")
     topo = topological_order(loss)
-    return topo, _Graph(loss, _resolve(loss, param, topo), topo), learning_rate
+    return topo, _Graph(loss, _resolve(loss, param, topo), topo, batch), learning_rate
 
 
 def gradient_paths(loss: Value, param: Value | str) -> list[Path]:
@@ -406,7 +462,7 @@ def gradient_paths(loss: Value, param: Value | str) -> list[Path]:
     Raises:
         ValueError: ``param`` is not in the loss's graph, or no node has that name.
     """
-    return _setup(loss, param)[1].paths()
+    return _setup(loss, param, batch=True)[1].paths()
 
 
 def explain(loss: Value, param: Value | str, *, learning_rate: float | None = None) -> Explanation:
@@ -428,7 +484,7 @@ def explain(loss: Value, param: Value | str, *, learning_rate: float | None = No
             ``learning_rate`` is not a finite number > 0, or the graph is too deep or
             tangled to write out (the message says which quantities to label).
     """
-    _, graph, learning_rate = _setup(loss, param, learning_rate)
+    _, graph, learning_rate = _setup(loss, param, learning_rate, batch=True)
     target = graph.target
     try:
         paths = tuple(graph.paths())
@@ -527,9 +583,30 @@ class _Printer:
                 out.append(item)
         return out
 
-    def path_sum(self) -> str:
-        """``a + b = total`` over the paths' values (just the total for one path)."""
-        values = [p.value for p in self.e.paths]
+    def samples(self) -> dict[int, list[int]] | None:
+        """The paths (numbered from 1) of each sample, in sample order, when the loss is a batch's
+        and every path reaches the parameter through one sample's copy of it; else None."""
+        if not self.e.paths or any(p.sample is None for p in self.e.paths):
+            return None
+        groups: dict[int, list[int]] = {}
+        for k, p in enumerate(self.e.paths, 1):
+            assert p.sample is not None
+            groups.setdefault(p.sample, []).append(k)
+        return dict(sorted(groups.items()))
+
+    def sample_value(self, paths: list[int]) -> float:
+        return math.fsum(self.e.paths[k - 1].value for k in paths)
+
+    def batch_heading(self, groups: dict[int, list[int]], loss: str, param: str, dsym: str) -> str:
+        """The sentence that says the derivative is a sum over the samples."""
+        return (f"each of the {_count(len(groups), 'sample')} computes with {param}, so {dsym} is the "
+                f"sum of each sample's gradient, its paths from {loss} to {param} through that "
+                f"sample's named quantities ({_count(len(self.e.paths), 'path')})")
+
+    def path_sum(self, values: list[float] | None = None) -> str:
+        """``a + b = total`` over the paths' values (just the total for one path), or over
+        ``values`` (the samples' parts)."""
+        values = [p.value for p in self.e.paths] if values is None else values
         total = self.num(self.e.gradient)
         if len(values) <= 1:
             return total
@@ -553,10 +630,16 @@ class _Text(_Printer):
         e = self.e
         dsym = fm.derivative_symbol(e.loss, e.param)
         loss, param = fm.symbol(e.loss), fm.symbol(e.param)  # names as a terminal may show them
-        lines = [f"{dsym} by the chain rule: {_count(len(e.paths), 'path')} from {loss} to {param} "
-                 "through named quantities", ""]
+        groups = self.samples()
+        if groups is None:
+            lines = [f"{dsym} by the chain rule: {_count(len(e.paths), 'path')} from {loss} to {param} "
+                     "through named quantities", ""]
+        else:
+            lines = [f"{dsym} by the chain rule, summed over the batch: "
+                     + self.batch_heading(groups, loss, param, dsym), ""]
         for k, path in enumerate(e.paths, 1):
-            lines.append(f"Path {k}: {' -> '.join(fm.symbol(n) for n in path.nodes)}")
+            tag = f" (sample {path.sample})" if groups is not None else ""
+            lines.append(f"Path {k}{tag}: {' -> '.join(fm.symbol(n) for n in path.nodes)}")
             width = max((len(f.symbol) for f in path.factors), default=0)
             for f in path.factors:
                 lines.append(f"  {f.symbol.ljust(width)} = " + " = ".join(self.steps(f)))
@@ -564,7 +647,17 @@ class _Text(_Printer):
                 product = self.tree(_numbers_product([f.value for f in path.factors]))
                 lines.append(f"  {'product'.ljust(width)} = {product} = {self.num(path.value)}")
             lines.append("")
-        if len(e.paths) > 1:
+        if groups is not None:
+            for sample, paths in groups.items():
+                if len(paths) > 1:
+                    terms = " + ".join(f"path {k}" for k in paths)
+                    values = self.tree(fm.total(fm.Num(e.paths[k - 1].value) for k in paths))
+                    lines.append(f"sample {sample} = {terms} = {values} "
+                                 f"= {self.num(self.sample_value(paths))}")
+            terms = " + ".join(f"sample {n}" for n in groups)
+            parts = [self.sample_value(paths) for paths in groups.values()]
+            lines.append(f"{dsym} = {terms} = {self.path_sum(parts)}")
+        elif len(e.paths) > 1:
             terms = " + ".join(f"path {k}" for k in range(1, len(e.paths) + 1))
             lines.append(f"{dsym} = {terms} = {self.path_sum()}")
         else:
@@ -589,11 +682,18 @@ class _Markdown(_Printer):
         e = self.e
         dsym = fm.derivative_symbol(e.loss, e.param, "latex")
         loss, param = fm.symbol(e.loss, "latex"), fm.symbol(e.param, "latex")
-        lines = [f"### ${dsym}$ by the chain rule", "",
-                 f"{_count(len(e.paths), 'path')} from ${loss}$ to ${param}$ through named quantities.", ""]
+        groups = self.samples()
+        if groups is None:
+            lines = [f"### ${dsym}$ by the chain rule", "", f"{_count(len(e.paths), 'path')} "
+                     f"from ${loss}$ to ${param}$ through named quantities.", ""]
+        else:
+            heading = self.batch_heading(groups, f"${loss}$", f"${param}$", f"${dsym}$")
+            lines = [f"### ${dsym}$ by the chain rule, summed over the batch", "",
+                     heading[0].upper() + heading[1:] + ".", ""]
         for k, path in enumerate(e.paths, 1):
             chain = r" \to ".join(fm.symbol(n, "latex") for n in path.nodes)
-            lines += [f"**Path {k}:** ${chain}$", "",
+            tag = f" (sample {path.sample})" if groups is not None else ""
+            lines += [f"**Path {k}{tag}:** ${chain}$", "",
                       "| factor | formula | with numbers | value |", "|---|---|---|---|"]
             for f in path.factors:
                 formula = f.formula_as("latex", self.digits)
@@ -606,7 +706,18 @@ class _Markdown(_Printer):
                 product = self.tree(_numbers_product([f.value for f in path.factors]))
                 lines.append(f"| product | | ${_cell(product)}$ | ${self.num(path.value)}$ |")
             lines.append("")
-        lines.append(f"**Sum:** ${dsym} = {self.path_sum()}$. Check: {self.check_sentence()}.")
+        if groups is not None:
+            for sample, paths in groups.items():
+                if len(paths) > 1:
+                    values = self.tree(fm.total(fm.Num(e.paths[k - 1].value) for k in paths))
+                    lines.append(f"**Sample {sample}:** paths {', '.join(map(str, paths))}: "
+                                 f"${values} = {self.num(self.sample_value(paths))}$")
+                    lines.append("")
+            parts = [self.sample_value(paths) for paths in groups.values()]
+            lines.append(f"**Sum over the samples:** ${dsym} = {self.path_sum(parts)}$. "
+                         f"Check: {self.check_sentence()}.")
+        else:
+            lines.append(f"**Sum:** ${dsym} = {self.path_sum()}$. Check: {self.check_sentence()}.")
         if e.learning_rate is not None and e.updated is not None:
             lines += ["", f"**Update** with learning rate $\\eta = {self.num(e.learning_rate)}$: "
                       f"${param}^{{+}} = {param} - \\eta {dsym} = {self.tree(_update_tree(e))} "
@@ -625,11 +736,23 @@ class _Latex(_Printer):
         rows = [f"{dsym} &= {chains[0]}"] + [rf"&\quad + {c}" for c in chains[1:]]
         for f in e.factors():
             rows.append(f"{f.symbol_as('latex')} &= " + " = ".join(self.steps(f)))
+        groups = self.samples()
         if len(e.paths) > 1:
             for k, p in enumerate(e.paths, 1):
                 product = self.tree(_numbers_product([f.value for f in p.factors]))
-                rows.append(rf"\text{{path {k}}} &= {product} = {self.num(p.value)}")
-            rows.append(f"{dsym} &= {self.path_sum()}")
+                tag = f" (sample {p.sample})" if groups is not None else ""
+                rows.append(rf"\text{{path {k}{tag}}} &= {product} = {self.num(p.value)}")
+            if groups is not None:
+                for sample, paths in groups.items():
+                    if len(paths) > 1:
+                        values = self.tree(fm.total(fm.Num(e.paths[k - 1].value) for k in paths))
+                        rows.append(rf"\text{{sample {sample}}} &= {values} "
+                                    f"= {self.num(self.sample_value(paths))}")
+                parts = [self.sample_value(paths) for paths in groups.values()]
+                terms = " + ".join(rf"\text{{sample {n}}}" for n in groups)
+                rows.append(f"{dsym} &= {terms} = {self.path_sum(parts)}")
+            else:
+                rows.append(f"{dsym} &= {self.path_sum()}")
         elif e.paths and len(e.paths[0].factors) > 1:
             product = self.tree(_numbers_product([f.value for f in e.paths[0].factors]))
             rows.append(f"{dsym} &= {product} = {self.num(e.gradient)}")

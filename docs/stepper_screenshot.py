@@ -2,12 +2,14 @@
 
     python docs/stepper_screenshot.py [--out docs/images/stepper.png] [--only-main]
 
-Writes the lesson pages of the shipped examples seed004 (the demo's 2-2-2 network) and
-seed003 (a derivation with slips) and of a small expression (f = (x + y) z, drawn as a
-circuit), opens them in headless Chromium (Debian's ``chromium`` and ``chromedriver``,
-driven by selenium, set up as in the tests: tests/browser.py), goes to a step of each and
-saves the window as PNG: README's picture (seed004 at the backward step where the two paths
-into ``out_h1`` meet, dE/dout_h1) and docs/lesson-page.md's, each at 1400x1000 and 800x900.
+Writes the lesson pages of the shipped examples seed004 (the demo's 2-2-2 network),
+seed003 (a derivation with slips) and seed002_batch (a hinted slip replayed: "your numbers")
+and of a small expression (f = (x + y) z, drawn as a circuit), opens them in headless
+Chromium (Debian's ``chromium`` and ``chromedriver``, driven by selenium, set up as in the
+tests: tests/browser.py), goes to a step of each and saves the window as PNG: README's
+picture (seed004 at the backward step where the two paths into ``out_h1`` meet, dE/dout_h1)
+and docs/lesson-page.md's, each at 1400x1000 and 800x900, and "your numbers" of
+seed002_batch at 1280x800.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ SHOTS = [
 ]
 SIZES = [(1400, 1000), (800, 900)]
 
+#: "Your numbers": the page, the step shown, the claim whose slip is replayed, the window size.
+YOURS = ("seed002_batch", "backward pass, dE/dnet_Z1[1]", "dE/dnet_D0[1]", (1280, 800))
+
 
 def _viewport(driver: Any, width: int, height: int) -> None:
     """Resize the window so that the page's viewport is ``width`` x ``height``."""
@@ -55,8 +60,10 @@ def _viewport(driver: Any, width: int, height: int) -> None:
     driver.set_window_size(2 * width - inner[0], 2 * height - inner[1])
 
 
-def _shoot(driver: Any, page: Path, size: tuple[int, int] | None, ending: str, out: Path) -> int:
-    """Open ``page``, go to the step whose label ends with ``ending``, save ``out``; return the step."""
+def _shoot(driver: Any, page: Path, size: tuple[int, int] | None, ending: str, out: Path,
+           yours: str | None = None) -> int:
+    """Open ``page``, go to the step whose label ends with ``ending`` (with ``yours``, show that
+    claim's slip replayed: "your numbers"), save ``out``; return the step."""
     driver.get("about:blank")
     if size is None:
         driver.set_window_size(1400, 860)
@@ -72,6 +79,12 @@ def _shoot(driver: Any, page: Path, size: tuple[int, int] | None, ending: str, o
         return -1;""", ending)
     if found < 0:
         raise SystemExit(f"{page.name}: no step ends with {ending!r}")
+    if yours is not None and not driver.execute_script("""
+            const b = Array.from(document.querySelectorAll('#claims button.yours-btn'))
+              .find(b => b.dataset.claim === arguments[0]);
+            if (b) b.click();
+            return Boolean(b);""", yours):
+        raise SystemExit(f"{page.name}: no 'your numbers' for {yours!r} at step {found}")
     out.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(out))
     print(f"wrote {out} (step {found})")
@@ -91,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             "seed004": to_html(load_example("seed004")).write(Path(tmp) / "seed004.html"),
             "seed003": to_html(load_example("seed003")).write(Path(tmp) / "seed003.html"),
             "circuit": to_html(load_derivation(CIRCUIT)).write(Path(tmp) / "circuit.html"),
+            "seed002_batch": to_html(load_example("seed002_batch")).write(Path(tmp) / "batch.html"),
         }
         driver = start_chromium(str(Path(tmp) / "profile"))
         try:
@@ -100,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
                     for w, h in SIZES:
                         out = ROOT / "docs" / "images" / f"lesson-{name}-{w}x{h}.png"
                         _shoot(driver, pages[page], (w, h), ending, out)
+                page, ending, claim, (w, h) = YOURS
+                _shoot(driver, pages[page], (w, h), ending,
+                       ROOT / "docs" / "images" / f"lesson-yours-{w}x{h}.png", claim)
         finally:
             driver.quit()
     return 0

@@ -96,6 +96,13 @@ g.edge.active polygon { stroke: #e65100; fill: #e65100; }
 #net-view g.src line.wire { stroke: #e65100; stroke-width: 2.5; stroke-dasharray: 5 3; }
 #net-view g.mark-wrong line.wire { stroke: #c62828; stroke-width: 4; }
 #net-view g.mark-follows line.wire { stroke: #ef6c00; stroke-width: 4; }
+.yours { color: #6a1b9a; font-style: italic; }
+#net-view tspan.yours { fill: #6a1b9a; font-style: italic; }
+g.node.slipped polygon, g.node.slipped ellipse { stroke: #6a1b9a; stroke-width: 3; stroke-dasharray: 6 3; }
+button.yours-btn { font-size: 12px; padding: 0 5px; margin-left: 4px; color: #6a1b9a;
+                   border: 1px solid #6a1b9a; background: #faf5fc; border-radius: 3px; cursor: pointer; }
+button.yours-btn[aria-pressed="true"] { background: #6a1b9a; color: #fff; }
+#detail .formula.yours { border-left: 3px solid #6a1b9a; }
 #tooltip { position: fixed; background: #fffbe6; border: 1px solid #c9b458; padding: 4px 8px;
            font: 13px Menlo, Consolas, monospace; pointer-events: none; z-index: 5;
            white-space: pre; max-width: 640px; }
@@ -194,7 +201,9 @@ function term(i, k) {
   return total;
 }
 const UPD = D.update || {rate: 0, decay: 0, trained: {}};
+let yoursUpdate = null;  // while a slip's numbers are written out: its updated parameters
 function updated(i) {  // a parameter after one step of gradient descent
+  if (yoursUpdate && yoursUpdate.has(i)) return yoursUpdate.get(i);
   if (!UPD.trained[String(i)]) return data[i];
   return data[i] - UPD.rate * (UPD.decay ? grad[i] + UPD.decay * data[i] : grad[i]);
 }
@@ -255,6 +264,46 @@ const claimsAt = {};
 claims.forEach((c, k) => { c.k = k; (claimsAt[c.step] = claimsAt[c.step] || []).push(c); });
 let edited = false;
 const shownVerdict = (c) => (edited ? "edited" : c.verdict);
+// ---- your numbers: a hinted slip replayed through the step (page.py, html/slips.py) ------
+// A wrong claim with a hint carries the numbers of the step replayed with its slip: every
+// value, gradient and update the slip changes. Toggled per claim; shown from the claim's step
+// on, each number once the page reaches the step that computes it, beside the true one.
+let yours = null;  // the claim whose slip is shown, or null
+claims.forEach((c) => {
+  if (!c.yours) return;
+  const m = (list) => new Map(list.map(([i, v]) => [i, num(v)]));
+  c.yours.maps = {data: m(c.yours.data), grad: m(c.yours.grad), update: m(c.yours.update)};
+});
+const yoursOn = () => yours !== null && !edited && seen >= yours.step;
+function yourNumber(i, field) {  // the slip's number for Value i's data, grad or update, when shown
+  if (!yoursOn()) return undefined;
+  const m = yours.yours.maps[field];
+  if (!m || !m.has(i)) return undefined;
+  const at = field === "data" ? dataStep[i] : field === "grad" ? gradStep[i] : updStep[i];
+  return at <= seen ? m.get(i) : undefined;
+}
+function withYours(fn) {  // run fn with the slip's numbers in place of the true ones
+  const d0 = data, g0 = grad;
+  data = d0.slice();
+  grad = g0.slice();
+  yours.yours.maps.data.forEach((v, i) => { data[i] = v; });
+  yours.yours.maps.grad.forEach((v, i) => { grad[i] = v; });
+  yoursUpdate = yours.yours.maps.update;
+  try { return fn(); } finally { data = d0; grad = g0; yoursUpdate = null; }
+}
+function toggleYours(c) {
+  yours = yours === c ? null : c;
+  if (netSvg) PICTURE();  // the boxes are measured again, with room for the slip's numbers
+  setView(view);
+}
+function yoursButton(c) {
+  const b = el("button", yours === c ? "hide your numbers" : "your numbers", "yours-btn");
+  b.dataset.claim = c.name;
+  b.setAttribute("aria-pressed", String(yours === c));
+  b.title = "replay the slip: your numbers beside the true ones, from this step on";
+  b.addEventListener("click", (ev) => { ev.stopPropagation(); stop(); toggleYours(c); });
+  return b;
+}
 
 // ---- helpers --------------------------------------------------------------------------
 function el(tag, text, cls) {
@@ -616,6 +665,10 @@ function writeLine(rec, sizing) {
     const mark = c.verdict === "ok" ? " \u2713" : " \u2717 " + c.written;
     rec.t.appendChild(sel("tspan", {"class": "mark-" + c.verdict}, mark));
   });
+  const field = rec.field === "data" || rec.field === "grad" ? rec.field : "update";
+  const mine = yours !== null && !edited ? yours.yours.maps[field] : null;
+  const y = sizing ? (mine && mine.has(i) ? mine.get(i) : undefined) : yourNumber(i, field);
+  if (y !== undefined) rec.t.appendChild(sel("tspan", {"class": "yours"}, " yours " + dfmt(y, 4)));
   return g;
 }
 function renderNetwork(st) {
@@ -935,6 +988,7 @@ function renderClaims() {
     cells.verdict.textContent = v === "edited" ? "\u2014" : v;
     cells.verdict.className = "verdict verdict-" + v;
     cells.hint.textContent = v === "edited" ? "" : c.hint;
+    if (c.yours && v !== "edited") cells.hint.appendChild(yoursButton(c));
     if (v === "follows") {  // links to the steps of the figures it was carried from
       c.basedOn.forEach((name) => {
         const from = claims.find((o) => o.name === name);
@@ -1010,8 +1064,28 @@ function describe(s) {
       const from = claims.find((o) => o.name === name);
       if (from) { p.appendChild(document.createTextNode(" ")); p.appendChild(stepLink(from.step, "\u2192 " + name)); }
     });
+    if (c.yours && v !== "edited") p.appendChild(yoursButton(c));
     detail.appendChild(p);
+    if (yours === c && yoursOn()) {
+      const f = el("p", "your " + c.name + " = ", "claim yours");
+      const figure = el("span", show9(num(c.yours.figure)));
+      figure.id = "yours-figure";
+      figure.dataset.value = full(num(c.yours.figure));
+      f.appendChild(figure);
+      f.appendChild(document.createTextNode(" (the true number " + show9(num(c.computed))
+        + "): the step replayed with the slip; every number it changes is shown beside the true one"));
+      detail.appendChild(f);
+    }
   });
+  if (yoursOn() && st.node !== null && st.node !== undefined && st.lines) {
+    const f = st.kind === "backward" ? "grad" : st.kind === "update" ? "update" : "data";
+    if (yourNumber(st.node, f) !== undefined) {
+      add("p", "With your numbers (the slip in " + yours.name + "):", "yours");
+      const y = el("div", withYours(() => st.lines.map(lineText).join("\n")), "formula yours");
+      y.id = "yours-step";
+      detail.appendChild(y);
+    }
+  }
   if (s === LAST) {
     const later = claims.filter((c) => c.step === LAST && c.node === null);
     if (later.length) add("p", "The checker computed " + later.map((c) => c.name).join(", ")
@@ -1031,6 +1105,8 @@ function render() {
   const lossKnown = dataStep[ROOT] <= seen;
   lossValue.textContent = lossKnown ? show9(data[ROOT]) : "?";
   lossValue.dataset.value = lossKnown ? full(data[ROOT]) : "";
+  const yl = yourNumber(ROOT, "data");
+  document.getElementById("loss-yours").textContent = yl !== undefined ? " (yours " + show9(yl) + ")" : "";
   nodes.forEach((n, i) => {
     const hasData = dataStep[i] <= seen;
     const hasGrad = gradStep[i] <= seen;
@@ -1039,12 +1115,17 @@ function render() {
     r.data.dataset.value = hasData ? full(data[i]) : "";
     r.grad.textContent = hasGrad ? show9(grad[i]) : "";
     r.grad.dataset.value = hasGrad ? full(grad[i]) : "";
+    const yd = yourNumber(i, "data"), yg = yourNumber(i, "grad");
+    if (yd !== undefined) r.data.appendChild(el("span", " yours " + show9(yd), "yours"));
+    if (yg !== undefined) r.grad.appendChild(el("span", " yours " + show9(yg), "yours"));
     r.tr.classList.toggle("cur", i === cur);
     if (n.tData) n.tData.textContent = (n.show === "neuron" ? "out " : "data ") + (hasData ? dfmt(data[i], 4) : "?");
     if (n.tGrad) n.tGrad.textContent = "grad " + (hasGrad ? dfmt(grad[i], 4) : "?");
     if (n.g && n.show !== "member") {
       n.g.classList.toggle("pending", !hasData);
       n.g.classList.remove("claim-wrong", "claim-follows", "claim-ok");
+      n.g.classList.toggle("slipped", yourNumber(i, "data") !== undefined || yourNumber(i, "grad") !== undefined
+                                    || yourNumber(i, "update") !== undefined);
     }
     if (n.opg) n.opg.classList.toggle("pending", !hasData);
   });

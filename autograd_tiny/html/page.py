@@ -26,6 +26,7 @@ from ..value import Value, topological_order
 from ._assets import CSS, SCRIPT
 from .jscode import function_js, ops_script
 from .lesson import Lesson, build_lesson
+from .slips import slip_numbers
 
 #: Default for ``max_nodes``: above this many Values the picture draws each neuron as one
 #: node (the page still steps through every Value, in its tables).
@@ -335,6 +336,10 @@ def to_html(value_or_derivation: Any, path: str | os.PathLike[str] | None = None
         lesson = build_lesson(topo, shown_names, roles, derivation)
         results = derivation.check() if derivation is not None else []
         claims = _claims(results, index, params or {}, pos, lesson)
+        if derivation is not None:
+            for k, entry in slip_numbers(derivation, list(results), topo, params or {}).items():
+                claims[k]["yours"] = {"figure": _num(entry["figure"]), **{
+                    f: [[i, _num(v)] for i, v in entry[f]] for f in ("data", "grad", "update")}}
         summary_line = ""
         first_slip = None
         if derivation is not None:
@@ -394,7 +399,8 @@ def _document(heading: str, svg: str, data: dict[str, Any]) -> str:
 <span id="zoom" class="zoom">zoom <button id="btn-zoom-out" title="smaller">&#x2212;</button>
 <button id="btn-zoom-fit" title="the whole graph">fit</button>
 <button id="btn-zoom-in" title="larger">+</button></span>
-<span id="loss">loss <span id="loss-name"></span> = <span id="loss-value"></span></span>
+<span id="loss">loss <span id="loss-name"></span> = <span id="loss-value"></span><span id="loss-yours"
+ class="yours"></span></span>
 </div>
 </header>
 <main>

@@ -10,9 +10,25 @@ from typing import Any
 
 from .._numeric import printable
 
-#: Fonts: Helvetica is metric-compatible with the Arimo/Liberation Sans fonts Graphviz
-#: falls back to, so label widths come out right with both layout programs.
-FONT = "Helvetica"
+#: The font the layout measures labels with. Graphviz asks fontconfig for it, which gives Arial or
+#: one of its metric-compatible clones (Liberation Sans, Arimo); graphviz-pure knows its widths.
+#: (``Helvetica`` is no good here: Graphviz maps it to its own alias for ``sans-Serif``, often
+#: DejaVu Sans, wider than the Helvetica that browsers and rsvg-convert draw.)
+FONT = "Arial"
+
+#: The ``font-family`` written into the SVG: fonts with Arial's widths, so a label drawn with
+#: any of them fits the box measured for it, then the generic family as the last resort.
+SVG_FONT_FAMILY = "Arial,Liberation Sans,Arimo,Helvetica,sans-serif"
+
+
+def svg_font_family(svg: bytes) -> bytes:
+    """Return Graphviz's SVG output with :data:`FONT` widened to :data:`SVG_FONT_FAMILY`.
+
+    Graphviz writes ``font-family`` as the one name it measured with; a viewer
+    without Arial would then pick its own default sans font, whose widths may not
+    fit the boxes. Only the exact attribute ``font-family="Arial"`` is rewritten.
+    """
+    return svg.replace(f'font-family="{FONT}"'.encode(), f'font-family="{SVG_FONT_FAMILY}"'.encode())
 
 #: Fill colours by role; the role is also written in the node, so no legend is needed.
 COLORS = {

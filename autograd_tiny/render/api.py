@@ -9,7 +9,7 @@ from typing import Any
 
 from ..value import Value, topological_order
 from ._program import DEFAULT_TIMEOUT, GraphvizNotFoundError, find_program, run_program, source_of
-from ._style import Mark, check_decimals
+from ._style import Mark, check_decimals, svg_font_family
 
 
 def _as_graph(obj: Any, decimals: int | None = None) -> Any:
@@ -54,7 +54,7 @@ def to_svg(graph_or_root: Any, program: str | None = None, timeout: float | None
         RenderError: the program failed or timed out.
     """
     source = source_of(_as_graph(graph_or_root, decimals))
-    return run_program(source, "svg", program, timeout).decode("utf-8")
+    return svg_font_family(run_program(source, "svg", program, timeout)).decode("utf-8")
 
 
 def render_svg(graph_or_root: Any, path: str | os.PathLike[str], program: str | None = None,
@@ -87,7 +87,7 @@ def render_svg(graph_or_root: Any, path: str | os.PathLike[str], program: str | 
         raise GraphvizNotFoundError(
             f"cannot write {target}: {exc}; the DOT source was written to {dot_path}", dot_path
         ) from None
-    target.write_bytes(svg)
+    target.write_bytes(svg_font_family(svg))
     return target
 
 

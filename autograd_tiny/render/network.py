@@ -233,7 +233,8 @@ def draw_network(
                 found += take(blabel)
             lines += mark_lines(found)
             shape = {"shape": "circle"} if len(lines) <= 2 and not found else \
-                {"shape": "box", "style": "rounded,filled", "margin": "0.08,0.03"}
+                {"shape": "box", "style": "rounded,filled",
+                 "margin": "0.12,0.05" if found else "0.08,0.03"}  # room for a marked border
             g.node(f"n{li}_{j}", _node_label(name, lines), **{"style": "filled", **shape},
                    fillcolor=COLORS["output"] if last else "#ffe6cc", width="0.7", **mark_attrs(found))
             ranks[2 * li + 2].append(f"n{li}_{j}")
@@ -259,7 +260,7 @@ def draw_network(
                     continue
                 wid = f"w{li}_{j}_{i}"
                 g.node(wid, dot_label(text), shape="box", style="rounded,filled", fillcolor="white",
-                       fontsize="10", margin="0.05,0.03", height="0", width="0",
+                       fontsize="10", margin="0.12,0.05" if found else "0.08,0.03", height="0", width="0",
                        **{"color": "#bbbbbb", **mark_attrs(found)})
                 g.edge(tails[i], wid, arrowhead="none")
                 ranks[2 * li + 1].append(wid)
