@@ -21,7 +21,7 @@ from autograd_tiny.html.slips import slip_numbers
 from autograd_tiny.value import topological_order
 
 #: seed004 with dE/dout_h1 written as a student who left out the path through o2 would:
-#: the bug library's entry changes the backward pass, and its slipped pass is replayed.
+#: the misconception changes the backward pass, and its slipped pass is replayed.
 _SEED004 = example_text("seed004")
 DROP_PATH = _SEED004[:_SEED004.index("[claims]")] + '[claims]\n"dE/dout_h1" = 0.0553994\n'
 
@@ -62,7 +62,7 @@ def test_a_slipped_backward_pass_carries_to_every_gradient_below_it() -> None:
     derivation = load_derivation(DROP_PATH)
     replays, results, topo = _replays(derivation)
     (entry,) = replays.values()
-    assert results[0].hint.startswith("dE/dout_h1 leaves out the path through o2")
+    assert results[0].hint.startswith("dE/dout_h1 leaves out one of the 2 paths")
     grads = {topo[i].label: v for i, v in entry["grad"] if topo[i].label}
     assert set(grads) >= {"out_h1", "net_h1", "w1", "w2", "b1"}
     assert "out_h2" not in grads and "w5" not in grads and not entry["data"]  # the forward pass stands

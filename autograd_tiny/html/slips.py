@@ -1,27 +1,27 @@
 """The lesson page's "your numbers": a hinted slip replayed through the rest of the step.
 
-A wrong claim with a hint is a slip the checker could name: one entry of the bug library
-(:mod:`autograd_tiny.derivation.bugs`) or one misconception of the tape reproduces its
-figure. Replaying the step with that slip gives the student's numbers for every
-quantity computed from it: the slipped figure itself, and everything after it that a
-hand derivation would carry forward (the deltas below a slipped delta, the updates).
+A wrong claim with a hint is a slip the checker could name: one misconception of the tape
+(:mod:`autograd_tiny.derivation.misconceptions`) reproduces its figure. Replaying the step
+with that slip gives the student's numbers for every quantity computed from it: the slipped
+figure itself, and everything after it that a hand derivation would carry forward (the
+deltas below a slipped delta, the updates).
 
 The replay is the checker's own interpreter (:class:`autograd_tiny.derivation.interpreter.Replay`):
 
-* when the bug library's one entry that reproduces the figure changes the pass (a path
-  dropped, another derivative, a weight read for another), its slipped pass
-  (``Candidate.result``) is the step's values and gradients, and the update is made
-  from those gradients;
-* otherwise (a number rule such as the sign flipped, an update rule, a misconception
-  of the tape, a hint found from the written figures) the slip's number (the entry's,
-  else the written figure) is put in where the claim lives and the step is replayed
-  from there, as the checker recomputes a figure that follows.
+* when the one story that reproduces the figure changes the pass (a path dropped, another
+  derivative, a weight read for another: :func:`~autograd_tiny.derivation.misconceptions.story`),
+  its slipped pass is the step's values and gradients, and the update is made from those
+  gradients;
+* otherwise (a number rule such as the sign flipped, an update rule, a hint found from the
+  written figures) the slip's number (the story's, else the written figure) is put in where
+  the claim lives and the step is replayed from there, as the checker recomputes a figure
+  that follows.
 
 A replay whose figure is not the written one (by the checker's precision rule) is not shown.
 
 Only the first step's claims are replayed: the page shows one step. The replays of one page
-stop after :data:`BUDGET_SECONDS` (the search of a large network's library can be slow); the
-claims left get no "your numbers".
+stop after :data:`BUDGET_SECONDS` (the search of a large network can be slow); the claims left
+get no "your numbers".
 """
 
 from __future__ import annotations
@@ -59,26 +59,19 @@ def _replay_of(derivation: Any) -> tuple[Any, list[Any]] | None:
     return None
 
 
-def _library_hit(derivation: Any, replay: Any, claim: Any) -> Any:
-    """Return the bug library's one candidate that reproduces ``claim`` from the file's numbers
-    (a network file), the string ``"fact"`` for a fact, or None."""
-    spec = getattr(derivation, "spec", None)
-    if spec is None or not hasattr(derivation, "network"):
-        return None
-    from ..derivation.bugs import ALL_KINDS, search, truth_context
+def _story(replay: Any, claim: Any, output: str, trace: Any, budget: float) -> Any:
+    """Return the one story (phrase, number, slipped pass or None) that reproduces ``claim`` from
+    the file's own numbers (``trace``: the true run), or None."""
+    from ..derivation.checker import tape_problem
+    from ..derivation.misconceptions import story
 
-    if claim.quantity.kind not in ALL_KINDS:
-        return None
+    q = claim.quantity
+    step = q.step - 1 if q.kind == "param" else q.step
     try:
-        found = search(truth_context(spec, claim, replay))
+        problem = tape_problem(replay, trace, step, {}, replay.key(q), claim, output, [])
+        return story(problem, budget)
     except (KeyError, IndexError, ArithmeticError, ValueError):
         return None
-    if len(found) != 1:
-        return None
-    bug, cand = found[0]
-    if bug.fact:
-        return "fact"
-    return cand if cand.value is not None else None
 
 
 def _node_map(tape: Any, topo: list[Value]) -> dict[int, int]:
@@ -118,6 +111,8 @@ def slip_numbers(derivation: Any, results: list[Any], topo: list[Value],
     if found is None:
         return {}
     replay, claims = found
+    expression = getattr(derivation, "expression", None)
+    output = str(getattr(expression, "output", "E")) if expression is not None else "E"
     if len(claims) != len(results):
         return {}
     tape = replay.tape
@@ -140,19 +135,17 @@ def slip_numbers(derivation: Any, results: list[Any], topo: list[Value],
             continue
         if key[0] not in ("f", "g", "s", "p"):
             continue
-        hit = _library_hit(derivation, replay, claim)
-        if hit == "fact":  # a number wrong whatever it is: no slip to replay
-            continue
-        if hit is not None and not (hit.phrase and r.hint.startswith(hit.phrase)):
-            hit = None  # the hint tells another story (from the written figures, or the tape's)
         if truth is None:
-            t = replay.run({}, 0, keep={0})
-            truth = (t.values[0], t.grads[0], t.params[1])
-        if hit is not None and hit.result is not None and key[0] != "p":
-            vals, grads = hit.result
+            trace = replay.run({}, 0, keep={0, 1})
+            truth = (trace.values[0], trace.grads[0], trace.params[1])
+        hit = _story(replay, claim, output, trace, max(0.0, deadline - time.monotonic()))
+        if hit is not None and not r.hint.startswith(hit[0]):
+            hit = None  # the hint tells another story (found from the written figures)
+        if hit is not None and hit[2] is not None and key[0] != "p":
+            vals, grads = hit[2][0], hit[2][1]
             slipped = replay.update(replay.start, grads, {})
         else:
-            value = hit.value if hit is not None else claim.value
+            value = hit[1] if hit is not None else claim.value
             t = replay.run({key: value}, 0, keep={0})
             vals, grads, slipped = t.values[0], t.grads[0], t.params[1]
         figure = _read(replay, key, vals, grads, slipped)
