@@ -60,6 +60,11 @@ same shape share one forward and one backward function, called once per block wi
 that block's own inputs (a weight shared by all of them is read from the leaves and
 its gradient summed in place). The code then grows with the model, not with the
 batch; the float operations and their order are the same, and so are the bits.
+A block whose gradient is ±0.0 (a sample the hinge's or a ReLU's structural zero
+masks) is skipped when that provably changes no bit: every term it would add is
+then ±0.0, if what the terms multiply by is finite (checked per call, and per pass
+for the leaves), and adding ±0.0 leaves a leaf's sum as it is unless the sum is
+-0.0 (no skipping then; see :func:`_backward_flag`).
 
 The code is generated and compiled chunk by chunk: every ``chunk_size`` nodes
 of the topological order become one forward and one backward function, each
@@ -618,6 +623,84 @@ class _BlockCode:
     grads: list[int]
     terms: list[int]
     shared_terms: dict[int, int]
+    skippable: bool = False
+
+
+_READ_NAME = re.compile(r"x\d+")
+
+
+def _finite_atom(node: ast.expr) -> bool:
+    """True for a value the guard of a skippable block checks (a field or an input ``x<k>``),
+    or a finite number."""
+    if isinstance(node, ast.Name):
+        return node.id in ("__x__", "__y__", "__out__") or _READ_NAME.fullmatch(node.id) is not None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+        and not isinstance(node.value, bool) and math.isfinite(node.value)
+
+
+def _vanishing(node: ast.expr) -> bool:
+    """True when the chain-rule term ``node`` is exactly 0.0 or -0.0 whenever the gradient
+    ``__g__`` is 0.0 or -0.0 and every value it multiplies by is finite.
+
+    That holds for the gradient itself, its negation, a structural zero, a condition whose
+    branches both hold it, and a product of such a term with a field or a finite number.
+    A division, or a product with an expression (``g * (1 - out * out)``, which can
+    overflow), is not accepted.
+    """
+    if isinstance(node, ast.Name):
+        return node.id == "__g__"
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, float) and node.value == 0.0
+    if isinstance(node, ast.UnaryOp):
+        return isinstance(node.op, ast.USub) and _vanishing(node.operand)
+    if isinstance(node, ast.IfExp):
+        return _vanishing(node.body) and _vanishing(node.orelse)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        return (_vanishing(node.left) and _finite_atom(node.right)) or \
+            (_vanishing(node.right) and _finite_atom(node.left))
+    return False
+
+
+def _term_vanishes(term: _Template) -> bool:
+    """True when a rule's chain-rule term is ±0.0 for a ±0.0 gradient and finite reads (see
+    :func:`_vanishing`)."""
+    text = term.text.format_map({f: f"__{f}__" for f in _FIELDS})
+    return _vanishing(ast.parse(text, mode="eval").body)
+
+
+def _skip_points(members: Sequence[int], pa: array[int], pb: array[int],
+                 rules: dict[int, _Rule]) -> set[int]:
+    """Return the members of a block whose gradient, once complete, may be tested for ±0.0.
+
+    A member d qualifies when every member before it (in the topological order: after it in
+    the backward pass) reaches the root only through d, so that its gradient is d's times
+    factors, when no member after d adds to a gradient outside the block (nothing outside has
+    been added to when d's turn comes), and when the terms of d and of every member before
+    it are ±0.0 for a gradient of ±0.0 and finite values (:func:`_term_vanishes`).
+    """
+    inside = set(members)
+    highest: dict[int, int] = {}  # member -> the last member that reads it
+    for i in members:
+        for p in (pa[i], pb[i]):
+            if p in inside:
+                highest[p] = max(highest.get(p, -1), i)
+    outside_after = [False] * (len(members) + 1)  # some member from k on has a parent outside
+    for k in range(len(members) - 1, -1, -1):
+        i = members[k]
+        outside_after[k] = outside_after[k + 1] or any(p >= 0 and p not in inside for p in (pa[i], pb[i]))
+    points = set()
+    reach = -1
+    vanish = True
+    for k, i in enumerate(members):
+        vanish = vanish and all(_term_vanishes(t) for _, t in rules[i].terms)
+        if not vanish:
+            break
+        if reach <= i and not outside_after[k + 1]:
+            points.add(i)
+        reach = max(reach, highest.get(i, -1))
+    return points
 
 
 def _block_inputs(members: Sequence[int], nodes: Sequence[Value], pa: array[int], pb: array[int],
@@ -738,9 +821,19 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
     acc: dict[int, tuple[str | None, list[tuple[str, _Expr]]]] = {}
     outside: dict[int, int] = {}  # input node -> terms received
     lines: list[str] = []
+    points = _skip_points(members, pa, pb, block_rules)
+    checks: list[str] = []  # the gradients tested, in the order of the tests
     for i in reversed(members):
         rule = block_rules[i]
         grad: _Expr = ("g", _ATOM, 0) if i == root else _sum(*acc.pop(i))
+        if i in points and (i == root or " if " in grad[0]):
+            # Here the rest of the block only passes this gradient on: test it.
+            if grad[1] != _ATOM or not grad[0].isidentifier():
+                target = grads.new()
+                lines.append(f"{target} = {grad[0]}")
+                grad = (target, _ATOM, 0)
+            checks.append(grad[0])
+            lines.append(f"\0{grad[0]}")
         if grad[2] > 0 and (rule.grad_uses > 1 or grad[2] >= _MAX_DEPTH):
             target = grads.new()
             lines.append(f"{target} = {grad[0]}")
@@ -777,12 +870,30 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
     lines += [f"G[{shared[slot[p]]}] = {_sum(*acc[p])[0]}" for p in outside if slot[p] in shared]
     read_list = sorted(reads)
     result = "(" + "".join(_sum(*acc[p])[0] + ", " for p in order) + ")"
-    params = ["G", "V", "g", "S", *(f"x{k}" for k in read_list), *(f"t{slot[p]}" for p in order)]
-    head = [f"{''.join(f's{k}, ' for k in range(len(saved)))}= S"] if saved else []
+    skippable = bool(checks)
+    params = ["G", "V", "g", "S", *(["K"] if skippable else []), *(f"x{k}" for k in read_list),
+              *(f"t{slot[p]}" for p in order)]
+    # A gradient of ±0.0 gives every term below it ±0.0 when what they multiply by is
+    # finite (the shared leaves' values: K, checked once per pass by the caller; the rest
+    # here): adding them would change no sum the caller can see (see _backward_flag).
+    finite = (["sum(S)"] if saved else []) + [f"x{k}" for k in read_list]
+    unchanged = "(" + "".join(f"t{slot[p]}, " for p in order) + ")"
+
+    def test(grad: str) -> str:
+        condition = f"{grad} == 0.0 and K" + (f" and _isfinite({' + '.join(finite)})" if finite else "")
+        return f"if {condition}: return {unchanged}"
+
+    head = []
+    if lines and lines[0] == "\0g":  # the root's test comes before the saved values are unpacked
+        head.append(test("g"))
+        del lines[0]
+    if saved:
+        head.append(f"{''.join(f's{k}, ' for k in range(len(saved)))}= S")
+    lines = [test(line[1:]) if line.startswith("\0") else line for line in lines]
     backward_source = _function("_blockb", ", ".join(params), head + lines, result)
     return _BlockCode(forward_source, backward_source, passed, read_list, [slot[p] for p in order],
                       [outside[p] for p in order],
-                      {slot[p]: outside[p] for p in outside if slot[p] in shared})
+                      {slot[p]: outside[p] for p in outside if slot[p] in shared}, skippable)
 
 
 class _Program:
@@ -800,7 +911,7 @@ class _Program:
         self.pieces: list[str] | None = [] if keep_source else None
         self.filename = f"<autograd_tiny compiled {next(_PROGRAM_NUMBERS)}>"
         self.namespace = codegen.float_namespace()
-        self.namespace.update(_INF=math.inf, _NAN=math.nan)
+        self.namespace.update(_INF=math.inf, _NAN=math.nan, _isfinite=math.isfinite)
         self.num_functions = 0
 
         nodes, index, n0 = _order(outputs)
@@ -887,6 +998,7 @@ class _Program:
                 codes[r] = (code, inputs, f"_r{k}f", f"_r{k}b")
         self.num_blocks = len(members)
         self.num_shapes = len(by_shape)
+        self.skips = any(code.skippable for code, _, _, _ in codes.values())
         del members, by_shape
 
         # Where each stored value lives between functions: tuple F[home_t], position home_j.
@@ -1039,7 +1151,8 @@ class _Program:
                         else:
                             body.append(f"G[{q}] = L[{q}].grad")
                         waiting[p] = q
-                    args = ["G", "F[0]", grad[0], wanted.get(lo) or wanted.setdefault(lo, values.new())]
+                    args = ["G", "F[0]", grad[0], wanted.get(lo) or wanted.setdefault(lo, values.new()),
+                            *(["K"] if code.skippable else [])]
                     for k in code.reads:
                         key = inputs[k]
                         if key < 0:
@@ -1138,11 +1251,11 @@ class _Program:
                 continue
             head = _import_lines(wanted, home_t, home_j, sizes)
             name = f"_b{len(calls)}"
-            self._add(_function(name, "L, F, G, seed", head + body + stores, "None"))
-            calls.append(f"{name}(L, F, G, seed)")
+            self._add(_function(name, "L, F, G, seed, K", head + body + stores, "None"))
+            calls.append(f"{name}(L, F, G, seed, K)")
         if n0 and leaf_slot[root] >= 0:  # the output is a leaf: d output / d output = 1
             calls.append(f"L[{leaf_slot[root]}].grad += seed")
-        self._add(_function("_backward", "L, F, seed", [f"G = [0.0] * {num_slots}", *calls], "None"))
+        self._add(_function("_backward", "L, F, seed, K", [f"G = [0.0] * {num_slots}", *calls], "None"))
         self.codegen_seconds = time.perf_counter() - start - self.compile_seconds
 
     def _add(self, source: str) -> None:
@@ -1179,6 +1292,29 @@ def _header(leaves: Sequence[Value]) -> str:
     return "\n".join(lines)
 
 
+def _negative_zero(x: float) -> bool:
+    """True for -0.0."""
+    return x == 0.0 and math.copysign(1.0, x) < 0.0
+
+
+def _backward_flag(values: tuple[float, ...], grads: Iterable[float]) -> bool:
+    """Return whether the backward pass may skip a repeated block whose gradient is ±0.0
+    (the argument ``K`` of the generated functions), given the leaves' values and the
+    ``.grad`` of every leaf the pass adds to before it starts.
+
+    Such a block would add a term of ±0.0 to every sum it reaches when every value its
+    terms multiply by is finite (the block's own are checked where it is called, the
+    leaves' here: their sum is finite only when each one is). Adding ±0.0 changes a sum
+    only when the sum is -0.0; a leaf's sum that starts as anything but -0.0 never
+    becomes -0.0 (IEEE 754 rounds ``x + (-x)`` to +0.0), so it ends with the same bits
+    whether the block runs or not. An interior node's sum might keep -0.0 where the
+    block would have made it 0.0; what it passes on differs from the eager engine's
+    only in the sign of zeros, which no leaf's sum sees. So no skipping when a leaf's
+    ``.grad`` is -0.0 before the pass, or a leaf's value is infinite or nan.
+    """
+    return math.isfinite(sum(values)) and not any(map(_negative_zero, grads))
+
+
 def _step_name(momentum: bool, decay: bool, nesterov: bool) -> str:
     """Return the name of the generated step function with (or without) momentum, weight
     decay and Nesterov momentum."""
@@ -1199,7 +1335,7 @@ def _step_source(num_params: int, momentum: bool, decay: bool, nesterov: bool) -
     forward pass saved for ``backward()``.
     """
     body = [f"P[{j}].grad = 0.0" for j in range(num_params)]
-    body += ["R, F = _forward(L)", "_backward(L, F, 1.0)"]
+    body += ["R, F = _forward(L)", "_backward(L, F, 1.0, K and _isfinite(sum(F[0])))"]
     for j in range(num_params):
         body.append(f"p = P[{j}]")
         grad = "p.grad + wd * p.data" if decay else "p.grad"
@@ -1208,7 +1344,7 @@ def _step_source(num_params: int, momentum: bool, decay: bool, nesterov: bool) -
             continue
         body += [f"d = {grad}", f"v = V[{j}]", f"v = V[{j}] = d if v is None else m * v + k * d",
                  "p.data -= lr * (d + m * v)" if nesterov else "p.data -= lr * v"]
-    return _function(_step_name(momentum, decay, nesterov), "L, P, V, lr, m, k, wd", body, "R, F")
+    return _function(_step_name(momentum, decay, nesterov), "L, P, V, lr, m, k, wd, K", body, "R, F")
 
 
 class CompiledGraph:
@@ -1246,6 +1382,9 @@ class CompiledGraph:
         self._steps: dict[tuple[bool, bool, bool], Callable[..., tuple[tuple[float, ...], Saved]]] = {}
         self._program = program
         self.leaves: tuple[Value, ...] = program.leaves
+        self._skips = program.skips  # some repeated block may be skipped (see _backward_flag)
+        chosen = set(self.params)
+        self._others = tuple(v for v in self.leaves if v not in chosen)  # leaves step() does not zero
         self.num_outputs = len(outputs)
         self.num_nodes = program.num_nodes
         self.num_functions = program.num_functions
@@ -1255,7 +1394,7 @@ class CompiledGraph:
         self._single = single
         self._write_back: tuple[Value, ...] = tuple(outputs) if write_back else ()
         self._forward: Callable[[tuple[Value, ...]], tuple[tuple[float, ...], Saved]]
-        self._backward: Callable[[tuple[Value, ...], Saved, float], None]
+        self._backward: Callable[[tuple[Value, ...], Saved, float, bool], None]
         namespace = program.namespace
         self._forward, self._backward = namespace["_forward"], namespace["_backward"]  # type: ignore[assignment]
         self._saved: Saved | None = None
@@ -1351,7 +1490,8 @@ class CompiledGraph:
             if self._source is not None:
                 self._source = program.source()
         fn = self._steps[key]
-        results, self._saved = fn(self.leaves, self.params, self._velocity, lr, m, 1.0 - damp, wd)
+        skip = self._skips and not any(_negative_zero(v.grad) for v in self._others)
+        results, self._saved = fn(self.leaves, self.params, self._velocity, lr, m, 1.0 - damp, wd, skip)
         return self._results(results)
 
     def backward(self, gradient: float = 1.0) -> None:
@@ -1369,7 +1509,8 @@ class CompiledGraph:
         if self._saved is None:
             self()
         assert self._saved is not None
-        self._backward(self.leaves, self._saved, seed)
+        skip = self._skips and _backward_flag(self._saved[0], [v.grad for v in self.leaves])
+        self._backward(self.leaves, self._saved, seed, skip)
 
     def __repr__(self) -> str:
         outputs = f"outputs={self.num_outputs}, " if not self._single else ""
