@@ -820,6 +820,8 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
     grads = _Names("g")
     acc: dict[int, tuple[str | None, list[tuple[str, _Expr]]]] = {}
     outside: dict[int, int] = {}  # input node -> terms received
+    # shared input node -> the gradient every one of its terms is a multiple of (None: not so)
+    multiple_of: dict[int, str | None] = {}
     lines: list[str] = []
     points = _skip_points(members, pa, pb, block_rules)
     checks: list[str] = []  # the gradients tested, in the order of the tests
@@ -849,6 +851,7 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
                     fields[name] = source(p)
                     if slot[p] not in shared:
                         reads.add(slot[p])
+        named = grad[0] if grad[1] == _ATOM and grad[0].isidentifier() else None
         for (sign, term), p in zip(rule.terms, (pa[i], pb[i])):
             expr = _chain_term(term, fields, grad)
             entry = acc.get(p)
@@ -859,31 +862,49 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
                     outside[p] = 0
                     k = slot[p]
                     entry = acc[p] = (f"G[{shared[k]}]" if k in shared else f"t{k}", [])
+                    multiple_of[p] = named
             if p not in inside:
                 outside[p] += 1
+                if multiple_of[p] != named or not _term_vanishes(term):
+                    multiple_of[p] = None
             entry[1].append((sign, expr))
             if len(entry[1]) >= _MAX_TERMS:
                 target = grads.new()
                 lines.append(f"{target} = {_sum(*entry)[0]}")
                 acc[p] = (target, [])
+                multiple_of[p] = None
     order = [p for p in outside if slot[p] not in shared]
-    lines += [f"G[{shared[slot[p]]}] = {_sum(*acc[p])[0]}" for p in outside if slot[p] in shared]
+    # A shared leaf's sum receives terms that are all multiples of one gradient (a neuron's,
+    # say): when that gradient is ±0.0 (a ReLU that is off for this sample), they are ±0.0
+    # and are not added, as for a skipped block (see below). Each statement stores another
+    # sum, so they can be grouped by that gradient, one test per group.
+    groups: dict[str | None, list[str]] = {}
+    for p in outside:
+        if slot[p] in shared:
+            by = multiple_of[p]
+            groups.setdefault(None if by in checks else by, []).append(
+                f"G[{shared[slot[p]]}] = {_sum(*acc[p])[0]}")
+    lines += groups.pop(None, [])
+    guarded = bool(groups)
+    for by, statements in groups.items():
+        lines.append(f"if {by} or not ok:")
+        lines += ["    " + statement for statement in statements]
     read_list = sorted(reads)
     result = "(" + "".join(_sum(*acc[p])[0] + ", " for p in order) + ")"
-    skippable = bool(checks)
+    skippable = bool(checks) or guarded
     params = ["G", "V", "g", "S", *(["K"] if skippable else []), *(f"x{k}" for k in read_list),
               *(f"t{slot[p]}" for p in order)]
     # A gradient of ±0.0 gives every term below it ±0.0 when what they multiply by is
     # finite (the shared leaves' values: K, checked once per pass by the caller; the rest
     # here): adding them would change no sum the caller can see (see _backward_flag).
     finite = (["sum(S)"] if saved else []) + [f"x{k}" for k in read_list]
+    check = f"K and _isfinite({' + '.join(finite)})" if finite else "K"
     unchanged = "(" + "".join(f"t{slot[p]}, " for p in order) + ")"
 
     def test(grad: str) -> str:
-        condition = f"{grad} == 0.0 and K" + (f" and _isfinite({' + '.join(finite)})" if finite else "")
-        return f"if {condition}: return {unchanged}"
+        return f"if {grad} == 0.0 and {'ok' if guarded else check}: return {unchanged}"
 
-    head = []
+    head = [f"ok = {check}"] if guarded else []
     if lines and lines[0] == "\0g":  # the root's test comes before the saved values are unpacked
         head.append(test("g"))
         del lines[0]
