@@ -91,6 +91,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
+from operator import itemgetter
 
 from . import codegen
 from ._numeric import printable
@@ -764,7 +765,7 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
 
     def source(key: int) -> str:
         k = slot[key]
-        return f"V[{shared[k]}]" if k in shared else f"x{k}"
+        return f"_v{shared[k]}" if k in shared else f"x{k}"
 
     # Forward: the members in order; a value read once, and not by the backward function,
     # is written into the expression that reads it.
@@ -810,7 +811,7 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
     assert not pending
     saved = [i for i in members if read[i]]
     passed = [k for k in range(len(inputs)) if k not in shared]
-    forward_source = _function("_blockf", ", ".join(["V", *(f"x{k}" for k in passed)]), body,
+    forward_source = _function("_blockf", ", ".join(f"x{k}" for k in passed), body,
                                f"{local[root]}, ({''.join(local[i] + ', ' for i in saved)})")
 
     # Backward: the members in reverse order, as the main backward pass handles nodes; the
@@ -892,7 +893,7 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
     read_list = sorted(reads)
     result = "(" + "".join(_sum(*acc[p])[0] + ", " for p in order) + ")"
     skippable = bool(checks) or guarded
-    params = ["G", "V", "g", "S", *(["K"] if skippable else []), *(f"x{k}" for k in read_list),
+    params = ["G", "g", "S", *(["K"] if skippable else []), *(f"x{k}" for k in read_list),
               *(f"t{slot[p]}" for p in order)]
     # A gradient of ±0.0 gives every term below it ±0.0 when what they multiply by is
     # finite (the shared leaves' values: K, checked once per pass by the caller; the rest
@@ -1008,11 +1009,13 @@ class _Program:
             by_shape.setdefault(shape, []).append((r, inputs))
             need[group[0]] = 1
         codes: dict[int, tuple[_BlockCode, list[int], str, str]] = {}
+        globals_read: set[int] = set()  # leaf slots whose values blocks read as globals _v<slot>
         for k, found in enumerate(by_shape.values()):
             r, inputs = found[0]
             shared = {j: leaf_slot[p] for j, p in enumerate(inputs)
                       if p >= 0 and leaf_slot[p] >= 0 and all(other[j] == p for _, other in found)}
             code = _block_code(members[r], nodes, pa, pb, rules, uses, read, inputs, shared)
+            globals_read.update(shared.values())
             self._add(code.forward.replace("def _blockf(", f"def _r{k}f(", 1))
             self._add(code.backward.replace("def _blockb(", f"def _r{k}b(", 1))
             for r, inputs in found:
@@ -1050,7 +1053,7 @@ class _Program:
                 if block[i] >= 0:
                     if block[i] == i:
                         code, inputs, fname, _ = codes[i]
-                        args = ["F[0]"]
+                        args = []
                         for key in (inputs[k] for k in code.passed):
                             if key < 0:
                                 arg = nodes[~key]._arg
@@ -1108,7 +1111,13 @@ class _Program:
             self._add(_function(name, "F", body, result))
             calls.append(f"F.append({name}(F))")
         results = ", ".join(f"F[{home_t[i]}][{home_j[i]}]" for i in out_pos)
-        self._add(_function("_forward", "L", ["F = [tuple([leaf.data for leaf in L])]", *calls],
+        # A weight that blocks read is a global of the program, set at every forward pass:
+        # one load for Python, where an index into the leaves' tuple is three.
+        head = ["F = [tuple([leaf.data for leaf in L])]"]
+        if globals_read:
+            self.namespace["_setv"] = _global_setter(self.namespace, sorted(globals_read))
+            head.append("_setv(F[0])")
+        self._add(_function("_forward", "L", [*head, *calls],
                             f"({results},), F"))
 
         # -- backward --------------------------------------------------------------------
@@ -1172,7 +1181,7 @@ class _Program:
                         else:
                             body.append(f"G[{q}] = L[{q}].grad")
                         waiting[p] = q
-                    args = ["G", "F[0]", grad[0], wanted.get(lo) or wanted.setdefault(lo, values.new()),
+                    args = ["G", grad[0], wanted.get(lo) or wanted.setdefault(lo, values.new()),
                             *(["K"] if code.skippable else [])]
                     for k in code.reads:
                         key = inputs[k]
@@ -1304,6 +1313,19 @@ class _Program:
         text = self.header + "\n\n\n" + "\n\n\n".join(self.pieces) + "\n"
         linecache.cache[self.filename] = (len(text), None, text.splitlines(keepends=True), self.filename)
         return text
+
+
+def _global_setter(namespace: dict[str, object], slots: Sequence[int]) -> Callable[[tuple[float, ...]], None]:
+    """Return a function that sets the globals ``_v<j>`` of ``namespace`` (for j in ``slots``)
+    to the values of the leaves in slots j."""
+    names = [f"_v{j}" for j in slots]
+    namespace.update(dict.fromkeys(names, 0.0))  # every key exists from now on: updates keep the
+    pick = itemgetter(*slots, slots[0])          # dict's keys (and Python's caches of them)
+
+    def set_values(values: tuple[float, ...]) -> None:
+        namespace.update(zip(names, pick(values)))
+
+    return set_values
 
 
 def _header(leaves: Sequence[Value]) -> str:
