@@ -1366,27 +1366,21 @@ def _step_name(momentum: bool, decay: bool, nesterov: bool) -> str:
 
 
 def _step_source(num_params: int, momentum: bool, decay: bool, nesterov: bool) -> str:
-    """Return the source of ``_step...(L, P, V, lr, m, k, wd)``: one training step, straight-line.
+    """Return the source of ``_step...(L, P, V, lr, m, k, wd, K)``: one training step, straight-line.
 
     It sets every parameter's ``.grad`` (``P[j]``) to 0, runs the forward and the
-    backward pass (d output / d leaf added to the leaves' ``.grad``) and updates every
-    parameter as ``torch.optim.SGD`` does: the gradient ``d = p.grad`` (with weight
-    decay ``p.grad + wd * p.data``); without momentum ``p.data -= lr * d``; with
-    momentum m the velocity ``V[j]`` is ``d`` at the first step and then
-    ``m * V[j] + k * d`` (``k = 1 - dampening``), and ``p.data -= lr * V[j]`` (with
-    Nesterov ``lr * (d + m * V[j])``). It returns the outputs' values and what the
-    forward pass saved for ``backward()``.
+    backward pass (d output / d leaf added to the leaves' ``.grad``; ``K``: skipping
+    blocks is allowed for the leaves that are not parameters, see :func:`_backward_flag`)
+    and updates every parameter as ``torch.optim.SGD`` does, by the statements
+    :func:`autograd_tiny.codegen.sgd_update` writes from the rule that ``nn.SGD`` runs
+    (:func:`autograd_tiny.codegen.sgd_rule`; the velocity in ``V[j]``, ``k = 1 - dampening``).
+    It returns the outputs' values and what the forward pass saved for ``backward()``.
     """
     body = [f"P[{j}].grad = 0.0" for j in range(num_params)]
     body += ["R, F = _forward(L)", "_backward(L, F, 1.0, K and _isfinite(sum(F[0])))"]
-    for j in range(num_params):
+    for j in range(num_params):  # the rule nn.SGD's loop is written from, once per parameter
         body.append(f"p = P[{j}]")
-        grad = "p.grad + wd * p.data" if decay else "p.grad"
-        if not momentum:
-            body.append(f"p.data -= lr * ({grad})" if decay else f"p.data -= lr * {grad}")
-            continue
-        body += [f"d = {grad}", f"v = V[{j}]", f"v = V[{j}] = d if v is None else m * v + k * d",
-                 "p.data -= lr * (d + m * v)" if nesterov else "p.data -= lr * v"]
+        body += codegen.sgd_update(momentum, decay, nesterov, "p", f"V[{j}]")
     return _function(_step_name(momentum, decay, nesterov), "L, P, V, lr, m, k, wd, K", body, "R, F")
 
 

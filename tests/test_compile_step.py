@@ -636,3 +636,41 @@ def test_fused_step_does_not_skip_while_an_input_gradient_is_negative_zero() -> 
     with counter:
         compiled.step(0.01)
     assert counter.skipped > 0
+
+
+def test_sgd_rule_is_written_once() -> None:
+    # nn.SGD's loop, sgd_direction and the fused step are all written from codegen.sgd_rule:
+    # a different rule there (here: twice the gradient, and a velocity that halves) changes
+    # all three alike.
+    from autograd_tiny import codegen
+    from autograd_tiny.nn.optim import sgd_direction
+
+    def doubled(momentum: bool, decay: bool, nesterov: bool) -> tuple[tuple[tuple[str, str], ...], str]:
+        if momentum:
+            halves = ("velocity", "d if velocity is None else 0.5 * velocity")
+            return (("d", "2.0 * grad"), halves), "velocity"
+        return (), "2.0 * grad"
+
+    def caches() -> None:
+        codegen.sgd_function.cache_clear()
+        codegen.sgd_loop.cache_clear()
+
+    caches()
+    try:
+        with mock.patch.object(codegen, "sgd_rule", doubled):
+            assert sgd_direction(3.0, 1.0, None) == (6.0, None)
+            assert sgd_direction(3.0, 1.0, None, momentum=0.9) == (6.0, 6.0)
+            assert sgd_direction(3.0, 1.0, 6.0, momentum=0.9) == (3.0, 3.0)
+            for momentum in (0.0, 0.9):
+                w, x = Value(1.0), Value(1.0)
+                opt = SGD([x], lr=0.1, momentum=momentum)
+                compiled = autograd_tiny.compile(w * 3.0, params=[w])
+                for _ in range(2):
+                    x.grad = 3.0
+                    opt.step()
+                    compiled.step(0.1, momentum=momentum)
+                    assert w.grad == 3.0 and w.data == x.data, (momentum, w.data, x.data)
+                assert math.isclose(x.data, -0.2 if not momentum else 0.1)
+    finally:
+        caches()
+    assert sgd_direction(3.0, 1.0, None) == (3.0, None)
