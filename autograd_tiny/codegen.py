@@ -13,6 +13,11 @@ rewrites such an expression for a given setting:
 The eager engine (:mod:`autograd_tiny.value`), the compiler
 (:mod:`autograd_tiny.compiler`) and the functional API all generate their code
 through :func:`substitute`, so a derivative formula exists only in the table.
+
+The SGD update rule is kept here the same way, as expressions (:func:`sgd_rule`):
+``nn.SGD``'s loop (:func:`sgd_loop`), the float function the derivation checker
+steps with (:func:`sgd_function`) and the compiled training step's statements
+(:func:`sgd_update`) are written from it.
 """
 
 from __future__ import annotations

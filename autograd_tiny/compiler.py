@@ -1355,7 +1355,24 @@ def _backward_flag(values: tuple[float, ...], grads: Iterable[float]) -> bool:
     only in the sign of zeros, which no leaf's sum sees. So no skipping when a leaf's
     ``.grad`` is -0.0 before the pass, or a leaf's value is infinite or nan.
     """
-    return math.isfinite(sum(values)) and not any(map(_negative_zero, grads))
+    return math.isfinite(sum(values)) and not _has_negative_zero(list(grads))
+
+
+_NEGATIVE_ZERO = array("d", [-0.0]).tobytes()
+
+
+def _has_negative_zero(numbers: list[float]) -> bool:
+    """True when one of ``numbers`` is -0.0 (found among their bytes, for speed)."""
+    try:
+        data = array("d", numbers).tobytes()
+    except (TypeError, OverflowError):  # not all floats: one by one
+        return any(map(_negative_zero, numbers))
+    i = data.find(_NEGATIVE_ZERO)
+    while i >= 0:
+        if i % 8 == 0:
+            return True
+        i = data.find(_NEGATIVE_ZERO, i + 1)
+    return False
 
 
 def _step_name(momentum: bool, decay: bool, nesterov: bool) -> str:
@@ -1527,7 +1544,7 @@ class CompiledGraph:
             if self._source is not None:
                 self._source = program.source()
         fn = self._steps[key]
-        skip = self._skips and not any(_negative_zero(v.grad) for v in self._others)
+        skip = self._skips and not _has_negative_zero([v.grad for v in self._others])
         results, self._saved = fn(self.leaves, self.params, self._velocity, lr, m, 1.0 - damp, wd, skip)
         return self._results(results)
 

@@ -674,3 +674,12 @@ def test_sgd_rule_is_written_once() -> None:
     finally:
         caches()
     assert sgd_direction(3.0, 1.0, None) == (3.0, None)
+
+
+def test_negative_zero_is_found_among_the_gradients() -> None:
+    has = compiler._has_negative_zero
+    assert not has([]) and not has([0.0, 1.0, math.nan, math.inf]) and has([1.0, -0.0]) and has([-0.0])
+    # The bytes of -0.0 across two numbers (1 ulp above 0, then a number ending in 0x80) are not it.
+    a, b = struct.unpack("<2d", bytes([1] + [0] * 7 + [0x80] + [0] * 6 + [0x40]))
+    assert not has([a, b]) and has([a, b, -0.0])
+    assert has([3, -0.0]) and not has([10**400, 0.0])  # ints, and one no float can hold
