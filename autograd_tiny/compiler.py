@@ -1301,6 +1301,8 @@ class _Program:
             self.next_line += source.count("\n") + 3  # two blank lines between functions
             source = "\n" * (first - 1) + source
         code = builtins.compile(source, self.filename, "exec")
+        code = code.replace(co_consts=tuple(_without_columns(c) if isinstance(c, types.CodeType) else c
+                                            for c in code.co_consts))
         exec(code, self.namespace)  # noqa: S102 - code written by _Program from the table
         self.compile_seconds += time.perf_counter() - start
         self.num_functions += 1
@@ -1313,6 +1315,48 @@ class _Program:
         text = self.header + "\n\n\n" + "\n\n\n".join(self.pieces) + "\n"
         linecache.cache[self.filename] = (len(text), None, text.splitlines(keepends=True), self.filename)
         return text
+
+
+#: The kinds of entries of a code object's location table (CPython 3.11 and later,
+#: ``Objects/locations.md``) that :func:`_without_columns` writes.
+_LINE_ONLY, _NO_LOCATION = 13, 15
+
+
+def _without_columns(code: types.CodeType) -> types.CodeType:
+    """Return ``code`` with the line of every instruction but not its columns.
+
+    Python keeps, per instruction, the columns its expression spans (for the carets under
+    a traceback's line). Generated lines are long, so those columns take the longest form
+    of the location table and are a fifth of the compiled code's bytes; the lines alone
+    are enough to show where an error happened. The new table is checked against the old
+    one (the same line for every instruction); ``code`` is returned as it is when they
+    differ, as they would if the table had another format.
+    """
+    lines = [position[0] for position in code.co_positions()]
+    table = bytearray()
+    previous = code.co_firstlineno
+    for line, run in itertools.groupby(lines):
+        count = sum(1 for _ in run)
+        while count:
+            length = min(count, 8)
+            count -= length
+            if line is None:
+                table.append(0x80 | _NO_LOCATION << 3 | (length - 1))
+                continue
+            table.append(0x80 | _LINE_ONLY << 3 | (length - 1))
+            delta = line - previous
+            previous = line
+            value = -delta << 1 | 1 if delta < 0 else delta << 1
+            while value >= 64:
+                table.append(0x40 | value & 63)
+                value >>= 6
+            table.append(value)
+    consts = tuple(_without_columns(c) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+    try:
+        new = code.replace(co_linetable=bytes(table), co_consts=consts)
+    except (TypeError, ValueError):
+        return code
+    return new if [p[0] for p in new.co_positions()] == lines else code
 
 
 def _global_setter(namespace: dict[str, object], slots: Sequence[int]) -> Callable[[tuple[float, ...]], None]:

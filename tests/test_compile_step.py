@@ -683,3 +683,24 @@ def test_negative_zero_is_found_among_the_gradients() -> None:
     a, b = struct.unpack("<2d", bytes([1] + [0] * 7 + [0x80] + [0] * 6 + [0x40]))
     assert not has([a, b]) and has([a, b, -0.0])
     assert has([3, -0.0]) and not has([10**400, 0.0])  # ints, and one no float can hold
+
+
+def test_generated_code_keeps_lines_but_not_columns() -> None:
+    # The location table of generated code holds each instruction's line only (the columns
+    # of long generated lines took a fifth of the code's bytes): a traceback still points
+    # at the generated line that failed.
+    import traceback
+
+    x, y = Value(2.0, "x"), Value(3.0, "y")
+    compiled = autograd_tiny.compile((x * y).tanh() + x, source=True)
+    for fn in compiled.functions.values():
+        code = fn.__code__  # type: ignore[attr-defined]
+        assert all(p[2] is None for p in code.co_positions())
+        assert {line for *_, line in code.co_lines() if line is not None} <= set(
+            range(code.co_firstlineno, code.co_firstlineno + len(inspect.getsource(fn).splitlines())))
+    y.data = "three"  # type: ignore[assignment]
+    with pytest.raises(TypeError) as info:
+        compiled()
+    last = traceback.extract_tb(info.tb)[-1]
+    assert last.filename == compiled.functions["_f0"].__code__.co_filename  # type: ignore[attr-defined]
+    assert last.line is not None and "_tanh(" in last.line and "*" in last.line
