@@ -57,14 +57,16 @@ A subgraph repeated with other leaves or constants, such as each sample's part o
 a training loss over a batch, is written once (``repeats=True``, the default): the
 nodes that reach the outputs only through one node form a *block*, and blocks of the
 same shape share one forward and one backward function, called once per block with
-that block's own inputs (a weight shared by all of them is read from the leaves and
-its gradient summed in place). The code then grows with the model, not with the
-batch; the float operations and their order are the same, and so are the bits.
+that block's own inputs (a weight shared by all of them is a global of the program,
+set at every forward pass, and its gradient is summed in place). The code then grows
+with the model, not with the batch; the float operations and their order are the same,
+and so are the bits.
 A block whose gradient is ±0.0 (a sample the hinge's or a ReLU's structural zero
-masks) is skipped when that provably changes no bit: every term it would add is
-then ±0.0, if what the terms multiply by is finite (checked per call, and per pass
-for the leaves), and adding ±0.0 leaves a leaf's sum as it is unless the sum is
--0.0 (no skipping then; see :func:`_backward_flag`).
+masks) is skipped when that provably changes no bit, and so are a neuron's weights'
+sums while the neuron's gradient is ±0.0 (its ReLU is off): every term left out is
+±0.0, as what the terms multiply by is finite (checked per call, and per pass for the
+leaves), and adding ±0.0 leaves a leaf's sum as it is unless the sum is -0.0 (no
+skipping then; see :func:`_backward_flag`).
 
 The code is generated and compiled chunk by chunk: every ``chunk_size`` nodes
 of the topological order become one forward and one backward function, each
@@ -608,13 +610,15 @@ class _BlockCode:
     A block's operands from outside are its *inputs*, numbered in the order its forward
     pass first reads them (a node's position, or ``~i`` for the constant operand of node
     ``i``; see :func:`_block_inputs`). An input that is the same leaf in every block of
-    the shape (a weight) is *shared*: the functions read its value from the leaves'
-    tuple ``V`` and add its chain-rule terms to ``G[j]`` (``j``: its leaf slot) in
-    place. The others are passed: the forward function ``(V, *passed)`` returns the
-    root's value and a tuple of the values the backward function reads; the backward
-    function ``(G, V, g, S, *values of reads, *sums of grads)`` takes the root's gradient
+    the shape (a weight) is *shared*: the functions read its value as the global ``_v<j>``
+    (``j``: its leaf slot; set at every forward pass) and add its chain-rule terms to
+    ``G[j]`` in place. The others are passed: the forward function ``(*passed)`` returns
+    the root's value and a tuple of the values the backward function reads; the backward
+    function ``(G, g, S, [K,] *values of reads, *sums of grads)`` takes the root's gradient
     and that tuple and returns the new sums, ``terms[k]`` terms added to ``grads[k]``.
     ``shared_terms`` counts the terms each shared input (by its input number) receives.
+    With ``skippable``, the backward function takes ``K`` (see :func:`_backward_flag`) and
+    leaves out what a gradient of ±0.0 would add.
     """
 
     forward: str
