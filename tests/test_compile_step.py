@@ -404,6 +404,8 @@ def _numbers(seed: int, samples: int,
     for k, x in odds:
         numbers[k % len(numbers)] = x
     return numbers[:13], [(numbers[13 + 2 * j], numbers[14 + 2 * j]) for j in range(samples)]
+
+
 #: Starting gradients of the leaves; -0.0 is tested apart (see below).
 START = st.sampled_from([0.0, 0.0, 0.0, 1.5, -2.0, math.inf])
 
@@ -447,10 +449,6 @@ class _Counter:
         sys.setprofile(None)
 
 
-def _count_skips(compiled: autograd_tiny.CompiledGraph) -> _Counter:
-    return _Counter(compiled)
-
-
 @settings(max_examples=150, deadline=None)
 @given(numbers=st.integers(0, 10**9), samples=st.integers(2, 6), odds=ODDS,
        starts=st.lists(START, min_size=25, max_size=25),
@@ -467,12 +465,11 @@ def test_skipped_samples_give_eager_backward_bits(numbers, samples, odds, starts
     with mock.patch.object(compiler, "_MIN_BLOCK", 4):
         compiled = autograd_tiny.compile(masked_net(w, inputs, targets))
     assert compiled.num_blocks == len(xs) and compiled._skips
-    counter = _count_skips(compiled)
+    counter = _Counter(compiled)
     for a, b, start in zip([*eager_w, *_flat(eager_in)], [*w, *_flat(inputs)], starts):
         a.grad = b.grad = start
     want.backward(seed)
-    with counter:
-        got = compiled()
+    got = compiled()
     with counter:
         compiled.backward(seed)
     assert same(got, want.data), (got, want.data)  # type: ignore[arg-type]
@@ -495,9 +492,8 @@ def test_masked_samples_are_skipped_and_match_eager() -> None:
     with mock.patch.object(compiler, "_MIN_BLOCK", 4):
         compiled = autograd_tiny.compile(masked_net(w, [list(x) for x in xs], targets), source=True)
     assert "ok = K and _isfinite(sum(S) + " in compiled.source and "== 0.0 and ok: return" in compiled.source
-    counter = _count_skips(compiled)
-    with counter:
-        assert same(compiled(), want.data)  # type: ignore[arg-type]
+    counter = _Counter(compiled)
+    assert same(compiled(), want.data)  # type: ignore[arg-type]
     with counter:
         compiled.backward()
     assert 0 < counter.skipped < 10
@@ -519,7 +515,7 @@ def test_a_leaf_gradient_of_negative_zero_turns_skipping_off(numbers, samples, o
         with mock.patch.object(compiler, "_MIN_BLOCK", 4):
             compiled = autograd_tiny.compile(masked_net(w, inputs, targets))
         compiled._skips = skip
-        counter = _count_skips(compiled)
+        counter = _Counter(compiled)
         for v, start in zip([*w, *_flat(inputs)], starts):
             v.grad = start
         with counter:
@@ -528,11 +524,11 @@ def test_a_leaf_gradient_of_negative_zero_turns_skipping_off(numbers, samples, o
             assert counter.skipped == 0
         elif skip:
             event(f"skipped {'some' if counter.skipped else 'none'}")
-        runs.append([struct_bits(v.grad) for v in [*w, *_flat(inputs)]])
+        runs.append([_bits(v.grad) for v in [*w, *_flat(inputs)]])
     assert runs[0] == runs[1]
 
 
-def struct_bits(x: float) -> bytes:
+def _bits(x: float) -> bytes:
     return b"nan" if math.isnan(x) else struct.pack("<d", x)
 
 
@@ -553,7 +549,7 @@ def test_fused_step_with_skipped_samples_matches_nn_sgd_bit_for_bit(numbers, sam
     inputs = _leaf_inputs(xs, True)
     with mock.patch.object(compiler, "_MIN_BLOCK", 4):
         compiled = autograd_tiny.compile(masked_net(w, inputs, targets), params=w)
-    counter = _count_skips(compiled)
+    counter = _Counter(compiled)
     for a, b, start in zip(_flat(eager_in), _flat(inputs), input_grads):
         a.grad = b.grad = start
     for _ in range(3):
@@ -578,7 +574,7 @@ def test_fused_step_skips_masked_samples_of_an_mlp() -> None:
     net = MLP(2, [8, 8, 1], ["relu", "relu", "identity"], seed=2)
     twin = MLP(2, [8, 8, 1], ["relu", "relu", "identity"], seed=2)
     compiled = autograd_tiny.compile(hinge([net(x)[0] for x in xs], ys), params=net.parameters())
-    counter = _count_skips(compiled)
+    counter = _Counter(compiled)
     opt = SGD(twin.parameters(), lr=0.2)
     for _ in range(5):
         want = hinge([twin(x)[0] for x in xs], ys)
@@ -622,7 +618,7 @@ def test_fused_step_does_not_skip_while_an_input_gradient_is_negative_zero() -> 
     inputs = _leaf_inputs(xs, True)
     with mock.patch.object(compiler, "_MIN_BLOCK", 4):
         compiled = autograd_tiny.compile(masked_net(w, inputs, targets), params=w)
-    counter = _count_skips(compiled)
+    counter = _Counter(compiled)
     with counter:
         compiled.step(0.01)
     assert counter.skipped > 0
