@@ -13,6 +13,11 @@ rewrites such an expression for a given setting:
 The eager engine (:mod:`autograd_tiny.value`), the compiler
 (:mod:`autograd_tiny.compiler`) and the functional API all generate their code
 through :func:`substitute`, so a derivative formula exists only in the table.
+
+The SGD update rule is kept here the same way, as expressions (:func:`sgd_rule`):
+``nn.SGD``'s loop (:func:`sgd_loop`), the float function the derivation checker
+steps with (:func:`sgd_function`) and the compiled training step's statements
+(:func:`sgd_update`) are written from it.
 """
 
 from __future__ import annotations
@@ -182,3 +187,81 @@ def accumulate(target: str, grad: str, derivative: str, operands: Mapping[str, s
     if c == -1.0:
         return f"{target} -= {grad}"
     return f"{target} += {contribution(grad, derivative, operands, prefix)}"
+
+
+# -- the SGD update rule ---------------------------------------------------------------------------
+#
+# torch.optim.SGD's update of one parameter, written once: nn.SGD's loop, the float function
+# nn.optim.sgd_direction (which the derivation checker steps with) and the compiled training
+# step are all generated from these expressions.
+
+#: The names the rule's expressions read: the parameter's gradient and value, its velocity
+#: (None before its first step with momentum), and the factors: ``m`` the momentum, ``k`` one
+#: minus the dampening, ``wd`` the weight decay.
+SGD_NAMES = ("grad", "value", "velocity", "m", "k", "wd")
+
+
+def sgd_rule(momentum: bool, decay: bool, nesterov: bool) -> tuple[tuple[tuple[str, str], ...], str]:
+    """Return torch.optim.SGD's rule for one parameter as ``(statements, direction)``.
+
+    ``statements`` are ``(target, expression)`` pairs run in order (``d`` the gradient used,
+    ``velocity`` the new velocity); the parameter then becomes ``value - lr * direction``.
+    With weight decay the gradient used is ``grad + wd * value``; without momentum it is the
+    direction. With momentum the velocity is that gradient at the first step, then
+    ``m * velocity + k * d``; the direction is the velocity, or ``d + m * velocity`` with
+    Nesterov momentum (which needs momentum; without it ``nesterov`` changes nothing).
+    """
+    d = "grad + wd * value" if decay else "grad"
+    if not momentum:
+        return (), d
+    return (("d", d), ("velocity", "d if velocity is None else m * velocity + k * d")), \
+        ("d + m * velocity" if nesterov else "velocity")
+
+
+def _rename(expr: str, names: Mapping[str, str]) -> str:
+    """Return ``expr`` with each name of ``names`` replaced by its source."""
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.expr:
+            return ast.parse(names[node.id], mode="eval").body if node.id in names else node
+
+    tree = Rename().visit(ast.parse(expr, mode="eval").body)
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def sgd_update(momentum: bool, decay: bool, nesterov: bool, param: str, velocity: str) -> list[str]:
+    """Return statements that update the parameter object ``param`` (its ``.grad`` and ``.data``)
+    by :func:`sgd_rule`, with its velocity kept in ``velocity`` (a subscript such as ``V[3]``),
+    reading ``lr``, ``m``, ``k`` and ``wd``. They use the local names ``d`` and ``v``."""
+    statements, direction = sgd_rule(momentum, decay, nesterov)
+    names = {"grad": f"{param}.grad", "value": f"{param}.data", "velocity": "v"}
+    lines = [f"v = {velocity}"] if momentum else []
+    lines += [f"{names.get(target, target)} = {_rename(expr, names)}" for target, expr in statements]
+    if momentum:
+        lines.append(f"{velocity} = v")
+    lines.append(f"{param}.data -= lr * ({_rename(direction, names)})")
+    return lines
+
+
+@cache
+def sgd_function(momentum: bool, decay: bool, nesterov: bool) -> Callable[..., tuple[float, float | None]]:
+    """Return ``f(grad, value, velocity, m, k, wd) -> (direction, velocity)``: :func:`sgd_rule` on floats."""
+    statements, direction = sgd_rule(momentum, decay, nesterov)
+    body = "".join(f"    {target} = {expr}\n" for target, expr in statements)
+    source = f"def sgd({', '.join(SGD_NAMES)}):\n{body}    return {direction}, velocity\n"
+    namespace: dict[str, object] = {}
+    exec(compile(source, "<sgd rule>", "exec"), namespace)  # noqa: S102 - the rule above
+    fn: Callable[..., tuple[float, float | None]] = namespace["sgd"]  # type: ignore[assignment]
+    return fn
+
+
+@cache
+def sgd_loop(momentum: bool, decay: bool, nesterov: bool) -> Callable[..., None]:
+    """Return ``step(P, V, lr, m, k, wd)``: every parameter of the list ``P`` updated by
+    :func:`sgd_rule`, its velocity in ``V[j]``, in one loop."""
+    head = "for j, p in enumerate(P):" if momentum else "for p in P:"
+    body = "".join(f"        {line}\n" for line in sgd_update(momentum, decay, nesterov, "p", "V[j]"))
+    source = f"def step(P, V, lr, m, k, wd):\n    {head}\n{body}"
+    namespace: dict[str, object] = {}
+    exec(compile(source, "<sgd rule>", "exec"), namespace)  # noqa: S102 - the rule above
+    fn: Callable[..., None] = namespace["step"]  # type: ignore[assignment]
+    return fn

@@ -57,9 +57,16 @@ A subgraph repeated with other leaves or constants, such as each sample's part o
 a training loss over a batch, is written once (``repeats=True``, the default): the
 nodes that reach the outputs only through one node form a *block*, and blocks of the
 same shape share one forward and one backward function, called once per block with
-that block's own inputs (a weight shared by all of them is read from the leaves and
-its gradient summed in place). The code then grows with the model, not with the
-batch; the float operations and their order are the same, and so are the bits.
+that block's own inputs (a weight shared by all of them is a global of the program,
+set at every forward pass, and its gradient is summed in place). The code then grows
+with the model, not with the batch; the float operations and their order are the same,
+and so are the bits.
+A block whose gradient is ±0.0 (a sample the hinge's or a ReLU's structural zero
+masks) is skipped when that provably changes no bit, and so are a neuron's weights'
+sums while the neuron's gradient is ±0.0 (its ReLU is off): every term left out is
+±0.0, as what the terms multiply by is finite (checked per call, and per pass for the
+leaves), and adding ±0.0 leaves a leaf's sum as it is unless the sum is -0.0 (no
+skipping then; see :func:`_backward_flag`).
 
 The code is generated and compiled chunk by chunk: every ``chunk_size`` nodes
 of the topological order become one forward and one backward function, each
@@ -86,6 +93,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
+from operator import itemgetter
 
 from . import codegen
 from ._numeric import printable
@@ -602,13 +610,15 @@ class _BlockCode:
     A block's operands from outside are its *inputs*, numbered in the order its forward
     pass first reads them (a node's position, or ``~i`` for the constant operand of node
     ``i``; see :func:`_block_inputs`). An input that is the same leaf in every block of
-    the shape (a weight) is *shared*: the functions read its value from the leaves'
-    tuple ``V`` and add its chain-rule terms to ``G[j]`` (``j``: its leaf slot) in
-    place. The others are passed: the forward function ``(V, *passed)`` returns the
-    root's value and a tuple of the values the backward function reads; the backward
-    function ``(G, V, g, S, *values of reads, *sums of grads)`` takes the root's gradient
+    the shape (a weight) is *shared*: the functions read its value as the global ``_v<j>``
+    (``j``: its leaf slot; set at every forward pass) and add its chain-rule terms to
+    ``G[j]`` in place. The others are passed: the forward function ``(*passed)`` returns
+    the root's value and a tuple of the values the backward function reads; the backward
+    function ``(G, g, S, [K,] *values of reads, *sums of grads)`` takes the root's gradient
     and that tuple and returns the new sums, ``terms[k]`` terms added to ``grads[k]``.
     ``shared_terms`` counts the terms each shared input (by its input number) receives.
+    With ``skippable``, the backward function takes ``K`` (see :func:`_backward_flag`) and
+    leaves out what a gradient of ±0.0 would add.
     """
 
     forward: str
@@ -618,6 +628,84 @@ class _BlockCode:
     grads: list[int]
     terms: list[int]
     shared_terms: dict[int, int]
+    skippable: bool = False
+
+
+_READ_NAME = re.compile(r"x\d+")
+
+
+def _finite_atom(node: ast.expr) -> bool:
+    """True for a value the guard of a skippable block checks (a field or an input ``x<k>``),
+    or a finite number."""
+    if isinstance(node, ast.Name):
+        return node.id in ("__x__", "__y__", "__out__") or _READ_NAME.fullmatch(node.id) is not None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+        and not isinstance(node.value, bool) and math.isfinite(node.value)
+
+
+def _vanishing(node: ast.expr) -> bool:
+    """True when the chain-rule term ``node`` is exactly 0.0 or -0.0 whenever the gradient
+    ``__g__`` is 0.0 or -0.0 and every value it multiplies by is finite.
+
+    That holds for the gradient itself, its negation, a structural zero, a condition whose
+    branches both hold it, and a product of such a term with a field or a finite number.
+    A division, or a product with an expression (``g * (1 - out * out)``, which can
+    overflow), is not accepted.
+    """
+    if isinstance(node, ast.Name):
+        return node.id == "__g__"
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, float) and node.value == 0.0
+    if isinstance(node, ast.UnaryOp):
+        return isinstance(node.op, ast.USub) and _vanishing(node.operand)
+    if isinstance(node, ast.IfExp):
+        return _vanishing(node.body) and _vanishing(node.orelse)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        return (_vanishing(node.left) and _finite_atom(node.right)) or \
+            (_vanishing(node.right) and _finite_atom(node.left))
+    return False
+
+
+def _term_vanishes(term: _Template) -> bool:
+    """True when a rule's chain-rule term is ±0.0 for a ±0.0 gradient and finite reads (see
+    :func:`_vanishing`)."""
+    text = term.text.format_map({f: f"__{f}__" for f in _FIELDS})
+    return _vanishing(ast.parse(text, mode="eval").body)
+
+
+def _skip_points(members: Sequence[int], pa: array[int], pb: array[int],
+                 rules: dict[int, _Rule]) -> set[int]:
+    """Return the members of a block whose gradient, once complete, may be tested for ±0.0.
+
+    A member d qualifies when every member before it (in the topological order: after it in
+    the backward pass) reaches the root only through d, so that its gradient is d's times
+    factors, when no member after d adds to a gradient outside the block (nothing outside has
+    been added to when d's turn comes), and when the terms of d and of every member before
+    it are ±0.0 for a gradient of ±0.0 and finite values (:func:`_term_vanishes`).
+    """
+    inside = set(members)
+    highest: dict[int, int] = {}  # member -> the last member that reads it
+    for i in members:
+        for p in (pa[i], pb[i]):
+            if p in inside:
+                highest[p] = max(highest.get(p, -1), i)
+    outside_after = [False] * (len(members) + 1)  # some member from k on has a parent outside
+    for k in range(len(members) - 1, -1, -1):
+        i = members[k]
+        outside_after[k] = outside_after[k + 1] or any(p >= 0 and p not in inside for p in (pa[i], pb[i]))
+    points = set()
+    reach = -1
+    vanish = True
+    for k, i in enumerate(members):
+        vanish = vanish and all(_term_vanishes(t) for _, t in rules[i].terms)
+        if not vanish:
+            break
+        if reach <= i and not outside_after[k + 1]:
+            points.add(i)
+        reach = max(reach, highest.get(i, -1))
+    return points
 
 
 def _block_inputs(members: Sequence[int], nodes: Sequence[Value], pa: array[int], pb: array[int],
@@ -681,7 +769,7 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
 
     def source(key: int) -> str:
         k = slot[key]
-        return f"V[{shared[k]}]" if k in shared else f"x{k}"
+        return f"_v{shared[k]}" if k in shared else f"x{k}"
 
     # Forward: the members in order; a value read once, and not by the backward function,
     # is written into the expression that reads it.
@@ -727,7 +815,7 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
     assert not pending
     saved = [i for i in members if read[i]]
     passed = [k for k in range(len(inputs)) if k not in shared]
-    forward_source = _function("_blockf", ", ".join(["V", *(f"x{k}" for k in passed)]), body,
+    forward_source = _function("_blockf", ", ".join(f"x{k}" for k in passed), body,
                                f"{local[root]}, ({''.join(local[i] + ', ' for i in saved)})")
 
     # Backward: the members in reverse order, as the main backward pass handles nodes; the
@@ -737,10 +825,22 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
     grads = _Names("g")
     acc: dict[int, tuple[str | None, list[tuple[str, _Expr]]]] = {}
     outside: dict[int, int] = {}  # input node -> terms received
+    # shared input node -> the gradient every one of its terms is a multiple of (None: not so)
+    multiple_of: dict[int, str | None] = {}
     lines: list[str] = []
+    points = _skip_points(members, pa, pb, block_rules)
+    checks: list[str] = []  # the gradients tested, in the order of the tests
     for i in reversed(members):
         rule = block_rules[i]
         grad: _Expr = ("g", _ATOM, 0) if i == root else _sum(*acc.pop(i))
+        if i in points and (i == root or " if " in grad[0]):
+            # Here the rest of the block only passes this gradient on: test it.
+            if grad[1] != _ATOM or not grad[0].isidentifier():
+                target = grads.new()
+                lines.append(f"{target} = {grad[0]}")
+                grad = (target, _ATOM, 0)
+            checks.append(grad[0])
+            lines.append(f"\0{grad[0]}")
         if grad[2] > 0 and (rule.grad_uses > 1 or grad[2] >= _MAX_DEPTH):
             target = grads.new()
             lines.append(f"{target} = {grad[0]}")
@@ -756,6 +856,7 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
                     fields[name] = source(p)
                     if slot[p] not in shared:
                         reads.add(slot[p])
+        named = grad[0] if grad[1] == _ATOM and grad[0].isidentifier() else None
         for (sign, term), p in zip(rule.terms, (pa[i], pb[i])):
             expr = _chain_term(term, fields, grad)
             entry = acc.get(p)
@@ -766,23 +867,59 @@ def _block_code(members: Sequence[int], nodes: Sequence[Value], pa: array[int], 
                     outside[p] = 0
                     k = slot[p]
                     entry = acc[p] = (f"G[{shared[k]}]" if k in shared else f"t{k}", [])
+                    multiple_of[p] = named
             if p not in inside:
                 outside[p] += 1
+                if multiple_of[p] != named or not _term_vanishes(term):
+                    multiple_of[p] = None
             entry[1].append((sign, expr))
             if len(entry[1]) >= _MAX_TERMS:
                 target = grads.new()
                 lines.append(f"{target} = {_sum(*entry)[0]}")
                 acc[p] = (target, [])
+                multiple_of[p] = None
     order = [p for p in outside if slot[p] not in shared]
-    lines += [f"G[{shared[slot[p]]}] = {_sum(*acc[p])[0]}" for p in outside if slot[p] in shared]
+    # A shared leaf's sum receives terms that are all multiples of one gradient (a neuron's,
+    # say): when that gradient is ±0.0 (a ReLU that is off for this sample), they are ±0.0
+    # and are not added, as for a skipped block (see below). Each statement stores another
+    # sum, so they can be grouped by that gradient, one test per group.
+    groups: dict[str | None, list[str]] = {}
+    for p in outside:
+        if slot[p] in shared:
+            by = multiple_of[p]
+            groups.setdefault(None if by in checks else by, []).append(
+                f"G[{shared[slot[p]]}] = {_sum(*acc[p])[0]}")
+    lines += groups.pop(None, [])
+    guarded = bool(groups)
+    for by, statements in groups.items():
+        lines.append(f"if {by} or not ok:")
+        lines += ["    " + statement for statement in statements]
     read_list = sorted(reads)
     result = "(" + "".join(_sum(*acc[p])[0] + ", " for p in order) + ")"
-    params = ["G", "V", "g", "S", *(f"x{k}" for k in read_list), *(f"t{slot[p]}" for p in order)]
-    head = [f"{''.join(f's{k}, ' for k in range(len(saved)))}= S"] if saved else []
+    skippable = bool(checks) or guarded
+    params = ["G", "g", "S", *(["K"] if skippable else []), *(f"x{k}" for k in read_list),
+              *(f"t{slot[p]}" for p in order)]
+    # A gradient of ±0.0 gives every term below it ±0.0 when what they multiply by is
+    # finite (the shared leaves' values: K, checked once per pass by the caller; the rest
+    # here): adding them would change no sum the caller can see (see _backward_flag).
+    finite = (["sum(S)"] if saved else []) + [f"x{k}" for k in read_list]
+    check = f"K and _isfinite({' + '.join(finite)})" if finite else "K"
+    unchanged = "(" + "".join(f"t{slot[p]}, " for p in order) + ")"
+
+    def test(grad: str) -> str:
+        return f"if {grad} == 0.0 and {'ok' if guarded else check}: return {unchanged}"
+
+    head = [f"ok = {check}"] if guarded else []
+    if lines and lines[0] == "\0g":  # the root's test comes before the saved values are unpacked
+        head.append(test("g"))
+        del lines[0]
+    if saved:
+        head.append(f"{''.join(f's{k}, ' for k in range(len(saved)))}= S")
+    lines = [test(line[1:]) if line.startswith("\0") else line for line in lines]
     backward_source = _function("_blockb", ", ".join(params), head + lines, result)
     return _BlockCode(forward_source, backward_source, passed, read_list, [slot[p] for p in order],
                       [outside[p] for p in order],
-                      {slot[p]: outside[p] for p in outside if slot[p] in shared})
+                      {slot[p]: outside[p] for p in outside if slot[p] in shared}, skippable)
 
 
 class _Program:
@@ -800,7 +937,7 @@ class _Program:
         self.pieces: list[str] | None = [] if keep_source else None
         self.filename = f"<autograd_tiny compiled {next(_PROGRAM_NUMBERS)}>"
         self.namespace = codegen.float_namespace()
-        self.namespace.update(_INF=math.inf, _NAN=math.nan)
+        self.namespace.update(_INF=math.inf, _NAN=math.nan, _isfinite=math.isfinite)
         self.num_functions = 0
 
         nodes, index, n0 = _order(outputs)
@@ -876,17 +1013,20 @@ class _Program:
             by_shape.setdefault(shape, []).append((r, inputs))
             need[group[0]] = 1
         codes: dict[int, tuple[_BlockCode, list[int], str, str]] = {}
+        globals_read: set[int] = set()  # leaf slots whose values blocks read as globals _v<slot>
         for k, found in enumerate(by_shape.values()):
             r, inputs = found[0]
             shared = {j: leaf_slot[p] for j, p in enumerate(inputs)
                       if p >= 0 and leaf_slot[p] >= 0 and all(other[j] == p for _, other in found)}
             code = _block_code(members[r], nodes, pa, pb, rules, uses, read, inputs, shared)
+            globals_read.update(shared.values())
             self._add(code.forward.replace("def _blockf(", f"def _r{k}f(", 1))
             self._add(code.backward.replace("def _blockb(", f"def _r{k}b(", 1))
             for r, inputs in found:
                 codes[r] = (code, inputs, f"_r{k}f", f"_r{k}b")
         self.num_blocks = len(members)
         self.num_shapes = len(by_shape)
+        self.skips = any(code.skippable for code, _, _, _ in codes.values())
         del members, by_shape
 
         # Where each stored value lives between functions: tuple F[home_t], position home_j.
@@ -917,7 +1057,7 @@ class _Program:
                 if block[i] >= 0:
                     if block[i] == i:
                         code, inputs, fname, _ = codes[i]
-                        args = ["F[0]"]
+                        args = []
                         for key in (inputs[k] for k in code.passed):
                             if key < 0:
                                 arg = nodes[~key]._arg
@@ -975,7 +1115,13 @@ class _Program:
             self._add(_function(name, "F", body, result))
             calls.append(f"F.append({name}(F))")
         results = ", ".join(f"F[{home_t[i]}][{home_j[i]}]" for i in out_pos)
-        self._add(_function("_forward", "L", ["F = [tuple([leaf.data for leaf in L])]", *calls],
+        # A weight that blocks read is a global of the program, set at every forward pass:
+        # one load for Python, where an index into the leaves' tuple is three.
+        head = ["F = [tuple([leaf.data for leaf in L])]"]
+        if globals_read:
+            self.namespace["_setv"] = _global_setter(self.namespace, sorted(globals_read))
+            head.append("_setv(F[0])")
+        self._add(_function("_forward", "L", [*head, *calls],
                             f"({results},), F"))
 
         # -- backward --------------------------------------------------------------------
@@ -1039,7 +1185,8 @@ class _Program:
                         else:
                             body.append(f"G[{q}] = L[{q}].grad")
                         waiting[p] = q
-                    args = ["G", "F[0]", grad[0], wanted.get(lo) or wanted.setdefault(lo, values.new())]
+                    args = ["G", grad[0], wanted.get(lo) or wanted.setdefault(lo, values.new()),
+                            *(["K"] if code.skippable else [])]
                     for k in code.reads:
                         key = inputs[k]
                         if key < 0:
@@ -1138,11 +1285,11 @@ class _Program:
                 continue
             head = _import_lines(wanted, home_t, home_j, sizes)
             name = f"_b{len(calls)}"
-            self._add(_function(name, "L, F, G, seed", head + body + stores, "None"))
-            calls.append(f"{name}(L, F, G, seed)")
+            self._add(_function(name, "L, F, G, seed, K", head + body + stores, "None"))
+            calls.append(f"{name}(L, F, G, seed, K)")
         if n0 and leaf_slot[root] >= 0:  # the output is a leaf: d output / d output = 1
             calls.append(f"L[{leaf_slot[root]}].grad += seed")
-        self._add(_function("_backward", "L, F, seed", [f"G = [0.0] * {num_slots}", *calls], "None"))
+        self._add(_function("_backward", "L, F, seed, K", [f"G = [0.0] * {num_slots}", *calls], "None"))
         self.codegen_seconds = time.perf_counter() - start - self.compile_seconds
 
     def _add(self, source: str) -> None:
@@ -1158,6 +1305,8 @@ class _Program:
             self.next_line += source.count("\n") + 3  # two blank lines between functions
             source = "\n" * (first - 1) + source
         code = builtins.compile(source, self.filename, "exec")
+        code = code.replace(co_consts=tuple(_without_columns(c) if isinstance(c, types.CodeType) else c
+                                            for c in code.co_consts))
         exec(code, self.namespace)  # noqa: S102 - code written by _Program from the table
         self.compile_seconds += time.perf_counter() - start
         self.num_functions += 1
@@ -1172,11 +1321,106 @@ class _Program:
         return text
 
 
+#: The kinds of entries of a code object's location table (CPython 3.11 and later,
+#: ``Objects/locations.md``) that :func:`_without_columns` writes.
+_LINE_ONLY, _NO_LOCATION = 13, 15
+
+
+def _without_columns(code: types.CodeType) -> types.CodeType:
+    """Return ``code`` with the line of every instruction but not its columns.
+
+    Python keeps, per instruction, the columns its expression spans (for the carets under
+    a traceback's line). Generated lines are long, so those columns take the longest form
+    of the location table and are a fifth of the compiled code's bytes; the lines alone
+    are enough to show where an error happened. The new table is checked against the old
+    one (the same line for every instruction); ``code`` is returned as it is when they
+    differ, as they would if the table had another format.
+    """
+    lines = [position[0] for position in code.co_positions()]
+    table = bytearray()
+    previous = code.co_firstlineno
+    for line, run in itertools.groupby(lines):
+        count = sum(1 for _ in run)
+        while count:
+            length = min(count, 8)
+            count -= length
+            if line is None:
+                table.append(0x80 | _NO_LOCATION << 3 | (length - 1))
+                continue
+            table.append(0x80 | _LINE_ONLY << 3 | (length - 1))
+            delta = line - previous
+            previous = line
+            value = -delta << 1 | 1 if delta < 0 else delta << 1
+            while value >= 64:
+                table.append(0x40 | value & 63)
+                value >>= 6
+            table.append(value)
+    consts = tuple(_without_columns(c) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+    try:
+        new = code.replace(co_linetable=bytes(table), co_consts=consts)
+    except (TypeError, ValueError):
+        return code
+    return new if [p[0] for p in new.co_positions()] == lines else code
+
+
+def _global_setter(namespace: dict[str, object], slots: Sequence[int]) -> Callable[[tuple[float, ...]], None]:
+    """Return a function that sets the globals ``_v<j>`` of ``namespace`` (for j in ``slots``)
+    to the values of the leaves in slots j."""
+    names = [f"_v{j}" for j in slots]
+    namespace.update(dict.fromkeys(names, 0.0))  # every key exists from now on: updates keep the
+    pick = itemgetter(*slots, slots[0])          # dict's keys (and Python's caches of them)
+
+    def set_values(values: tuple[float, ...]) -> None:
+        namespace.update(zip(names, pick(values)))
+
+    return set_values
+
+
 def _header(leaves: Sequence[Value]) -> str:
     """Return the comment lines above a program: what ``L`` is, and the leaves that have labels."""
     lines = [f"# L[j] is the j-th leaf (compiled.leaves[j]); {len(leaves)} leaves"]
     lines += [f"# L[{j}]:{_comment([v._label])[3:]}" for j, v in enumerate(leaves) if v._label]
     return "\n".join(lines)
+
+
+def _negative_zero(x: float) -> bool:
+    """True for -0.0."""
+    return x == 0.0 and math.copysign(1.0, x) < 0.0
+
+
+def _backward_flag(values: tuple[float, ...], grads: Iterable[float]) -> bool:
+    """Return whether the backward pass may skip a repeated block whose gradient is ±0.0
+    (the argument ``K`` of the generated functions), given the leaves' values and the
+    ``.grad`` of every leaf the pass adds to before it starts.
+
+    Such a block would add a term of ±0.0 to every sum it reaches when every value its
+    terms multiply by is finite (the block's own are checked where it is called, the
+    leaves' here: their sum is finite only when each one is). Adding ±0.0 changes a sum
+    only when the sum is -0.0; a leaf's sum that starts as anything but -0.0 never
+    becomes -0.0 (IEEE 754 rounds ``x + (-x)`` to +0.0), so it ends with the same bits
+    whether the block runs or not. An interior node's sum might keep -0.0 where the
+    block would have made it 0.0; what it passes on differs from the eager engine's
+    only in the sign of zeros, which no leaf's sum sees. So no skipping when a leaf's
+    ``.grad`` is -0.0 before the pass, or a leaf's value is infinite or nan.
+    """
+    return math.isfinite(sum(values)) and not _has_negative_zero(list(grads))
+
+
+_NEGATIVE_ZERO = array("d", [-0.0]).tobytes()
+
+
+def _has_negative_zero(numbers: list[float]) -> bool:
+    """True when one of ``numbers`` is -0.0 (found among their bytes, for speed)."""
+    try:
+        data = array("d", numbers).tobytes()
+    except (TypeError, OverflowError):  # not all floats: one by one
+        return any(map(_negative_zero, numbers))
+    i = data.find(_NEGATIVE_ZERO)
+    while i >= 0:
+        if i % 8 == 0:
+            return True
+        i = data.find(_NEGATIVE_ZERO, i + 1)
+    return False
 
 
 def _step_name(momentum: bool, decay: bool, nesterov: bool) -> str:
@@ -1187,28 +1431,22 @@ def _step_name(momentum: bool, decay: bool, nesterov: bool) -> str:
 
 
 def _step_source(num_params: int, momentum: bool, decay: bool, nesterov: bool) -> str:
-    """Return the source of ``_step...(L, P, V, lr, m, k, wd)``: one training step, straight-line.
+    """Return the source of ``_step...(L, P, V, lr, m, k, wd, K)``: one training step, straight-line.
 
     It sets every parameter's ``.grad`` (``P[j]``) to 0, runs the forward and the
-    backward pass (d output / d leaf added to the leaves' ``.grad``) and updates every
-    parameter as ``torch.optim.SGD`` does: the gradient ``d = p.grad`` (with weight
-    decay ``p.grad + wd * p.data``); without momentum ``p.data -= lr * d``; with
-    momentum m the velocity ``V[j]`` is ``d`` at the first step and then
-    ``m * V[j] + k * d`` (``k = 1 - dampening``), and ``p.data -= lr * V[j]`` (with
-    Nesterov ``lr * (d + m * V[j])``). It returns the outputs' values and what the
-    forward pass saved for ``backward()``.
+    backward pass (d output / d leaf added to the leaves' ``.grad``; ``K``: skipping
+    blocks is allowed for the leaves that are not parameters, see :func:`_backward_flag`)
+    and updates every parameter as ``torch.optim.SGD`` does, by the statements
+    :func:`autograd_tiny.codegen.sgd_update` writes from the rule that ``nn.SGD`` runs
+    (:func:`autograd_tiny.codegen.sgd_rule`; the velocity in ``V[j]``, ``k = 1 - dampening``).
+    It returns the outputs' values and what the forward pass saved for ``backward()``.
     """
     body = [f"P[{j}].grad = 0.0" for j in range(num_params)]
-    body += ["R, F = _forward(L)", "_backward(L, F, 1.0)"]
-    for j in range(num_params):
+    body += ["R, F = _forward(L)", "_backward(L, F, 1.0, K and _isfinite(sum(F[0])))"]
+    for j in range(num_params):  # the rule nn.SGD's loop is written from, once per parameter
         body.append(f"p = P[{j}]")
-        grad = "p.grad + wd * p.data" if decay else "p.grad"
-        if not momentum:
-            body.append(f"p.data -= lr * ({grad})" if decay else f"p.data -= lr * {grad}")
-            continue
-        body += [f"d = {grad}", f"v = V[{j}]", f"v = V[{j}] = d if v is None else m * v + k * d",
-                 "p.data -= lr * (d + m * v)" if nesterov else "p.data -= lr * v"]
-    return _function(_step_name(momentum, decay, nesterov), "L, P, V, lr, m, k, wd", body, "R, F")
+        body += codegen.sgd_update(momentum, decay, nesterov, "p", f"V[{j}]")
+    return _function(_step_name(momentum, decay, nesterov), "L, P, V, lr, m, k, wd, K", body, "R, F")
 
 
 class CompiledGraph:
@@ -1246,6 +1484,9 @@ class CompiledGraph:
         self._steps: dict[tuple[bool, bool, bool], Callable[..., tuple[tuple[float, ...], Saved]]] = {}
         self._program = program
         self.leaves: tuple[Value, ...] = program.leaves
+        self._skips = program.skips  # some repeated block may be skipped (see _backward_flag)
+        chosen = set(self.params)
+        self._others = tuple(v for v in self.leaves if v not in chosen)  # leaves step() does not zero
         self.num_outputs = len(outputs)
         self.num_nodes = program.num_nodes
         self.num_functions = program.num_functions
@@ -1255,7 +1496,7 @@ class CompiledGraph:
         self._single = single
         self._write_back: tuple[Value, ...] = tuple(outputs) if write_back else ()
         self._forward: Callable[[tuple[Value, ...]], tuple[tuple[float, ...], Saved]]
-        self._backward: Callable[[tuple[Value, ...], Saved, float], None]
+        self._backward: Callable[[tuple[Value, ...], Saved, float, bool], None]
         namespace = program.namespace
         self._forward, self._backward = namespace["_forward"], namespace["_backward"]  # type: ignore[assignment]
         self._saved: Saved | None = None
@@ -1351,7 +1592,8 @@ class CompiledGraph:
             if self._source is not None:
                 self._source = program.source()
         fn = self._steps[key]
-        results, self._saved = fn(self.leaves, self.params, self._velocity, lr, m, 1.0 - damp, wd)
+        skip = self._skips and not _has_negative_zero([v.grad for v in self._others])
+        results, self._saved = fn(self.leaves, self.params, self._velocity, lr, m, 1.0 - damp, wd, skip)
         return self._results(results)
 
     def backward(self, gradient: float = 1.0) -> None:
@@ -1369,7 +1611,8 @@ class CompiledGraph:
         if self._saved is None:
             self()
         assert self._saved is not None
-        self._backward(self.leaves, self._saved, seed)
+        skip = self._skips and _backward_flag(self._saved[0], [v.grad for v in self.leaves])
+        self._backward(self.leaves, self._saved, seed, skip)
 
     def __repr__(self) -> str:
         outputs = f"outputs={self.num_outputs}, " if not self._single else ""

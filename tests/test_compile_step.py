@@ -9,13 +9,15 @@ import ast
 import inspect
 import math
 import random
+import struct
 import sys
+import types
 from collections.abc import Sequence
 from pathlib import Path
 from unittest import mock
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import autograd_tiny
@@ -378,3 +380,323 @@ def test_source_and_plain_compile_run_the_same_code() -> None:
     assert same(a(), b()) and same(a(), loss.data)  # type: ignore[arg-type]
     codes = [[f.__code__.co_code for f in c.functions.values()] for c in (a, b)]
     assert codes[0] == codes[1] and len(codes[0]) == 4 + 2 * a.num_shapes
+
+
+# -- samples whose gradient is zero are skipped ------------------------------------------------
+#
+# A repeated block (one sample's part of the loss) whose incoming gradient is ±0.0 would add
+# ±0.0 to every sum it reaches, when everything it multiplies by is finite; the compiled code
+# then skips it. These graphs make such samples on purpose (ReLU and hinge masks), with
+# infinite, nan, huge and -0.0 numbers among the weights, inputs and starting gradients, and
+# compare every bit with the eager engine and with nn.SGD.
+
+ODD = st.sampled_from([0.0, -0.0, math.inf, -math.inf, math.nan, 1e300, -1e300, 5e-324])
+#: Where to put which odd numbers among the weights and inputs (see _numbers).
+ODDS = st.lists(st.tuples(st.integers(0, 10**6), ODD), max_size=3)
+
+
+def _numbers(seed: int, samples: int,
+             odds: Sequence[tuple[int, float]]) -> tuple[list[float], list[tuple[float, float]]]:
+    """Return 13 weights and ``samples`` inputs, uniform in [-2, 2] (so that the hinge masks
+    many samples), with the odd numbers put in at the given places (modulo their number)."""
+    rng = random.Random(seed)
+    numbers = [rng.uniform(-2, 2) for _ in range(13 + 2 * samples)]
+    for k, x in odds:
+        numbers[k % len(numbers)] = x
+    return numbers[:13], [(numbers[13 + 2 * j], numbers[14 + 2 * j]) for j in range(samples)]
+
+
+#: Starting gradients of the leaves; -0.0 is tested apart (see below).
+START = st.sampled_from([0.0, 0.0, 0.0, 1.5, -2.0, math.inf])
+
+
+def masked_net(weights: Sequence[Value], inputs: Sequence[Sequence[Value | float]],
+               targets: Sequence[float]) -> Value:
+    """Return the hinge loss of a 2-3-1 ReLU network (``weights``: 13 leaves) over the samples."""
+    w1, b1, w2, b2 = weights[:6], weights[6:9], weights[9:12], weights[12]
+    scores = []
+    for x in inputs:
+        hidden = [(w1[2 * j] * x[0] + w1[2 * j + 1] * x[1] + b1[j]).relu() for j in range(3)]
+        scores.append(w2[0] * hidden[0] + w2[1] * hidden[1] + w2[2] * hidden[2] + b2)
+    return hinge(scores, targets)
+
+
+def _leaf_inputs(xs: Sequence[Sequence[float]], as_values: bool) -> list[list[Value | float]]:
+    return [[Value(a), Value(b)] if as_values else [a, b] for a, b in xs]
+
+
+def _flat(inputs: Sequence[Sequence[Value | float]]) -> list[Value]:
+    return [v for x in inputs for v in x if isinstance(v, Value)]
+
+
+class _Counter:
+    """Counts the calls of a program's block backward function (``_r0b``) that return early,
+    before its last line: skipped samples. Counts while used as a context manager."""
+
+    def __init__(self, compiled: autograd_tiny.CompiledGraph) -> None:
+        self.code = compiled._program.namespace["_r0b"].__code__  # type: ignore[attr-defined]
+        self.last = max(line for *_, line in self.code.co_lines() if line is not None)
+        self.skipped = 0
+
+    def profile(self, frame: types.FrameType, event: str, arg: object) -> None:
+        if event == "return" and frame.f_code is self.code and frame.f_lineno < self.last:
+            self.skipped += 1
+
+    def __enter__(self) -> None:
+        sys.setprofile(self.profile)
+
+    def __exit__(self, *exc: object) -> None:
+        sys.setprofile(None)
+
+
+@settings(max_examples=150, deadline=None)
+@given(numbers=st.integers(0, 10**9), samples=st.integers(2, 6), odds=ODDS,
+       starts=st.lists(START, min_size=25, max_size=25),
+       seed=st.sampled_from([1.0, 1.0, 1.0, -0.5, 0.0, -0.0, math.inf, math.nan]),
+       as_values=st.booleans())
+def test_skipped_samples_give_eager_backward_bits(numbers, samples, odds, starts, seed, as_values) -> None:
+    weights, xs = _numbers(numbers, samples, odds)
+    targets = [1.0 if k % 2 else -1.0 for k in range(len(xs))]
+    eager_w = [Value(x) for x in weights]
+    eager_in = _leaf_inputs(xs, as_values)
+    want = masked_net(eager_w, eager_in, targets)
+    w = [Value(x) for x in weights]
+    inputs = _leaf_inputs(xs, as_values)
+    with mock.patch.object(compiler, "_MIN_BLOCK", 4):
+        compiled = autograd_tiny.compile(masked_net(w, inputs, targets))
+    assert compiled.num_blocks == len(xs) and compiled._skips
+    counter = _Counter(compiled)
+    for a, b, start in zip([*eager_w, *_flat(eager_in)], [*w, *_flat(inputs)], starts):
+        a.grad = b.grad = start
+    want.backward(seed)
+    got = compiled()
+    with counter:
+        compiled.backward(seed)
+    assert same(got, want.data), (got, want.data)  # type: ignore[arg-type]
+    for k, (a, b) in enumerate(zip([*eager_w, *_flat(eager_in)], [*w, *_flat(inputs)])):
+        assert same(a.grad, b.grad), (k, a.grad, b.grad)
+    assert counter.skipped <= len(xs)
+    event(f"skipped {'some' if counter.skipped else 'none'}")
+
+
+def test_masked_samples_are_skipped_and_match_eager() -> None:
+    # Finite numbers, ten samples of which the hinge masks some: their blocks are skipped.
+    rng = random.Random(3)
+    weights = [rng.uniform(-1, 1) for _ in range(13)]
+    xs = [(rng.uniform(-2, 2), rng.uniform(-2, 2)) for _ in range(10)]
+    targets = [1.0 if k % 2 else -1.0 for k in range(10)]
+    eager_w = [Value(x) for x in weights]
+    want = masked_net(eager_w, [list(x) for x in xs], targets)
+    want.backward()
+    w = [Value(x) for x in weights]
+    with mock.patch.object(compiler, "_MIN_BLOCK", 4):
+        compiled = autograd_tiny.compile(masked_net(w, [list(x) for x in xs], targets), source=True)
+    assert "ok = K and _isfinite(sum(S) + " in compiled.source and "== 0.0 and ok: return" in compiled.source
+    counter = _Counter(compiled)
+    assert same(compiled(), want.data)  # type: ignore[arg-type]
+    with counter:
+        compiled.backward()
+    assert 0 < counter.skipped < 10
+    assert all(same(a.grad, b.grad) for a, b in zip(w, eager_w))
+
+
+@settings(max_examples=60, deadline=None)
+@given(numbers=st.integers(0, 10**9), samples=st.integers(2, 6), odds=ODDS,
+       starts=st.lists(st.sampled_from([0.0, 0.0, 0.0, -0.0]), min_size=25, max_size=25))
+def test_a_leaf_gradient_of_negative_zero_turns_skipping_off(numbers, samples, odds, starts) -> None:
+    weights, xs = _numbers(numbers, samples, odds)
+    # Adding 0.0 to a sum of -0.0 makes it 0.0: with a leaf's .grad -0.0 before backward()
+    # nothing is skipped, and the result is what the code gives without skipping.
+    targets = [1.0 if k % 2 else -1.0 for k in range(len(xs))]
+    runs = []
+    for skip in (True, False):
+        w = [Value(x) for x in weights]
+        inputs = _leaf_inputs(xs, True)
+        with mock.patch.object(compiler, "_MIN_BLOCK", 4):
+            compiled = autograd_tiny.compile(masked_net(w, inputs, targets))
+        compiled._skips = skip
+        counter = _Counter(compiled)
+        for v, start in zip([*w, *_flat(inputs)], starts):
+            v.grad = start
+        with counter:
+            compiled.backward()
+        if any(compiler._negative_zero(s) for s in starts[:len(w) + 2 * len(xs)]):
+            assert counter.skipped == 0
+        elif skip:
+            event(f"skipped {'some' if counter.skipped else 'none'}")
+        runs.append([_bits(v.grad) for v in [*w, *_flat(inputs)]])
+    assert runs[0] == runs[1]
+
+
+def _bits(x: float) -> bytes:
+    return b"nan" if math.isnan(x) else struct.pack("<d", x)
+
+
+@settings(max_examples=60, deadline=None)
+@given(numbers=st.integers(0, 10**9), samples=st.integers(2, 6), odds=ODDS,
+       input_grads=st.lists(st.sampled_from([0.0, 0.0, 1.0, -3.5]), min_size=12, max_size=12),
+       momentum=st.sampled_from([0.0, 0.9]))
+def test_fused_step_with_skipped_samples_matches_nn_sgd_bit_for_bit(numbers, samples, odds, input_grads,
+                                                                    momentum) -> None:
+    weights, xs = _numbers(numbers, samples, odds)
+    # The parameters' .grad are set to 0.0 by the step; the inputs are leaves that are not
+    # parameters, whose .grad only add up.
+    targets = [1.0 if k % 2 else -1.0 for k in range(len(xs))]
+    eager_w = [Value(x) for x in weights]
+    eager_in = _leaf_inputs(xs, True)
+    opt = SGD(eager_w, lr=0.1, momentum=momentum)
+    w = [Value(x) for x in weights]
+    inputs = _leaf_inputs(xs, True)
+    with mock.patch.object(compiler, "_MIN_BLOCK", 4):
+        compiled = autograd_tiny.compile(masked_net(w, inputs, targets), params=w)
+    counter = _Counter(compiled)
+    for a, b, start in zip(_flat(eager_in), _flat(inputs), input_grads):
+        a.grad = b.grad = start
+    for _ in range(3):
+        want = masked_net(eager_w, eager_in, targets)
+        opt.zero_grad()
+        want.backward()
+        opt.step()
+        with counter:
+            got = compiled.step(0.1, momentum=momentum)
+        assert same(got, want.data), (got, want.data)  # type: ignore[arg-type]
+        for k, (a, b) in enumerate(zip([*eager_w, *_flat(eager_in)], [*w, *_flat(inputs)])):
+            assert same(a.grad, b.grad) and same(a.data, b.data), (k, a, b)
+    event(f"skipped {'some' if counter.skipped else 'none'}")
+
+
+def test_fused_step_skips_masked_samples_of_an_mlp() -> None:
+    # The benchmark's shape, small: 2-8-8-1 ReLU on 40 samples, hinge loss. Some samples'
+    # hinge terms are 0 and their blocks are skipped; the bits are nn.SGD's.
+    rng = random.Random(11)
+    xs = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(40)]
+    ys = [1.0 if a * b > 0 else -1.0 for a, b in xs]
+    net = MLP(2, [8, 8, 1], ["relu", "relu", "identity"], seed=2)
+    twin = MLP(2, [8, 8, 1], ["relu", "relu", "identity"], seed=2)
+    compiled = autograd_tiny.compile(hinge([net(x)[0] for x in xs], ys), params=net.parameters())
+    counter = _Counter(compiled)
+    opt = SGD(twin.parameters(), lr=0.2)
+    for _ in range(5):
+        want = hinge([twin(x)[0] for x in xs], ys)
+        opt.zero_grad()
+        want.backward()
+        opt.step()
+        with counter:
+            assert same(compiled.step(0.2), want.data)  # type: ignore[arg-type]
+        assert [p.data for p in net.parameters()] == [p.data for p in twin.parameters()]
+        assert [p.grad for p in net.parameters()] == [p.grad for p in twin.parameters()]
+    assert counter.skipped > 0
+
+
+def test_blocks_with_terms_that_can_overflow_are_not_skipped() -> None:
+    # tanh's term g * (1 - out * out) is not a product with one value the guard checks, nor
+    # is a division: such a block is never left early. (A weight's terms that are all
+    # multiples of one gradient, g * x, are still not added while that gradient is ±0.0.)
+    assert compiler._term_vanishes(compiler._make_rule(Value(1.0).relu()._kind, None).terms[0][1])  # type: ignore[arg-type]
+    for name in ("tanh", "log", "sqrt", "sigmoid"):
+        kind = getattr(Value(0.5), name)()._kind
+        assert not compiler._term_vanishes(compiler._make_rule(kind, None).terms[0][1]), name
+    for name in ("exp", "sin"):  # g * out, g * cos(x): one value; a call is not one
+        kind = getattr(Value(0.5), name)()._kind
+        assert compiler._term_vanishes(compiler._make_rule(kind, None).terms[0][1]) == (name == "exp")
+    net = MLP(2, [4, 1], ["tanh", "identity"], seed=1)
+    xs = [[0.1 * k, -0.2 * k] for k in range(6)]
+    with mock.patch.object(compiler, "_MIN_BLOCK", 4):
+        compiled = autograd_tiny.compile(hinge([net(x)[0] for x in xs], [1.0, -1.0] * 3), source=True)
+    assert compiled.num_blocks == 6 and "== 0.0 and" not in compiled.source
+    assert "or not ok:" in compiled.source
+
+
+def test_fused_step_does_not_skip_while_an_input_gradient_is_negative_zero() -> None:
+    # step() sets the parameters' .grad to 0.0 but only adds to the other leaves' (the
+    # inputs here): one of them at -0.0 turns skipping off for that step.
+    rng = random.Random(3)
+    weights = [rng.uniform(-1, 1) for _ in range(13)]
+    xs = [(rng.uniform(-2, 2), rng.uniform(-2, 2)) for _ in range(10)]
+    targets = [1.0 if k % 2 else -1.0 for k in range(10)]
+    w = [Value(x) for x in weights]
+    inputs = _leaf_inputs(xs, True)
+    with mock.patch.object(compiler, "_MIN_BLOCK", 4):
+        compiled = autograd_tiny.compile(masked_net(w, inputs, targets), params=w)
+    counter = _Counter(compiled)
+    with counter:
+        compiled.step(0.01)
+    assert counter.skipped > 0
+    counter.skipped = 0
+    _flat(inputs)[5].grad = -0.0
+    with counter:
+        compiled.step(0.01)
+    assert counter.skipped == 0
+    w[0].grad = -0.0  # a parameter's .grad is set to 0.0 first: skipping stays on
+    _flat(inputs)[5].grad = 0.0
+    with counter:
+        compiled.step(0.01)
+    assert counter.skipped > 0
+
+
+def test_sgd_rule_is_written_once() -> None:
+    # nn.SGD's loop, sgd_direction and the fused step are all written from codegen.sgd_rule:
+    # a different rule there (here: twice the gradient, and a velocity that halves) changes
+    # all three alike.
+    from autograd_tiny import codegen
+    from autograd_tiny.nn.optim import sgd_direction
+
+    def doubled(momentum: bool, decay: bool, nesterov: bool) -> tuple[tuple[tuple[str, str], ...], str]:
+        if momentum:
+            halves = ("velocity", "d if velocity is None else 0.5 * velocity")
+            return (("d", "2.0 * grad"), halves), "velocity"
+        return (), "2.0 * grad"
+
+    def caches() -> None:
+        codegen.sgd_function.cache_clear()
+        codegen.sgd_loop.cache_clear()
+
+    caches()
+    try:
+        with mock.patch.object(codegen, "sgd_rule", doubled):
+            assert sgd_direction(3.0, 1.0, None) == (6.0, None)
+            assert sgd_direction(3.0, 1.0, None, momentum=0.9) == (6.0, 6.0)
+            assert sgd_direction(3.0, 1.0, 6.0, momentum=0.9) == (3.0, 3.0)
+            for momentum in (0.0, 0.9):
+                w, x = Value(1.0), Value(1.0)
+                opt = SGD([x], lr=0.1, momentum=momentum)
+                compiled = autograd_tiny.compile(w * 3.0, params=[w])
+                for _ in range(2):
+                    x.grad = 3.0
+                    opt.step()
+                    compiled.step(0.1, momentum=momentum)
+                    assert w.grad == 3.0 and w.data == x.data, (momentum, w.data, x.data)
+                assert math.isclose(x.data, -0.2 if not momentum else 0.1)
+    finally:
+        caches()
+    assert sgd_direction(3.0, 1.0, None) == (3.0, None)
+
+
+def test_negative_zero_is_found_among_the_gradients() -> None:
+    has = compiler._has_negative_zero
+    assert not has([]) and not has([0.0, 1.0, math.nan, math.inf]) and has([1.0, -0.0]) and has([-0.0])
+    # The bytes of -0.0 across two numbers (1 ulp above 0, then a number ending in 0x80) are not it.
+    a, b = struct.unpack("<2d", bytes([1] + [0] * 7 + [0x80] + [0] * 6 + [0x40]))
+    assert not has([a, b]) and has([a, b, -0.0])
+    assert has([3, -0.0]) and not has([10**400, 0.0])  # ints, and one no float can hold
+
+
+def test_generated_code_keeps_lines_but_not_columns() -> None:
+    # The location table of generated code holds each instruction's line only (the columns
+    # of long generated lines took a fifth of the code's bytes): a traceback still points
+    # at the generated line that failed.
+    import traceback
+
+    x, y = Value(2.0, "x"), Value(3.0, "y")
+    compiled = autograd_tiny.compile((x * y).tanh() + x, source=True)
+    for fn in compiled.functions.values():
+        code = fn.__code__  # type: ignore[attr-defined]
+        assert all(p[2] is None for p in code.co_positions())
+        assert {line for *_, line in code.co_lines() if line is not None} <= set(
+            range(code.co_firstlineno, code.co_firstlineno + len(inspect.getsource(fn).splitlines())))
+    y.data = "three"  # type: ignore[assignment]
+    with pytest.raises(TypeError) as info:
+        compiled()
+    last = traceback.extract_tb(info.tb)[-1]
+    assert last.filename == compiled.functions["_f0"].__code__.co_filename  # type: ignore[attr-defined]
+    assert last.line is not None and "_tanh(" in last.line and "*" in last.line

@@ -1,8 +1,11 @@
 """Optimizers. :class:`SGD`: gradient descent with optional momentum, dampening, Nesterov
 momentum and weight decay, as ``torch.optim.SGD`` has them.
 
-:func:`sgd_direction` is the update rule on plain floats; :class:`SGD` and the derivation
-checker's interpreter (:mod:`autograd_tiny.derivation.interpreter`) both step with it.
+The update rule is written once, as expressions (:func:`autograd_tiny.codegen.sgd_rule`):
+:class:`SGD`'s loop over the parameters, :func:`sgd_direction` (the rule on plain floats, which
+the derivation checker's interpreter, :mod:`autograd_tiny.derivation.interpreter`, steps
+with) and the compiled training step (``autograd_tiny.compile(..., params=...).step``) are
+generated from them.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import numbers
 from collections.abc import Iterable
 
 from .._numeric import short_repr
+from ..codegen import sgd_function, sgd_loop
 from ..value import Value, _as_float
 
 
@@ -30,13 +34,11 @@ def sgd_direction(grad: float, value: float, velocity: float | None, momentum: f
     ``g = grad + weight_decay * value``; without momentum ``d = g`` (velocity stays None).
     With momentum m the velocity starts at ``g`` (``velocity`` None: the first step) and is
     then ``m * v + (1 - dampening) * g``; ``d`` is the velocity, or with Nesterov
-    ``g + m * v``.
+    ``g + m * v``. The rule is :func:`autograd_tiny.codegen.sgd_rule`, the one the compiled
+    training step is written from too.
     """
-    d = grad + weight_decay * value if weight_decay else grad
-    if not momentum:
-        return d, velocity
-    v = d if velocity is None else momentum * velocity + (1.0 - dampening) * d
-    return (d + momentum * v if nesterov else v), v
+    rule = sgd_function(bool(momentum), bool(weight_decay), nesterov)
+    return rule(grad, value, velocity, momentum, 1.0 - dampening, weight_decay)
 
 
 class SGD:
@@ -97,15 +99,9 @@ class SGD:
 
     def step(self) -> None:
         """Update every parameter from its current ``grad``; returns None."""
-        lr, m, wd = self.lr, self.momentum, self.weight_decay
-        if m == 0.0 and wd == 0.0:
-            for p in self.params:
-                p.data -= lr * p.grad
-            return
-        for i, p in enumerate(self.params):
-            d, self._velocity[i] = sgd_direction(p.grad, p.data, self._velocity[i], m,
-                                                 self.dampening, self.nesterov, wd)
-            p.data -= lr * d
+        m, wd = self.momentum, self.weight_decay
+        update = sgd_loop(m != 0.0, wd != 0.0, self.nesterov)  # one loop, written from the rule
+        update(self.params, self._velocity, self.lr, m, 1.0 - self.dampening, wd)
 
     def velocity(self, param: Value) -> float | None:
         """Return ``param``'s momentum velocity (None before its first step, or without momentum)."""
