@@ -597,6 +597,12 @@ class _Printer:
     def sample_value(self, paths: list[int]) -> float:
         return math.fsum(self.e.paths[k - 1].value for k in paths)
 
+    def sample_sums(self, groups: dict[int, list[int]]) -> list[tuple[int, list[int], str, str]]:
+        """Return ``(sample, its paths, their values added, the sum)`` for every sample with
+        more than one path, in this printer's format."""
+        return [(sample, paths, self.tree(fm.total(fm.Num(self.e.paths[k - 1].value) for k in paths)),
+                 self.num(self.sample_value(paths))) for sample, paths in groups.items() if len(paths) > 1]
+
     def batch_heading(self, groups: dict[int, list[int]], loss: str, param: str, dsym: str) -> str:
         """The sentence that says the derivative is a sum over the samples."""
         return (f"each of the {_count(len(groups), 'sample')} computes with {param}, so {dsym} is the "
@@ -648,12 +654,9 @@ class _Text(_Printer):
                 lines.append(f"  {'product'.ljust(width)} = {product} = {self.num(path.value)}")
             lines.append("")
         if groups is not None:
-            for sample, paths in groups.items():
-                if len(paths) > 1:
-                    terms = " + ".join(f"path {k}" for k in paths)
-                    values = self.tree(fm.total(fm.Num(e.paths[k - 1].value) for k in paths))
-                    lines.append(f"sample {sample} = {terms} = {values} "
-                                 f"= {self.num(self.sample_value(paths))}")
+            for sample, paths, values, total in self.sample_sums(groups):
+                terms = " + ".join(f"path {k}" for k in paths)
+                lines.append(f"sample {sample} = {terms} = {values} = {total}")
             terms = " + ".join(f"sample {n}" for n in groups)
             parts = [self.sample_value(paths) for paths in groups.values()]
             lines.append(f"{dsym} = {terms} = {self.path_sum(parts)}")
@@ -707,12 +710,10 @@ class _Markdown(_Printer):
                 lines.append(f"| product | | ${_cell(product)}$ | ${self.num(path.value)}$ |")
             lines.append("")
         if groups is not None:
-            for sample, paths in groups.items():
-                if len(paths) > 1:
-                    values = self.tree(fm.total(fm.Num(e.paths[k - 1].value) for k in paths))
-                    lines.append(f"**Sample {sample}:** paths {', '.join(map(str, paths))}: "
-                                 f"${values} = {self.num(self.sample_value(paths))}$")
-                    lines.append("")
+            for sample, paths, values, total in self.sample_sums(groups):
+                lines.append(f"**Sample {sample}:** paths {', '.join(map(str, paths))}: "
+                             f"${values} = {total}$")
+                lines.append("")
             parts = [self.sample_value(paths) for paths in groups.values()]
             lines.append(f"**Sum over the samples:** ${dsym} = {self.path_sum(parts)}$. "
                          f"Check: {self.check_sentence()}.")
@@ -743,11 +744,8 @@ class _Latex(_Printer):
                 tag = f" (sample {p.sample})" if groups is not None else ""
                 rows.append(rf"\text{{path {k}{tag}}} &= {product} = {self.num(p.value)}")
             if groups is not None:
-                for sample, paths in groups.items():
-                    if len(paths) > 1:
-                        values = self.tree(fm.total(fm.Num(e.paths[k - 1].value) for k in paths))
-                        rows.append(rf"\text{{sample {sample}}} &= {values} "
-                                    f"= {self.num(self.sample_value(paths))}")
+                for sample, _, values, total in self.sample_sums(groups):
+                    rows.append(rf"\text{{sample {sample}}} &= {values} = {total}")
                 parts = [self.sample_value(paths) for paths in groups.values()]
                 terms = " + ".join(rf"\text{{sample {n}}}" for n in groups)
                 rows.append(f"{dsym} &= {terms} = {self.path_sum(parts)}")
