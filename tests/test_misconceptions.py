@@ -413,6 +413,18 @@ def test_one_outputs_part_of_a_gradient_against_torch() -> None:
     assert r["dE_o2/dout_h1"].verdict == "ok" and r["dE_o1/dout_h1"].verdict == "wrong"
     assert r["dE_o1/dout_h1"].hint == ("leaves sigmoid's derivative out (takes it as 1): dout_o1/dnet_o1 "
                                        "written as 1 instead of out_o1 * (1 - out_o1)")
+    # dE/dout_h1 written as the sum of the written parts follows from the slipped one:
+    # 0.29654603 - 0.019049118 = 0.277496912; a sum that is not theirs stays wrong.
+    parts = f'"dE_o1/dout_h1" = {(o1 - 0.01) * 0.40:.8f}\n"dE_o2/dout_h1" = -0.019049118\n'
+    # dE/dnet_h1 made with it: 0.27749691 * out_h1 (1 - out_h1) = 0.27749691 * 0.241300709 =
+    # 0.066960201 (out_h1 = sigmoid(0.3775) = 0.593269992).
+    r = check(SEED004 + parts + '"dE/dout_h1" = 0.27749691\n"dE/dnet_h1" = 0.066960201\n')
+    assert r["dE/dout_h1"].verdict == "follows"
+    assert r["dE/dout_h1"].hint == "carried forward from the slip in dE_o1/dout_h1"
+    assert r["dE/dnet_h1"].verdict == "follows"
+    assert r["dE/dnet_h1"].hint == "carried forward from the slip in dE_o1/dout_h1"
+    assert check(SEED004 + parts + '"dE/dout_h1" = 0.2775\n')["dE/dout_h1"].verdict == "follows"
+    assert check(SEED004 + parts + '"dE/dout_h1" = 0.2785\n')["dE/dout_h1"].verdict == "wrong"
     with pytest.raises(Exception, match="'E_h1' is no output's loss term; the terms are E_o1, E_o2"):
         load_derivation(SEED004 + '"dE_h1/dw1" = 0.1\n')
 
