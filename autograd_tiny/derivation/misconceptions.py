@@ -218,7 +218,12 @@ def _fan_out(tape: Tape, edges: list[tuple[int, int]], target: int) -> Iterator[
 
 def _unary_slips(tape: Tape, edges: list[tuple[int, int]]) -> Iterator[Slip]:
     """A one-operand operation's derivative applied twice, or another node's of the same operation
-    taken (the output neuron's sigmoid' at a hidden neuron)."""
+    taken (the output neuron's sigmoid' at a hidden neuron; in a batch, in the same sample)."""
+    by_op: dict[tuple[str | None, str], list[int]] = {}
+    for k, node in enumerate(tape.nodes):
+        if node.op is not None and OPS[node.op].arity == 1 and tape.label(k) is not None \
+                and node.operands[0][0] is not None:
+            by_op.setdefault((node.op, _family(tape, k)[1]), []).append(k)
     for c in dict.fromkeys(c for c, _ in edges):
         node = tape.nodes[c]
         if node.op is None or OPS[node.op].arity != 1 or node.operands[0][0] is None:
@@ -228,9 +233,8 @@ def _unary_slips(tape: Tape, edges: list[tuple[int, int]]) -> Iterator[Slip]:
         top = _lit(describe(tape, c, 1))
         yield Slip("twice", f"applies d{top}/d{inner} = {own} twice", Edits(again={c}),
                    named=tape.label(c) is not None)
-        alike = sorted((k for k in range(len(tape)) if k != c and tape.nodes[k].op == node.op
-                        and tape.label(k) is not None and tape.nodes[k].operands[0][0] is not None),
-                       key=lambda k: abs(k - c))
+        sample = _family(tape, c)[1] if tape.label(c) is not None else ""
+        alike = sorted((k for k in by_op.get((node.op, sample), ()) if k != c), key=lambda k: abs(k - c))
         for k in alike[:2 * NEIGHBOURS]:
             kin = tape.nodes[k].operands[0][0]
             assert kin is not None
@@ -260,26 +264,27 @@ def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
     its output (``net_h1`` for ``out_h1``), a named term left out of a sum, a scaled operation."""
     named = [k for k in range(len(tape)) if _named(tape, k)]
     # parameters are neighbours in the order the file declares them (w6 next to w7), other
-    # named nodes in the tape's order
+    # named nodes in the tape's order; only names of one kind and family are neighbours
     place = {k: k for k in named} | {k: n for n, k in enumerate(tape.params.values())}
+    family: dict[int, tuple[str, tuple[str, str]]] = {k: (_kind(tape, k), _family(tape, k)) for k in named}
+    alike_of: dict[tuple[str, tuple[str, str]], list[int]] = {}
+    for k in named:
+        alike_of.setdefault(family[k], []).append(k)
     reads_in_backward = {(c, q) for c, pos in (edges or ()) for q in range(len(tape.nodes[c].operands))
                          if q != pos}
     layers: dict[tuple[str, int], list[int]] = {}
     sites = _forward_sites(tape, target, edges)
     for c in sites:
         node = tape.nodes[c]
-        after = tape.descendants(c)
         for pos, (j, _) in enumerate(node.operands):
             if not _named(tape, j):
                 continue
             assert j is not None
             back = (c, pos) in reads_in_backward
             name = _lit(tape.label(j) or str(tape.nodes[j].param))
-            kind = (_kind(tape, j), _family(tape, j))
-            # a node computed before c, or a leaf (read from the parameters: the pass computes
-            # a leaf where the tape first uses it)
-            alike = sorted((k for k in named if k != j and k not in after
-                            and (_kind(tape, k), _family(tape, k)) == kind
+            # a node computed before c (so none that depends on c), or a leaf (read from the
+            # parameters: the pass computes a leaf where the tape first uses it)
+            alike = sorted((k for k in alike_of[family[j]] if k != j
                             and (k < c or tape.nodes[k].op is None)),
                            key=lambda k: abs(place[k] - place[j or 0]))
             for k in alike[:2 * NEIGHBOURS]:
@@ -457,8 +462,10 @@ def _target(problem: Problem) -> int | None:
 def slips(problem: Problem) -> Iterator[Slip]:
     """Yield every misconception that applies to the problem's claim, nearest first, then the
     slips made alike in every sample of a batch (see :func:`_in_every_sample`)."""
-    found = list(_slips(problem))
-    yield from found
+    found = []
+    for slip in _slips(problem):  # one at a time: a search past its budget stops between two
+        found.append(slip)
+        yield slip
     yield from _in_every_sample(found)
 
 
