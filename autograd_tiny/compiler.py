@@ -1151,6 +1151,15 @@ class _Program:
             acc: dict[int, tuple[str | None, list[tuple[str, _Expr]]]] = {}  # node -> (start, terms)
             body = []
             freed: list[int] = []  # slots to free once this function's stores are written
+
+            def store_leaf(p: int, total: str, body: list[str] = body, freed: list[int] = freed) -> None:
+                """Write leaf ``p``'s finished gradient and free the slot that carried it."""
+                body.append(f"L[{leaf_slot[p]}].grad = {total}")
+                state[p] = 2
+                if p in waiting and waiting[p] >= len(leaves):
+                    freed.append(waiting.pop(p))
+                waiting.pop(p, None)
+
             for i in range(end - 1, base - 1, -1):
                 rule = rules[i]
                 if rule is None or block[i] >= 0 and block[i] != i:
@@ -1215,11 +1224,7 @@ class _Program:
                         state[p] = 1
                         remaining[p] -= count
                         if remaining[p] == 0 and leaf_slot[p] >= 0:
-                            body.append(f"L[{leaf_slot[p]}].grad = {t}")
-                            state[p] = 2
-                            if p in waiting and waiting[p] >= len(leaves):
-                                freed.append(waiting.pop(p))
-                            waiting.pop(p, None)
+                            store_leaf(p, t)
                         else:
                             acc[p] = (t, [])
                     for k, count in code.shared_terms.items():
@@ -1259,11 +1264,7 @@ class _Program:
                     entry[1].append((sign, expr))
                     remaining[p] -= 1
                     if remaining[p] == 0 and leaf_slot[p] >= 0:
-                        body.append(f"L[{leaf_slot[p]}].grad = {_sum(*acc.pop(p))[0]}")
-                        state[p] = 2
-                        if p in waiting and waiting[p] >= len(leaves):
-                            freed.append(waiting.pop(p))
-                        waiting.pop(p, None)
+                        store_leaf(p, _sum(*acc.pop(p))[0])
                     elif len(entry[1]) >= _MAX_TERMS:
                         target = grads.new()
                         body.append(f"{target} = {_sum(*entry)[0]}")

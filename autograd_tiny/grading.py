@@ -33,32 +33,6 @@ from .submission import decode, read_claims, with_claims
 #: What a wrong claim without a hint counts as in the histogram.
 UNEXPLAINED = "a slip no misconception reproduces"
 
-# The misconceptions, recognised in the checker's hints: (pattern, name), first match wins.
-_MISCONCEPTIONS: tuple[tuple[str, str], ...] = (
-    (r"cannot change|is 0, so d\S+/d", "a weight whose input is 0 changed"),
-    (r"is not trained", "a fixed parameter updated"),
-    (r"the update was left out", "the update left out"),
-    (r"learning rate", "the update made with another learning rate"),
-    (r"another parameter's gradient", "the update made with another weight's gradient"),
-    (r"updated parameters", "the updated weights used in the backward pass"),
-    (r"sign is flipped|loses the minus sign|minus sign", "the sign flipped"),
-    (r"factor 1/2 is missing|division by the denominator", "a factor 1/2 missing"),
-    (r"factor 2 is missing|exponent", "a factor 2 missing"),
-    (r"at the input instead of the output", "the derivative evaluated at the net input"),
-    (r"\(the derivative at ", "another neuron's derivative"),
-    (r"twice", "the activation's derivative applied twice"),
-    (r"derivative for|derivative out \(takes it as 1\)|as its own derivative|itself",
-     "another activation's derivative"),
-    (r"leaves out one of the", "a path of the backward pass forgotten"),
-    (r"upstream gradient", "the upstream gradient left out"),
-    (r"leaves the other factor out", "the input factor left out of dE/dw"),
-    (r"the inputs? of", "a net input used for the output"),
-    (r"log10", "log10 used for ln"),
-    (r"leaves E\S* out of E", "E taken as one output's term"),
-    (r"leaves \S+ out of", "a term left out of a sum"),
-    (r"reads \S+ where \S+ belongs", "another weight read in its place"),
-)
-_UPDATE_PREFIX = re.compile(r"matches the update with d\S+/d\S+ = \S+, which ")
 _NUMBERS = re.compile(r"[+-]?\d+(?:\.\d+)?(?:e[+-]?\d+)?")
 
 
@@ -70,20 +44,17 @@ def shown(computed: float, written: str) -> str:
     return computed_text(computed, written)
 
 
-def misconception(hint: str | None) -> str:
-    """Return the name of the misconception a wrong claim's hint describes.
-
-    The misconceptions are recognised by their phrases (``"the sign flipped"``,
-    ``"a path of the backward pass forgotten"``); a hint that names none of them is
-    returned with its numbers replaced by ``#``; no hint gives :data:`UNEXPLAINED`.
+def misconception(result: ClaimResult | None) -> str:
+    """Return the name of the misconception of a wrong claim's hint (``"the sign flipped"``,
+    ``"a path of the backward pass forgotten"``: the checker's
+    :attr:`~autograd_tiny.derivation.checker.ClaimResult.misconception`); a hint that names none
+    is returned with its numbers replaced by ``#``; no claim or no hint gives :data:`UNEXPLAINED`.
     """
-    if not hint:
+    if result is None or not result.hint:
         return UNEXPLAINED
-    clause = _UPDATE_PREFIX.sub("", hint)
-    for pattern, name in _MISCONCEPTIONS:
-        if re.search(pattern, clause):
-            return name
-    return _NUMBERS.sub("#", clause.removesuffix(" (recomputed from the written figures)"))
+    if result.misconception:
+        return result.misconception
+    return _NUMBERS.sub("#", result.hint.removesuffix(" (recomputed from the written figures)"))
 
 
 @dataclass
@@ -167,7 +138,7 @@ class Grade:
         """Return the misconceptions of the wrong claims, each once, the first slip's first."""
         first = self.first_slip
         ordered = ([first] if first else []) + [r for r in self.results if r.verdict == "wrong"]
-        return list(dict.fromkeys(misconception(r.hint) for r in ordered))
+        return list(dict.fromkeys(misconception(r) for r in ordered))
 
     @property
     def summary(self) -> str:
@@ -288,7 +259,7 @@ def csv_row(grade: Grade) -> list[str]:
         cells += [""] * 5
     if slip is not None:
         cells += [slip.claim, slip.written, shown(slip.computed, slip.written), slip.hint or "",
-                  misconception(slip.hint)]
+                  misconception(slip)]
     else:
         cells += [""] * 5
     cells += [" ".join(grade.missing), grade.reason]

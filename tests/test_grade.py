@@ -59,13 +59,14 @@ def _slips(q: dict[str, float], spec: Any) -> dict[str, tuple[str, float, str]]:
         "slip-two": ("dE/dout_o1", q["dE/dout_o1"] / 2, "a factor 2 missing"),
         "slip-left-out": ("w5+", w5, "the update left out"),
         "slip-plus": ("w5+", w5 + lr * q["dE/dw5"], "the sign flipped"),
-        "slip-input-factor": ("dE/dw5", q["dE/dnet_o1"], "the input factor left out of dE/dw"),
+        "slip-input-factor": ("dE/dw5", q["dE/dnet_o1"], "leaves the other factor out"),
         "slip-net-for-out": ("dE/dw5", q["dE/dnet_o1"] * q["net_h1"], "a net input used for the output"),
-        "slip-one-term": ("E", q["E_o1"], "E taken as one output's term"),
-        "slip-no-derivative": ("dE/dnet_o1", q["dE/dout_o1"], "another activation's derivative"),
+        "slip-one-term": ("E", q["E_o1"], "a term left out of a sum"),
+        "slip-no-derivative": ("dE/dnet_o1", q["dE/dout_o1"],
+                               "leaves sigmoid's derivative out (takes it as 1)"),
         "slip-shared-bias": ("dE/db2", q["dE/dnet_o1"], "a path of the backward pass forgotten"),
         "slip-derivative-at-net": ("dE/dnet_o1", q["dE/dout_o1"] * q["net_o1"] * (1 - q["net_o1"]),
-                                   "the derivative evaluated at the net input"),
+                                   "evaluates sigmoid' at the input instead of the output"),
         "slip-other-rate": ("w5+", w5 - 2 * lr * q["dE/dw5"], "the update made with another learning rate"),
     }
 
@@ -244,10 +245,14 @@ def test_report_escapes_what_students_write(key_text: str) -> None:
 
 def test_misconception_names() -> None:
     assert misconception(None) == UNEXPLAINED
-    hint = ("matches the update with dE/dw1 = 0.000657, which reads net_h1, the input of out_h1, "
-            "where out_h1 belongs in (w5 * out_h1)")
-    assert misconception(hint) == "a net input used for the output"
-    assert misconception("something new 0.25 and 3") == "something new # and #"
+    # The name comes with the checker's verdict, from the rule that made the hint.
+    d = load_derivation(example_text("seed004").split("[claims]")[0] + '[claims]\n"dE/dw5" = 0.052283207\n')
+    (r,) = d.check()  # dE/dnet_o1 * net_h1 = 0.138498562 * 0.3775: net_h1 read for out_h1
+    assert r.hint is not None and r.hint.startswith("reads net_h1, the input of out_h1")
+    assert misconception(r) == "a net input used for the output"
+    r.misconception = None  # a hint without a name: its words, numbers aside
+    r.hint = "something new 0.25 and 3"
+    assert misconception(r) == "something new # and #"
     assert histogram([]) == []
 
 

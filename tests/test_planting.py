@@ -37,6 +37,6 @@ def test_each_family_is_hinted_in_its_own_words_on_expression_files() -> None:
     # 2-2-2 answer key) name an expression file's: f = (x + y) z and the 2-D sigmoid neuron.
     outcomes = plant("circuit") + plant("sigmoid_neuron")
     own = {o.rule.split(":")[0] for o in outcomes if o.hinted}
-    assert {"mul", "upstream", "sign", "half-missing", "two-missing", "neighbour", "left-out",
+    assert {"mul", "upstream", "sign", "half-missing", "two-missing", "neighbour", "term-left-out",
             "sigmoid", "twice"} <= own, sorted(own)
     assert all(o.located for o in outcomes)

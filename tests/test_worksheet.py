@@ -88,8 +88,8 @@ def test_every_single_slip_is_named_by_the_checker(sheet: tuple[str, str]) -> No
     assert c["hinted"] >= 0.8 * c["planted"], c
     rules = {o.rule.split(":")[0] for o in outcomes if o.hinted}
     assert {"sign", "half-missing", "two-missing", "left-out", "other-gradient", "drop-path",
-            "neighbour", "input-for-output", "upstream", "twice", "other-node", "mul", "sigmoid",
-            "updated-params"} <= rules, rules
+            "neighbour", "term-left-out", "input-for-output", "upstream", "twice", "other-node", "mul",
+            "sigmoid", "updated-params"} <= rules, rules
 
 
 def test_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -74,6 +74,9 @@ class ClaimResult:
         order: where the claim's number is computed (step, then forward pass, backward
             pass from the loss, update); the summary's first slip is the wrong claim
             with the smallest order, not the first in the file.
+        misconception: what the hint's slip is called in a teacher's words ("a path of the
+            backward pass forgotten"; see :func:`autograd_tiny.derivation.misconceptions.name_of`),
+            for a wrong claim whose hint names a slip; None otherwise.
     """
 
     claim: str
@@ -86,6 +89,7 @@ class ClaimResult:
     unit: float = 0.0
     based_on: list[str] = field(default_factory=list)
     order: tuple[float, ...] = ()
+    misconception: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form: ``claim``, ``written``, ``computed``, ``verdict``, ``hint``."""
@@ -231,13 +235,14 @@ class _Checker:
                     continue
                 truth_hint = self._hint(i, truth, {})
                 written_hint = self._hint(i, trace, replace, True)
-                if written_hint and truth_hint and written_hint.startswith(truth_hint + " ("):
+                if written_hint[0] and truth_hint[0] and written_hint[0].startswith(truth_hint[0] + " ("):
                     written_hint = truth_hint  # the same slip, whichever figures it starts from
                 # A figure computed from an earlier slipped figure (w5+ from a wrong dE/dw5) was
                 # made with that figure: what it matches there comes first.
                 from_slip = any(masks[i] >> j & 1 and results[j].verdict != "ok"
                                 for j in range(len(results)))
-                results[i].hint = (written_hint or truth_hint) if from_slip else (truth_hint or written_hint)
+                first, second = (written_hint, truth_hint) if from_slip else (truth_hint, written_hint)
+                results[i].hint, results[i].misconception = first if first[0] else second
         memo: dict[int, int] = {}
         for i, r in enumerate(results):
             if r.verdict == "follows":
@@ -397,24 +402,26 @@ class _Checker:
         return memo[start]
 
     # -- hints ------------------------------------------------------------------------------
-    def _hint(self, i: int, trace: Trace, replace: dict[Key, float], written: bool = False) -> str | None:
-        """Return the hint for wrong claim ``i``: the one misconception that reproduces it (see
-        :mod:`autograd_tiny.derivation.misconceptions`), or None where none or several do."""
+    def _hint(self, i: int, trace: Trace, replace: dict[Key, float],
+              written: bool = False) -> tuple[str | None, str | None]:
+        """Return the hint for wrong claim ``i`` and the name of its misconception: the one
+        misconception that reproduces it (see :mod:`autograd_tiny.derivation.misconceptions`), or
+        None where none or several do."""
         c = self.claims[i]
         q = c.quantity
         if not _finite_at(trace, q.step - 1 if q.kind == "param" else q.step):
-            return "the training diverged: values are nan or infinite by then" if not written else None
+            return ("the training diverged: values are nan or infinite by then" if not written else None,
+                    None)
         true = Decimal(trace.get(self.keys[i]))
         if true != 0 and c.unit >= abs(true):
-            return None  # written too coarsely (1 for 0.36) to tell one slip from another
+            return None, None  # written too coarsely (1 for 0.36) to tell one slip from another
         found = self._general_hits(i, trace, replace)
-        hint = found[0][0] if len(found) == 1 and found[0][0] else None
-        if hint and written:
-            hint += " (recomputed from the written figures)"
-        return hint
+        if len(found) != 1 or not found[0][0]:
+            return None, None
+        hint, _, name = found[0]
+        return (hint + " (recomputed from the written figures)" if written else hint), name
 
-
-    def _general_hits(self, i: int, trace: Trace, replace: dict[Key, float]) -> list[tuple[str, float]]:
+    def _general_hits(self, i: int, trace: Trace, replace: dict[Key, float]) -> list[tuple[str, float, str]]:
         """Return ``(phrase, number)`` of the misconceptions of any tape that reproduce claim ``i``
         (see :mod:`autograd_tiny.derivation.misconceptions`)."""
         c = self.claims[i]

@@ -303,7 +303,7 @@ def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
                                        f"reads {_lit(describe(tape, inner, 0))}, the input of "
                                        f"{name}, where {name} belongs")
             if node.op == "add":
-                yield Slip(f"left-out:{name}", f"leaves {name} out of {_lit(describe(tape, c, 1))}",
+                yield Slip(f"term-left-out:{name}", f"leaves {name} out of {_lit(describe(tape, c, 1))}",
                            Edits(operand={(c, pos): constant(0.0)}))
     for (op, _), outs in layers.items():  # the same read at every such node of a layer
         outs = sorted(set(outs))
@@ -359,6 +359,46 @@ UPDATE_RULES: tuple[tuple[str, Callable[[Optimizer], bool], str,
      "weight decay left out: the step uses dE/dP alone instead of dE/dP + wd * P",
      lambda o: (replace(o, weight_decay=0.0), False, 1.0)),
 )
+
+
+#: What each rule is called in a teacher's words (a class's misconceptions counted by name); an
+#: operation's own misconceptions are called by what they say (:attr:`Misconception.says`).
+NAMES: dict[str, str] = {
+    "sign": "the sign flipped",
+    "update-sign": "the sign flipped",
+    "half-missing": "a factor 1/2 missing",
+    "two-missing": "a factor 2 missing",
+    "left-out": "the update left out",
+    "learning-rate": "the update made with another learning rate",
+    "other-gradient": "the update made with another weight's gradient",
+    "frozen": "a fixed parameter updated",
+    "zero-input": "a weight whose input is 0 changed",
+    "momentum-without-velocity": "momentum without the old velocity",
+    "dampening-left-out": "momentum's dampening left out",
+    "nesterov-left-out": "plain momentum for Nesterov's",
+    "decay-sign": "weight decay with the wrong sign",
+    "decay-left-out": "weight decay left out",
+    "updated-params": "the updated weights used in the backward pass",
+    "upstream": "the upstream gradient left out",
+    "drop-path": "a path of the backward pass forgotten",
+    "twice": "a derivative applied twice",
+    "other-node": "another neuron's derivative",
+    "neighbour": "another value read in its place",
+    "input-for-output": "a net input used for the output",
+    "term-left-out": "a term left out of a sum",
+}
+
+
+def name_of(rule: str) -> str:
+    """Return what rule ``rule`` (``"upstream"``, ``"mul:1"``, ``"neighbour:w6-for-w7"``) is called
+    in a teacher's words: :data:`NAMES`, or the operation's misconception's own words."""
+    family, _, rest = rule.partition(":")
+    op = OPS.get(family)
+    if op is not None:
+        for m in op.misconceptions:
+            if (m.scale and rest == "scale") or (not m.scale and op.wrong_derivative(m) == rest):
+                return m.says
+    return NAMES[family]
 
 
 def update_variants(replay: Replay, params: Mapping[str, float], velocity: Mapping[str, float],
@@ -688,13 +728,14 @@ def _told(problem: Problem, base: tuple[list[float], list[float], list[float]], 
 
 
 def reproducing(problem: Problem, budget: float = BUDGET_SECONDS,
-                ) -> tuple[list[tuple[str, float]], bool]:
-    """Return ``(phrase, number)`` for every misconception that reproduces the claim's figure and
-    agrees with every ok figure (one per story: see :func:`_distinct`), and whether the search
-    tried every entry within ``budget`` seconds. A fact that makes the figure wrong whatever it
-    is (a weight whose input is 0 cannot change) comes alone, with the true number."""
+                ) -> tuple[list[tuple[str, float, str]], bool]:
+    """Return ``(phrase, number, name)`` for every misconception that reproduces the claim's figure
+    and agrees with every ok figure (one per story: see :func:`_distinct`; ``name`` from
+    :func:`name_of`), and whether the search tried every entry within ``budget`` seconds. A fact
+    that makes the figure wrong whatever it is (a weight whose input is 0 cannot change) comes
+    alone, with the true number."""
     hits, complete = _stories(problem, budget)
-    return [(h.phrase, h.value) for h in hits], complete
+    return [(h.phrase, h.value, name_of(h.rule)) for h in hits], complete
 
 
 def story(problem: Problem, budget: float = BUDGET_SECONDS,
