@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograd_tiny.derivation import load_derivation, load_example  # noqa: E402
+from autograd_tiny.derivation.interpreter import Replay  # noqa: E402
 from autograd_tiny.derivation.network import Network  # noqa: E402
-from autograd_tiny.derivation.replay import Replay  # noqa: E402
 
 
 def wide_network() -> str:
@@ -59,7 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     for name, spec in [("seed004 (2-2-2)", load_example("seed004").spec),
                        ("2-8-8-2", load_derivation(wide_network()).spec)]:
-        replay = Replay(Network(spec))
+        replay = Network(spec).replay()
         nodes = len(replay.tape)
         t = time_replay(replay, args.steps, args.repeat)
         print(f"{name:16} {nodes:5} nodes  {1e6 * t / args.steps:8.1f} us/step  "

@@ -22,12 +22,9 @@ from decimal import Decimal
 from autograd_tiny import load_derivation
 from autograd_tiny.derivation.checker import tape_problem
 from autograd_tiny.derivation.core import example_names, example_text
-from autograd_tiny.derivation.expression import ExpressionDerivation, ExpressionReplay
 from autograd_tiny.derivation.format import Claim
 from autograd_tiny.derivation.interpreter import Edits
 from autograd_tiny.derivation.misconceptions import NUMBER_RULES, Problem, Slip, slips
-from autograd_tiny.derivation.network import Network
-from autograd_tiny.derivation.replay import Replay
 
 
 @dataclass
@@ -56,15 +53,8 @@ def plant(name: str, limit: int | None = None, text: str | None = None) -> list[
     d = load_derivation(base)
     names = list(d.quantities())
     probe = load_derivation(base + "".join(f'"{n}" = 0.0\n' for n in names))
-    if isinstance(probe, ExpressionDerivation):
-        spec_claims = probe.expression.claims
-        replay: Replay | ExpressionReplay = ExpressionReplay(probe.expression)
-        output = probe.expression.output
-    else:
-        spec_claims = probe.spec.claims
-        replay = Replay(Network(probe.spec))
-        output = "E"
-    quantities = {c.name: c.quantity for c in spec_claims}
+    replay, output = probe.replay(), probe.output
+    quantities = {c.name: c.quantity for c in probe.claims}
     keys = {n: replay.key(quantities[n]) for n in names}
     order = sorted(names, key=lambda n: replay.order(keys[n]))
     trace = replay.run({}, 0, keep={0, 1})

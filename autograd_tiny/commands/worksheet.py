@@ -231,18 +231,18 @@ def collisions(text: str, first: bool = False, budget: SearchBudget | None = Non
     Raises:
         OutOfTime: ``budget`` ran out (checked between slips).
     """
-    from ..derivation.format import parse_quantity, parse_spec
-    from ..derivation.network import Network
-    from ..derivation.replay import Replay
+    from ..derivation.checker import computed
+    from ..derivation.core import Derivation
+    from ..derivation.format import parse_spec
 
-    spec = parse_spec(text, "<worksheet>")
-    truth = {parse_quantity(n, spec): v for n, v in Network(spec).all_quantities(0).items()}
-    replay = Replay(Network(spec))
+    derivation = Derivation(parse_spec(text, "<worksheet>"))
+    replay = derivation.replay()
+    truth = computed(replay, derivation.named_quantities(0))
     trace = replay.run({}, 0, keep={0, 1})
     bad: list[str] = []
     for q, value in truth.items():
         seen: list[tuple[str, float]] = []
-        for slip, _, v in slips_at(spec, replay, trace, truth, q):
+        for slip, _, v in slips_at(derivation.spec, replay, trace, truth, q):
             if budget is not None:
                 budget.check()
             if not _apart(v, value):
@@ -265,8 +265,8 @@ def choose(sizes: list[int], activation: str, loss: str, learning_rate: float, s
         UsageError: no seed of :data:`MAX_TRIES` works, ``budget`` ran out first, or the loss
             does not fit the activation.
     """
+    from ..derivation.core import Derivation
     from ..derivation.format import parse_spec
-    from ..derivation.network import Network
 
     names = neuron_names(sizes)
     shape = "-".join(str(n) for n in sizes)
@@ -277,7 +277,7 @@ def choose(sizes: list[int], activation: str, loss: str, learning_rate: float, s
                 budget.check()
             text = make_text(names, activation, loss, learning_rate, random.Random(s))
             try:
-                values = Network(parse_spec(text, "<worksheet>")).all_quantities(0)
+                values = Derivation(parse_spec(text, "<worksheet>")).quantities(0)
             except ValueError as exc:
                 raise UsageError(f"--loss {loss} does not fit --activation {activation}: {exc}") from None
             if any(v == 0.0 for v in values.values()):

@@ -9,7 +9,7 @@ For every claim (reported in file order):
   value must have the written sign: ``0`` does not pass -0.244 (``-0.0`` does).
 * ``follows``: not ok, but equal (same rule) to the value recomputed from the
   other claims: every quantity the recomputation needs that the file claims is
-  taken as written (see :mod:`autograd_tiny.derivation.replay`). The slip was made
+  taken as written (see :mod:`autograd_tiny.derivation.interpreter`). The slip was made
   earlier and carried forward correctly; the hint names where it came from.
 * ``wrong``: neither; the slip is at this step. The hint says what the number
   matches: every misconception of :mod:`autograd_tiny.derivation.misconceptions` (the
@@ -35,10 +35,9 @@ from .. import _display_hooks
 from .._numeric import printable
 from . import interpreter
 from .format import Claim, Quantity, Spec
-from .interpreter import Edits, magnitude, magnitudes
+from .interpreter import Edits, Key, Trace, magnitude, magnitudes
 from .misconceptions import BUDGET_SECONDS, Problem, reproducing, update_variants
 from .network import Network
-from .replay import Key, Replay, Trace
 
 VERDICTS = ("ok", "follows", "wrong")
 
@@ -494,26 +493,29 @@ def check_spec(spec: Spec, progress: bool = False) -> ClaimResults:
 
     ``progress`` shows a bar on stderr while a claim ``X@K`` trains for many steps.
     """
-    if not spec.claims:
-        return ClaimResults(title=spec.title)
-    replay = Replay(Network(spec))
-    computed = Network(spec).quantities({c.quantity for c in spec.claims}, progress)
-    checker = _Checker(spec.claims, replay, computed, "E", progress=progress)
-    return ClaimResults(checker.results(), spec.title, checker.unsearched)
+    return check_claims(spec.claims, Network(spec).replay(), "E", progress, spec.title)
+
+
+def computed(replay: interpreter.Replay, quantities: list[Quantity],
+             progress: bool = False) -> dict[Quantity, float]:
+    """Return each quantity as the interpreter computes it from the file's numbers (one run up
+    to the last step needed)."""
+    if not quantities:
+        return {}
+    steps = {_step_of(q) for q in quantities} | {q.step for q in quantities}
+    truth = replay.run({}, max(_step_of(q) for q in quantities), keep=steps, progress=progress)
+    return {q: truth.get(replay.key(q)) for q in quantities}
 
 
 def check_claims(claims: list[Claim], replay: interpreter.Replay, output: str,
-                 progress: bool = False) -> ClaimResults:
+                 progress: bool = False, title: str = "") -> ClaimResults:
     """Return the verdict on every claim about ``replay``'s quantities, in file order, with the
-    misconceptions of any tape for hints (an expression file's checker)."""
+    misconceptions of any tape for hints; ``output`` names what is differentiated (``E``)."""
     if not claims:
-        return ClaimResults()
-    until = max(_step_of(c.quantity) for c in claims)
-    steps = {_step_of(c.quantity) for c in claims} | {c.quantity.step for c in claims}
-    truth = replay.run({}, until, keep=steps, progress=progress)
-    computed = {c.quantity: truth.get(replay.key(c.quantity)) for c in claims}
-    checker = _Checker(claims, replay, computed, output, progress=progress)
-    return ClaimResults(checker.results(), unsearched=checker.unsearched)
+        return ClaimResults(title=title)
+    values = computed(replay, [c.quantity for c in claims], progress)
+    checker = _Checker(claims, replay, values, output, progress=progress)
+    return ClaimResults(checker.results(), title, checker.unsearched)
 
 
 # -- reports ----------------------------------------------------------------------------------

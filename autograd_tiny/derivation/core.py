@@ -13,8 +13,9 @@ from .._files import read_regular_file, source_name
 from .._numeric import short_repr
 from ..errors import UsageError
 from ..value import Value
-from .checker import ClaimResults, check_spec, format_json, format_text
-from .format import Quantity, Spec, parse_file
+from .checker import ClaimResults, check_claims, computed, format_json, format_text
+from .format import Claim, Quantity, Spec, parse_file, parse_quantity
+from .interpreter import Replay
 from .network import Network
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,6 +59,14 @@ class Derivation:
     def _repr_html_(self) -> str | None:
         return _display_hooks.html(self)  # registered by autograd_tiny.display
 
+    @property
+    def claims(self) -> list[Claim]:
+        """Return the file's claims, in file order."""
+        return self.spec.claims
+
+    #: the name of what is differentiated (an expression file's output)
+    output = "E"
+
     def loss(self) -> Value:
         """Return the loss Value of a fresh forward pass, labelled ``"E"``.
 
@@ -72,10 +81,11 @@ class Derivation:
         return {n: fw.out[n] for n in self.layers[-1]}
 
     def train(self, steps: int) -> list[float]:
-        """Take ``steps`` gradient-descent steps with the file's learning rate.
+        """Take ``steps`` gradient-descent steps with the file's update rule.
 
-        Trains the parameters that are not frozen, starting from their current
-        values. Returns the loss before each step.
+        Trains the parameters that are not frozen, starting from their current values and
+        continuing the steps taken before (momentum's velocities are kept until :meth:`reset`).
+        Returns the loss before each step.
         """
         return self._net.train(steps)
 
@@ -83,36 +93,75 @@ class Derivation:
         """Set every parameter back to the file's number and zero every gradient."""
         self._net.reset()
 
-    def quantities(self, step: int = 0) -> dict[str, float]:
-        """Return every quantity of step ``step`` by claim name, computed from the file's numbers.
+    def replay(self) -> Replay:
+        """Return the derivation's computation as the interpreter runs it, from the file's numbers
+        (:class:`~autograd_tiny.derivation.interpreter.Replay`; the checker's)."""
+        return Network(self.spec).replay()
 
-        ``net_N``, ``out_N``, ``E_N``, ``E``, ``dE/dout_N``, ``dE/dnet_N``, ``dE/dP`` at that
-        step and ``P@step+1`` (each parameter after it). Computed on a copy of the
-        network: the parameters are not changed.
-        """
-        return Network(self.spec).all_quantities(step)
+    def named_quantities(self, step: int = 0) -> list[Quantity]:
+        """Return every quantity of step ``step`` a hand derivation writes, in the order it goes:
+        every sample's forward values, the loss, every sample's deltas (``dE/dout_N``,
+        ``dE/dnet_N``), the gradients, then each parameter after the step."""
+        spec = self.spec
+        found: list[Quantity] = []
+        samples: list[int | None] = list(range(1, len(spec.samples) + 1)) if spec.batched else [None]
+        neurons = [n for layer in spec.layers[1:] for n in layer]
+        for s in samples:
+            found += [Quantity(kind, n, step, s) for n in neurons for kind in ("net", "out")]
+            if len(spec.layers[-1]) > 1:
+                found += [Quantity("E_term", n, step, s) for n in spec.layers[-1]]
+            if s is not None:
+                found.append(Quantity("E", None, step, s))
+        found.append(Quantity("E", None, step))
+        for s in samples:
+            found += [Quantity(kind, n, step, s) for n in reversed(neurons) for kind in ("dout", "dnet")]
+        found += [Quantity("grad", p, step) for p in spec.parameter_names]
+        return found + [Quantity("param", p, step + 1) for p in spec.parameter_names]
 
-    def value(self, claim: str) -> float:
-        """Return the value of the quantity a claim name names (``"w1+"``, ``"E@100"``).
+    def quantity(self, claim: str) -> Quantity:
+        """Return the quantity a claim name names (``"w1+"``, ``"E@100"``).
 
         Raises:
             UsageError: the name names nothing in this derivation.
         """
-        from .format import parse_quantity
-
         try:
-            q = parse_quantity(claim, self.spec)
+            return parse_quantity(claim, self.spec)
         except ValueError as exc:
             raise UsageError(f"{claim!r}: {exc}") from None
-        return Network(self.spec).quantities({q})[q]
+
+    def quantities(self, step: int = 0) -> dict[str, float]:
+        """Return every quantity of step ``step`` by claim name (see :meth:`named_quantities`),
+        computed from the file's numbers: the parameters are not changed.
+
+        Raises:
+            ValueError: ``step`` is not an int >= 0.
+        """
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise ValueError(f"step must be an int >= 0, got {step!r}")
+        wanted = self.named_quantities(step)
+        return {self.claim_name(q): v for q, v in computed(self.replay(), wanted).items()}
+
+    def claim_name(self, q: Quantity) -> str:
+        """Return the claim name of quantity ``q`` (``"dE/dw5"``, ``"w1+"``)."""
+        return q.name
+
+    def value(self, claim: str) -> float:
+        """Return the value of the quantity a claim name names (``"w1+"``, ``"E@100"``), computed
+        from the file's numbers.
+
+        Raises:
+            UsageError: the name names nothing in this derivation.
+        """
+        q = self.quantity(claim)
+        return computed(self.replay(), [q])[q]
 
     def check(self, progress: bool = False) -> ClaimResults:
         """Return the verdict on every claim, in file order (see :mod:`autograd_tiny.derivation.checker`).
 
-        Works on its own copy of the network: the parameters are not changed.
+        Works on its own copy of the computation: the parameters are not changed.
         ``progress`` shows a bar on stderr while a claim ``X@K`` trains for many steps.
         """
-        return check_spec(self.spec, progress)
+        return check_claims(self.claims, self.replay(), self.output, progress, self.title)
 
     def report(self, fmt: str = "text") -> str:
         """Return the checker's report as ``"text"`` (a table and a summary) or ``"json"``."""
@@ -127,7 +176,7 @@ class Derivation:
         """Return the chain-rule derivation of dE/d``param`` on a fresh forward pass.
 
         Args:
-            param: a parameter's name (``"w5"``) or Value.
+            param: a parameter's name (``"w5"``; in an expression file, any name) or Value.
             fmt: ``"text"``, ``"markdown"`` or ``"latex"``.
             form: ``"path"`` (every path) or ``"delta"`` (the textbook recursion, one delta
                 per neuron).
@@ -135,12 +184,16 @@ class Derivation:
         Raises:
             UsageError: ``param`` is not a parameter of this derivation.
         """
-        if form == "path":
-            return self.explanation(param).render(fmt)
         from ..explain import explain_gradient
 
         loss, value, rate = self._gradient_of(param)
-        return explain_gradient(loss, value, learning_rate=rate, fmt=fmt, form=form)
+        try:
+            return explain_gradient(loss, value, learning_rate=rate, fmt=fmt, form=form)
+        except UsageError:
+            raise
+        except ValueError as exc:
+            name = param if isinstance(param, str) else value.label
+            raise UsageError(f"cannot explain {name!r}: {exc}") from None
 
     def explanation(self, param: str | Value) -> Explanation:
         """Return the chain-rule derivation of dE/d``param`` (an :class:`~autograd_tiny.explain.Explanation`).

@@ -47,10 +47,9 @@ from .._toml import table as _table
 from ..errors import UsageError
 from ..ops import OPS
 from ..value import Value, enable_grad
-from .checker import ClaimResults, check_claims
 from .core import Derivation
 from .format import NAME_PATTERN, Claim, Quantity
-from .interpreter import Key, Optimizer, Replay
+from .interpreter import Optimizer, Replay
 from .tape import Tape
 
 #: The functions a definition may call: the operation table's unary operations.
@@ -120,11 +119,6 @@ class ExpressionSpec:
     def names(self) -> list[str]:
         """Return every named quantity: the leaves, then the definitions in dependency order."""
         return [*self.values, *self.order]
-
-
-def derivative_name(output: str, name: str) -> str:
-    """Return the claim name of d output / d name (``"df/dx"``)."""
-    return f"d{output}/d{name}"
 
 
 # -- parsing ------------------------------------------------------------------------------------
@@ -409,46 +403,22 @@ def build(spec: ExpressionSpec, values: dict[str, float] | None = None) -> dict[
     return nodes
 
 
-# -- replaying the graph with written numbers --------------------------------------------------------
+# -- the derivation ------------------------------------------------------------------------------
 
-class ExpressionReplay(Replay):
-    """An expression file's computation as a tape run by the interpreter, with its names: a
-    definition's value, d output / d NAME, and a leaf after one gradient-descent step."""
-
-    def __init__(self, spec: ExpressionSpec, values: dict[str, float] | None = None) -> None:
-        named = build(spec, values)
-        tape = Tape([named[name] for name in spec.names], {n: named[n] for n in spec.values},
-                    named, root=named[spec.output])
-        super().__init__(tape, {n: named[n].data for n in spec.values}, list(spec.values),
-                         Optimizer(spec.learning_rate or 0.0))
-
-    def key(self, q: Quantity) -> Key:
-        """Return where quantity ``q`` lives: ``("f", node, 0)``, ``("g", node, 0)`` or
-        ``("p", leaf, 1)``."""
-        assert q.subject is not None
-        if q.kind == "param":
-            return ("p", q.subject, q.step)
-        if q.kind == "local":
-            top, bottom = q.subject.split("/")
-            return ("l", self.tape.names[top] * len(self.tape) + self.tape.names[bottom], q.step)
-        return ("f" if q.kind == "value" else "g", self.tape.names[q.subject], q.step)
-
-    def order(self, key: Key) -> tuple[float, ...]:
-        """Return where the number at ``key`` is computed, as the checker's first slip reads it:
-        the forward pass in the nodes' order, then the backward pass in reverse, then the step."""
-        channel, where, step = key
-        if channel == "p":
-            return (step - 1, 2, 0)
-        assert isinstance(where, int)
-        if channel == "l":
-            return (step, 1, -(where // len(self.tape)) + 0.25)
-        return (step, 0, where) if channel == "f" else (step, 1, -where)
+def replay_of(spec: ExpressionSpec, values: dict[str, float] | None = None) -> Replay:
+    """Return an expression file's computation as the interpreter runs it: the tape of its graph
+    (every leaf a parameter, every name on it), trained with the file's learning rate."""
+    named = build(spec, values)
+    tape = Tape([named[name] for name in spec.names], {n: named[n] for n in spec.values},
+                named, root=named[spec.output])
+    return Replay(tape, {n: named[n].data for n in spec.values}, list(spec.values),
+                  Optimizer(spec.learning_rate or 0.0))
 
 
 class ExpressionDerivation(Derivation):
     """An expression file: its leaves, definitions and claims, with the network Derivation's API.
 
-    Attributes: ``spec`` (the :class:`ExpressionSpec`), ``title``, ``parameters`` (the
+    Attributes: ``expression`` (the :class:`ExpressionSpec`), ``title``, ``parameters`` (the
     leaves as Values by name, of the last :meth:`loss`), ``output`` (the output's name),
     ``input_names`` (empty), ``learning_rate`` (the file's, for ``x+`` claims; 0 without). It has
     no ``network``: pictures of it are the computation graph only.
@@ -473,6 +443,11 @@ class ExpressionDerivation(Derivation):
         import html
 
         return f"<pre>{html.escape(repr(self))}</pre>"
+
+    @property
+    def claims(self) -> list[Claim]:
+        """Return the file's claims, in file order."""
+        return self.expression.claims
 
     def loss(self) -> Value:
         """Return the output's Value of a fresh graph (labelled with its name), leaves labelled too.
@@ -515,50 +490,39 @@ class ExpressionDerivation(Derivation):
         self._values = dict(self.expression.values)
         self.loss()
 
-    def nodes(self) -> dict[str, Value]:
-        """Return every named Value of the last graph built (leaves and definitions)."""
-        return dict(self._nodes)
+    def replay(self) -> Replay:
+        """Return the file's computation as the interpreter runs it, from the file's numbers."""
+        return replay_of(self.expression)
 
-    def quantities(self, step: int = 0) -> dict[str, float]:
+    def named_quantities(self, step: int = 0) -> list[Quantity]:
         """Return every definition's value, d output / d NAME for every name and, with a learning
-        rate, each leaf after the step (``x+``), by claim name, at ``step`` (after that many
-        gradient-descent steps on the output; ``x@K`` names the leaves after step K - 1)."""
-        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise ValueError(f"step must be an int >= 0, got {step!r}")
+        rate, each leaf after the step (``x+``; ``x@K`` names the leaves after step K - 1).
+
+        Raises:
+            ValueError: a step after the first without a learning rate.
+        """
         if step and not self.learning_rate:
             raise ValueError("an expression file takes gradient-descent steps only with a "
                              "learning_rate; use step 0")
-        replay = ExpressionReplay(self.expression)
-        trace = replay.run({}, step, keep={step})
-        index = replay.tape.names
-        vals, grads = trace.values[step], trace.grads[step]
-        sfx = "" if step == 0 else "+" if step == 1 else f"@{step}"
-        found = {name + sfx: vals[index[name]] for name in self.expression.order}
-        found |= {derivative_name(self.output, name) + sfx: grads[index[name]]
-                  for name in self.expression.names}
-        if self.learning_rate:
-            after = "+" if step == 0 else f"@{step + 1}"
-            found |= {name + after: trace.params[step + 1][name] for name in self.expression.values}
-        return found
+        spec = self.expression
+        found = [Quantity("value", name, step) for name in spec.order]
+        found += [Quantity("deriv", name, step) for name in spec.names]
+        return found + [Quantity("param", name, step + 1) for name in spec.values if self.learning_rate]
 
-    def value(self, claim: str) -> float:
-        """Return the value of the quantity a claim name names (``"q"``, ``"df/dx"``).
+    def claim_name(self, q: Quantity) -> str:
+        """Return the claim name of quantity ``q`` (``"q"``, ``"df/dx"``, ``"x+"``)."""
+        return q.name if q.kind != "deriv" else Quantity("value", f"d{self.output}/d{q.subject}", q.step).name
+
+    def quantity(self, claim: str) -> Quantity:
+        """Return the quantity a claim name names at the first step (``"q"``, ``"df/dx"``, ``"x+"``).
 
         Raises:
             UsageError: the name names nothing in this file.
         """
-        found = self.quantities()
+        found = {self.claim_name(q): q for q in self.named_quantities()}
         if claim not in found:
             raise UsageError(f"{claim!r}: names nothing; the quantities are {', '.join(found)}")
         return found[claim]
-
-    def check(self, progress: bool = False) -> ClaimResults:
-        """Return the verdict on every claim, in file order (ok, follows, wrong with a hint), as a
-        list that Jupyter shows as a table (``progress`` shows a bar for claims many steps on)."""
-        results = check_claims(self.expression.claims, ExpressionReplay(self.expression),
-                               self.expression.output, progress)
-        results.title = self.title
-        return results
 
     def _gradient_of(self, param: str | Value) -> tuple[Value, Value, float | None]:
         """Return a fresh output, the quantity ``param`` in its graph and the learning rate of a
@@ -568,46 +532,14 @@ class ExpressionDerivation(Derivation):
             UsageError: ``param`` names nothing in this file.
         """
         loss = self.loss()
-        if isinstance(param, Value):
-            name = self._name_of(param)
-            if name is None:
-                raise UsageError(f"{param!r} is not a quantity of this file")
-        else:
-            name = param
+        name = param if isinstance(param, str) else next(
+            (n for n, v in self._nodes.items() if v is param), None)
+        if name is None:
+            raise UsageError(f"{param!r} is not a quantity of this file")
         if name not in self._nodes:
             raise UsageError(f"no quantity {name!r}; the names are {', '.join(self._nodes)}")
         rate = self.learning_rate if self.learning_rate and name in self.expression.values else None
         return loss, self._nodes[name], rate
-
-    def _name_of(self, node: Value) -> str | None:
-        """Return the name of ``node`` in this file's graph (None when it is not one of its quantities)."""
-        return next((n for n, v in self._nodes.items() if v is node), None)
-
-    def explain(self, param: str | Value, fmt: str = "text", form: str = "path") -> str:
-        """Return the chain-rule derivation of d output / d ``param`` (a leaf or definition name).
-
-        ``form="delta"`` writes the reverse-mode recursion, one line per named quantity (see
-        :mod:`autograd_tiny.explain_delta`).
-
-        Raises:
-            UsageError: ``param`` names nothing the output depends on.
-        """
-        from ..explain import explain_gradient
-
-        loss, value, rate = self._gradient_of(param)
-        try:
-            return explain_gradient(loss, value, fmt=fmt, form=form, learning_rate=rate)
-        except ValueError as exc:
-            name = param if isinstance(param, str) else self._name_of(value)
-            raise UsageError(f"cannot explain {name!r}: {exc}") from None
-
-
-# -- checking ---------------------------------------------------------------------------------------
-
-def check_expression(spec: ExpressionSpec) -> ClaimResults:
-    """Return the verdict on every claim of an expression file, in file order (the checker of
-    :mod:`autograd_tiny.derivation.checker` on the file's replay)."""
-    return check_claims(spec.claims, ExpressionReplay(spec), spec.output)
 
 
 __all__ = [
@@ -615,8 +547,7 @@ __all__ = [
     "ExpressionSpec",
     "UNARY_FUNCTIONS",
     "build",
-    "check_expression",
-    "derivative_name",
     "is_expression_document",
     "parse_expression",
+    "replay_of",
 ]

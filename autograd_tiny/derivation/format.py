@@ -154,6 +154,7 @@ class Quantity:
             "rgrad": f"dE_reg/d{s}",
             "Ereg": "E_reg",
             "local": f"d{str(s).replace('/', '/d')}",
+            "value": f"{s}",
         }[self.kind] + (f"[{self.sample}]" if self.sample is not None else "")
 
     @property
@@ -164,6 +165,25 @@ class Quantity:
         if self.step == 1:
             return self.base_name + "+"
         return f"{self.base_name}@{self.step}"
+
+    @property
+    def label(self) -> str:
+        """Return the label of the node whose value (or gradient) this is: ``"net_h1"``,
+        ``"out_o1[2]"``, ``"E[2]"``, ``"w1"`` (dE/dw1 is the leaf's gradient), ``"w1[2]"`` (a
+        sample's part), ``"x1"``, an expression file's name; for a factor ``dA/dB``, ``A``'s."""
+        sfx = f"[{self.sample}]" if self.sample is not None else ""
+        s = str(self.subject)
+        if self.kind in ("E", "Ereg"):
+            return "E" + sfx
+        if self.kind in ("factor", "local"):
+            return s.split("/")[0] + sfx
+        prefix = {"net": "net_", "out": "out_", "dnet": "net_", "dout": "out_", "E_term": "E_"}
+        return f"{prefix.get(self.kind, '')}{s}{sfx}"
+
+    @property
+    def below(self) -> str:
+        """Return the label of the node a factor or local gradient ``dA/dB`` differentiates by (``B``)."""
+        return str(self.subject).split("/")[1] + (f"[{self.sample}]" if self.sample is not None else "")
 
     def at(self, step: int) -> Quantity:
         """Return the same quantity at another step."""

@@ -22,7 +22,7 @@ The checker, the hint search and the worksheet generator all run this one interp
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..nn.optim import sgd_direction
@@ -549,18 +549,18 @@ class Replay:
         trainable: the parameters the update changes.
         optimizer: the update rule.
         sample_scale: d E / d E[s] for a batch's per-sample derivatives (1 otherwise).
-        batches: the sample groups of an update each (``batch = "each"``): the step's loss
-            is then the root's gradient restricted to one group at a time; None for one
-            update per step.
+        turns: the ``turn[s]`` leaves of a batch updated after each sample (``batch = "each"``;
+            see :class:`autograd_tiny.derivation.network.Network`).
     """
 
     def __init__(self, tape: Tape, start: Mapping[str, float], trainable: Collection[str],
-                 optimizer: Optimizer, sample_scale: float = 1.0) -> None:
+                 optimizer: Optimizer, sample_scale: float = 1.0, turns: Sequence[int] = ()) -> None:
         self.tape = tape
         self.start = dict(start)
         self.trainable = {name: name in trainable for name in start}
         self.optimizer = optimizer
         self.sample_scale = sample_scale
+        self.turns = list(turns)
 
     def update(self, params: Mapping[str, float], grads: list[float],
                velocity: dict[str, float] | None = None) -> dict[str, float]:
@@ -608,18 +608,55 @@ class Replay:
         return step
 
     def step_inputs(self, step: int) -> dict[int, float]:
-        """Return the values every pass of step ``step`` starts from (node -> number): none here; a
-        batch updated after each sample selects the step's sample."""
-        return {}
+        """Return the values every pass of step ``step`` starts from (node -> number): for a batch
+        updated after each sample, its ``turn[s]`` leaves, 1 for the step's sample and 0 for the
+        others; nothing for other files."""
+        return {t: 1.0 if step % len(self.turns) == i else 0.0 for i, t in enumerate(self.turns)}
 
     def key(self, q: Quantity) -> Key:
-        """Return where quantity ``q`` lives in a replay (aliases share a key)."""
-        raise NotImplementedError
+        """Return where quantity ``q`` lives in a replay (aliases share a key): a node of the tape
+        by the file's name for it, a parameter by its name, an edge for a chain-rule factor."""
+        if q.kind in ("param", "velocity", "rgrad"):
+            return ({"param": "p", "velocity": "v", "rgrad": "r"}[q.kind], str(q.subject), q.step)
+        if q.kind == "Ereg":
+            return ("e", 0, q.step)
+        names, n = self.tape.names, len(self.tape)
+        where = names[q.label]
+        if q.kind in ("factor", "local"):
+            bottom = names[q.below]
+            edge = self.tape.edge(where, bottom) if q.kind == "factor" else None
+            # through several operations (a softmax, an expression's unnamed nodes): a local gradient
+            return ("l", where * n + bottom, q.step) if edge is None else ("d", 2 * edge[0] + edge[1], q.step)
+        if q.kind in ("dout", "dnet", "grad", "dx", "deriv"):
+            return ("s" if q.sample is not None else "g", where, q.step)
+        return ("f", where, q.step)
 
     def order(self, key: Key) -> tuple[float, ...]:
-        """Return where the number at ``key`` is computed, as the first slip is read: the step,
-        then 0 for the forward pass, 1 the backward pass, 2 the update, then a position."""
-        raise NotImplementedError
+        """Return where the number at ``key`` is computed, as the first slip is read:
+        ``(step, phase, position)``.
+
+        Phase 0 is the forward pass, a layer at a time (by depth in the graph), 1 the backward
+        pass from the loss (by depth the other way; a parameter's gradient is done when its
+        shallowest use has passed it back; a chain-rule factor comes as its node passes the
+        gradient on), 2 the update taking step ``step`` to ``step + 1`` (all parameters at once:
+        equal orders).
+        """
+        channel, where, step = key
+        tape = self.tape
+        if channel in ("p", "v"):
+            return (step - 1, 2, 0)
+        if channel == "r":
+            return self.order(("g", tape.params[str(where)], step))
+        if channel == "e":
+            return (step, 0, tape.depth[tape.root] + 0.5)
+        assert isinstance(where, int)
+        if channel in ("d", "l"):  # a factor: used as the backward pass leaves its node
+            return (step, 1, -tape.depth[where // (2 if channel == "d" else len(tape))] + 0.25)
+        if channel == "f":
+            return (step, 0, tape.depth[where])
+        if tape.nodes[where].op is None:
+            return (step, 1, -tape.first_use.get(where, 0) + 0.5)
+        return (step, 1, -tape.depth[where])
 
     def run(self, replace: Mapping[Key, float], until: int, keep: Collection[int] = (),
             bits: Mapping[Key, int] | None = None, progress: bool = False) -> Trace:

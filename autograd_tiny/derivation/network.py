@@ -45,8 +45,9 @@ from dataclasses import dataclass, field
 
 from .. import nn
 from ..value import Value, enable_grad, topological_order
-from .format import Quantity, Spec
-from .interpreter import step_range
+from .format import Spec
+from .interpreter import Optimizer, Replay
+from .tape import Tape
 
 #: Losses that average over the outputs: each output's term is its own loss divided by their number.
 MEAN_LOSSES = frozenset({"mean_squared_error", "binary_cross_entropy", "hinge"})
@@ -89,48 +90,6 @@ def loss_terms(loss: str, outputs: list[Value], targets: list[float]) -> list[Va
     return terms
 
 
-def label(q: Quantity) -> str:
-    """Return the label of the node whose value (or gradient) quantity ``q`` is.
-
-    ``"net_h1"``, ``"out_o1[2]"``, ``"E"``, ``"E[2]"``, ``"w1"`` (dE/dw1 is the leaf's
-    gradient), ``"w1[2]"`` (a sample's part), ``"x1"``. Factors have no node of their own:
-    this is the label of the factor's top (``"net_o1"`` for dnet_o1/dw5).
-    """
-    sfx = f"[{q.sample}]" if q.sample is not None else ""
-    s = q.subject
-    if q.kind == "E":
-        return "E" + sfx
-    if q.kind == "factor":
-        return str(s).split("/")[0] + sfx
-    prefix = {"net": "net_", "out": "out_", "dnet": "net_", "dout": "out_", "E_term": "E_"}.get(q.kind, "")
-    return f"{prefix}{s}{sfx}"
-
-
-def factor_label(q: Quantity) -> str:
-    """Return the label of the node a factor ``dA/dB`` differentiates by (``B``)."""
-    sfx = f"[{q.sample}]" if q.sample is not None else ""
-    return str(q.subject).split("/")[1] + sfx
-
-
-def factor_edge(top: Value, bottom: Value) -> tuple[Value, int]:
-    """Return ``(node, position)``: where ``bottom`` enters the operation whose local derivative
-    is the factor d top / d bottom (the rest of the way to ``top`` being sums, whose factor is 1).
-
-    Raises:
-        ValueError: ``top`` does not depend on ``bottom`` that way.
-    """
-    frontier = [top]
-    while frontier:
-        v = frontier.pop()
-        for pos, o in enumerate(v.operands):
-            if o is bottom:
-                return v, pos
-        if v is top or v.op is not None and v.op.name == "add":
-            frontier += [o for o in v.operands if isinstance(o, Value) and o.op is not None
-                         and o.op.name in ("add", "mul", "sigmoid", "tanh", "relu")]
-    raise ValueError(f"{top.label} does not depend directly on {bottom.label}")
-
-
 class Network:
     """The network of a derivation file, with the file's names and numbers.
 
@@ -166,6 +125,7 @@ class Network:
         self.turns = ([Value(1.0 if i == 0 else 0.0, f"turn[{i + 1}]") for i in range(n)]
                       if spec.batched and spec.batch == "each" else [])
         self._turn = 0
+        self._optimizer: nn.SGD | None = None
         self._weight_of = {(w.source, w.target): name for name, w in spec.weights.items()}
         self._bias_of = {n: name for name, b in spec.biases.items() for n in b.neurons}
         layers = []
@@ -213,6 +173,7 @@ class Network:
     def reset(self) -> None:
         """Set every parameter back to the file's number and zero every gradient."""
         self._turn = 0
+        self._optimizer = None
         self.load({n: w.value for n, w in self.spec.weights.items()})
         self.load({n: b.value for n, b in self.spec.biases.items()})
 
@@ -323,126 +284,34 @@ class Network:
             loss.label = "E"
         return loss
 
-    def _optimizer(self) -> nn.SGD:
-        spec = self.spec
-        return nn.SGD(self.trainable(), spec.learning_rate, momentum=spec.momentum,
-                      dampening=spec.dampening, nesterov=spec.nesterov, weight_decay=spec.weight_decay)
-
-    def _update(self, optimizer: nn.SGD) -> None:
-        """Take the optimizer's step."""
-        optimizer.step()
-
-    def step(self, optimizer: nn.SGD | None = None) -> float:
-        """Take one gradient-descent step; return the loss before it."""
-        loss = self._loss()
-        loss.backward()
-        self._update(optimizer or self._optimizer())
-        self._turn += 1
-        return loss.data
-
     def train(self, steps: int) -> list[float]:
-        """Take ``steps`` gradient-descent steps with the file's learning rate; return each step's loss."""
+        """Take ``steps`` gradient-descent steps with the file's update rule, continuing from the
+        steps taken before (momentum's velocities and the sample whose turn it is are kept until
+        :meth:`reset`); return the loss before each step."""
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
             raise ValueError(f"steps must be an int >= 0, got {steps!r}")
-        optimizer = self._optimizer()
-        return [self.step(optimizer) for _ in range(steps)]
-
-    def quantities(self, wanted: set[Quantity], progress: bool = False) -> dict[Quantity, float]:
-        """Return each wanted quantity as this engine computes it, training from the file's numbers.
-
-        The network is reset to the file's numbers first and left after the last
-        step needed. ``progress`` shows a bar on stderr for a long run.
-        """
-        self.reset()
-        last = max((q.step for q in wanted), default=-1)
-        found: dict[Quantity, float] = {}
-        optimizer = self._optimizer()
-        wanted_steps = {q.step for q in wanted}
-        for k in step_range(last + 1, progress, "training"):
-            if k not in wanted_steps:
-                self.step(optimizer)
-                continue
-            fw = self.forward()
-            fw.loss.backward()
-            for q in wanted:
-                if q.step == k:
-                    found[q] = self._optimizer_quantity(q, optimizer, fw) if q.kind in (
-                        "velocity", "rgrad", "Ereg") else read_quantity(q, fw, self.parameters,
-                                                                         self.sample_scale)
-            if k < last:
-                self._update(optimizer)
-                self._turn += 1
-        return found
-
-    def _optimizer_quantity(self, q: Quantity, optimizer: nn.SGD, fw: Forward) -> float:
-        """Return a velocity (after ``q.step`` steps), the regularized loss or its gradient, as the
-        optimizer has them before the step's update."""
-        wd = self.spec.weight_decay
-        if q.kind == "Ereg":
-            return fw.loss.data + wd / 2 * sum(p.data * p.data for p in self.trainable())
-        p = self.parameters[str(q.subject)]
-        if q.kind == "rgrad":
-            return p.grad + wd * p.data
-        velocity = optimizer.velocity(p)
-        return math.nan if velocity is None else velocity
-
-    def all_quantities(self, step: int = 0) -> dict[str, float]:
-        """Return every quantity at ``step`` (forward values, loss, gradients, deltas, parameters).
-
-        Keys are claim names (``"net_h1"``, ``"dE/dw5"``, ``"w1+"`` for the parameters
-        after the step ...), in the order a hand derivation goes; in a batch, every
-        sample's forward values and deltas (``"out_o1[2]"``), then the batch's loss and
-        gradients.
-        """
         spec = self.spec
-        names: list[Quantity] = []
-        samples: list[int | None] = list(range(1, len(spec.samples) + 1)) if spec.batched else [None]
-        for s in samples:
-            for layer in spec.layers[1:]:
-                for n in layer:
-                    names += [Quantity("net", n, step, s), Quantity("out", n, step, s)]
-            if len(spec.layers[-1]) > 1:
-                names += [Quantity("E_term", n, step, s) for n in spec.layers[-1]]
-            if s is not None:
-                names.append(Quantity("E", None, step, s))
-        names.append(Quantity("E", None, step))
-        for s in samples:
-            for layer in reversed(spec.layers[1:]):
-                for n in layer:
-                    names += [Quantity("dout", n, step, s), Quantity("dnet", n, step, s)]
-        names += [Quantity("grad", p, step) for p in spec.parameter_names]
-        names += [Quantity("param", p, step + 1) for p in spec.parameter_names]
-        values = self.quantities(set(names))
-        return {q.name: values[q] for q in names}
+        if self._optimizer is None:
+            self._optimizer = nn.SGD(self.trainable(), spec.learning_rate, momentum=spec.momentum,
+                                     dampening=spec.dampening, nesterov=spec.nesterov,
+                                     weight_decay=spec.weight_decay)
+        losses = []
+        for _ in range(steps):
+            loss = self._loss()
+            loss.backward()
+            self._optimizer.step()
+            self._turn += 1
+            losses.append(loss.data)
+        return losses
 
-
-def read_quantity(q: Quantity, fw: Forward, parameters: Mapping[str, Value],
-                  sample_scale: float = 1.0) -> float:
-    """Return quantity ``q`` from a forward pass after ``backward()`` (its step is not checked).
-
-    Parameters (``kind == "param"``) give their current value: read them before the update.
-    A sample's derivative (``q.sample`` set) is of that sample's loss: the node's gradient
-    divided by ``sample_scale`` (d E / d E[s]).
-    """
-    if q.kind == "param":
-        return parameters[str(q.subject)].data
-    if q.kind == "factor":
-        from .replay import derivative_function
-
-        top, bottom = fw.nodes[label(q)], fw.nodes[factor_label(q)]
-        try:
-            node, pos = factor_edge(top, bottom)
-        except ValueError:  # through several operations (a softmax): a local gradient
-            from .interpreter import local_gradient
-            from .tape import Tape
-
-            tape = Tape([fw.loss], parameters, fw.nodes)
-            vals = [v.data for v in tape.index]
-            return local_gradient(tape, vals, tape.index[top] * len(tape) + tape.index[bottom])
-        assert node.op is not None
-        values = [o.data if isinstance(o, Value) else float(o) for o in node.operands]
-        return derivative_function(node.op.name)(values[0], values[-1], node.data)[pos]
-    node = fw.nodes[label(q)]
-    if q.kind in ("grad", "dout", "dnet", "dx"):
-        return node.grad / sample_scale if q.sample is not None else node.grad
-    return node.data
+    def replay(self) -> Replay:
+        """Return the interpreter's :class:`~autograd_tiny.derivation.interpreter.Replay` of this
+        network, from the file's numbers: the tape of one forward pass with the file's names on it."""
+        spec = self.spec
+        self.reset()
+        fw = self.forward()
+        tape = Tape([fw.loss], self.parameters, fw.nodes)
+        return Replay(tape, self.state(), [n for n in self.parameters if spec.is_trainable(n)],
+                      Optimizer(spec.learning_rate, spec.momentum, spec.dampening, spec.nesterov,
+                                spec.weight_decay),
+                      self.sample_scale, [tape.index[t] for t in self.turns])

@@ -166,6 +166,22 @@ class Tape:
         j, c = self.nodes[i].operands[pos]
         return vals[j] if j is not None else c
 
+    def edge(self, top: int, bottom: int) -> tuple[int, int] | None:
+        """Return ``(node, position)``: where ``bottom`` enters the operation whose local derivative
+        is the factor d top / d bottom, the rest of the way to ``top`` being sums (whose factor is
+        1); None when ``top`` does not depend on ``bottom`` that way."""
+        frontier = [top]
+        while frontier:
+            i = frontier.pop()
+            node = self.nodes[i]
+            for pos, p in node.parents:
+                if p == bottom:
+                    return i, pos
+            if i == top or node.op == "add":
+                frontier += [p for _, p in node.parents
+                             if self.nodes[p].op in ("add", "mul", "sigmoid", "tanh", "relu")]
+        return None
+
     def ancestors(self, i: int) -> set[int]:
         """Return the nodes node ``i``'s value depends on (itself included)."""
         found = {i}

@@ -88,8 +88,6 @@ def _claim_place(q: Any, index: dict[str, int], params: dict[str, Value], pos: d
                  lesson: Lesson) -> tuple[int | None, str | None, int | None]:
     """Return where a claim's quantity shows: its node, which number (data, grad or update) and
     the step that computes it (None for each the page cannot say)."""
-    from ..derivation.network import factor_label, label
-
     s = q.subject
     kind = q.kind
     i: int | None
@@ -108,12 +106,11 @@ def _claim_place(q: Any, index: dict[str, int], params: dict[str, Value], pos: d
         i = pos[params[s]]
         return i, "grad", lesson.backward_step.get(i)
     if kind == "factor":
-        i = index.get(factor_label(q))
+        i = index.get(q.below)
         return i, "factor", lesson.backward_step.get(i) if i is not None else None
-    try:
-        name = label(q)
-    except (TypeError, ValueError, KeyError):  # a kind the network's labels do not name
+    if kind in ("local", "Ereg"):
         return None, None, None
+    name = q.label
     i = index.get(name)
     if i is None and kind in ("out", "dout"):  # an identity neuron: its output is its net input
         i = index.get("net_" + name[4:])

@@ -45,18 +45,9 @@ def _close(a: float, b: float) -> bool:
 
 def _replay_of(derivation: Any) -> tuple[Any, list[Any]] | None:
     """Return the derivation's replay and its claims (file order), or None."""
-    spec = getattr(derivation, "spec", None)
-    if spec is not None and hasattr(derivation, "network"):
-        from ..derivation.network import Network
-        from ..derivation.replay import Replay
-
-        return Replay(Network(spec)), list(spec.claims)
-    expression = getattr(derivation, "expression", None)
-    if expression is not None:
-        from ..derivation.expression import ExpressionReplay
-
-        return ExpressionReplay(expression), list(expression.claims)
-    return None
+    if not hasattr(derivation, "replay"):
+        return None
+    return derivation.replay(), list(derivation.claims)
 
 
 def _story(replay: Any, claim: Any, output: str, trace: Any, budget: float) -> Any:

@@ -112,7 +112,6 @@ def claim_marks(results: Iterable[Any], labels: set[str] | None = None) -> dict[
         ``"(later steps)"``, which no node has, so pictures write them above.
     """
     from ..derivation.checker import computed_text
-    from ..derivation.network import label
 
     marks: dict[str, list[Mark]] = {}
     for r in results:
@@ -120,7 +119,7 @@ def claim_marks(results: Iterable[Any], labels: set[str] | None = None) -> dict[
             continue
         q = r.quantity
         if q.kind in _ON_NODES:
-            key = label(q)
+            key = q.label
         elif q.kind in ("param", "value", "deriv"):  # an expression file's names are its labels
             key = str(q.subject)
         else:
