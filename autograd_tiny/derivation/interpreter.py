@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from ..nn.optim import sgd_direction
 from .format import Quantity
-from .tape import Node, Tape, contribution_function, derivative_function, forward_function
+from .tape import Tape, contribution_function, derivative_function, forward_function
 
 #: ``(channel, where, step)``: ``("f", node, k)`` a node's value, ``("g", node, k)`` the loss's
 #: gradient with respect to a node, ``("s", node, k)`` the same divided by the replay's
@@ -120,26 +120,40 @@ _NO_EDITS = Edits()
 def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None,
              factors_out: list[float] | None = None,
              before: dict[tuple[str, int], float] | None = None) -> tuple[list[float], list[float]]:
-    """Return every node's value and gradient (of the tape's root) for one pass with ``edits``.
+    """Return every node's value and gradient (of the tape's root, or of ``edits.root``) for one
+    pass with ``edits``.
 
-    ``factors_out``, when given (``2 * len(tape)`` numbers), receives every local derivative
-    the backward pass used, at ``2 * node + position``. ``before``, when given, receives what
-    the pass computed at each place where a number was put in, before it was put in
-    (``("f", node)``, ``("g", node)``, ``("d", 2 * node + position)``): the figure recomputed
-    from every other figure, for all of them in one pass.
+    A node no edit touches takes the table's functions directly; at an edited node each local
+    derivative is computed, edited and applied (with the table's contribution rule where the
+    edits leave the table's own derivative in place). ``factors_out``, when given
+    (``2 * len(tape)`` numbers), receives every local derivative the backward pass used, at
+    ``2 * node + position``. ``before``, when given, receives what the pass computed at each
+    place where a number was put in, before it was put in (``("f", node)``, ``("g", node)``,
+    ``("d", 2 * node + position)``): the figure recomputed from every other figure, for all of
+    them in one pass.
     """
     e = edits or _NO_EDITS
-    if e.structural():
-        return _run_edited(tape, params, e, factors_out)
     nodes, forward = tape.nodes, tape.forward_fns
-    values_in = e.values
+    values_in, grads_in, factors_in = e.values, e.grads, e.factors
     n = len(nodes)
     vals = [0.0] * n
+
+    def operands(i: int, table: list[float], extra: Mapping[tuple[int, int], ValueOf]) -> list[float]:
+        got = []
+        for pos, (j, c) in enumerate(nodes[i].operands):
+            change = e.operand.get((i, pos)) or extra.get((i, pos))
+            got.append(change(vals) if change else table[j] if j is not None else c)
+        return got + [0.0] * (2 - len(got))
+
+    changed = {i for i, _ in e.operand} | set(e.forward) | set(e.scale)
     for i in range(n):
         node = nodes[i]
         fn = forward[i]
         if fn is None:
             v = params[node.param] if node.param is not None else node.const
+        elif changed and i in changed:
+            fn = forward_function(e.forward[i]) if i in e.forward else fn
+            v = fn(*operands(i, vals, {})) * e.scale.get(i, 1.0)
         else:
             ops = node.operands
             x = vals[ops[0][0]] if ops[0][0] is not None else ops[0][1]
@@ -152,146 +166,51 @@ def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None
                 before[("f", i)] = v
             v = values_in[i]
         vals[i] = v
+    dvals = vals if e.derivative_params is None else _moved(tape, vals, e)
     grads = [0.0] * n
-    grads[tape.root] = 1.0
-    grads_in, factors_in = e.grads, e.factors
+    grads[tape.root if e.root is None else e.root] = 1.0
+    # the nodes whose backward step an edit changes; the others take the table's rule directly
+    special = (set(e.derivative) | set(e.scale) | e.again | e.upstream | set(e.d_out)
+               | {i for i, _ in e.d_operand} | {k // 2 for k in factors_in}
+               | {i for i, _ in e.drop} | {i for i, _ in e.unit})
     contribution = tape.contribution_fns
     for i in range(n - 1, -1, -1):
         back = contribution[i]
         if back is None:
             continue
-        if i in grads_in:
+        if grads_in and i in grads_in:
             if before is not None:
                 before[("g", i)] = grads[i]
-            g = grads[i] = grads_in[i]
-        else:
-            g = grads[i]
+            grads[i] = grads_in[i]
+        g = grads[i]
         node = nodes[i]
-        ops = node.operands
-        x = vals[ops[0][0]] if ops[0][0] is not None else ops[0][1]
-        y = 0.0
-        if len(ops) > 1:
-            y = vals[ops[1][0]] if ops[1][0] is not None else ops[1][1]
-        if factors_out is not None or (factors_in and (2 * i in factors_in or 2 * i + 1 in factors_in)):
-            d = derivative_function(tape.derivative_exprs[i])(x, y, vals[i])
-            if before is not None:
-                for pos, v in enumerate(d):
-                    if 2 * i + pos in factors_in:
-                        before[("d", 2 * i + pos)] = v
-            d = tuple(factors_in.get(2 * i + pos, v) for pos, v in enumerate(d))
-            if factors_out is not None:
-                for pos, v in enumerate(d):
-                    factors_out[2 * i + pos] = v
-            if any(2 * i + pos in factors_in for pos in range(len(d))):
-                for pos, p in node.parents:
-                    grads[p] += g * d[pos]
-                continue
-        c = back(g, x, y, vals[i])
-        for pos, p in node.parents:
-            grads[p] += c[pos]
-    for i, g in grads_in.items():
-        if nodes[i].op is None:
-            if before is not None:
-                before[("g", i)] = grads[i]
-            grads[i] = g
-    return vals, grads
-
-
-def _pair(node: Node, table: list[float]) -> tuple[float, float]:
-    """Return a node's operands read from ``table`` (0.0 for a missing second one)."""
-    (j, c), *rest = node.operands
-    x = table[j] if j is not None else c
-    if not rest:
-        return x, 0.0
-    k, d = rest[0]
-    return x, table[k] if k is not None else d
-
-
-def _run_edited(tape: Tape, params: Mapping[str, float], e: Edits,
-                factors_out: list[float] | None) -> tuple[list[float], list[float]]:
-    """:func:`run_pass` with structural edits: each local derivative is computed, edited, and then
-    applied (a product, except where the edits leave the table's own derivative in place)."""
-    nodes = tape.nodes
-    n = len(nodes)
-    vals = [0.0] * n
-
-    def operands(i: int, table: list[float], extra: Mapping[tuple[int, int], ValueOf]) -> list[float]:
-        got = []
-        for pos, (j, c) in enumerate(nodes[i].operands):
-            change = e.operand.get((i, pos)) or extra.get((i, pos))
-            got.append(change(vals) if change else table[j] if j is not None else c)
-        return got + [0.0] * (2 - len(got))
-
-    swapped = {i for i, _ in e.operand}
-    for i in range(n):
-        node = nodes[i]
-        if node.op is None:
-            v = params[node.param] if node.param is not None else node.const
-        else:
-            x, y = operands(i, vals, {}) if i in swapped else _pair(node, vals)
-            fn = forward_function(e.forward[i]) if i in e.forward else tape.forward_fns[i]
-            assert fn is not None
-            v = fn(x, y)
-            if i in e.scale:
-                v *= e.scale[i]
-        vals[i] = e.values.get(i, v)
-    dvals = vals
-    if e.derivative_params is not None:
-        # The parameters, and the nodes made of a parameter and constants alone (a batch's
-        # per-sample copy P[s] = P * 1), with the other values; the rest keep the forward's.
-        dvals = list(vals)
-        moved: set[int] = set()
-        for i, node in enumerate(nodes):
-            if i in e.values:
-                continue
-            if node.param is not None:
-                dvals[i] = e.derivative_params[node.param]
-                moved.add(i)
-            elif node.op is not None and node.parents and all(p in moved for _, p in node.parents):
-                fn = tape.forward_fns[i]
-                assert fn is not None
-                dvals[i] = fn(*(tape.operand_value(i, pos, dvals) for pos in range(len(node.operands))),
-                              *([0.0] if len(node.operands) == 1 else []))
-                moved.add(i)
-    grads = [0.0] * n
-    grads[tape.root if e.root is None else e.root] = 1.0
-    # the nodes whose backward step an edit changes; the others take the table's rule directly
-    special = (set(e.derivative) | set(e.scale) | e.again | e.upstream | set(e.d_out)
-               | {i for i, _ in e.d_operand} | {k // 2 for k in e.factors}
-               | {i for i, _ in e.drop} | {i for i, _ in e.unit})
-    fast = factors_out is None
-    contribution_fns = tape.contribution_fns
-    for i in range(n - 1, -1, -1):
-        node = nodes[i]
-        if node.op is None:
-            continue
-        g = e.grads[i] if i in e.grads else grads[i]
-        grads[i] = g
-        if fast and i not in special:
-            x, y = _pair(node, dvals)
-            rule = contribution_fns[i]
-            assert rule is not None
-            shares = rule(g, x, y, dvals[i])
+        if factors_out is None and not (special and i in special):
+            ops = node.operands
+            x = dvals[ops[0][0]] if ops[0][0] is not None else ops[0][1]
+            y = 0.0
+            if len(ops) > 1:
+                y = dvals[ops[1][0]] if ops[1][0] is not None else ops[1][1]
+            c = back(g, x, y, dvals[i])
             for pos, p in node.parents:
-                grads[p] += shares[pos]
+                grads[p] += c[pos]
             continue
         if i in e.upstream:
             g = 1.0
         x, y = operands(i, dvals, e.d_operand)
         out = e.d_out[i](vals) if i in e.d_out else dvals[i]
         exprs = e.derivative.get(i, tape.derivative_exprs[i])
-        plain = (i not in e.derivative or exprs is not None) and i not in e.scale and i not in e.again
-        if exprs is None:
-            d: tuple[float, ...] = (1.0, 1.0)
-        else:
-            d = derivative_function(exprs)(x, y, out)
-        d = tuple(e.factors.get(2 * i + pos, v) * e.scale.get(i, 1.0) for pos, v in enumerate(d))
+        d: tuple[float, ...] = (1.0, 1.0) if exprs is None else derivative_function(exprs)(x, y, out)
+        if before is not None:
+            for pos, v in enumerate(d):
+                if 2 * i + pos in factors_in:
+                    before[("d", 2 * i + pos)] = v
+        d = tuple(factors_in.get(2 * i + pos, v) * e.scale.get(i, 1.0) for pos, v in enumerate(d))
         if factors_out is not None:
             for pos, v in enumerate(d):
                 factors_out[2 * i + pos] = v
-        contrib = (contribution_function(exprs)(g, x, y, out)
-                   if plain and exprs is not None and not any(2 * i + p in e.factors for p in (0, 1))
-                   else None)
+        plain = exprs is not None and i not in e.scale and i not in e.again and not any(
+            2 * i + pos in factors_in for pos in (0, 1))
+        contrib = contribution_function(exprs)(g, x, y, out) if plain and exprs is not None else None
         for pos, p in node.parents:
             if (i, pos) in e.drop:
                 continue
@@ -300,12 +219,35 @@ def _run_edited(tape: Tape, params: Mapping[str, float], e: Edits,
             elif contrib is not None:
                 grads[p] += contrib[pos]
             else:
-                factor = d[pos] * d[pos] if i in e.again else d[pos]
-                grads[p] += g * factor
-    for i, g in e.grads.items():
+                grads[p] += g * (d[pos] * d[pos] if i in e.again else d[pos])
+    for i, g in grads_in.items():
         if nodes[i].op is None:
+            if before is not None:
+                before[("g", i)] = grads[i]
             grads[i] = g
     return vals, grads
+
+
+def _moved(tape: Tape, vals: list[float], e: Edits) -> list[float]:
+    """Return the values the backward pass reads with ``e.derivative_params``: the parameters, and
+    the nodes made of a parameter and constants alone (a batch's per-sample copy ``P[s] = P * 1``),
+    with the other values; the rest keep the forward pass's."""
+    assert e.derivative_params is not None
+    dvals = list(vals)
+    moved: set[int] = set()
+    for i, node in enumerate(tape.nodes):
+        if i in e.values:
+            continue
+        if node.param is not None:
+            dvals[i] = e.derivative_params[node.param]
+            moved.add(i)
+        elif node.op is not None and node.parents and all(p in moved for _, p in node.parents):
+            fn = tape.forward_fns[i]
+            assert fn is not None
+            dvals[i] = fn(*(tape.operand_value(i, pos, dvals) for pos in range(len(node.operands))),
+                          *([0.0] if len(node.operands) == 1 else []))
+            moved.add(i)
+    return dvals
 
 
 def magnitude(tape: Tape, params: Mapping[str, float], key: Key, vals: list[float],
