@@ -149,20 +149,9 @@ def within(written: Decimal, value: Decimal, unit: Decimal, negative: bool) -> b
     return abs(written) <= abs(value) and abs(value) - abs(written) < unit
 
 
-def significant_digits(claim: Claim) -> int:
-    """Return how many significant digits the claim is written with (at least 1)."""
-    digits = claim.exact.as_tuple().digits
-    i = 0
-    while i < len(digits) - 1 and digits[i] == 0:
-        i += 1
-    return max(1, len(digits) - i)
-
-
 def format_number(value: float, claim: Claim) -> str:
     """Return ``value`` with two more significant digits than the claim is written with."""
-    if not math.isfinite(value):
-        return str(value)
-    return f"{value:.{significant_digits(claim) + 2}g}"
+    return computed_text(value, claim.written)
 
 
 class _Checker:
@@ -212,8 +201,8 @@ class _Checker:
             # One replay with every figure put in recomputes each from all the others: what was
             # computed where a figure went in, before it went in.
             replace, bits = self._all()
-            until = max(self._until(self.claims[i].quantity) for i in todo)
-            keep = set().union(*(self._keep(self.claims[i].quantity) for i in todo))
+            until = max(_step_of(self.claims[i].quantity) for i in todo)
+            keep = set().union(*(_keep(self.claims[i].quantity) for i in todo))
             trace = self.replay.run(replace, until, keep=keep, bits=bits, progress=self.progress)
             for i in todo:
                 r = results[i]
@@ -223,8 +212,8 @@ class _Checker:
                 if r.verdict == "wrong" and not self._from_parts(i, r, masks):
                     pending.append((i, trace, replace))
         if pending:
-            until = max(self._until(self.claims[i].quantity) for i, _, _ in pending)
-            keep = set().union(*(self._keep(self.claims[i].quantity) for i, _, _ in pending))
+            until = max(_step_of(self.claims[i].quantity) for i, _, _ in pending)
+            keep = set().union(*(_keep(self.claims[i].quantity) for i, _, _ in pending))
             truth = self.replay.run({}, until, keep=keep, progress=self.progress)
             self._ok = [j for j, r in enumerate(results) if r.verdict == "ok"]
             self._deadline = time.monotonic() + HINT_BUDGET_SECONDS
@@ -285,7 +274,7 @@ class _Checker:
         for key in used:
             moved = dict(replace)
             moved[key] = replace[key] + float(self.claims[bits[key].bit_length() - 1].unit) / 2
-            trace = self.replay.run(moved, self._until(q), keep=self._keep(q))
+            trace = self.replay.run(moved, _step_of(q), keep=_keep(q))
             slack += abs(trace.recomputed(self.keys[i]) - recomputed)
         if not math.isfinite(slack):
             return False
@@ -342,15 +331,6 @@ class _Checker:
             replace[key] = c.value
             bits[key] = 1 << j
         return replace, bits
-
-    @staticmethod
-    def _until(q: Quantity) -> int:
-        return _step_of(q)
-
-    @staticmethod
-    def _keep(q: Quantity) -> set[int]:
-        """Return the steps a hint about ``q`` reads (a step and the parameters after it)."""
-        return {q.step - 1, q.step} if q.kind in ("param", "velocity") else {q.step, q.step + 1}
 
     def _explain_follows(self, i: int, results: list[ClaimResult], masks: dict[int, int],
                          memo: dict[int, int]) -> None:
@@ -447,6 +427,11 @@ def _bits(mask: int) -> Iterable[int]:
 def _step_of(q: Quantity) -> int:
     """Return the step whose passes compute quantity ``q`` (an update: the step before)."""
     return q.step - 1 if q.kind in ("param", "velocity") else q.step
+
+
+def _keep(q: Quantity) -> set[int]:
+    """Return the steps a hint about ``q`` reads (a step and the parameters after it)."""
+    return {q.step - 1, q.step} if q.kind in ("param", "velocity") else {q.step, q.step + 1}
 
 
 def tape_problem(replay: interpreter.Replay, trace: Trace, step: int, replace: Mapping[Key, float], key: Key,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..nn.optim import sgd_direction
 from .format import Quantity
@@ -482,6 +483,18 @@ def local_gradient(tape: Tape, vals: list[float], where: int) -> float:
     return run_pass(tape, params, edits)[1][bottom]
 
 
+def _by_step(numbers: Mapping[Key, Any], scale: float | None = None) -> dict[tuple[str, int], dict[Any, Any]]:
+    """Return the numbers (or bits) put in by ``(channel, step)``, for the channels a pass takes:
+    ``f``, ``g`` (a sample's own ``s`` put in as ``g``, its number times ``scale``), ``d``, ``p``."""
+    found: dict[tuple[str, int], dict[Any, Any]] = {}
+    for (channel, where, k), value in numbers.items():
+        if channel == "s" and scale is not None:
+            value *= scale
+        if channel in "fgsdp":
+            found.setdefault(("g" if channel == "s" else channel, k), {})[where] = value
+    return found
+
+
 class Replay:
     """A derivation's computation, step by step, with replaceable numbers.
 
@@ -617,29 +630,8 @@ class Replay:
         Returns:
             A :class:`Trace`.
         """
-        f_in: dict[int, dict[int, float]] = {}
-        g_in: dict[int, dict[int, float]] = {}
-        d_in: dict[int, dict[int, float]] = {}
-        p_in: dict[int, dict[str, float]] = {}
-        for (channel, where, k), value in replace.items():
-            if channel in ("p", "v", "l", "r", "e"):
-                if channel == "p":
-                    p_in.setdefault(k, {})[str(where)] = value
-                continue
-            assert isinstance(where, int)
-            if channel == "s":
-                value *= self.sample_scale
-            {"f": f_in, "g": g_in, "s": g_in, "d": d_in}[channel].setdefault(k, {})[where] = value
-        fb: dict[int, dict[int, int]] = {}
-        gb: dict[int, dict[int, int]] = {}
-        db: dict[int, dict[int, int]] = {}
-        pb: dict[int, dict[str, int]] = {}
-        for (channel, where, k), bit in (bits or {}).items():
-            if channel == "p":
-                pb.setdefault(k, {})[str(where)] = bit
-            elif channel in ("f", "g", "s", "d"):
-                assert isinstance(where, int)
-                {"f": fb, "g": gb, "s": gb, "d": db}[channel].setdefault(k, {})[where] = bit
+        put = _by_step(replace, self.sample_scale)
+        marks = _by_step(bits or {})
         tracking = bits is not None
         trace = Trace(sample_scale=self.sample_scale, tape=self.tape,
                       weight_decay=self.optimizer.weight_decay,
@@ -651,12 +643,12 @@ class Replay:
         tape = self.tape
         for k in step_range(until + 2, progress, "replaying"):
             kept = k in keep or k == until + 1
-            for name, value in p_in.get(k, {}).items():
+            for name, value in put.get(("p", k), {}).items():
                 if kept:
                     trace.pre[("p", name, k)] = params[name]
                 params[name] = value
             if tracking:
-                for name, bit in pb.get(k, {}).items():
+                for name, bit in marks.get(("p", k), {}).items():
                     if kept:
                         trace.pre_masks[("p", name, k)] = pmask[name]
                     pmask[name] = bit
@@ -671,18 +663,19 @@ class Replay:
                 break
             factors = [0.0] * (2 * len(tape)) if k in keep else None
             start = self.step_inputs(k)
-            edits = Edits(values={**start, **f_in.get(k, {})} if start else f_in.get(k, {}),
-                          grads=g_in.get(k, {}), factors=d_in.get(k, {}))
+            values = put.get(("f", k), {})
+            edits = Edits(values={**start, **values} if start else values, grads=put.get(("g", k), {}),
+                          factors=put.get(("d", k), {}))
             before: dict[tuple[str, int], float] | None = {} if k in keep else None
             vals, grads = run_pass(tape, params, edits, factors, before)
             if before:
                 for (channel, where), value in before.items():
                     trace.pre[(channel, where, k)] = value
-            marked = k in fb or k in gb or k in db
+            fb, gb, db = (marks.get((c, k), {}) for c in "fgd")
+            marked = bool(fb or gb or db)
             if tracking and not (stable and not marked and k not in keep):
                 before_masks: dict[tuple[str, int], int] | None = {} if k in keep else None
-                fmask, gmask = dependencies(tape, pmask, fb.get(k, {}), gb.get(k, {}), db.get(k, {}),
-                                            before_masks)
+                fmask, gmask = dependencies(tape, pmask, fb, gb, db, before_masks)
                 for (channel, where), m in (before_masks or {}).items():
                     trace.pre_masks[(channel, where, k)] = m
                 nxt = {name: (m | gmask[tape.params[name]]) if self.trainable[name] and name in tape.params
@@ -695,7 +688,7 @@ class Replay:
                         trace.masks[("f", i, k)] = fmask[i]
                         trace.masks[("g", i, k)] = trace.masks[("s", i, k)] = gmask[i]
                         for pos in range(len(node.operands)):
-                            m = db.get(k, {}).get(2 * i + pos, 0)
+                            m = db.get(2 * i + pos, 0)
                             for r in node.reads[pos] if not m else ():
                                 m |= fmask[r]
                             trace.masks[("d", 2 * i + pos, k)] = m
