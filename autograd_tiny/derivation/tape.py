@@ -62,11 +62,6 @@ def op_forward(op: str) -> Callable[[float, float], float]:
     return forward_function(OPS[op].forward)
 
 
-def op_derivatives(op: str) -> Callable[[float, float, float], tuple[float, ...]]:
-    """Return the local-derivative function of table operation ``op``."""
-    return derivative_function(OPS[op].derivatives)
-
-
 @dataclass
 class Node:
     """One equation of the tape.
