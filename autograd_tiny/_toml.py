@@ -176,6 +176,25 @@ def kind_of(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
+def check_keys(source: str, doc: dict[str, Any], keys: dict[str, bool], has: str, needs: str) -> None:
+    """Raise for a key of ``doc`` not in ``keys`` ("unknown key; ``has`` has ...") or for one that
+    ``keys`` marks required (True) missing from it ("missing; ``needs`` needs ...")."""
+    for key in doc:
+        if key not in keys:
+            raise fail(source, key, f"unknown key; {has} has {', '.join(keys)}")
+    required = [k for k, r in keys.items() if r]
+    for key in required:
+        if key not in doc:
+            raise fail(source, key, f"missing; {needs} needs {', '.join(required)}")
+
+
+def flag(source: str, key: str, value: object) -> bool:
+    """Return a TOML boolean, or raise naming ``key``."""
+    if not isinstance(value, bool):
+        raise fail(source, key, f"expected true or false, got {kind_of(value)}")
+    return value
+
+
 def number(source: str, key: str, value: object) -> tuple[float, str, Decimal]:
     """Return ``(float, text as written, Decimal)`` for a TOML number, or raise naming ``key``."""
     if isinstance(value, bool) or not isinstance(value, (int, Literal)):

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._numeric import short_repr
+from .._toml import check_keys
 from .._toml import fail as _fail
 from .._toml import number as _number
 from .._toml import string as _string
@@ -134,14 +135,7 @@ def parse_expression(doc: dict[str, Any], source: str) -> ExpressionSpec:
     Raises:
         UsageError: anything wrong with the file, in one line naming the key.
     """
-    for key in doc:
-        if key not in TOP_LEVEL_KEYS:
-            raise _fail(source, key, "unknown key; an expression file (no layers) has "
-                                     f"{', '.join(TOP_LEVEL_KEYS)}")
-    for key, required in TOP_LEVEL_KEYS.items():
-        if required and key not in doc:
-            raise _fail(source, key, "missing; an expression file needs "
-                                     f"{', '.join(k for k, r in TOP_LEVEL_KEYS.items() if r)}")
+    check_keys(source, doc, TOP_LEVEL_KEYS, "an expression file (no layers)", "an expression file")
     title = _string(source, "title", doc["title"]) if "title" in doc else ""
     values: dict[str, float] = {}
     for name, value in _table(source, "values", doc["values"]).items():

@@ -33,14 +33,17 @@ it ``E`` and ``dE/dP`` are the batch's (the mean of the samples', or their sum).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import product
 from typing import TYPE_CHECKING, Any
 
 from .._numeric import short_repr
-from .._toml import Literal, read_toml
+from .._toml import Literal, check_keys, read_toml
 from .._toml import fail as _fail
+from .._toml import flag as _flag
 from .._toml import kind_of as _kind_of
 from .._toml import number as _number
 from .._toml import string as _string
@@ -160,11 +163,7 @@ class Quantity:
     @property
     def name(self) -> str:
         """Return the canonical claim name (``"w1+"`` for step 1, ``"E@10"``, ``"net_h1"``)."""
-        if self.step == 0:
-            return self.base_name
-        if self.step == 1:
-            return self.base_name + "+"
-        return f"{self.base_name}@{self.step}"
+        return self.base_name + {0: "", 1: "+"}.get(self.step, f"@{self.step}")
 
     @property
     def label(self) -> str:
@@ -317,14 +316,9 @@ def _check_name(source: str, key: str, name: str, what: str) -> None:
                                  "or the loss; rename it (e.g. w1, b1)")
 
 
-def parse_toml(text: str, source: str) -> dict[str, Any]:
-    """Return a derivation file's TOML document, with floats as
-    :class:`~autograd_tiny._toml.Literal` strings (their written digits).
-
-    Raises:
-        UsageError: the text is not valid TOML (the message says where).
-    """
-    return read_toml(text, source)
+#: Return a derivation file's TOML document, floats as :class:`~autograd_tiny._toml.Literal`
+#: strings (their written digits); raise UsageError when it is not valid TOML.
+parse_toml = read_toml
 
 
 def parse_file(text: str, source: str = "<text>") -> Spec | ExpressionSpec:
@@ -344,23 +338,14 @@ def parse_file(text: str, source: str = "<text>") -> Spec | ExpressionSpec:
 
 
 def parse_spec(text: str, source: str = "<text>") -> Spec:
-    """Return the validated :class:`Spec` of a derivation file's text.
-
-    Args:
-        text: the TOML text.
-        source: the file's name, used in error messages.
+    """Return the validated :class:`Spec` of a derivation file's TOML ``text`` (``source``, its
+    name, starts every error message).
 
     Raises:
         UsageError: anything wrong with the file, in one line naming the key.
     """
     doc = parse_toml(text, source)
-    for key in doc:
-        if key not in TOP_LEVEL_KEYS:
-            raise _fail(source, key, f"unknown key; a derivation file has {', '.join(TOP_LEVEL_KEYS)}")
-    for key, required in TOP_LEVEL_KEYS.items():
-        if required and key not in doc:
-            raise _fail(source, key, "missing; every derivation file needs "
-                                     f"{', '.join(k for k, r in TOP_LEVEL_KEYS.items() if r)}")
+    check_keys(source, doc, TOP_LEVEL_KEYS, "a derivation file", "every derivation file")
 
     title = _string(source, "title", doc["title"]) if "title" in doc else ""
     layers = _layers(source, doc["layers"])
@@ -376,14 +361,10 @@ def parse_spec(text: str, source: str = "<text>") -> Spec:
     if not learning_rate > 0:
         raise _fail(source, "learning_rate", f"must be greater than 0, got {lr_written}")
 
-    update_biases = doc.get("update_biases", True)
-    if not isinstance(update_biases, bool):
-        raise _fail(source, "update_biases", f"expected true or false, got {_kind_of(update_biases)}")
+    update_biases = _flag(source, "update_biases", doc.get("update_biases", True))
 
     samples, batched = _samples(source, doc, layers)
-    dense = doc.get("dense", True)
-    if not isinstance(dense, bool):
-        raise _fail(source, "dense", f"expected true or false, got {_kind_of(dense)}")
+    dense = _flag(source, "dense", doc.get("dense", True))
     weights = _weights(source, _table(source, "weights", doc["weights"]), layers, neuron_layer, dense)
     biases = _biases(source, _table(source, "biases", doc.get("biases", {})), neuron_layer, weights)
     if not dense:
@@ -397,9 +378,7 @@ def parse_spec(text: str, source: str = "<text>") -> Spec:
                                      "or leave batch out")
     momentum = _option(source, doc, "momentum", upper=1.0)
     dampening = _option(source, doc, "dampening", upper=1.0 + 1e-12)
-    nesterov = doc.get("nesterov", False)
-    if not isinstance(nesterov, bool):
-        raise _fail(source, "nesterov", f"expected true or false, got {_kind_of(nesterov)}")
+    nesterov = _flag(source, "nesterov", doc.get("nesterov", False))
     if (dampening or nesterov) and not momentum:
         key = "dampening" if dampening else "nesterov"
         raise _fail(source, key, "applies to momentum only; add momentum > 0 or leave it out")
@@ -429,57 +408,44 @@ def estimated_nodes(spec: Spec) -> int:
     Counts each neuron's products, sums, bias and activation, a few nodes per output for
     the loss, and the leaves; the checker's cost per step is proportional to it.
     """
-    into: dict[str, int] = {}
-    for w in spec.weights.values():
-        into[w.target] = into.get(w.target, 0) + 1
+    into = Counter(w.target for w in spec.weights.values())
     biased = {n for b in spec.biases.values() for n in b.neurons}
-    per_sample = 0
-    for i, layer in enumerate(spec.layers[1:]):
-        for n in layer:
-            fan_in = into.get(n, 0)
-            per_sample += 2 * fan_in + (n in biased) + (spec.activations[i] != "identity")
+    per_sample = sum(2 * into[n] + (n in biased) + (spec.activations[i] != "identity")
+                     for i, layer in enumerate(spec.layers[1:]) for n in layer)
     per_sample += 4 * len(spec.layers[-1]) + len(spec.layers[0])
     return per_sample + len(spec.weights) + len(spec.biases)
 
 
 def _check_budget(source: str, spec: Spec) -> None:
     """Raise when the claims ask for more steps than the checker trains through in about a minute."""
-    if not spec.claims:
-        return
-    last = max(spec.claims, key=lambda c: c.quantity.step)
+    last = max(spec.claims, key=lambda c: c.quantity.step, default=None)
     nodes = estimated_nodes(spec)
-    if last.quantity.step * nodes <= STEP_BUDGET:
+    if last is None or (steps := last.quantity.step) * nodes <= STEP_BUDGET:
         return
-    most = STEP_BUDGET // nodes
-    minutes = last.quantity.step * nodes / STEP_BUDGET
-    key = f'claims."{last.name}"'
-    raise _fail(source, key, f"{last.quantity.step} steps of this network (about {nodes} graph "
-                             f"nodes per step) would take about {minutes:.0f} minutes to check; "
-                             f"claim at most about {most} steps, or train it with "
-                             "autograd-tiny train and write the figure you get")
+    raise _fail(source, f'claims."{last.name}"',
+                f"{steps} steps of this network (about {nodes} graph nodes per step) would take about "
+                f"{steps * nodes / STEP_BUDGET:.0f} minutes to check; claim at most about "
+                f"{STEP_BUDGET // nodes} steps, or train it with autograd-tiny train and write the "
+                "figure you get")
 
 
 def _samples(source: str, doc: dict[str, Any], layers: list[list[str]]) -> tuple[list[Sample], bool]:
     """Return the samples (``[inputs]``/``[targets]``, or every ``[[samples]]`` table) and
     whether the file is a batch."""
-    if "samples" not in doc:
-        for key in ("inputs", "targets"):
-            if key not in doc:
-                raise _fail(source, key, "missing; give [inputs] and [targets], or one "
-                                         "[[samples]] table per sample of a batch")
-        inputs = _values_for(source, "inputs", doc["inputs"], layers[0], "input")
-        targets = _values_for(source, "targets", doc["targets"], layers[-1], "output")
-        return [Sample(inputs, targets)], False
+    batched = "samples" in doc
     for key in ("inputs", "targets"):
-        if key in doc:
+        if batched and key in doc:
             raise _fail(source, key, "a file with [[samples]] gives each sample's inputs and "
                                      "targets in its [[samples]] table; remove this one")
-    value = doc["samples"]
-    if not isinstance(value, list) or not value or not all(isinstance(t, dict) for t in value):
+        if not batched and key not in doc:
+            raise _fail(source, key, "missing; give [inputs] and [targets], or one "
+                                     "[[samples]] table per sample of a batch")
+    tables = doc["samples"] if batched else [{"inputs": doc["inputs"], "targets": doc["targets"]}]
+    if not isinstance(tables, list) or not tables or not all(isinstance(t, dict) for t in tables):
         raise _fail(source, "samples", "expected [[samples]] tables, each with inputs = {...} "
                                        "and targets = {...}")
     samples: list[Sample] = []
-    for i, table in enumerate(value):
+    for i, table in enumerate(tables):
         key = f"samples[{i}]"
         for name in table:
             if name not in ("inputs", "targets"):
@@ -487,10 +453,11 @@ def _samples(source: str, doc: dict[str, Any], layers: list[list[str]]) -> tuple
         for name in ("inputs", "targets"):
             if name not in table:
                 raise _fail(source, key, f"missing {name}; write {name} = {{...}} in every [[samples]]")
+        prefix = f"{key}." if batched else ""
         samples.append(Sample(
-            _values_for(source, f"{key}.inputs", table["inputs"], layers[0], "input"),
-            _values_for(source, f"{key}.targets", table["targets"], layers[-1], "output")))
-    return samples, True
+            _values_for(source, f"{prefix}inputs", table["inputs"], layers[0], "input"),
+            _values_for(source, f"{prefix}targets", table["targets"], layers[-1], "output")))
+    return samples, batched
 
 
 def _option(source: str, doc: dict[str, Any], key: str, upper: float | None = None) -> float:
@@ -549,8 +516,7 @@ def _check_loss(source: str, loss: str, output_activation: str,
                 raise _fail(source, f"{key}.{name}", f"hinge needs targets -1 or +1, got {t:g}; "
                                                       "write 0/1 labels as -1/+1")
             if loss in ("binary_cross_entropy", "cross_entropy") and not 0.0 <= t <= 1.0:
-                raise _fail(source, f"{key}.{name}", f"{loss} needs targets from 0 "
-                                                      f"to 1, got {t:g}")
+                raise _fail(source, f"{key}.{name}", f"{loss} needs targets from 0 to 1, got {t:g}")
 
 
 def _layers(source: str, value: object) -> list[list[str]]:
@@ -566,9 +532,8 @@ def _layers(source: str, value: object) -> list[list[str]]:
         if not layer:
             raise _fail(source, f"layers[{i}]", "is empty; every layer needs at least one neuron")
         names: list[str] = []
-        for name in layer:
-            if not isinstance(name, str) or isinstance(name, Literal):
-                raise _fail(source, f"layers[{i}]", f"expected neuron names (strings), got {_kind_of(name)}")
+        for written in layer:
+            name = _neuron(source, f"layers[{i}]", written, "(strings)")
             _check_name(source, f"layers[{i}]", name, "neuron")
             if name in seen:
                 raise _fail(source, f"layers[{i}]", f"neuron {name!r} is already in layer {seen[name]}; "
@@ -607,6 +572,15 @@ def _values_for(source: str, key: str, value: object, neurons: list[str], what: 
     return {n: _number(source, f"{key}.{n}", table[n])[0] for n in neurons}
 
 
+def _neuron(source: str, key: str, name: object, where: str, known: dict[str, int] | None = None) -> str:
+    """Return a neuron name written at ``key`` (one of ``known`` when given), or raise."""
+    if not isinstance(name, str) or isinstance(name, Literal):
+        raise _fail(source, key, f"expected neuron names {where}, got {_kind_of(name)}")
+    if known is not None and name not in known:
+        raise _fail(source, key, f"unknown neuron {name!r}; the neurons are {', '.join(known)}")
+    return name
+
+
 def _weights(source: str, table: dict[str, Any], layers: list[list[str]],
              neuron_layer: dict[str, int], dense: bool = True) -> dict[str, WeightSpec]:
     weights: dict[str, WeightSpec] = {}
@@ -616,13 +590,7 @@ def _weights(source: str, table: dict[str, Any], layers: list[list[str]],
         _check_name(source, key, name, "weight")
         if not isinstance(value, list) or len(value) != 3:
             raise _fail(source, key, f'expected [from, to, value], like {name} = ["x1", "h1", 0.15]')
-        src, dst, number = value
-        for end in (src, dst):
-            if not isinstance(end, str) or isinstance(end, Literal):
-                raise _fail(source, key, f"expected neuron names in [from, to, value], got {_kind_of(end)}")
-            if end not in neuron_layer:
-                raise _fail(source, key, f"unknown neuron {end!r}; the neurons are "
-                                         f"{', '.join(neuron_layer)}")
+        src, dst = (_neuron(source, key, end, "in [from, to, value]", neuron_layer) for end in value[:2])
         if neuron_layer[dst] != neuron_layer[src] + 1:
             raise _fail(source, key, f"connects {src} (layer {neuron_layer[src]}) to {dst} "
                                      f"(layer {neuron_layer[dst]}); a weight goes from one layer "
@@ -631,15 +599,14 @@ def _weights(source: str, table: dict[str, Any], layers: list[list[str]],
             raise _fail(source, key, f"duplicate weight: {pairs[(src, dst)]} already connects "
                                      f"{src} to {dst}")
         pairs[(src, dst)] = name
-        weights[name] = WeightSpec(src, dst, _number(source, key, number)[0])
-    for i in range(len(layers) - 1 if dense else 0):
-        for dst in layers[i + 1]:
-            for src in layers[i]:
-                if (src, dst) not in pairs:
-                    raise _fail(source, "weights", f"missing weight from {src} to {dst}; every neuron "
-                                                   "takes one weight from each neuron of the layer before, "
-                                                   f'e.g. w_{src}_{dst} = ["{src}", "{dst}", 0.1] '
-                                                   "(or write dense = false for a sparse network)")
+        weights[name] = WeightSpec(src, dst, _number(source, key, value[2])[0])
+    for before, after in zip(layers, layers[1:]) if dense else ():
+        for dst, src in product(after, before):
+            if (src, dst) not in pairs:
+                raise _fail(source, "weights", f"missing weight from {src} to {dst}; every neuron takes "
+                                               "one weight from each neuron of the layer before, "
+                                               f'e.g. w_{src}_{dst} = ["{src}", "{dst}", 0.1] '
+                                               "(or write dense = false for a sparse network)")
     return weights
 
 
@@ -657,11 +624,8 @@ def _biases(source: str, table: dict[str, Any], neuron_layer: dict[str, int],
             raise _fail(source, key, f'expected [value, neuron, ...], like {name} = [0.35, "h1", "h2"]')
         number = _number(source, key, value[0])[0]
         neurons: list[str] = []
-        for n in value[1:]:
-            if not isinstance(n, str) or isinstance(n, Literal):
-                raise _fail(source, key, f"expected neuron names after the value, got {_kind_of(n)}")
-            if n not in neuron_layer:
-                raise _fail(source, key, f"unknown neuron {n!r}; the neurons are {', '.join(neuron_layer)}")
+        for written in value[1:]:
+            n = _neuron(source, key, written, "after the value", neuron_layer)
             if neuron_layer[n] == 0:
                 raise _fail(source, key, f"{n!r} is an input neuron; biases feed hidden and output neurons")
             if n in fed:
@@ -669,8 +633,7 @@ def _biases(source: str, table: dict[str, Any], neuron_layer: dict[str, int],
                                          "a neuron takes at most one")
             fed[n] = name
             neurons.append(n)
-        layers = {neuron_layer[n] for n in neurons}
-        if len(layers) > 1:
+        if len({neuron_layer[n] for n in neurons}) > 1:
             raise _fail(source, key, "feeds neurons of different layers; one bias may be shared "
                                      "by neurons of one layer only")
         biases[name] = BiasSpec(number, tuple(neurons))
@@ -700,10 +663,8 @@ def parse_quantity(name: str, spec: Spec) -> Quantity:
     if step > MAX_STEPS:
         raise ValueError(f"{step} steps is more than the {MAX_STEPS} this checker trains for")
     sample = _sample_of(m.group("sample"), spec)
-    q = _base_quantity(base, m.group("k") is not None, step, spec)
-    per_sample = q.kind not in ("param", "velocity") and not (
-        q.kind in ("E", "grad", "rgrad", "Ereg") and sample is None)
-    if spec.batched and per_sample and sample is None:
+    q = _base_quantity(base, k is not None, step, spec)
+    if spec.batched and sample is None and q.kind not in ("param", "velocity", "E", "grad", "rgrad", "Ereg"):
         raise ValueError(f"{base} belongs to one sample of the batch; name it, e.g. "
                          f"{base}[1] for the first of {len(spec.samples)}")
     if q.kind in ("param", "velocity", "rgrad", "Ereg") and sample is not None:
@@ -726,7 +687,7 @@ def _sample_of(text: str | None, spec: Spec) -> int | None:
 
 def _base_quantity(base: str, has_k: bool, step: int, spec: Spec) -> Quantity:
     """Return the quantity named by ``base`` (a claim name without sample and step)."""
-    layer_of = spec.neuron_layer
+    layer_of, params = spec.neuron_layer, {**spec.weights, **spec.biases}
     inputs, outputs = spec.layers[0], spec.layers[-1]
 
     def neuron(n: str, what: str) -> str:
@@ -739,19 +700,17 @@ def _base_quantity(base: str, has_k: bool, step: int, spec: Spec) -> Quantity:
     def parameter(p: str) -> str:
         if p in layer_of:
             raise ValueError(f"{p} is a neuron, not a weight or bias; write dE/dout_{p} or dE/dnet_{p}")
-        if p not in spec.weights and p not in spec.biases:
-            names = spec.parameter_names
-            raise ValueError(f"no weight or bias {short_repr(p, 40)}; the parameters are {', '.join(names)}")
+        if p not in params:
+            raise ValueError(f"no weight or bias {short_repr(p, 40)}; the parameters are {', '.join(params)}")
         return p
 
     if base == "E":
         return Quantity("E", None, step)
     if base == "E_reg" and "reg" not in layer_of:
         return Quantity("Ereg", None, step)
-    if base.startswith("dE_reg/d") and base[8:] in (*spec.weights, *spec.biases):
+    if base.startswith("dE_reg/d") and base[8:] in params:
         return Quantity("rgrad", base[8:], step)
-    if base.startswith("v_") and base[2:] in (*spec.weights, *spec.biases) \
-            and base not in spec.weights and base not in spec.biases:
+    if base.startswith("v_") and base[2:] in params and base not in params:
         if not spec.momentum:
             raise ValueError(f"{base} is a momentum velocity; the file has no momentum")
         if not spec.is_trainable(base[2:]):
@@ -762,8 +721,7 @@ def _base_quantity(base: str, has_k: bool, step: int, spec: Spec) -> Quantity:
     if base.startswith("E_"):
         n = base[2:]
         if n in layer_of and n not in outputs:
-            raise ValueError(f"{n} is not an output neuron; loss terms E_N exist for "
-                             f"{', '.join(outputs)}")
+            raise ValueError(f"{n} is not an output neuron; loss terms E_N exist for {', '.join(outputs)}")
         return Quantity("E_term", neuron(n, "a loss term"), step)
     if base.startswith("dE/d"):
         rest = base[4:]
@@ -782,7 +740,7 @@ def _base_quantity(base: str, has_k: bool, step: int, spec: Spec) -> Quantity:
         return Quantity("net", neuron(base[4:], "a net input"), step)
     if base.startswith("out_"):
         return Quantity("out", neuron(base[4:], "out_N"), step)
-    if base in spec.weights or base in spec.biases:
+    if base in params:
         if step == 0 and not has_k:
             raise ValueError(f"{base} alone is the file's own value; claim {base}+ or {base}@K "
                              "for its value after one or K steps")
@@ -817,25 +775,21 @@ def _factor(base: str, spec: Spec, neuron: Callable[[str, str], str]) -> str:
             raise ValueError(f"out_{n} is a softmax of its layer's net inputs; the factors are "
                              f"dout_{n}/dnet_M for M in {', '.join(spec.layers[layer])}")
         return f"out_{n}/net_{m}"
-    if kind == "out":
+    if kind == "out":  # not softmax
         if bottom != f"net_{n}":
             raise ValueError(f"out_{n} depends on net_{n} alone (through its activation); "
                              f"the factor is dout_{n}/dnet_{n}")
-        if spec.activations[layer - 1] in ("identity", "softmax"):
-            act = spec.activations[layer - 1]
-            raise ValueError(f"{n}'s activation is {act}, which has no single-input derivative "
-                             "to claim" if act == "softmax" else
-                             f"{n}'s activation is identity: out_{n} is net_{n}, the factor is 1")
+        if spec.activations[layer - 1] == "identity":
+            raise ValueError(f"{n}'s activation is identity: out_{n} is net_{n}, the factor is 1")
         return f"out_{n}/net_{n}"
     into = {w.source: name for name, w in spec.weights.items() if w.target == n}
     bias = [name for name, b in spec.biases.items() if n in b.neurons]
     source = bottom[4:] if bottom.startswith("out_") else bottom
-    if bottom in spec.weights or bottom in bias:
-        if bottom in spec.weights and spec.weights[bottom].target != n:
-            raise ValueError(f"{bottom} goes into {spec.weights[bottom].target}, not {n}; "
-                             f"net_{n} does not depend on it")
-        return f"net_{n}/{bottom}"
-    if source in into and (bottom.startswith("out_") or source in spec.layers[0]):
+    if bottom in spec.weights and spec.weights[bottom].target != n:
+        raise ValueError(f"{bottom} goes into {spec.weights[bottom].target}, not {n}; "
+                         f"net_{n} does not depend on it")
+    if bottom in spec.weights or bottom in bias or (
+            source in into and (bottom.startswith("out_") or source in spec.layers[0])):
         return f"net_{n}/{bottom}"
     choices = [f"d{'out_' if spec.neuron_layer[m] else ''}{m}" for m in into]
     choices += [f"d{p}" for p in [*into.values(), *bias]]
