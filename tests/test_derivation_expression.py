@@ -272,3 +272,16 @@ def test_the_first_slip_is_the_first_in_computation_order_not_in_the_file() -> N
     results = load_derivation(CIRCUIT + "f = -13\nq = 4\n").check()
     assert [(r.claim, r.verdict) for r in results] == [("f", "wrong"), ("q", "wrong")]
     assert summary(results).endswith("First slip: q (written 4, computed 3).")
+
+
+def test_steps_are_bounded_by_the_graphs_size() -> None:
+    # f = x*y + x*y is 3 operations on 2 leaves: 5 graph nodes. The checker trains through at most
+    # 4,000,000 node-steps (format.STEP_BUDGET), so 800,000 steps are allowed and 999,999
+    # (4,999,995 node-steps) are refused with that advice. Before, an expression file could ask for
+    # 999,999 steps of any size of graph: 8001 nodes took hours to check.
+    text = ('output = "f"\nlearning_rate = 0.001\n[values]\nx = 0.5\ny = 0.25\n'
+            '[define]\nf = "x*y + x*y"\n[claims]\n')
+    with pytest.raises(UsageError, match=r'claims."f@999999": 999999 steps of this graph \(about 5 '
+                                         r"graph nodes per step\) .* claim at most about 800000 steps"):
+        load_derivation(text + '"f@999999" = 0.0\n')
+    assert load_derivation(text + '"f@800000" = 0.0\n').claims[0].quantity.step == 800000

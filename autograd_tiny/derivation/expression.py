@@ -49,7 +49,7 @@ from ..errors import UsageError
 from ..ops import OPS
 from ..value import Value, enable_grad
 from .core import Derivation
-from .format import NAME_PATTERN, Claim, Quantity
+from .format import NAME_PATTERN, Claim, Quantity, check_budget
 from .interpreter import Optimizer, Replay
 from .tape import Tape
 
@@ -170,6 +170,9 @@ def parse_expression(doc: dict[str, Any], source: str) -> ExpressionSpec:
                           trees=trees)
     claims = _table(source, "claims", doc.get("claims", {}))
     spec.claims = [_claim(source, name, value, spec) for name, value in claims.items()]
+    operations = sum(isinstance(n, (ast.BinOp, ast.Call)) or isinstance(n, ast.UnaryOp)
+                     and isinstance(n.op, ast.USub) for tree in trees.values() for n in ast.walk(tree))
+    check_budget(source, spec.claims, operations + len(values), "graph")
     return spec
 
 

@@ -107,7 +107,7 @@ KINDS = {
     "dx": "gradient of the loss with respect to an input",
     "factor": "one factor of the chain rule (the derivative of a neuron's net input or output), or "
               "one output's part of a gradient (the derivative of its loss term E_N)",
-    "local": "a local gradient dA/dB of an expression file (the names between held fixed)",
+    "local": "a local gradient dA/dB of an expression file (through every path from B to A)",
     "velocity": "a parameter's momentum velocity after K steps (v_P@K: P@K = P@(K-1) - lr * v_P@K)",
     "rgrad": "the gradient of the regularized loss, dE/dP + weight_decay * P",
     "Ereg": "the regularized loss E + weight_decay / 2 * (sum of the trained parameters' squares)",
@@ -398,7 +398,7 @@ def parse_spec(text: str, source: str = "<text>") -> Spec:
                 weight_decay=weight_decay, dense=dense)
     claims = _table(source, "claims", doc.get("claims", {}))
     spec.claims = [_claim(source, name, value, spec) for name, value in claims.items()]
-    _check_budget(source, spec)
+    check_budget(source, spec.claims, estimated_nodes(spec))
     return spec
 
 
@@ -416,14 +416,14 @@ def estimated_nodes(spec: Spec) -> int:
     return per_sample + len(spec.weights) + len(spec.biases)
 
 
-def _check_budget(source: str, spec: Spec) -> None:
-    """Raise when the claims ask for more steps than the checker trains through in about a minute."""
-    last = max(spec.claims, key=lambda c: c.quantity.step, default=None)
-    nodes = estimated_nodes(spec)
+def check_budget(source: str, claims: list[Claim], nodes: int, what: str = "network") -> None:
+    """Raise when the claims ask for more steps than the checker trains through in about a minute
+    (:data:`STEP_BUDGET`), for a ``what`` of about ``nodes`` graph nodes."""
+    last = max(claims, key=lambda c: c.quantity.step, default=None)
     if last is None or (steps := last.quantity.step) * nodes <= STEP_BUDGET:
         return
     raise _fail(source, f'claims."{last.name}"',
-                f"{steps} steps of this network (about {nodes} graph nodes per step) would take about "
+                f"{steps} steps of this {what} (about {nodes} graph nodes per step) would take about "
                 f"{steps * nodes / STEP_BUDGET:.0f} minutes to check; claim at most about "
                 f"{STEP_BUDGET // nodes} steps, or train it with autograd-tiny train and write the "
                 "figure you get")
