@@ -35,7 +35,7 @@ from .. import _display_hooks
 from .._numeric import printable
 from . import interpreter
 from .format import Claim, Quantity, Spec
-from .interpreter import Edits, Key, Trace, magnitude, magnitudes
+from .interpreter import Key, Trace, magnitude, magnitudes
 from .misconceptions import BUDGET_SECONDS, Problem, reproducing, update_variants
 from .network import Network
 
@@ -438,16 +438,7 @@ def tape_problem(replay: interpreter.Replay, trace: Trace, step: int, replace: M
                  claim: Claim, output: str, ok: list[tuple[Key, Claim]]) -> Problem:
     """Return the misconception search's problem for one claim of a replay at ``step``: the
     figures in ``replace`` at that step put in (the claim's own left out)."""
-    put = Edits(values=replay.step_inputs(step))
-    for (channel, where, k), value in replace.items():
-        if k != step or (channel, where, k) == key or not isinstance(where, int):
-            continue
-        if channel == "f":
-            put.values[where] = value
-        elif channel in ("g", "s"):
-            put.grads[where] = value * (replay.sample_scale if channel == "s" else 1.0)
-        elif channel == "d":
-            put.factors[where] = value
+    put = replay.edits_at(replay.by_step({k: v for k, v in replace.items() if k != key}), step)
     params = trace.params[step]
     velocity = trace.velocity.get(step, {})
     opt = replay.optimizer

@@ -568,6 +568,18 @@ class Replay:
         others; nothing for other files."""
         return {t: 1.0 if step % len(self.turns) == i else 0.0 for i, t in enumerate(self.turns)}
 
+    def by_step(self, replace: Mapping[Key, float]) -> dict[tuple[str, int], dict[Any, float]]:
+        """Return the numbers of ``replace`` a pass takes, by ``(channel, step)`` (see :func:`_by_step`)."""
+        return _by_step(replace, self.sample_scale)
+
+    def edits_at(self, put: dict[tuple[str, int], dict[Any, float]], step: int) -> Edits:
+        """Return the edits of step ``step``'s pass: its figures put in (``put``, from
+        :meth:`by_step`) and the step's own inputs."""
+        start = self.step_inputs(step)
+        values = put.get(("f", step), {})
+        return Edits(values={**start, **values} if start else values, grads=put.get(("g", step), {}),
+                     factors=put.get(("d", step), {}))
+
     def key(self, q: Quantity) -> Key:
         """Return where quantity ``q`` lives in a replay (aliases share a key): a node of the tape
         by the file's name for it, a parameter by its name, an edge for a chain-rule factor."""
@@ -630,7 +642,7 @@ class Replay:
         Returns:
             A :class:`Trace`.
         """
-        put = _by_step(replace, self.sample_scale)
+        put = self.by_step(replace)
         marks = _by_step(bits or {})
         tracking = bits is not None
         trace = Trace(sample_scale=self.sample_scale, tape=self.tape,
@@ -662,10 +674,7 @@ class Replay:
             if k == until + 1:
                 break
             factors = [0.0] * (2 * len(tape)) if k in keep else None
-            start = self.step_inputs(k)
-            values = put.get(("f", k), {})
-            edits = Edits(values={**start, **values} if start else values, grads=put.get(("g", k), {}),
-                          factors=put.get(("d", k), {}))
+            edits = self.edits_at(put, k)
             before: dict[tuple[str, int], float] | None = {} if k in keep else None
             vals, grads = run_pass(tape, params, edits, factors, before)
             if before:
