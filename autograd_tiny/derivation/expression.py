@@ -49,7 +49,7 @@ from ..errors import UsageError
 from ..ops import OPS
 from ..value import Value, enable_grad
 from .core import Derivation
-from .format import NAME_PATTERN, Claim, Quantity, check_budget
+from .format import NAME_PATTERN, Claim, Quantity, check_budget, read_claim
 from .interpreter import Optimizer, Replay
 from .tape import Tape
 
@@ -169,7 +169,8 @@ def parse_expression(doc: dict[str, Any], source: str) -> ExpressionSpec:
                           definitions=definitions, order=order, learning_rate=learning_rate,
                           trees=trees)
     claims = _table(source, "claims", doc.get("claims", {}))
-    spec.claims = [_claim(source, name, value, spec) for name, value in claims.items()]
+    spec.claims = [read_claim(source, name, value, lambda n: parse_claim(n, spec))
+                   for name, value in claims.items()]
     operations = sum(isinstance(n, (ast.BinOp, ast.Call)) or isinstance(n, ast.UnaryOp)
                      and isinstance(n.op, ast.USub) for tree in trees.values() for n in ast.walk(tree))
     check_budget(source, spec.claims, operations + len(values), "graph")
@@ -300,8 +301,13 @@ def _dependency_order(source: str, uses: dict[str, list[str]]) -> list[str]:
     return order
 
 
-def _claim(source: str, name: str, value: object, spec: ExpressionSpec) -> Claim:
-    key = f'claims."{name}"' if not NAME_PATTERN.match(name) else f"claims.{name}"
+def parse_claim(name: str, spec: ExpressionSpec) -> Quantity:
+    """Return the quantity a claim name of an expression file names (``"q"``, ``"df/dx"``,
+    ``"dq/dx"``, ``"x+"``, ``"f@3"``).
+
+    Raises:
+        ValueError: the name names nothing in ``spec`` (the message says why).
+    """
     prefix = f"d{spec.output}/d"
 
     def forms() -> str:  # written out only for a message: a long file's claims stay linear
@@ -318,32 +324,29 @@ def _claim(source: str, name: str, value: object, spec: ExpressionSpec) -> Claim
     elif "@" in name:
         base, _, k = name.rpartition("@")
         if not k.isdigit() or len(k) > 6:
-            raise _fail(source, key, f"the step after @ must be a whole number, got {short_repr(k, 20)}")
+            raise ValueError(f"the step after @ must be a whole number, got {short_repr(k, 20)}")
         step = int(k)
     if step and spec.learning_rate is None:
         when = "one gradient-descent step" if step == 1 else f"{step} gradient-descent steps"
-        raise _fail(source, key, f"{name} is {base} after {when}: give the file a learning_rate")
+        raise ValueError(f"{name} is {base} after {when}: give the file a learning_rate")
     if base in spec.values:
         if not step:
-            raise _fail(source, key, f"{name} is a leaf: its value is the file's own (claim {name}+ "
-                                     f"for it after a step, with a learning_rate); {forms()}")
-        quantity = Quantity("param", base, step)
-    elif base.startswith(prefix) and known(base[len(prefix):]):
-        quantity = Quantity("deriv", base[len(prefix):], step)
-    elif base in spec.definitions:
-        quantity = Quantity("value", base, step)
-    elif base.startswith("d") and "/d" in base:
+            raise ValueError(f"{name} is a leaf: its value is the file's own (claim {name}+ for it "
+                             f"after a step, with a learning_rate); {forms()}")
+        return Quantity("param", base, step)
+    if base.startswith(prefix) and known(base[len(prefix):]):
+        return Quantity("deriv", base[len(prefix):], step)
+    if base in spec.definitions:
+        return Quantity("value", base, step)
+    if base.startswith("d") and "/d" in base:
         top, _, bottom = base[1:].partition("/d")
         if top not in spec.definitions:
-            raise _fail(source, key, f"a local gradient dA/dB needs A a definition, got "
-                                     f"{short_repr(top, 30)}; {forms()}")
+            raise ValueError(f"a local gradient dA/dB needs A a definition, got {short_repr(top, 30)}; "
+                             f"{forms()}")
         if not known(bottom) or bottom == top:
-            raise _fail(source, key, f"no quantity {short_repr(bottom, 30)} below {top}; {forms()}")
-        quantity = Quantity("local", f"{top}/{bottom}", step)
-    else:
-        raise _fail(source, key, f"names nothing; {forms()}")
-    number, written, exact = _number(source, key, value)
-    return Claim(name=name, written=written, value=number, exact=exact, quantity=quantity)
+            raise ValueError(f"no quantity {short_repr(bottom, 30)} below {top}; {forms()}")
+        return Quantity("local", f"{top}/{bottom}", step)
+    raise ValueError(f"names nothing; {forms()}")
 
 
 # -- the graph ------------------------------------------------------------------------------------
@@ -511,15 +514,15 @@ class ExpressionDerivation(Derivation):
         return q.name if q.kind != "deriv" else Quantity("value", f"d{self.output}/d{q.subject}", q.step).name
 
     def quantity(self, claim: str) -> Quantity:
-        """Return the quantity a claim name names at the first step (``"q"``, ``"df/dx"``, ``"x+"``).
+        """Return the quantity a claim name names (``"q"``, ``"df/dx"``, ``"x+"``, ``"f@3"``).
 
         Raises:
             UsageError: the name names nothing in this file.
         """
-        found = {self.claim_name(q): q for q in self.named_quantities()}
-        if claim not in found:
-            raise UsageError(f"{claim!r}: names nothing; the quantities are {', '.join(found)}")
-        return found[claim]
+        try:
+            return parse_claim(claim, self.expression)
+        except ValueError as exc:
+            raise UsageError(f"{claim!r}: {exc}") from None
 
     def _gradient_of(self, param: str | Value) -> tuple[Value, Value, float | None]:
         """Return a fresh output, the quantity ``param`` in its graph and the learning rate of a

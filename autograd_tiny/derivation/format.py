@@ -397,7 +397,8 @@ def parse_spec(text: str, source: str = "<text>") -> Spec:
                 momentum=momentum, dampening=dampening, nesterov=nesterov,
                 weight_decay=weight_decay, dense=dense)
     claims = _table(source, "claims", doc.get("claims", {}))
-    spec.claims = [_claim(source, name, value, spec) for name, value in claims.items()]
+    spec.claims = [read_claim(source, name, value, lambda n: parse_quantity(n, spec))
+                   for name, value in claims.items()]
     check_budget(source, spec.claims, estimated_nodes(spec))
     return spec
 
@@ -801,13 +802,19 @@ def _factor(base: str, spec: Spec, neuron: Callable[[str, str], str]) -> str:
 _EXPONENTS = (-1100, 308)
 
 
-def _claim(source: str, name: str, value: object, spec: Spec) -> Claim:
+def read_claim(source: str, name: str, value: object, quantity_of: Callable[[str], Quantity]) -> Claim:
+    """Return the :class:`Claim` of an entry ``name = value`` of ``[claims]``, its quantity named by
+    ``quantity_of`` (a grammar's name reader, raising ValueError with the problem).
+
+    Raises:
+        UsageError: the name names nothing, or the value is no number a float can tell apart.
+    """
     key = f'claims."{name}"' if not NAME_PATTERN.match(name) else f"claims.{name}"
     if not name.isprintable():
         raise _fail(source, key, "a claim name cannot hold control characters such as a "
                                  "newline or an escape; write the name on one line")
     try:
-        quantity = parse_quantity(name, spec)
+        quantity = quantity_of(name)
     except ValueError as exc:
         raise _fail(source, key, str(exc)) from None
     number, written, exact = _number(source, key, value)
