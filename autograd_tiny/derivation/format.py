@@ -332,9 +332,7 @@ def parse_file(text: str, source: str = "<text>") -> Spec | ExpressionSpec:
     from .expression import is_expression_document, parse_expression
 
     doc = parse_toml(text, source)
-    if is_expression_document(doc):
-        return parse_expression(doc, source)
-    return parse_spec(text, source)
+    return parse_expression(doc, source) if is_expression_document(doc) else _spec(doc, source)
 
 
 def parse_spec(text: str, source: str = "<text>") -> Spec:
@@ -344,7 +342,10 @@ def parse_spec(text: str, source: str = "<text>") -> Spec:
     Raises:
         UsageError: anything wrong with the file, in one line naming the key.
     """
-    doc = parse_toml(text, source)
+    return _spec(parse_toml(text, source), source)
+
+
+def _spec(doc: dict[str, Any], source: str) -> Spec:
     check_keys(source, doc, TOP_LEVEL_KEYS, "a derivation file", "every derivation file")
 
     title = _string(source, "title", doc["title"]) if "title" in doc else ""
