@@ -53,8 +53,6 @@ HINT_BUDGET_SECONDS = 2.0
 MAX_INTERVAL_INPUTS = 64
 
 
-
-
 @dataclass
 class ClaimResult:
     """The verdict on one claim.
@@ -131,8 +129,7 @@ def matches(claim: Claim, value: float) -> bool:
     """
     if not math.isfinite(value):
         return False
-    with localcontext() as ctx:
-        ctx.prec = 80
+    with localcontext(prec=80):
         return within(claim.exact, Decimal(value), claim.unit, claim.exact.is_signed())
 
 
@@ -180,23 +177,17 @@ class _Checker:
 
     # -- the verdicts -------------------------------------------------------------------------
     def results(self) -> list[ClaimResult]:
-        results: list[ClaimResult] = []
-        pending: list[tuple[int, Trace, dict[Key, float]]] = []
-        masks: dict[int, int] = {}
-        todo: list[int] = []
-        for i, c in enumerate(self.claims):
-            computed = self.computed[c.quantity]
-            r = ClaimResult(claim=c.name, written=c.written, computed=computed, verdict="ok",
-                            hint=None, quantity=c.quantity, unit=float(c.unit),
-                            order=self.replay.order(self.keys[i]))
-            results.append(r)
-            if not matches(c, computed):
-                todo.append(i)
-        tiny = [i for i in todo if 0 < abs(self.computed[self.claims[i].quantity]) < 1e-6]
-        noise = self._noise(tiny)
+        results = [ClaimResult(claim=c.name, written=c.written, computed=self.computed[c.quantity],
+                               verdict="ok", hint=None, quantity=c.quantity, unit=float(c.unit),
+                               order=self.replay.order(key))
+                   for c, key in zip(self.claims, self.keys)]
+        todo = [i for i, c in enumerate(self.claims) if not matches(c, results[i].computed)]
+        noise = self._noise([i for i in todo if 0 < abs(results[i].computed) < 1e-6])
         for i in noise:
             results[i].computed = 0.0
         todo = [i for i in todo if not (i in noise and matches(self.claims[i], 0.0))]
+        masks: dict[int, int] = {}
+        pending: list[int] = []
         if todo:
             # One replay with every figure put in recomputes each from all the others: what was
             # computed where a figure went in, before it went in.
@@ -208,16 +199,16 @@ class _Checker:
                 r = results[i]
                 r.recomputed = trace.recomputed(self.keys[i])
                 masks[i] = trace.recomputed_mask(self.keys[i])
-                r.verdict = "follows" if self._follows(i, r.recomputed, replace, bits, masks[i]) else "wrong"
+                r.verdict = "follows" if self._follows(i, r.recomputed, replace, masks[i]) else "wrong"
                 if r.verdict == "wrong" and not self._from_parts(i, r, masks):
-                    pending.append((i, trace, replace))
+                    pending.append(i)
         if pending:
-            until = max(_step_of(self.claims[i].quantity) for i, _, _ in pending)
-            keep = set().union(*(_keep(self.claims[i].quantity) for i, _, _ in pending))
+            until = max(_step_of(self.claims[i].quantity) for i in pending)
+            keep = set().union(*(_keep(self.claims[i].quantity) for i in pending))
             truth = self.replay.run({}, until, keep=keep, progress=self.progress)
             self._ok = [j for j, r in enumerate(results) if r.verdict == "ok"]
             self._deadline = time.monotonic() + HINT_BUDGET_SECONDS
-            for i, trace, replace in pending:
+            for i in pending:
                 if time.monotonic() > self._deadline:
                     self.unsearched += 1
                     continue
@@ -227,8 +218,7 @@ class _Checker:
                     written_hint = truth_hint  # the same slip, whichever figures it starts from
                 # A figure computed from an earlier slipped figure (w5+ from a wrong dE/dw5) was
                 # made with that figure: what it matches there comes first.
-                from_slip = any(masks[i] >> j & 1 and results[j].verdict != "ok"
-                                for j in range(len(results)))
+                from_slip = any(results[j].verdict != "ok" for j in _bits(masks[i]))
                 first, second = (written_hint, truth_hint) if from_slip else (truth_hint, written_hint)
                 results[i].hint, results[i].misconception = first if first[0] else second
         memo: dict[int, int] = {}
@@ -243,20 +233,16 @@ class _Checker:
         0). One replay and one size pass per step serve them all."""
         if not tiny:
             return set()
-        steps = {_step_of(self.claims[i].quantity) for i in tiny}
+        step = {i: _step_of(self.claims[i].quantity) for i in tiny}
+        steps = set(step.values())
+        tape = self.replay.tape
         trace = self.replay.run({}, max(steps), keep=steps)
-        sizes = {k: magnitudes(self.replay.tape, trace.values[k]) for k in steps}
-        found = set()
-        for i in tiny:
-            k = _step_of(self.claims[i].quantity)
-            size = magnitude(self.replay.tape, trace.params[k], self.keys[i], trace.values[k],
-                             self.replay.sample_scale, sizes[k])
-            if abs(self.computed[self.claims[i].quantity]) <= NOISE * size:
-                found.add(i)
-        return found
+        sizes = {k: magnitudes(tape, trace.values[k]) for k in steps}
+        return {i for i, k in step.items() if abs(self.computed[self.claims[i].quantity])
+                <= NOISE * magnitude(tape, trace.params[k], self.keys[i], trace.values[k],
+                                     self.replay.sample_scale, sizes[k])}
 
-    def _follows(self, i: int, recomputed: float, replace: dict[Key, float], bits: dict[Key, int],
-                 mask: int) -> bool:
+    def _follows(self, i: int, recomputed: float, replace: dict[Key, float], mask: int) -> bool:
         """Return True when the written figure is ``recomputed`` within the precision of the written
         figures it was computed from: each moved by half a unit of its last digit moves it by at
         most the sum of their effects (an interval, not one recomputation)."""
@@ -264,25 +250,21 @@ class _Checker:
         if matches(c, recomputed):
             return True
         # A figure written as the engine computes it (1 for an exact 1) carries no rounding.
-        used = [key for key, bit in bits.items() if mask & bit
-                and self.claims[bit.bit_length() - 1].value != self.computed[
-                    self.claims[bit.bit_length() - 1].quantity]]
+        used = [j for j in _bits(mask) if self.claims[j].value != self.computed[self.claims[j].quantity]]
         if not used or len(used) > MAX_INTERVAL_INPUTS or not math.isfinite(recomputed):
             return False
-        q = c.quantity
         slack = 0.0
-        for key in used:
+        for j in used:
             moved = dict(replace)
-            moved[key] = replace[key] + float(self.claims[bits[key].bit_length() - 1].unit) / 2
-            trace = self.replay.run(moved, _step_of(q), keep=_keep(q))
+            moved[self.keys[j]] += float(self.claims[j].unit) / 2
+            trace = self.replay.run(moved, _step_of(c.quantity), keep=_keep(c.quantity))
             slack += abs(trace.recomputed(self.keys[i]) - recomputed)
         if not math.isfinite(slack):
             return False
         # A written figure lies within half a unit of what it rounds; at exactly half a unit it is
         # a tie, which the figure's own rounding already allows for: not both at once.
         slack *= 1 - 1e-9
-        written = float(c.exact)
-        return matches(c, min(max(written, recomputed - slack), recomputed + slack))
+        return matches(c, min(max(float(c.exact), recomputed - slack), recomputed + slack))
 
     def _from_parts(self, i: int, r: ClaimResult, masks: dict[int, int]) -> bool:
         """Judge a gradient written as the sum of its written parts (``dE/dout_h1`` after
@@ -324,12 +306,10 @@ class _Checker:
         their bits (claim indices)."""
         replace: dict[Key, float] = {}
         bits: dict[Key, int] = {}
-        for j, c in enumerate(self.claims):
-            key = self.keys[j]
-            if key in replace or key[0] in ("l", "v", "r", "e"):  # figures that feed nothing else
-                continue
-            replace[key] = c.value
-            bits[key] = 1 << j
+        for j, (c, key) in enumerate(zip(self.claims, self.keys)):
+            if key not in replace and key[0] not in ("l", "v", "r", "e"):  # l, v, r, e feed nothing else
+                replace[key] = c.value
+                bits[key] = 1 << j
         return replace, bits
 
     def _explain_follows(self, i: int, results: list[ClaimResult], masks: dict[int, int],
@@ -340,14 +320,11 @@ class _Checker:
             roots |= self._roots(j, results, masks, memo)
         r = results[i]
         if roots:
-            names = [self.claims[j].name for j in _bits(roots)]
-            r.based_on = names
-            r.hint = f"carried forward from the slip in {_join(names)}"
+            r.based_on = [self.claims[j].name for j in _bits(roots)]
+            r.hint = f"carried forward from the slip in {_join(r.based_on)}"
         else:
-            names = [self.claims[j].name for j in used
-                     if self.claims[j].value != results[j].computed]
-            r.based_on = names
-            r.hint = (f"follows from the rounded {_join(names)}" if names
+            r.based_on = [self.claims[j].name for j in used if self.claims[j].value != results[j].computed]
+            r.hint = (f"follows from the rounded {_join(r.based_on)}" if r.based_on
                       else "follows from the other written figures")
 
     @staticmethod
@@ -358,26 +335,21 @@ class _Checker:
         stack = [start]
         on_stack: set[int] = set()
         while stack:
-            j = stack[-1]
-            if j in memo:
-                stack.pop()
-                continue
+            j = stack.pop()
             verdict = results[j].verdict
-            if verdict != "follows":
-                memo[j] = 1 << j if verdict == "wrong" else 0
-                stack.pop()
+            if j in memo or verdict != "follows":
+                memo.setdefault(j, 1 << j if verdict == "wrong" else 0)
                 continue
             pending = [k for k in _bits(masks[j]) if k not in memo and k not in on_stack]
             if pending:
                 on_stack.add(j)
-                stack.extend(pending)
+                stack += [j, *pending]
                 continue
             found = 0
             for k in _bits(masks[j]):
                 found |= memo.get(k, 0)
             memo[j] = found
             on_stack.discard(j)
-            stack.pop()
         return memo[start]
 
     # -- hints ------------------------------------------------------------------------------
@@ -394,26 +366,16 @@ class _Checker:
         true = Decimal(trace.get(self.keys[i]))
         if true != 0 and c.unit >= abs(true):
             return None, None  # written too coarsely (1 for 0.36) to tell one slip from another
-        found = self._general_hits(i, trace, replace)
+        step = _step_of(q)
+        # The figures judged ok that the passes of the claim's step compute:
+        ok = [(self.keys[j], self.claims[j]) for j in self._ok if _step_of(self.claims[j].quantity) == step]
+        problem = tape_problem(self.replay, trace, step, replace, self.keys[i], c, self.output, ok)
+        left = self._deadline - time.monotonic()
+        found = reproducing(problem, min(BUDGET_SECONDS, left))[0] if left > 0 else []
         if len(found) != 1 or not found[0][0]:
             return None, None
         hint, _, name = found[0]
         return (hint + " (recomputed from the written figures)" if written else hint), name
-
-    def _general_hits(self, i: int, trace: Trace, replace: dict[Key, float]) -> list[tuple[str, float, str]]:
-        """Return ``(phrase, number)`` of the misconceptions of any tape that reproduce claim ``i``
-        (see :mod:`autograd_tiny.derivation.misconceptions`)."""
-        c = self.claims[i]
-        problem = tape_problem(self.replay, trace, _step_of(c.quantity), replace, self.keys[i], c,
-                               self.output, self._ok_at(i))
-        left = self._deadline - time.monotonic()
-        return reproducing(problem, min(BUDGET_SECONDS, left))[0] if left > 0 else []
-
-    def _ok_at(self, i: int) -> list[tuple[Key, Claim]]:
-        """Return the figures judged ok that the passes of claim ``i``'s step compute."""
-        step = _step_of(self.claims[i].quantity)
-        return [(self.keys[j], self.claims[j]) for j in self._ok
-                if _step_of(self.claims[j].quantity) == step]
 
 
 def _bits(mask: int) -> Iterable[int]:
@@ -452,16 +414,14 @@ def tape_problem(replay: interpreter.Replay, trace: Trace, step: int, replace: M
 
 def _finite_at(trace: Trace, step: int) -> bool:
     """Return True when every value, gradient and parameter the trace kept for ``step`` is finite."""
-    numbers = [*trace.values.get(step, ()), *trace.grads.get(step, ())]
-    for k in (step, step + 1):
-        numbers += trace.params.get(k, {}).values()
+    numbers = [*trace.values.get(step, ()), *trace.grads.get(step, ()),
+               *trace.params.get(step, {}).values(), *trace.params.get(step + 1, {}).values()]
     return all(math.isfinite(x) for x in numbers)
 
 
 def _join(names: list[str], limit: int = 4) -> str:
-    shown = names[:limit]
     more = f" and {len(names) - limit} more" if len(names) > limit else ""
-    return ", ".join(shown) + more
+    return ", ".join(names[:limit]) + more
 
 
 def check_spec(spec: Spec, progress: bool = False) -> ClaimResults:
@@ -487,8 +447,6 @@ def check_claims(claims: list[Claim], replay: interpreter.Replay, output: str,
                  progress: bool = False, title: str = "") -> ClaimResults:
     """Return the verdict on every claim about ``replay``'s quantities, in file order, with the
     misconceptions of any tape for hints; ``output`` names what is differentiated (``E``)."""
-    if not claims:
-        return ClaimResults(title=title)
     values = computed(replay, [c.quantity for c in claims], progress)
     checker = _Checker(claims, replay, values, output, progress=progress)
     return ClaimResults(checker.results(), title, checker.unsearched)
@@ -515,9 +473,9 @@ def summary(results: list[ClaimResult]) -> str:
     if counts["wrong"]:
         parts.append(f"{counts['wrong']} wrong")
     line = f"{n} claims: {', '.join(parts)}."
-    wrong = [(r.order, i) for i, r in enumerate(results) if r.verdict == "wrong"]
-    first = results[min(wrong)[1]] if wrong else None
-    if first is not None:
+    wrong = [r for r in results if r.verdict == "wrong"]
+    if wrong:
+        first = min(wrong, key=lambda r: r.order)
         line += (f" First slip: {first.claim} (written {first.written}, computed "
                  f"{_computed_text(first)}).")
     else:
@@ -551,9 +509,8 @@ def format_text(results: list[ClaimResult], title: str = "") -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [printable(title)] if title else []
     if results:
-        for row in rows:
-            cells = [row[i].ljust(widths[i]) for i in range(4)]
-            lines.append(("  ".join(cells) + "  " + row[4]).rstrip())
+        lines += [("  ".join(row[i].ljust(widths[i]) for i in range(4)) + "  " + row[4]).rstrip()
+                  for row in rows]
     lines.append(summary(results))
     return "\n".join(lines) + "\n"
 

@@ -42,6 +42,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import add
 
 from .. import nn
 from ..value import Value, enable_grad, topological_order
@@ -83,11 +85,8 @@ def loss_terms(loss: str, outputs: list[Value], targets: list[float]) -> list[Va
                 for o, t in zip(outputs, targets)]
     if loss == "half_squared_error":
         return nn.half_squared_error_terms(outputs, targets)
-    fn = nn.LOSSES[loss]
-    terms = [fn([o], [t]) for o, t in zip(outputs, targets)]
-    if loss in MEAN_LOSSES and len(terms) > 1:
-        terms = [term / len(terms) for term in terms]
-    return terms
+    terms = [nn.LOSSES[loss]([o], [t]) for o, t in zip(outputs, targets)]
+    return [term / len(terms) for term in terms] if loss in MEAN_LOSSES and len(terms) > 1 else terms
 
 
 class Network:
@@ -108,10 +107,9 @@ class Network:
 
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
-        self.parameters: dict[str, Value] = {
-            name: Value(w.value, name) for name, w in spec.weights.items()
-        }
-        self.parameters.update({name: Value(b.value, name) for name, b in spec.biases.items()})
+        numbers = [(name, w.value) for name, w in spec.weights.items()]
+        numbers += [(name, b.value) for name, b in spec.biases.items()]
+        self.parameters = {name: Value(value, name) for name, value in numbers}
         self.sample_inputs = [
             {name: Value(value, name + self._suffix(i)) for name, value in sample.inputs.items()}
             for i, sample in enumerate(spec.samples)
@@ -129,21 +127,13 @@ class Network:
         self._weight_of = {(w.source, w.target): name for name, w in spec.weights.items()}
         self._bias_of = {n: name for name, b in spec.biases.items() for n in b.neurons}
         layers = []
-        for i in range(1, len(spec.layers)):
-            activation = spec.activations[i - 1]
-            neurons = [
-                nn.Neuron(
-                    len(spec.layers[i - 1]),
-                    "identity" if activation == "softmax" else activation,
-                    weights=[self.parameters[self._weight_of[(src, n)]]
-                             if (src, n) in self._weight_of else Value(0.0)
-                             for src in spec.layers[i - 1]],
-                    bias=self.parameters[self._bias_of[n]] if n in self._bias_of else None,
-                    freeze_bias=not spec.update_biases,
-                    name=n,
-                )
-                for n in spec.layers[i]
-            ]
+        for previous, layer, activation in zip(spec.layers, spec.layers[1:], spec.activations):
+            neurons = [nn.Neuron(len(previous), "identity" if activation == "softmax" else activation,
+                                 weights=[self.parameters[self._weight_of[(src, n)]]
+                                          if (src, n) in self._weight_of else Value(0.0) for src in previous],
+                                 bias=self.parameters[self._bias_of[n]] if n in self._bias_of else None,
+                                 freeze_bias=not spec.update_biases, name=n)
+                       for n in layer]
             layers.append(nn.Layer.from_neurons(neurons))
         self.mlp = nn.MLP.from_layers(layers)
 
@@ -179,11 +169,8 @@ class Network:
 
     def zero_grad(self) -> None:
         """Set every parameter's and input's gradient to 0."""
-        for p in self.parameters.values():
-            p.grad = 0.0
-        for inputs in self.sample_inputs:
-            for x in inputs.values():
-                x.grad = 0.0
+        for v in [*self.parameters.values(), *(x for inputs in self.sample_inputs for x in inputs.values())]:
+            v.grad = 0.0
 
     # -- computing ----------------------------------------------------------------------------
     def forward(self) -> Forward:
@@ -194,15 +181,14 @@ class Network:
         for v in topological_order(loss):
             if v.label:
                 nodes.setdefault(v.label, v)
+        neurons = [n for layer in spec.layers[1:] for n in layer]
         for i in range(len(spec.samples)):
             sfx = self._suffix(i)
-            for layer in spec.layers[1:]:
-                for n in layer:
-                    nodes.setdefault(f"out_{n}{sfx}", nodes[f"net_{n}{sfx}"])
+            for n in neurons:
+                nodes.setdefault(f"out_{n}{sfx}", nodes[f"net_{n}{sfx}"])
             for n in spec.layers[-1]:
-                nodes.setdefault(f"E_{n}{sfx}", nodes[f"E{sfx}"] if f"E{sfx}" in nodes else loss)
+                nodes.setdefault(f"E_{n}{sfx}", nodes.get(f"E{sfx}", loss))
         first = self._suffix(0)
-        neurons = [n for layer in spec.layers[1:] for n in layer]
         return Forward(loss=loss, terms={n: nodes[f"E_{n}{first}"] for n in spec.layers[-1]},
                        net={n: nodes[f"net_{n}{first}"] for n in neurons},
                        out={n: nodes[f"out_{n}{first}"] for n in neurons}, nodes=nodes)
@@ -211,36 +197,26 @@ class Network:
         """Return sample ``i``'s loss (labelled ``E`` or ``E[s]``), building its forward pass."""
         spec = self.spec
         sfx = self._suffix(i)
-        params: dict[str, Value] = self.parameters
+        params = self.parameters
         if spec.batched:
-            params = {}
-            for name, p in self.parameters.items():
-                params[name] = p * 1.0
-                params[name].label = name + sfx
+            params = {name: p * 1.0 for name, p in self.parameters.items()}
+            for name, p in params.items():
+                p.label = name + sfx
         values: dict[str, Value] = dict(self.sample_inputs[i])
-        for li, layer in enumerate(spec.layers[1:]):
-            previous = spec.layers[li]
+        for previous, layer, activation in zip(spec.layers, spec.layers[1:], spec.activations):
             nets: dict[str, Value] = {}
             for n in layer:
-                net: Value | None = None
-                for src in previous:
-                    if (src, n) in self._weight_of:
-                        term = params[self._weight_of[(src, n)]] * values[src]
-                        net = term if net is None else net + term
+                parts = [params[self._weight_of[(src, n)]] * values[src]
+                         for src in previous if (src, n) in self._weight_of]
                 if n in self._bias_of:
                     b = params[self._bias_of[n]]
-                    net = b + 0.0 if net is None else net + b
-                assert net is not None
-                net.label = f"net_{n}{sfx}"
-                nets[n] = net
-            activation = spec.activations[li]
+                    parts.append(b if parts else b + 0.0)  # a bias alone: net_N is a node of its own
+                nets[n] = reduce(add, parts)
+                nets[n].label = f"net_{n}{sfx}"
             if activation == "softmax":
                 shift = max(v.data for v in nets.values())
                 exps = {n: (net - shift).exp() for n, net in nets.items()}
-                total: Value | None = None
-                for e in exps.values():
-                    total = e if total is None else total + e
-                assert total is not None
+                total = reduce(add, exps.values())
                 outs = {n: e / total for n, e in exps.items()}
             elif activation == "identity":
                 outs = dict(nets)
@@ -261,9 +237,7 @@ class Network:
             terms = [o * math.nan for o in predicted]
         for name, term in zip(outputs, terms):
             term.label = f"E_{name}{sfx}"
-        loss = terms[0]
-        for term in terms[1:]:
-            loss = loss + term
+        loss = reduce(add, terms)
         loss.label = f"E{sfx}"
         return loss
 
@@ -277,9 +251,7 @@ class Network:
             if self.turns:
                 self.select(self._turn)
                 losses = [turn * term for turn, term in zip(self.turns, losses)]
-            loss = losses[0]
-            for term in losses[1:]:
-                loss = loss + term
+            loss = reduce(add, losses)
             loss = loss / len(losses) if self.spec.batch == "mean" else loss * 1.0
             loss.label = "E"
         return loss
