@@ -94,25 +94,32 @@ STEP_BUDGET = 4_000_000
 #: What a neuron or parameter name may look like.
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
-#: What the quantity kinds mean, for messages and documentation.
-KINDS = {
-    "net": "net input of a neuron",
-    "out": "output of a neuron",
-    "E": "the loss",
-    "E_term": "one output's term of the loss",
-    "grad": "gradient of the loss with respect to a weight or bias",
-    "dout": "gradient of the loss with respect to a neuron's output",
-    "dnet": "gradient of the loss with respect to a neuron's net input (its delta)",
-    "param": "a weight or bias",
-    "dx": "gradient of the loss with respect to an input",
-    "factor": "one factor of the chain rule (the derivative of a neuron's net input or output), or "
-              "one output's part of a gradient (the derivative of its loss term E_N)",
-    "local": "a local gradient dA/dB of an expression file (through every path from B to A)",
-    "velocity": "a parameter's momentum velocity after K steps (v_P@K: P@K = P@(K-1) - lr * v_P@K)",
-    "rgrad": "the gradient of the regularized loss, dE/dP + weight_decay * P",
-    "Ereg": "the regularized loss E + weight_decay / 2 * (sum of the trained parameters' squares)",
-    "value": "a defined quantity of an expression file",
-    "deriv": "the output's derivative with respect to a name of an expression file",
+#: Every quantity kind: what it is (for messages and documentation), its claim name and the label
+#: of the node whose value or gradient it is, from its subject ``s`` (``a`` and ``b`` the two sides
+#: of a factor's ``"A/B"``; an expression file's derivative is named after its output).
+KINDS: dict[str, tuple[str, str, str]] = {
+    "net": ("net input of a neuron", "net_{s}", "net_{s}"),
+    "out": ("output of a neuron", "out_{s}", "out_{s}"),
+    "E": ("the loss", "E", "E"),
+    "E_term": ("one output's term of the loss", "E_{s}", "E_{s}"),
+    "grad": ("gradient of the loss with respect to a weight or bias", "dE/d{s}", "{s}"),
+    "dout": ("gradient of the loss with respect to a neuron's output", "dE/dout_{s}", "out_{s}"),
+    "dnet": ("gradient of the loss with respect to a neuron's net input (its delta)", "dE/dnet_{s}",
+             "net_{s}"),
+    "param": ("a weight or bias", "{s}", "{s}"),
+    "dx": ("gradient of the loss with respect to an input", "dE/d{s}", "{s}"),
+    "factor": ("one factor of the chain rule (the derivative of a neuron's net input or output), or "
+               "one output's part of a gradient (the derivative of its loss term E_N)", "d{a}/d{b}", "{a}"),
+    "local": ("a local gradient dA/dB of an expression file (through every path from B to A)",
+              "d{a}/d{b}", "{a}"),
+    "velocity": ("a parameter's momentum velocity after K steps (v_P@K: P@K = P@(K-1) - lr * v_P@K)",
+                 "v_{s}", "{s}"),
+    "rgrad": ("the gradient of the regularized loss, dE/dP + weight_decay * P", "dE_reg/d{s}", "{s}"),
+    "Ereg": ("the regularized loss E + weight_decay / 2 * (sum of the trained parameters' squares)",
+             "E_reg", "E"),
+    "value": ("a defined quantity of an expression file", "{s}", "{s}"),
+    "deriv": ("the output's derivative with respect to a name of an expression file", "d(output)/d{s}",
+              "{s}"),
 }
 
 CLAIM_FORMS = (
@@ -138,27 +145,16 @@ class Quantity:
     step: int
     sample: int | None = None
 
+    def _fill(self, template: str) -> str:
+        """Return a :data:`KINDS` template filled with this quantity's subject and sample."""
+        subject = str(self.subject)
+        a, _, b = subject.partition("/")
+        return template.format(s=subject, a=a, b=b) + (f"[{self.sample}]" if self.sample is not None else "")
+
     @property
     def base_name(self) -> str:
         """Return the quantity's name without its step (``"dE/dw5"``, ``"out_h1"``, ``"w1"``)."""
-        s = self.subject
-        return {
-            "net": f"net_{s}",
-            "out": f"out_{s}",
-            "E": "E",
-            "E_term": f"E_{s}",
-            "grad": f"dE/d{s}",
-            "dout": f"dE/dout_{s}",
-            "dnet": f"dE/dnet_{s}",
-            "param": f"{s}",
-            "dx": f"dE/d{s}",
-            "factor": f"d{str(s).replace('/', '/d')}",
-            "velocity": f"v_{s}",
-            "rgrad": f"dE_reg/d{s}",
-            "Ereg": "E_reg",
-            "local": f"d{str(s).replace('/', '/d')}",
-            "value": f"{s}",
-        }[self.kind] + (f"[{self.sample}]" if self.sample is not None else "")
+        return self._fill(KINDS[self.kind][1])
 
     @property
     def name(self) -> str:
@@ -170,19 +166,12 @@ class Quantity:
         """Return the label of the node whose value (or gradient) this is: ``"net_h1"``,
         ``"out_o1[2]"``, ``"E[2]"``, ``"w1"`` (dE/dw1 is the leaf's gradient), ``"w1[2]"`` (a
         sample's part), ``"x1"``, an expression file's name; for a factor ``dA/dB``, ``A``'s."""
-        sfx = f"[{self.sample}]" if self.sample is not None else ""
-        s = str(self.subject)
-        if self.kind in ("E", "Ereg"):
-            return "E" + sfx
-        if self.kind in ("factor", "local"):
-            return s.split("/")[0] + sfx
-        prefix = {"net": "net_", "out": "out_", "dnet": "net_", "dout": "out_", "E_term": "E_"}
-        return f"{prefix.get(self.kind, '')}{s}{sfx}"
+        return self._fill(KINDS[self.kind][2])
 
     @property
     def below(self) -> str:
         """Return the label of the node a factor or local gradient ``dA/dB`` differentiates by (``B``)."""
-        return str(self.subject).split("/")[1] + (f"[{self.sample}]" if self.sample is not None else "")
+        return self._fill("{b}")
 
     def at(self, step: int) -> Quantity:
         """Return the same quantity at another step."""
