@@ -24,19 +24,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ..nn.optim import sgd_direction
 from .format import Quantity
 from .tape import Tape, contribution_function, derivative_function, forward_function
 
-#: ``(channel, where, step)``: ``("f", node, k)`` a node's value, ``("g", node, k)`` the loss's
-#: gradient with respect to a node, ``("s", node, k)`` the same divided by the replay's
-#: ``sample_scale`` (a sample's own derivative in a batch), ``("d", 2 * node + position, k)``
-#: the local derivative of a node with respect to one operand (a factor of the chain rule),
-#: ``("p", name, k)`` a parameter's value after ``k`` steps, ``("v", name, k)`` its momentum
-#: velocity after ``k`` steps, ``("r", name, k)`` the regularized loss's gradient and
-#: ``("e", 0, k)`` the regularized loss at step ``k``, ``("l", top * n + bottom, k)`` a local gradient.
+#: ``(channel, where, step)``, a number at step ``step``: ``f`` a node's value, ``g`` the loss's
+#: gradient with respect to a node, ``s`` the same divided by the replay's ``sample_scale`` (a
+#: sample's own derivative in a batch), ``d`` at ``2 * node + position`` a node's local derivative
+#: with respect to one operand (a factor of the chain rule), ``l`` at ``top * len(tape) + bottom``
+#: a local gradient; by parameter name ``p`` its value and ``v`` its momentum velocity after
+#: ``step`` steps, ``r`` the regularized loss's gradient; ``("e", 0, step)`` the regularized loss.
 Key = tuple[str, int | str, int]
 
 #: Runs of at least this many steps show a progress bar when asked to.
@@ -116,6 +115,15 @@ class Edits:
 
 
 _NO_EDITS = Edits()
+_N = TypeVar("_N", int, float)
+
+
+def _put_in(before: dict[Any, _N] | None, where: Any, computed: _N, given: _N) -> _N:
+    """Return ``given``, the number put in at ``where``, noting in ``before`` (when given) the one
+    ``computed`` there."""
+    if before is not None:
+        before[where] = computed
+    return given
 
 
 def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None,
@@ -134,7 +142,7 @@ def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None
     them in one pass.
     """
     e = edits or _NO_EDITS
-    nodes, forward = tape.nodes, tape.forward_fns
+    nodes, forward, args = tape.nodes, tape.forward_fns, tape.args
     values_in, grads_in, factors_in = e.values, e.grads, e.factors
     n = len(nodes)
     vals = [0.0] * n
@@ -156,16 +164,10 @@ def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None
             fn = forward_function(e.forward[i]) if i in e.forward else fn
             v = fn(*operands(i, vals, {})) * e.scale.get(i, 1.0)
         else:
-            ops = node.operands
-            x = vals[ops[0][0]] if ops[0][0] is not None else ops[0][1]
-            y = 0.0
-            if len(ops) > 1:
-                y = vals[ops[1][0]] if ops[1][0] is not None else ops[1][1]
-            v = fn(x, y)
+            a, ca, b, cb = args[i]
+            v = fn(vals[a] if a is not None else ca, vals[b] if b is not None else cb)
         if values_in and i in values_in:
-            if before is not None:
-                before[("f", i)] = v
-            v = values_in[i]
+            v = _put_in(before, ("f", i), v, values_in[i])
         vals[i] = v
     dvals = vals if e.derivative_params is None else _moved(tape, vals, e)
     grads = [0.0] * n
@@ -175,23 +177,17 @@ def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None
                | {i for i, _ in e.d_operand} | {k // 2 for k in factors_in}
                | {i for i, _ in e.drop} | {i for i, _ in e.unit})
     contribution = tape.contribution_fns
-    for i in range(n - 1, -1, -1):
+    for i in range(n - 1, -1, -1):  # a node's gradient is complete when its turn comes
+        if grads_in and i in grads_in:
+            grads[i] = _put_in(before, ("g", i), grads[i], grads_in[i])
         back = contribution[i]
         if back is None:
             continue
-        if grads_in and i in grads_in:
-            if before is not None:
-                before[("g", i)] = grads[i]
-            grads[i] = grads_in[i]
         g = grads[i]
         node = nodes[i]
         if factors_out is None and not (special and i in special):
-            ops = node.operands
-            x = dvals[ops[0][0]] if ops[0][0] is not None else ops[0][1]
-            y = 0.0
-            if len(ops) > 1:
-                y = dvals[ops[1][0]] if ops[1][0] is not None else ops[1][1]
-            c = back(g, x, y, dvals[i])
+            a, ca, b, cb = args[i]
+            c = back(g, dvals[a] if a is not None else ca, dvals[b] if b is not None else cb, dvals[i])
             for pos, p in node.parents:
                 grads[p] += c[pos]
             continue
@@ -202,13 +198,10 @@ def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None
         exprs = e.derivative.get(i, tape.derivative_exprs[i])
         d: tuple[float, ...] = (1.0, 1.0) if exprs is None else derivative_function(exprs)(x, y, out)
         if before is not None:
-            for pos, v in enumerate(d):
-                if 2 * i + pos in factors_in:
-                    before[("d", 2 * i + pos)] = v
+            before.update({("d", 2 * i + pos): v for pos, v in enumerate(d) if 2 * i + pos in factors_in})
         d = tuple(factors_in.get(2 * i + pos, v) * e.scale.get(i, 1.0) for pos, v in enumerate(d))
         if factors_out is not None:
-            for pos, v in enumerate(d):
-                factors_out[2 * i + pos] = v
+            factors_out[2 * i:2 * i + len(d)] = d
         plain = exprs is not None and i not in e.scale and i not in e.again and not any(
             2 * i + pos in factors_in for pos in (0, 1))
         contrib = contribution_function(exprs)(g, x, y, out) if plain and exprs is not None else None
@@ -221,11 +214,6 @@ def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None
                 grads[p] += contrib[pos]
             else:
                 grads[p] += g * (d[pos] * d[pos] if i in e.again else d[pos])
-    for i, g in grads_in.items():
-        if nodes[i].op is None:
-            if before is not None:
-                before[("g", i)] = grads[i]
-            grads[i] = g
     return vals, grads
 
 
@@ -236,18 +224,16 @@ def _moved(tape: Tape, vals: list[float], e: Edits) -> list[float]:
     assert e.derivative_params is not None
     dvals = list(vals)
     moved: set[int] = set()
-    for i, node in enumerate(tape.nodes):
+    for i, (node, fn) in enumerate(zip(tape.nodes, tape.forward_fns)):
         if i in e.values:
             continue
         if node.param is not None:
             dvals[i] = e.derivative_params[node.param]
-            moved.add(i)
-        elif node.op is not None and node.parents and all(p in moved for _, p in node.parents):
-            fn = tape.forward_fns[i]
-            assert fn is not None
-            dvals[i] = fn(*(tape.operand_value(i, pos, dvals) for pos in range(len(node.operands))),
-                          *([0.0] if len(node.operands) == 1 else []))
-            moved.add(i)
+        elif fn is not None and node.parents and all(p in moved for _, p in node.parents):
+            dvals[i] = fn(*tape.xy(i, dvals))
+        else:
+            continue
+        moved.add(i)
     return dvals
 
 
@@ -263,13 +249,12 @@ def magnitude(tape: Tape, params: Mapping[str, float], key: Key, vals: list[floa
     if channel in ("d", "l", "v", "r", "e"):
         return 0.0
     fmag, gmag = sizes or magnitudes(tape, vals)
-    if channel == "f":
-        assert isinstance(where, int)
-        return fmag[where]
     if channel == "p":
         node_of = tape.params.get(str(where))
         return abs(params[str(where)]) + (gmag[node_of] if node_of is not None else 0.0)
     assert isinstance(where, int)
+    if channel == "f":
+        return fmag[where]
     return gmag[where] / (sample_scale if channel == "s" else 1.0)
 
 
@@ -277,20 +262,16 @@ def magnitudes(tape: Tape, vals: list[float]) -> tuple[list[float], list[float]]
     """Return every node's value size and gradient size for :func:`magnitude`."""
     nodes = tape.nodes
     fmag = [0.0] * len(nodes)
-    for i, node in enumerate(nodes):
-        if node.op in ("add", "sub"):
-            fmag[i] = sum(fmag[j] if j is not None else abs(c) for j, c in node.operands)
-        else:
-            fmag[i] = abs(vals[i])
+    for i, node in enumerate(nodes):  # a sum's terms, or the value itself
+        fmag[i] = (sum(fmag[j] if j is not None else abs(c) for j, c in node.operands)
+                   if node.op in ("add", "sub") else abs(vals[i]))
     gmag = [0.0] * len(nodes)
     gmag[tape.root] = 1.0
     for i in range(len(nodes) - 1, -1, -1):
         node = nodes[i]
         if node.op is None or not gmag[i]:
             continue
-        x = tape.operand_value(i, 0, vals)
-        y = tape.operand_value(i, 1, vals) if len(node.operands) > 1 else 0.0
-        d = derivative_function(tape.derivative_exprs[i])(x, y, vals[i])
+        d = derivative_function(tape.derivative_exprs[i])(*tape.xy(i, vals), vals[i])
         for pos, p in node.parents:
             gmag[p] += gmag[i] * abs(d[pos])
     return fmag, gmag
@@ -317,61 +298,43 @@ class Optimizer:
 
 # -- which written figures a number depends on ---------------------------------------------------
 
-def dependencies(tape: Tape, pmask: Mapping[str, int], fbits: Mapping[int, int],
-                 gbits: Mapping[int, int], dbits: Mapping[int, int] | None = None,
-                 before: dict[tuple[str, int], int] | None = None) -> tuple[list[int], list[int]]:
-    """Return the bits every value and gradient depends on.
+def dependencies(tape: Tape, pmask: Mapping[str, int], fbits: Mapping[int, int], gbits: Mapping[int, int],
+                 dbits: Mapping[int, int] | None = None, before: dict[tuple[str, int], int] | None = None
+                 ) -> tuple[list[int], list[int], list[int]]:
+    """Return the bits every value, gradient and local derivative (at ``2 * node + position``)
+    depends on.
 
     ``pmask``: each parameter's bits; ``fbits``/``gbits``/``dbits``: the bits of the values,
     gradients and local derivatives put in (a number put in depends on its bit alone).
-    A gradient depends on the gradients passed to it and on the values its local
-    derivatives read. ``before``, when given, receives the bits of what was computed where a
-    number was put in (as :func:`run_pass`'s ``before``).
+    A local derivative depends on the values it reads, a gradient on the gradients and local
+    derivatives passed to it. ``before``, when given, receives the bits of what was computed
+    where a number was put in (as :func:`run_pass`'s ``before``).
     """
     nodes = tape.nodes
     n = len(nodes)
     fmask = [0] * n
     for i, node in enumerate(nodes):
-        if node.param is not None:
-            m = pmask[node.param]
-        else:
-            m = 0
-            for _, p in node.parents:
-                m |= fmask[p]
-        if i in fbits:
-            if before is not None:
-                before[("f", i)] = m
-            m = fbits[i]
-        fmask[i] = m
+        m = pmask[node.param] if node.param is not None else 0
+        for _, p in node.parents:
+            m |= fmask[p]
+        fmask[i] = _put_in(before, ("f", i), m, fbits[i]) if i in fbits else m
     gmask = [0] * n
-    for i in range(n - 1, -1, -1):
-        node = nodes[i]
-        if node.op is None:
-            continue
+    dmask = [0] * (2 * n)
+    for i in range(n - 1, -1, -1):  # a node's bits are complete when its turn comes
         if i in gbits:
-            if before is not None:
-                before[("g", i)] = gmask[i]
-            gmask[i] = gbits[i]
-        g = gmask[i]
-        for pos, p in node.parents:
-            m = g
+            gmask[i] = _put_in(before, ("g", i), gmask[i], gbits[i])
+        node = nodes[i]
+        for pos, reads in enumerate(node.reads):
+            m = 0
+            for r in reads:
+                m |= fmask[r]
             if dbits and 2 * i + pos in dbits:
-                if before is not None:
-                    read = 0
-                    for r in node.reads[pos]:
-                        read |= fmask[r]
-                    before[("d", 2 * i + pos)] = read
-                m |= dbits[2 * i + pos]
-            else:
-                for r in node.reads[pos]:
-                    m |= fmask[r]
-            gmask[p] |= m
-    for i, bit in gbits.items():
-        if nodes[i].op is None:
-            if before is not None:
-                before[("g", i)] = gmask[i]
-            gmask[i] = bit
-    return fmask, gmask
+                m = _put_in(before, ("d", 2 * i + pos), m, dbits[2 * i + pos])
+            dmask[2 * i + pos] = m
+            j = node.operands[pos][0]
+            if j is not None:
+                gmask[j] |= gmask[i] | m
+    return fmask, gmask, dmask
 
 
 # -- many steps ---------------------------------------------------------------------------------
@@ -383,13 +346,13 @@ class Trace:
     ``params[k]`` holds the parameters after ``k`` steps (with replacements applied);
     ``values[k]``, ``grads[k]`` and ``factors[k]`` every node's value, gradient and local
     derivatives (at ``2 * node + position``) at step ``k``; ``velocity[k]`` each parameter's
-    momentum velocity before step ``k``'s update; ``masks`` the bits each kept result depends on.
+    momentum velocity before step ``k``'s update. ``pmasks``, ``fmasks``, ``gmasks`` and
+    ``dmasks`` hold, alike, the bits each of these depends on (when the replay tracked bits).
     """
 
     params: dict[int, dict[str, float]] = field(default_factory=dict)
     values: dict[int, list[float]] = field(default_factory=dict)
     grads: dict[int, list[float]] = field(default_factory=dict)
-    masks: dict[Key, int] = field(default_factory=dict)
     factors: dict[int, list[float]] = field(default_factory=dict)
     sample_scale: float = 1.0
     velocity: dict[int, dict[str, float]] = field(default_factory=dict)
@@ -399,8 +362,10 @@ class Trace:
     #: the update's weight decay and the parameters it trains (the regularized loss's terms)
     weight_decay: float = 0.0
     trained: tuple[str, ...] = ()
-    #: per kept step, the bits every node's value depends on
+    pmasks: dict[int, dict[str, int]] = field(default_factory=dict)
     fmasks: dict[int, list[int]] = field(default_factory=dict)
+    gmasks: dict[int, list[int]] = field(default_factory=dict)
+    dmasks: dict[int, list[int]] = field(default_factory=dict)
     #: where a number was put in: what was computed there before (from every other number put
     #: in) and its bits; channels ``f``, ``g``, ``d``, ``p`` (``s`` is read through ``g``)
     pre: dict[Key, float] = field(default_factory=dict)
@@ -411,15 +376,15 @@ class Trace:
         there before its own number was put in (or the number itself where none was)."""
         channel, where, step = key
         if channel == "s":
-            g = self.pre.get(("g", where, step))
-            return self.get(key) if g is None else g / self.sample_scale
+            return self.recomputed(("g", where, step)) / self.sample_scale
         return self.pre[key] if key in self.pre else self.get(key)
 
     def recomputed_mask(self, key: Key) -> int:
         """Return the bits of :meth:`recomputed`'s number."""
         channel, where, step = key
-        probe: Key = ("g", where, step) if channel == "s" else key
-        return self.pre_masks[probe] if probe in self.pre_masks else self.mask(key)
+        if channel == "s":
+            key = ("g", where, step)
+        return self.pre_masks[key] if key in self.pre_masks else self.mask(key)
 
     def get(self, key: Key) -> float:
         """Return the number at ``key`` (its step must have been kept)."""
@@ -427,10 +392,8 @@ class Trace:
         if channel == "l":
             assert self.tape is not None and isinstance(where, int)
             return local_gradient(self.tape, self.values[step], where)
-        if channel == "p":
-            return self.params[step][where]  # type: ignore[index]
-        if channel == "v":  # the velocity after ``step`` steps
-            return self.velocity[step][where]  # type: ignore[index]
+        if channel == "s":
+            return self.get(("g", where, step)) / self.sample_scale
         if channel == "r":  # the regularized loss's gradient dE/dP + wd * P
             assert self.tape is not None
             name = str(where)
@@ -440,31 +403,30 @@ class Trace:
             params = self.params[step]
             return self.values[step][self.tape.root] + self.weight_decay / 2 * sum(
                 params[p] * params[p] for p in self.trained)
-        if channel == "s":
-            return self.grads[step][where] / self.sample_scale  # type: ignore[index]
-        table = {"f": self.values, "g": self.grads, "d": self.factors}[channel]
-        return table[step][where]  # type: ignore[index]
-
+        tables: dict[str, dict[int, Any]] = {"f": self.values, "g": self.grads, "d": self.factors,
+                                             "p": self.params, "v": self.velocity}
+        number: float = tables[channel][step][where]
+        return number
 
     def mask(self, key: Key) -> int:
         """Return the bits the number at ``key`` depends on (a local gradient: its top's; a
         velocity: its parameter's; the regularized loss and its gradient: the loss's or the
         gradient's and the parameters')."""
         channel, where, step = key
+        tape = self.tape
         if channel == "l":
-            assert self.tape is not None and isinstance(where, int)
-            return self.fmasks[step][where // len(self.tape)]
-        if channel == "v":
-            return self.masks[("p", where, step)]
+            assert tape is not None and isinstance(where, int)
+            return self.fmasks[step][where // len(tape)]
         if channel in ("r", "e"):
-            assert self.tape is not None
-            params = [where] if channel == "r" else self.trained
-            m = self.masks[("g", self.tape.params[str(where)], step) if channel == "r"
-                           else ("f", self.tape.root, step)]
-            for p in params:
-                m |= self.masks[("p", p, step)]
+            assert tape is not None
+            m = self.gmasks[step][tape.params[str(where)]] if channel == "r" else self.fmasks[step][tape.root]
+            for p in [str(where)] if channel == "r" else self.trained:
+                m |= self.pmasks[step][p]
             return m
-        return self.masks[key]
+        tables: dict[str, dict[int, Any]] = {"f": self.fmasks, "g": self.gmasks, "s": self.gmasks,
+                                             "d": self.dmasks, "p": self.pmasks, "v": self.pmasks}
+        bits: int = tables[channel][step][where]
+        return bits
 
 
 def local_edits(tape: Tape, where: int) -> tuple[Edits, int]:
@@ -479,8 +441,7 @@ def local_gradient(tape: Tape, vals: list[float], where: int) -> float:
     values ``vals``: the chain rule through the nodes between them that the file does not name."""
     edits, bottom = local_edits(tape, where)
     edits.values = dict(enumerate(vals))
-    params = {name: vals[i] for name, i in tape.params.items()}
-    return run_pass(tape, params, edits)[1][bottom]
+    return run_pass(tape, {name: vals[i] for name, i in tape.params.items()}, edits)[1][bottom]
 
 
 def _by_step(numbers: Mapping[Key, Any], scale: float | None = None) -> dict[tuple[str, int], dict[Any, Any]]:
@@ -519,45 +480,35 @@ class Replay:
 
     def update(self, params: Mapping[str, float], grads: list[float],
                velocity: dict[str, float] | None = None) -> dict[str, float]:
-        """Return the parameters after one update with the given gradients.
-
-        ``velocity`` (updated in place) holds each parameter's momentum velocity (an absent
-        one is the first step's).
-        """
+        """Return the parameters after one update with the given gradients; ``velocity`` (updated
+        in place) holds each parameter's momentum velocity (an absent one is the first step's)."""
         opt = self.optimizer
         index = self.tape.params
         if not (opt.momentum or opt.weight_decay):  # plain descent
             lr = opt.lr
             return {name: value - lr * grads[index[name]] if self.trainable[name] and name in index
                     else value for name, value in params.items()}
-        new: dict[str, float] = {}
-        for name, value in params.items():
-            if not self.trainable[name]:
-                new[name] = value
-                continue
-            i = index.get(name)
-            g = grads[i] if i is not None else 0.0
-            d, v = self.optimizer.direction(g, value, velocity.get(name) if velocity is not None else None)
-            if velocity is not None and v is not None:
-                velocity[name] = v
-            new[name] = value - self.optimizer.lr * d
-        return new
+        step = self.updater(params, {} if velocity is None else velocity, new_velocity=velocity)
+        return {name: step(name, grads[index[name]] if name in index else 0.0) for name in params}
 
     def updater(self, params: Mapping[str, float], velocity: Mapping[str, float],
-                optimizer: Optimizer | None = None, fresh: bool = False,
-                sign: float = 1.0, everything: bool = False) -> Callable[[str, float], float]:
+                optimizer: Optimizer | None = None, fresh: bool = False, sign: float = 1.0,
+                everything: bool = False, new_velocity: dict[str, float] | None = None
+                ) -> Callable[[str, float], float]:
         """Return ``(name, gradient) -> the parameter after the step`` from ``params`` (the step's
         values) and ``velocity`` (each velocity before the step), with ``optimizer`` (the
         replay's by default); ``fresh`` starts momentum anew (no old velocity), ``sign`` -1 adds
         the step instead of subtracting it; ``everything`` updates the parameters the file keeps
-        fixed too."""
+        fixed too; ``new_velocity``, when given, receives each new velocity."""
         opt = optimizer or self.optimizer
 
         def step(name: str, gradient: float) -> float:
             prev = params[name]
             if not (everything or self.trainable.get(name, False)):
                 return prev
-            d, _ = opt.direction(gradient, prev, None if fresh else velocity.get(name))
+            d, v = opt.direction(gradient, prev, None if fresh else velocity.get(name))
+            if new_velocity is not None and v is not None:
+                new_velocity[name] = v
             return prev - sign * opt.lr * d
 
         return step
@@ -627,7 +578,7 @@ class Replay:
 
     def run(self, replace: Mapping[Key, float], until: int, keep: Collection[int] = (),
             bits: Mapping[Key, int] | None = None, progress: bool = False) -> Trace:
-        """Replay steps ``0 .. until`` with the numbers in ``replace`` put in.
+        """Return the :class:`Trace` of steps ``0 .. until`` replayed with the numbers in ``replace`` put in.
 
         Args:
             replace: key -> the number to use there instead of the computed one.
@@ -635,76 +586,55 @@ class Replay:
                 parameters after it (step ``until + 1``) are computed too.
             keep: steps whose values and gradients the trace keeps (parameters are
                 kept for these steps and for ``until + 1``).
-            bits: key -> a bit; the trace's ``masks`` then say, for every kept key,
-                which of these replacements the number depends on.
+            bits: key -> a bit; the trace's masks (:meth:`Trace.mask`) then say, for every kept
+                key, which of these replacements the number depends on.
             progress: show a bar on stderr for a long run.
-
-        Returns:
-            A :class:`Trace`.
         """
         put = self.by_step(replace)
         marks = _by_step(bits or {})
         tracking = bits is not None
-        trace = Trace(sample_scale=self.sample_scale, tape=self.tape,
-                      weight_decay=self.optimizer.weight_decay,
+        tape = self.tape
+        trace = Trace(sample_scale=self.sample_scale, tape=tape, weight_decay=self.optimizer.weight_decay,
                       trained=tuple(p for p, t in self.trainable.items() if t))
         velocity: dict[str, float] = {}
         params = dict(self.start)
         pmask = dict.fromkeys(params, 0)
         stable = False
-        tape = self.tape
         for k in step_range(until + 2, progress, "replaying"):
             kept = k in keep or k == until + 1
             for name, value in put.get(("p", k), {}).items():
-                if kept:
-                    trace.pre[("p", name, k)] = params[name]
-                params[name] = value
-            if tracking:
-                for name, bit in marks.get(("p", k), {}).items():
-                    if kept:
-                        trace.pre_masks[("p", name, k)] = pmask[name]
-                    pmask[name] = bit
-                    stable = False
-            if k in keep or k == until + 1:
-                trace.params[k] = dict(params)
-                trace.velocity[k] = dict(velocity)
+                params[name] = _put_in(trace.pre if kept else None, ("p", name, k), params[name], value)
+            for name, bit in marks.get(("p", k), {}).items():
+                pmask[name] = _put_in(trace.pre_masks if kept else None, ("p", name, k), pmask[name], bit)
+                stable = False
+            if kept:
+                trace.params[k], trace.velocity[k] = dict(params), dict(velocity)
                 if tracking:
-                    for name, m in pmask.items():
-                        trace.masks[("p", name, k)] = m
+                    trace.pmasks[k] = dict(pmask)
             if k == until + 1:
                 break
-            factors = [0.0] * (2 * len(tape)) if k in keep else None
-            edits = self.edits_at(put, k)
-            before: dict[tuple[str, int], float] | None = {} if k in keep else None
-            vals, grads = run_pass(tape, params, edits, factors, before)
-            if before:
+            # below, ``kept``: k is in ``keep``
+            if kept:
+                trace.factors[k] = [0.0] * (2 * len(tape))
+            before: dict[tuple[str, int], float] = {}
+            vals, grads = run_pass(tape, params, self.edits_at(put, k), trace.factors.get(k),
+                                   before if kept else None)
+            if kept:
+                trace.values[k], trace.grads[k] = vals, grads
                 for (channel, where), value in before.items():
                     trace.pre[(channel, where, k)] = value
             fb, gb, db = (marks.get((c, k), {}) for c in "fgd")
             marked = bool(fb or gb or db)
-            if tracking and not (stable and not marked and k not in keep):
-                before_masks: dict[tuple[str, int], int] | None = {} if k in keep else None
-                fmask, gmask = dependencies(tape, pmask, fb, gb, db, before_masks)
+            if tracking and not (stable and not marked and not kept):
+                before_masks: dict[tuple[str, int], int] | None = {} if kept else None
+                fmask, gmask, dmask = dependencies(tape, pmask, fb, gb, db, before_masks)
                 for (channel, where), m in (before_masks or {}).items():
                     trace.pre_masks[(channel, where, k)] = m
                 nxt = {name: (m | gmask[tape.params[name]]) if self.trainable[name] and name in tape.params
                        else m for name, m in pmask.items()}
                 stable = nxt == pmask and not marked
                 pmask = nxt
-                if k in keep:
-                    trace.fmasks[k] = fmask
-                    for i, node in enumerate(tape.nodes):
-                        trace.masks[("f", i, k)] = fmask[i]
-                        trace.masks[("g", i, k)] = trace.masks[("s", i, k)] = gmask[i]
-                        for pos in range(len(node.operands)):
-                            m = db.get(2 * i + pos, 0)
-                            for r in node.reads[pos] if not m else ():
-                                m |= fmask[r]
-                            trace.masks[("d", 2 * i + pos, k)] = m
-            if k in keep:
-                trace.values[k] = vals
-                trace.grads[k] = grads
-                assert factors is not None
-                trace.factors[k] = factors
+                if kept:
+                    trace.fmasks[k], trace.gmasks[k], trace.dmasks[k] = fmask, gmask, dmask
             params = self.update(params, grads, velocity)
         return trace

@@ -28,23 +28,20 @@ from ..value import Value, _extend_order
 
 _NAMESPACE = codegen.float_namespace()
 _OPERANDS = {"x": "x", "y": "y", "out": "out"}
-_POSITION = {"x": 0, "y": 1}
 
 
 @cache
 def forward_function(expr: str) -> Callable[[float, float], float]:
     """Return ``f(x, y)``: a table forward expression (``"x * y"``) on floats."""
-    source = codegen.substitute(expr, {"x": "x", "y": "y"})
     return codegen.table_function(  # type: ignore[return-value]
-        "x, y", [source], _NAMESPACE, f"forward {expr}", single=True)
+        "x, y", [codegen.substitute(expr, {"x": "x", "y": "y"})], _NAMESPACE, f"forward {expr}", single=True)
 
 
 @cache
 def derivative_function(exprs: tuple[str, ...]) -> Callable[[float, float, float], tuple[float, ...]]:
     """Return ``f(x, y, out)``: table derivative expressions, one per operand, on floats."""
-    terms = [codegen.substitute(d, _OPERANDS) for d in exprs]
     return codegen.table_function(  # type: ignore[return-value]
-        "x, y, out", terms, _NAMESPACE, f"derivatives {exprs}")
+        "x, y, out", [codegen.substitute(d, _OPERANDS) for d in exprs], _NAMESPACE, f"derivatives {exprs}")
 
 
 @cache
@@ -96,10 +93,11 @@ class Tape:
 
     Attributes:
         nodes: the equations; ``root`` the index of the first root; ``names``: name -> index;
-        ``params``: parameter name -> index (those on the tape); ``depth``: per node, 0 for a
-        leaf, else one more than its deepest operand; ``first_use``: per used node, the depth of
-        its shallowest consumer (the last to add to its gradient); ``consumers``: per node,
-        ``(consumer, operand position)`` pairs.
+        ``params``: parameter name -> index (those on the tape); ``args``: per node, its operands
+        as ``(x node, x constant, y node, y constant)`` (``None, 0.0`` for an absent one);
+        ``depth``: per node, 0 for a leaf, else one more than its deepest operand; ``first_use``:
+        per used node, the depth of its shallowest consumer (the last to add to its gradient);
+        ``consumers``: per node, ``(consumer, operand position)`` pairs.
     """
 
     def __init__(self, roots: Iterable[Value], params: Mapping[str, Value],
@@ -109,45 +107,40 @@ class Tape:
         seen: set[Value] = set()
         for r in roots:  # one search over every root: linear in the graph's size
             _extend_order(r, seen, order)
-        index: dict[Value, int] = {v: i for i, v in enumerate(order)}
+        self.index = index = {v: i for i, v in enumerate(order)}
         param_name = {v: name for name, v in params.items()}
         self.nodes: list[Node] = []
         self.consumers: list[list[tuple[int, int]]] = [[] for _ in order]
+        self.depth: list[int] = []
+        self.first_use: dict[int, int] = {}
         for i, v in enumerate(order):
             if v.op is None:
                 self.nodes.append(Node(param=param_name[v]) if v in param_name else Node(const=v.data))
+                self.depth.append(0)
                 continue
             operands = tuple((index[o], 0.0) if isinstance(o, Value) else (None, float(o))
                              for o in v.operands)
             parents = tuple((pos, j) for pos, (j, _) in enumerate(operands) if j is not None)
+            depth = 1 + max((self.depth[j] for _, j in parents), default=-1)
+            self.depth.append(depth)
             for pos, j in parents:
                 self.consumers[j].append((i, pos))
-            reads = []
-            for expr in v.op.derivatives:
-                used = codegen.names_used(expr)
-                read = [operands[_POSITION[n]][0] for n in used
-                        if n in _POSITION and _POSITION[n] < len(operands)]
-                if "out" in used:
-                    read.append(i)
-                reads.append(tuple(j for j in read if j is not None))
-            self.nodes.append(Node(op=v.op.name, operands=operands, parents=parents, reads=tuple(reads)))
+                self.first_use[j] = min(self.first_use.get(j, depth), depth)
+            # per operand, the nodes its local derivative reads (operands x, y and the output)
+            slot = {"out": i, **{n: j for n, (j, _) in zip(("x", "y"), operands) if j is not None}}
+            reads = tuple(tuple(slot[n] for n in codegen.names_used(d) if n in slot)
+                          for d in v.op.derivatives)
+            self.nodes.append(Node(op=v.op.name, operands=operands, parents=parents, reads=reads))
         self.root = index[roots[0] if root is None else root]
-        self.index = index
         self.params = {name: index[v] for name, v in params.items() if v in index}
         self.names = {name: index[v] for name, v in (names or {}).items() if v in index}
-        self.depth: list[int] = []
-        self.first_use: dict[int, int] = {}
-        for node in self.nodes:
-            self.depth.append(1 + max((self.depth[p] for _, p in node.parents), default=-1))
-            for _, p in node.parents:
-                self.first_use[p] = min(self.first_use.get(p, len(self.nodes)), self.depth[-1])
         self.forward_fns = [op_forward(n.op) if n.op else None for n in self.nodes]
         self.derivative_exprs = [OPS[n.op].derivatives if n.op else () for n in self.nodes]
         self.contribution_fns = [contribution_function(OPS[n.op].derivatives) if n.op else None
                                  for n in self.nodes]
-        self._label: dict[int, str] = {}
-        for name, i in self.names.items():
-            self._label.setdefault(i, name)
+        self._label = {i: name for name, i in reversed(self.names.items())}  # a node's first name
+        padded = [n.operands + ((None, 0.0),) * (2 - len(n.operands)) for n in self.nodes]
+        self.args = [(x, cx, y, cy) for (x, cx), (y, cy) in padded]
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -156,10 +149,11 @@ class Tape:
         """Return the first name of node ``i`` (None when the file names it nowhere)."""
         return self._label.get(i)
 
-    def operand_value(self, i: int, pos: int, vals: list[float]) -> float:
-        """Return operand ``pos`` of node ``i`` read from ``vals`` (or its constant)."""
-        j, c = self.nodes[i].operands[pos]
-        return vals[j] if j is not None else c
+    def xy(self, i: int, vals: list[float]) -> tuple[float, float]:
+        """Return the operands ``x``, ``y`` of node ``i`` read from ``vals`` (or its constants;
+        ``y`` is 0 for an operation of one operand)."""
+        x, cx, y, cy = self.args[i]
+        return vals[x] if x is not None else cx, vals[y] if y is not None else cy
 
     def edge(self, top: int, bottom: int) -> tuple[int, int] | None:
         """Return ``(node, position)``: where ``bottom`` enters the operation whose local derivative
@@ -179,22 +173,20 @@ class Tape:
 
     def ancestors(self, i: int) -> set[int]:
         """Return the nodes node ``i``'s value depends on (itself included)."""
-        found = {i}
-        stack = [i]
-        while stack:
-            for _, p in self.nodes[stack.pop()].parents:
-                if p not in found:
-                    found.add(p)
-                    stack.append(p)
-        return found
+        return _reach(i, lambda j: (p for _, p in self.nodes[j].parents))
 
     def descendants(self, i: int) -> set[int]:
         """Return the nodes that depend on node ``i``'s value (itself included)."""
-        found = {i}
-        stack = [i]
-        while stack:
-            for c, _ in self.consumers[stack.pop()]:
-                if c not in found:
-                    found.add(c)
-                    stack.append(c)
-        return found
+        return _reach(i, lambda j: (c for c, _ in self.consumers[j]))
+
+
+def _reach(start: int, step: Callable[[int], Iterable[int]]) -> set[int]:
+    """Return the nodes reached from ``start`` (itself included) by repeated ``step``s."""
+    found = {start}
+    stack = [start]
+    while stack:
+        for j in step(stack.pop()):
+            if j not in found:
+                found.add(j)
+                stack.append(j)
+    return found
