@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,8 +71,9 @@ TOP_LEVEL_KEYS: dict[str, bool] = {
 #: The longest definition accepted, in characters (a hand derivation's formulas are short).
 MAX_DEFINITION_LENGTH = 2_000
 
-_BINARY: dict[type[ast.operator], str] = {
-    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
 }
 
 _NOT_ALLOWED: dict[type[ast.AST], str] = {
@@ -381,18 +384,10 @@ def build(spec: ExpressionSpec, values: dict[str, float] | None = None) -> dict[
             return _apply(node.func.id, evaluate(node.args[0]))
         assert isinstance(node, ast.BinOp)
         a, b = evaluate(node.left), evaluate(node.right)
-        symbol = _BINARY[type(node.op)]
         if not isinstance(a, Value) and not isinstance(b, Value):
-            a = Value(a)
-        if symbol == "+":
-            return a + b
-        if symbol == "-":
-            return a - b
-        if symbol == "*":
-            return a * b
-        if symbol == "/":
-            return a / b
-        return a ** b
+            a = Value(a)  # two numbers: the first becomes a constant leaf
+        result: Value = _BINARY[type(node.op)](a, b)
+        return result
 
     with enable_grad():
         for name in spec.order:
