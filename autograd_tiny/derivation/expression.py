@@ -154,8 +154,9 @@ def parse_expression(doc: dict[str, Any], source: str) -> ExpressionSpec:
         definitions[name] = _string(source, key, text)
     if not definitions:
         raise _fail(source, "define", "is empty; define at least the output, like f = \"x * y\"")
-    trees = {name: _parse_formula(source, name, text) for name, text in definitions.items()}
-    uses = {name: _check_tree(source, name, tree, values, definitions) for name, tree in trees.items()}
+    trees = {name: _parse_formula(source, f"define.{name}", text) for name, text in definitions.items()}
+    uses = {name: _check_tree(source, f"define.{name}", tree, values, definitions)
+            for name, tree in trees.items()}
     order = _dependency_order(source, uses)
     output = _string(source, "output", doc["output"])
     if output not in definitions:
@@ -164,7 +165,7 @@ def parse_expression(doc: dict[str, Any], source: str) -> ExpressionSpec:
                                       f"the names in [define] ({', '.join(definitions)})")
     learning_rate = None
     if "learning_rate" in doc:
-        learning_rate, written, _ = _number(source, "learning_rate", doc["learning_rate"])
+        learning_rate = _number(source, "learning_rate", doc["learning_rate"])[0]
         if learning_rate == 0:
             raise _fail(source, "learning_rate", "must not be 0 (a negative rate steps up the "
                                                  "gradient, as the nudge a += 0.01 * a.grad does)")
@@ -180,6 +181,9 @@ def parse_expression(doc: dict[str, Any], source: str) -> ExpressionSpec:
     return spec
 
 
+_TOO_DEEP = "the formula is nested too deeply; define intermediate quantities"
+
+
 def _check_name(source: str, key: str, name: str) -> None:
     if not NAME_PATTERN.match(name):
         raise _fail(source, key, f"name {short_repr(name, 40)} must be letters, digits and '_', "
@@ -188,8 +192,7 @@ def _check_name(source: str, key: str, name: str) -> None:
         raise _fail(source, key, f"{name!r} is a function of the table; give the quantity another name")
 
 
-def _parse_formula(source: str, name: str, text: str) -> ast.expr:
-    key = f"define.{name}"
+def _parse_formula(source: str, key: str, text: str) -> ast.expr:
     if len(text) > MAX_DEFINITION_LENGTH:
         raise _fail(source, key, f"the formula has {len(text)} characters, more than "
                                  f"{MAX_DEFINITION_LENGTH}; define intermediate quantities")
@@ -201,16 +204,13 @@ def _parse_formula(source: str, name: str, text: str) -> ast.expr:
         raise _fail(source, key, f"{short_repr(text, 40)} is not a formula ({exc.msg}); write "
                                  f"{ALLOWED}") from None
     except (RecursionError, MemoryError, ValueError):
-        raise _fail(source, key, "the formula is nested too deeply; define intermediate "
-                                 "quantities") from None
+        raise _fail(source, key, _TOO_DEEP) from None
 
 
-def _check_tree(source: str, name: str, tree: ast.expr, values: dict[str, float],
+def _check_tree(source: str, key: str, tree: ast.expr, values: dict[str, float],
                 definitions: dict[str, str]) -> list[str]:
     """Return the names a formula uses (in order), or raise naming what is not allowed."""
-    key = f"define.{name}"
-    used: list[str] = []
-    seen: set[str] = set()
+    used: dict[str, None] = {}  # the names in the order of their first use
 
     def visit(node: ast.AST) -> None:
         if isinstance(node, ast.BinOp):
@@ -224,9 +224,8 @@ def _check_tree(source: str, name: str, tree: ast.expr, values: dict[str, float]
                 raise _fail(source, key, f"{ast.unparse(node)!r} is not allowed; write {ALLOWED}")
             visit(node.operand)
         elif isinstance(node, ast.Call):
-            func = node.func
-            called = func.id if isinstance(func, ast.Name) else ast.unparse(func)
-            if not isinstance(func, ast.Name) or func.id not in UNARY_FUNCTIONS:
+            called = ast.unparse(node.func)  # a function's name, or what stands for one
+            if called not in UNARY_FUNCTIONS:
                 raise _fail(source, key, f"calls {short_repr(called, 30)}, which is no function of "
                                          f"the operation table; the functions are "
                                          f"{', '.join(UNARY_FUNCTIONS)}")
@@ -239,9 +238,7 @@ def _check_tree(source: str, name: str, tree: ast.expr, values: dict[str, float]
             if node.id not in values and node.id not in definitions:
                 raise _fail(source, key, f"uses {short_repr(node.id, 30)}, which is not defined; the "
                                          f"names are {', '.join([*values, *definitions])}")
-            if node.id not in seen:
-                seen.add(node.id)
-                used.append(node.id)
+            used[node.id] = None
         elif isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise _fail(source, key, f"the constant {short_repr(node.value, 30)} is not allowed; "
@@ -258,8 +255,7 @@ def _check_tree(source: str, name: str, tree: ast.expr, values: dict[str, float]
     try:
         visit(tree)
     except RecursionError:
-        raise _fail(source, key, "the formula is nested too deeply; define intermediate "
-                                 "quantities") from None
+        raise _fail(source, key, _TOO_DEEP) from None
     bare = tree
     while isinstance(bare, ast.UnaryOp) and isinstance(bare.op, ast.UAdd):
         bare = bare.operand
@@ -267,40 +263,33 @@ def _check_tree(source: str, name: str, tree: ast.expr, values: dict[str, float]
         raise _fail(source, key, f"is just {bare.id}; claim {bare.id} itself, or compute something")
     if not used:
         raise _fail(source, key, "uses no name; put a number in [values] instead")
-    return used
+    return list(used)
 
 
 def _dependency_order(source: str, uses: dict[str, list[str]]) -> list[str]:
     """Return the defined names, each after the names it uses; raise on a cycle."""
     order: list[str] = []
-    state: dict[str, int] = {}  # 1 visiting, 2 done
-
+    ordered: dict[str, bool] = {}  # False while the uses of a name are followed, then True
     for start in uses:
-        if state.get(start):
+        if start in ordered:
             continue
-        stack: list[tuple[str, int]] = [(start, 0)]
-        path: list[str] = [start]
-        state[start] = 1
+        ordered[start] = False
+        stack = [(start, iter(uses[start]))]  # each name with the uses it has left to follow
         while stack:
-            name, i = stack[-1]
-            deps = [d for d in uses[name] if d in uses]
-            if i < len(deps):
-                stack[-1] = (name, i + 1)
-                d = deps[i]
-                if state.get(d) == 1:
-                    cycle = path[path.index(d):] + [d]
-                    raise _fail(source, f"define.{d}", f"depends on itself: {' -> '.join(cycle)}; "
-                                                       "a definition may use only names that do "
-                                                       "not use it")
-                if not state.get(d):
-                    state[d] = 1
-                    stack.append((d, 0))
-                    path.append(d)
-                continue
-            stack.pop()
-            path.pop()
-            state[name] = 2
-            order.append(name)
+            name, todo = stack[-1]
+            used = next(todo, None)
+            if used is None:
+                stack.pop()
+                ordered[name] = True
+                order.append(name)
+            elif ordered.get(used) is False:
+                path = [n for n, _ in stack]
+                cycle = " -> ".join([*path[path.index(used):], used])
+                raise _fail(source, f"define.{used}", f"depends on itself: {cycle}; a definition may "
+                                                      "use only names that do not use it")
+            elif used in uses and used not in ordered:
+                ordered[used] = False
+                stack.append((used, iter(uses[used])))
     return order
 
 

@@ -338,8 +338,7 @@ def _spec(doc: dict[str, Any], source: str) -> Spec:
     check_keys(source, doc, TOP_LEVEL_KEYS, "a derivation file", "every derivation file")
 
     title = _string(source, "title", doc["title"]) if "title" in doc else ""
-    layers = _layers(source, doc["layers"])
-    neuron_layer = {n: i for i, layer in enumerate(layers) for n in layer}
+    layers, neuron_layer = _layers(source, doc["layers"])
     activations = _activations(source, doc["activation"], len(layers) - 1)
 
     loss = _string(source, "loss", doc["loss"])
@@ -376,9 +375,7 @@ def _spec(doc: dict[str, Any], source: str) -> Spec:
         raise _fail(source, "nesterov", "Nesterov momentum needs dampening 0, as torch.optim.SGD")
     weight_decay = _option(source, doc, "weight_decay")
 
-    _check_loss(source, loss, activations[-1],
-                [(f"samples[{i}].targets" if batched else "targets", sample.targets)
-                 for i, sample in enumerate(samples)])
+    _check_loss(source, loss, activations[-1], samples, batched)
 
     spec = Spec(source=source, title=title, layers=layers, activations=activations, loss=loss,
                 learning_rate=learning_rate, update_biases=update_biases,
@@ -491,18 +488,16 @@ def _check_connected(source: str, layers: list[list[str]], weights: dict[str, We
                                                "remove it")
 
 
-def _check_loss(source: str, loss: str, output_activation: str,
-                targets: list[tuple[str, dict[str, float]]]) -> None:
-    """Raise when the loss cannot take the targets or the output layer's values.
-
-    ``targets`` holds ``(key, {output neuron: target})`` pairs, one per sample.
-    """
+def _check_loss(source: str, loss: str, output_activation: str, samples: list[Sample],
+                batched: bool) -> None:
+    """Raise when the loss cannot take the samples' targets or the output layer's values."""
     if loss == "binary_cross_entropy" and output_activation != "sigmoid":
         raise _fail(source, "loss", f"binary_cross_entropy needs outputs in [0, 1], which the "
                                     f"output layer's {output_activation} activation does not keep; "
                                     "use a sigmoid output layer")
-    for key, table in targets:
-        for name, t in table.items():
+    for i, sample in enumerate(samples):
+        key = f"samples[{i}].targets" if batched else "targets"
+        for name, t in sample.targets.items():
             if loss == "hinge" and t not in (-1.0, 1.0):
                 raise _fail(source, f"{key}.{name}", f"hinge needs targets -1 or +1, got {t:g}; "
                                                       "write 0/1 labels as -1/+1")
@@ -510,29 +505,30 @@ def _check_loss(source: str, loss: str, output_activation: str,
                 raise _fail(source, f"{key}.{name}", f"{loss} needs targets from 0 to 1, got {t:g}")
 
 
-def _layers(source: str, value: object) -> list[list[str]]:
+def _layers(source: str, value: object) -> tuple[list[list[str]], dict[str, int]]:
+    """Return the neuron names per layer and the layer of each neuron."""
     example = 'layers = [["x1", "x2"], ["h1", "h2"], ["o1"]]'
     if not isinstance(value, list) or not all(isinstance(layer, list) for layer in value):
         raise _fail(source, "layers", f"expected a list of lists of neuron names, like {example}")
     if len(value) < 2:
         raise _fail(source, "layers", f"needs at least an input and an output layer, like {example}; "
                                       f"got {len(value)} layer(s)")
-    seen: dict[str, int] = {}
     layers: list[list[str]] = []
+    layer_of: dict[str, int] = {}
     for i, layer in enumerate(value):
+        key = f"layers[{i}]"
         if not layer:
-            raise _fail(source, f"layers[{i}]", "is empty; every layer needs at least one neuron")
-        names: list[str] = []
+            raise _fail(source, key, "is empty; every layer needs at least one neuron")
+        layers.append([])
         for written in layer:
-            name = _neuron(source, f"layers[{i}]", written, "(strings)")
-            _check_name(source, f"layers[{i}]", name, "neuron")
-            if name in seen:
-                raise _fail(source, f"layers[{i}]", f"neuron {name!r} is already in layer {seen[name]}; "
-                                                    "neuron names must be unique")
-            seen[name] = i
-            names.append(name)
-        layers.append(names)
-    return layers
+            name = _neuron(source, key, written, "(strings)")
+            _check_name(source, key, name, "neuron")
+            if name in layer_of:
+                raise _fail(source, key, f"neuron {name!r} is already in layer {layer_of[name]}; "
+                                         "neuron names must be unique")
+            layer_of[name] = i
+            layers[i].append(name)
+    return layers, layer_of
 
 
 def _activations(source: str, value: object, count: int) -> list[str]:
@@ -636,6 +632,11 @@ def _biases(source: str, table: dict[str, Any], neuron_layer: dict[str, int],
 _STEP = re.compile(r"(?P<base>.*?)(?:\[(?P<sample>[0-9]+)\])?(?:(?P<plus>\+)|@(?P<k>[0-9]+))?\Z",
                    re.DOTALL)
 
+#: The claims about one hidden or output neuron, by the prefix before its name: their kind and
+#: what a message calls them.
+_NEURON_CLAIMS = {"E_": ("E_term", "a loss term"), "dE/dout_": ("dout", "dE/dout"),
+                  "dE/dnet_": ("dnet", "dE/dnet"), "net_": ("net", "a net input"), "out_": ("out", "out_N")}
+
 
 def parse_quantity(name: str, spec: Spec) -> Quantity:
     """Return the :class:`Quantity` a claim name refers to.
@@ -645,8 +646,7 @@ def parse_quantity(name: str, spec: Spec) -> Quantity:
     """
     m = _STEP.match(name.strip())
     assert m is not None
-    base = m.group("base")
-    k = m.group("k")
+    base, k = m.group("base", "k")
     if k is not None and len(k.lstrip("0")) > 20:  # int() of more than 4300 digits would raise
         raise ValueError(f"{len(k.lstrip('0'))}-digit step counts are more than the {MAX_STEPS} "
                          "this checker trains for")
@@ -655,10 +655,11 @@ def parse_quantity(name: str, spec: Spec) -> Quantity:
         raise ValueError(f"{step} steps is more than the {MAX_STEPS} this checker trains for")
     sample = _sample_of(m.group("sample"), spec)
     q = _base_quantity(base, k is not None, step, spec)
-    if spec.batched and sample is None and q.kind not in ("param", "velocity", "E", "grad", "rgrad", "Ereg"):
+    shared = q.kind in ("param", "velocity", "rgrad", "Ereg")  # one number for the whole batch
+    if spec.batched and sample is None and not shared and q.kind not in ("E", "grad"):
         raise ValueError(f"{base} belongs to one sample of the batch; name it, e.g. "
                          f"{base}[1] for the first of {len(spec.samples)}")
-    if q.kind in ("param", "velocity", "rgrad", "Ereg") and sample is not None:
+    if shared and sample is not None:
         raise ValueError(f"{base} is shared by every sample; leave out [{sample}]")
     return Quantity(q.kind, q.subject, step, sample)
 
@@ -679,22 +680,6 @@ def _sample_of(text: str | None, spec: Spec) -> int | None:
 def _base_quantity(base: str, has_k: bool, step: int, spec: Spec) -> Quantity:
     """Return the quantity named by ``base`` (a claim name without sample and step)."""
     layer_of, params = spec.neuron_layer, {**spec.weights, **spec.biases}
-    inputs, outputs = spec.layers[0], spec.layers[-1]
-
-    def neuron(n: str, what: str) -> str:
-        if n not in layer_of:
-            raise ValueError(f"no neuron {short_repr(n, 40)}; the neurons are {', '.join(layer_of)}")
-        if n in inputs:
-            raise ValueError(f"{n} is an input neuron; {what} exists for hidden and output neurons")
-        return n
-
-    def parameter(p: str) -> str:
-        if p in layer_of:
-            raise ValueError(f"{p} is a neuron, not a weight or bias; write dE/dout_{p} or dE/dnet_{p}")
-        if p not in params:
-            raise ValueError(f"no weight or bias {short_repr(p, 40)}; the parameters are {', '.join(params)}")
-        return p
-
     if base == "E":
         return Quantity("E", None, step)
     if base == "E_reg" and "reg" not in layer_of:
@@ -709,28 +694,26 @@ def _base_quantity(base: str, has_k: bool, step: int, spec: Spec) -> Quantity:
         if step == 0:
             raise ValueError(f"{base} is the velocity after a step: claim {base}+ or {base}@K")
         return Quantity("velocity", base[2:], step)
-    if base.startswith("E_"):
-        n = base[2:]
-        if n in layer_of and n not in outputs:
-            raise ValueError(f"{n} is not an output neuron; loss terms E_N exist for {', '.join(outputs)}")
-        return Quantity("E_term", neuron(n, "a loss term"), step)
+    if base.startswith("E_") and base[2:] in layer_of and base[2:] not in spec.layers[-1]:
+        raise ValueError(f"{base[2:]} is not an output neuron; loss terms E_N exist for "
+                         f"{', '.join(spec.layers[-1])}")
+    for prefix, (kind, what) in _NEURON_CLAIMS.items():
+        if base.startswith(prefix):
+            return Quantity(kind, _claimed_neuron(base[len(prefix):], what, spec), step)
     if base.startswith("dE/d"):
-        rest = base[4:]
-        if rest.startswith("out_"):
-            return Quantity("dout", neuron(rest[4:], "dE/dout"), step)
-        if rest.startswith("net_"):
-            return Quantity("dnet", neuron(rest[4:], "dE/dnet"), step)
-        if rest in inputs:
-            return Quantity("dx", rest, step)
-        return Quantity("grad", parameter(rest), step)
-    if base.startswith("dE_") and "/d" in base:
-        return Quantity("factor", _term_part(base, spec), step)
-    if base.startswith(("dnet_", "dout_")) and "/d" in base:
-        return Quantity("factor", _factor(base, spec, neuron), step)
-    if base.startswith("net_"):
-        return Quantity("net", neuron(base[4:], "a net input"), step)
-    if base.startswith("out_"):
-        return Quantity("out", neuron(base[4:], "out_N"), step)
+        p = base[4:]
+        if p in spec.layers[0]:
+            return Quantity("dx", p, step)
+        if p in layer_of:
+            raise ValueError(f"{p} is a neuron, not a weight or bias; write dE/dout_{p} or dE/dnet_{p}")
+        if p not in params:
+            raise ValueError(f"no weight or bias {short_repr(p, 40)}; the parameters are {', '.join(params)}")
+        return Quantity("grad", p, step)
+    top, slash, bottom = base[1:].partition("/d")  # dA/dB: A and B
+    if slash and base.startswith("dE_"):
+        return Quantity("factor", _term_part(top, bottom, spec), step)
+    if slash and base.startswith(("dnet_", "dout_")):
+        return Quantity("factor", _factor(top, bottom, spec), step)
     if base in params:
         if step == 0 and not has_k:
             raise ValueError(f"{base} alone is the file's own value; claim {base}+ or {base}@K "
@@ -739,10 +722,18 @@ def _base_quantity(base: str, has_k: bool, step: int, spec: Spec) -> Quantity:
     raise ValueError(f"names nothing; claims are {CLAIM_FORMS}")
 
 
-def _term_part(base: str, spec: Spec) -> str:
-    """Return the subject ``"E_N/B"`` of ``dE_N/dB``: output ``N``'s loss term differentiated by
-    a neuron's ``out_M`` or ``net_M``, a parameter or an input (its part of ``dE/dB``)."""
-    top, _, bottom = base[1:].partition("/d")
+def _claimed_neuron(n: str, what: str, spec: Spec) -> str:
+    """Return ``n`` after checking that it is a hidden or output neuron (``what`` is the claim)."""
+    if n not in spec.neuron_layer:
+        raise ValueError(f"no neuron {short_repr(n, 40)}; the neurons are {', '.join(spec.neuron_layer)}")
+    if n in spec.layers[0]:
+        raise ValueError(f"{n} is an input neuron; {what} exists for hidden and output neurons")
+    return n
+
+
+def _term_part(top: str, bottom: str, spec: Spec) -> str:
+    """Return the subject ``"E_N/B"`` of ``dE_N/dB`` (``top`` is ``E_N``): output ``N``'s loss term
+    differentiated by a neuron's ``out_M`` or ``net_M``, a parameter or an input (its part of ``dE/dB``)."""
     outputs = spec.layers[-1]
     if top[2:] not in outputs or len(outputs) < 2:
         terms = ", ".join(f"E_{o}" for o in outputs) if len(outputs) > 1 else "none: E is the one term"
@@ -755,37 +746,35 @@ def _term_part(base: str, spec: Spec) -> str:
     return f"{top}/{bottom}"
 
 
-def _factor(base: str, spec: Spec, neuron: Callable[[str, str], str]) -> str:
-    """Return the subject ``"A/B"`` of a chain-rule factor ``dA/dB`` after checking it is one."""
-    top, _, bottom = base.partition("/d")
-    kind, n = top[1:4], neuron(top[5:], "a factor")
+def _factor(top: str, bottom: str, spec: Spec) -> str:
+    """Return the subject ``"A/B"`` of a chain-rule factor ``dA/dB`` (``top`` is ``A``, ``out_N`` or
+    ``net_N``) after checking it is one."""
+    n = _claimed_neuron(top[4:], "a factor", spec)
     layer = spec.neuron_layer[n]
-    if kind == "out" and spec.activations[layer - 1] == "softmax":
-        m = bottom[4:]
-        if not bottom.startswith("net_") or spec.neuron_layer.get(m) != layer:
+    activation = spec.activations[layer - 1]
+    into = {w.source: name for name, w in spec.weights.items() if w.target == n}
+    bias = [name for name, b in spec.biases.items() if n in b.neurons]
+    source = bottom.removeprefix("out_")
+    if top.startswith("out_") and activation == "softmax":
+        if not bottom.startswith("net_") or spec.neuron_layer.get(bottom[4:]) != layer:
             raise ValueError(f"out_{n} is a softmax of its layer's net inputs; the factors are "
                              f"dout_{n}/dnet_M for M in {', '.join(spec.layers[layer])}")
-        return f"out_{n}/net_{m}"
-    if kind == "out":  # not softmax
+    elif top.startswith("out_"):
         if bottom != f"net_{n}":
             raise ValueError(f"out_{n} depends on net_{n} alone (through its activation); "
                              f"the factor is dout_{n}/dnet_{n}")
-        if spec.activations[layer - 1] == "identity":
+        if activation == "identity":
             raise ValueError(f"{n}'s activation is identity: out_{n} is net_{n}, the factor is 1")
-        return f"out_{n}/net_{n}"
-    into = {w.source: name for name, w in spec.weights.items() if w.target == n}
-    bias = [name for name, b in spec.biases.items() if n in b.neurons]
-    source = bottom[4:] if bottom.startswith("out_") else bottom
-    if bottom in spec.weights and spec.weights[bottom].target != n:
+    elif bottom in spec.weights and spec.weights[bottom].target != n:
         raise ValueError(f"{bottom} goes into {spec.weights[bottom].target}, not {n}; "
                          f"net_{n} does not depend on it")
-    if bottom in spec.weights or bottom in bias or (
-            source in into and (bottom.startswith("out_") or source in spec.layers[0])):
-        return f"net_{n}/{bottom}"
-    choices = [f"d{'out_' if spec.neuron_layer[m] else ''}{m}" for m in into]
-    choices += [f"d{p}" for p in [*into.values(), *bias]]
-    raise ValueError(f"net_{n} does not depend directly on {short_repr(bottom, 40)}; its factors "
-                     f"are dnet_{n}/ with {', '.join(choices)}")
+    elif not (bottom in spec.weights or bottom in bias
+              or (source in into and (bottom.startswith("out_") or source in spec.layers[0]))):
+        choices = [f"d{'out_' if spec.neuron_layer[m] else ''}{m}" for m in into]
+        choices += [f"d{p}" for p in [*into.values(), *bias]]
+        raise ValueError(f"net_{n} does not depend directly on {short_repr(bottom, 40)}; its factors "
+                         f"are dnet_{n}/ with {', '.join(choices)}")
+    return f"{top}/{bottom}"
 
 
 #: The last written digit of a claim may sit from 10^-1100 (below the smallest float) to 10^308.
