@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 
 from .. import formula
@@ -167,9 +167,21 @@ def _family(tape: Tape, j: int) -> tuple[str, str]:
     return stem, m["sample"] or ""
 
 
+def _at_once(rule: str, phrase: str, members: Collection[Edits]) -> Iterator[Slip]:
+    """The same slip made at several places at once (a group), when there are several members:
+    every edit of the members, the whole-pass ones (root, params) left out."""
+    if len(members) > 1:
+        merged = Edits()
+        for f in fields(Edits):
+            if isinstance(into := getattr(merged, f.name), dict | set):
+                for edits in members:
+                    into.update(getattr(edits, f.name))
+        yield Slip(rule, phrase, merged, group=True)
+
+
 def _op_slips(tape: Tape, edges: list[tuple[int, int]], target: int) -> Iterator[Slip]:
     """The operations' wrong local derivatives, at each edge and at every edge of the op at once."""
-    by_rule: dict[tuple[str, str], dict[int, tuple[str | None, ...]]] = {}
+    by_rule: dict[tuple[str, str], dict[int, Edits]] = {}
     for c, pos in edges:
         op = OPS[tape.nodes[c].op or ""]
         parent = tape.nodes[c].operands[pos][0]
@@ -183,26 +195,27 @@ def _op_slips(tape: Tape, edges: list[tuple[int, int]], target: int) -> Iterator
             phrase = (f"{m.says}: d{_at(tape, c)}/d{_at(tape, parent)} written as "
                       f"{_d(tape, c, wrong)} instead of {_d(tape, c, op.derivatives[pos])}")
             rule = f"{op.name}:{wrong}"
-            by_rule.setdefault((rule, m.says), {})[c] = exprs
-            yield Slip(rule, phrase, Edits(derivative={c: exprs}),
-                       named=tape.label(c) is not None, local=parent == target)
+            edits = Edits(derivative={c: exprs})
+            by_rule.setdefault((rule, m.says), {})[c] = edits
+            yield Slip(rule, phrase, edits, named=tape.label(c) is not None, local=parent == target)
     for (rule, says), places in by_rule.items():  # the same slip made at every such node on the way
-        if len(places) > 1:
-            where = ", ".join(_at(tape, c) for c in sorted(places))
-            yield Slip(rule, f"{says}, at every {rule.split(':')[0]} on the way ({where})",
-                       Edits(derivative=dict(places)), group=True)  # type: ignore[arg-type]
+        where = ", ".join(_at(tape, c) for c in sorted(places))
+        yield from _at_once(rule, f"{says}, at every {rule.split(':')[0]} on the way ({where})",
+                            places.values())
 
 
-def _upstream(tape: Tape, edges: list[tuple[int, int]]) -> Iterator[Slip]:
-    for c in dict.fromkeys(c for c, _ in edges):
+def _path_slips(tape: Tape, edges: list[tuple[int, int]], target: int) -> Iterator[Slip]:
+    """The backward pass's structural slips on the gradient's paths: the upstream gradient left
+    out, one path of a fan-out left out, a one-operand operation's derivative applied twice, or
+    another node's of the same operation taken (the output neuron's sigmoid' at a hidden neuron;
+    in a batch, in the same sample)."""
+    tops = list(dict.fromkeys(c for c, _ in edges))
+    for c in tops:
         if c != tape.root:
             top = _at(tape, c)
             yield Slip("upstream", f"leaves the upstream gradient d{{output}}/d{top} out: the local "
                                    f"derivative at {top} is written as the gradient",
                        Edits(upstream={c}), named=tape.label(c) is not None)
-
-
-def _fan_out(tape: Tape, edges: list[tuple[int, int]], target: int) -> Iterator[Slip]:
     for c, pos in edges:
         parent = tape.nodes[c].operands[pos][0]
         assert parent is not None
@@ -213,17 +226,12 @@ def _fan_out(tape: Tape, edges: list[tuple[int, int]], target: int) -> Iterator[
                                     f"which {{output}} depends on {p} (the one through {_at(tape, c)}): "
                                     "it should add {delta}",
                        Edits(drop={(c, pos)}), named=tape.label(c) is not None, local=parent == target)
-
-
-def _unary_slips(tape: Tape, edges: list[tuple[int, int]]) -> Iterator[Slip]:
-    """A one-operand operation's derivative applied twice, or another node's of the same operation
-    taken (the output neuron's sigmoid' at a hidden neuron; in a batch, in the same sample)."""
     by_op: dict[tuple[str | None, str], list[int]] = {}
     for k, node in enumerate(tape.nodes):
         if node.op is not None and OPS[node.op].arity == 1 and tape.label(k) is not None \
                 and node.operands[0][0] is not None:
             by_op.setdefault((node.op, _family(tape, k)[1]), []).append(k)
-    for c in dict.fromkeys(c for c, _ in edges):
+    for c in tops:
         node = tape.nodes[c]
         if node.op is None or OPS[node.op].arity != 1 or node.operands[0][0] is None:
             continue
@@ -239,17 +247,6 @@ def _unary_slips(tape: Tape, edges: list[tuple[int, int]]) -> Iterator[Slip]:
             yield Slip(f"other-node:{tape.label(k)}", f"takes {_d(tape, k, derivative)} (the derivative "
                        f"at {_at(tape, k)}) where d{top}/d{inner} = {own} belongs",
                        Edits(d_operand={(c, 0): node_value(kin)}, d_out={c: node_value(k)}))
-
-
-def _read_slips(tape: Tape, c: int, pos: int, read: ValueOf, backward: bool, rule: str,
-                what: str) -> Iterator[Slip]:
-    """A value (``read``) taken for operand ``pos`` of ``c``: in the forward pass (every later
-    number carries it) and, where ``c``'s derivative reads it, in the backward pass alone."""
-    if backward:
-        wrt = _at(tape, tape.nodes[c].operands[1 - pos][0])
-        yield Slip(rule, f"{what} in the backward pass (in d{_at(tape, c)}/d{wrt})",
-                   Edits(d_operand={(c, pos): read}))
-    yield Slip(rule, f"{what} in {_at(tape, c)}", Edits(operand={(c, pos): read}))
 
 
 def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
@@ -268,15 +265,15 @@ def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
         alike_of.setdefault(family[k], []).append(k)
     reads_in_backward = {(c, q) for c, pos in (edges or ()) for q in range(len(tape.nodes[c].operands))
                          if q != pos}
-    layers: dict[tuple[str, int], list[tuple[int, int]]] = {}
+    layers: dict[tuple[str, int], dict[int, int]] = {}  # (op, depth) -> output -> its input
     sites = _forward_sites(tape, target, edges)
     for c in sites:
         node = tape.nodes[c]
         for pos, (j, _) in enumerate(node.operands):
             if j is None or not _named(tape, j):
                 continue
-            back = (c, pos) in reads_in_backward
             name = _lit(_name(tape, j))
+            reads: list[tuple[str, str, ValueOf]] = []  # (rule, what is read, its reader)
             # a node computed before c (so none that depends on c), or a leaf (read from the
             # parameters: the pass computes a leaf where the tape first uses it)
             alike = sorted((k for k in alike_of[family[j]] if k != j
@@ -287,26 +284,32 @@ def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
                 leaf = tape.nodes[k]
                 read = node_value(k) if leaf.op is not None else constant(
                     params[leaf.param] if leaf.param is not None else leaf.const)
-                yield from _read_slips(tape, c, pos, read, back, f"neighbour:{other}-for-{name}",
-                                       f"reads {other} where {name} belongs")
+                reads.append((f"neighbour:{other}-for-{name}", f"reads {other} where {name} belongs", read))
             op = tape.nodes[j].op
             inner = tape.nodes[j].operands[0][0] if op and OPS[op].arity == 1 else None
             if inner is not None and _named(tape, inner):
-                layers.setdefault((str(op), tape.depth[j]), []).append((j, inner))
-                yield from _read_slips(tape, c, pos, node_value(inner), back, "input-for-output",
-                                       f"reads {_at(tape, inner, 0)}, the input of {name}, where "
-                                       f"{name} belongs")
+                layers.setdefault((str(op), tape.depth[j]), {})[j] = inner
+                reads.append(("input-for-output", f"reads {_at(tape, inner, 0)}, the input of {name}, "
+                                                  f"where {name} belongs", node_value(inner)))
+            # each read where c's derivative reads it in the backward pass alone, then in the
+            # forward pass (every later number carries it)
+            for rule, what, read in reads:
+                if (c, pos) in reads_in_backward:
+                    wrt = _at(tape, node.operands[1 - pos][0])
+                    yield Slip(rule, f"{what} in the backward pass (in d{_at(tape, c)}/d{wrt})",
+                               Edits(d_operand={(c, pos): read}))
+                yield Slip(rule, f"{what} in {_at(tape, c)}", Edits(operand={(c, pos): read}))
             if node.op == "add":
                 yield Slip(f"term-left-out:{name}", f"leaves {name} out of {_at(tape, c)}",
                            Edits(operand={(c, pos): constant(0.0)}))
-    for (op, _), outs in layers.items():  # the same read at every such node of a layer
-        outs = sorted(set(outs))
-        if len(outs) > 1:
-            names = ", ".join(_at(tape, j, 0) for j, _ in outs)
-            inputs = ", ".join(_at(tape, inner, 0) for _, inner in outs)
-            yield Slip("input-for-output", f"reads {inputs}, the inputs of {op}, where {names} belong",
-                       Edits(operand={(c, pos): node_value(inner) for j, inner in outs
-                                      for c, pos in tape.consumers[j]}), group=True)
+    for (op, _), input_of in layers.items():  # the same read at every such node of a layer
+        outs = sorted(input_of)
+        names = ", ".join(_at(tape, j, 0) for j in outs)
+        inputs = ", ".join(_at(tape, input_of[j], 0) for j in outs)
+        members = [Edits(operand={(c, pos): node_value(input_of[j]) for c, pos in tape.consumers[j]})
+                   for j in outs]
+        yield from _at_once("input-for-output", f"reads {inputs}, the inputs of {op}, where {names} belong",
+                            members)
     everywhere = sorted(tape.ancestors(tape.root))
     for op_name in dict.fromkeys(tape.nodes[c].op for c in sites if tape.nodes[c].op):
         for m in OPS[op_name or ""].misconceptions:
@@ -471,13 +474,7 @@ def slips(problem: Problem) -> Iterator[Slip]:
             groups.setdefault((slip.rule, _SAMPLE.sub("", slip.phrase)), []).append(slip.edits)
         yield slip
     for (rule, phrase), members in groups.items():
-        if len(members) > 1:
-            merged = Edits()  # every edit of the members, the whole-pass ones (root, params) left out
-            for f in fields(Edits):
-                if isinstance(into := getattr(merged, f.name), dict | set):
-                    for edits in members:
-                        into.update(getattr(edits, f.name))
-            yield Slip(rule, f"{phrase}, in every sample", merged, group=True)
+        yield from _at_once(rule, f"{phrase}, in every sample", members)
 
 
 def _slips(problem: Problem) -> Iterator[Slip]:
@@ -486,9 +483,9 @@ def _slips(problem: Problem) -> Iterator[Slip]:
     if channel == "p":
         for rule, phrase, update in problem.update_variants:
             yield Slip(rule, phrase, Edits(), update=update, local=True)
-        yield from _other_gradients(problem)
         if str(where) not in tape.params:
             return
+        yield from _other_gradients(problem)
         where = tape.params[str(where)]
     assert isinstance(where, int)
     if channel == "d":
@@ -500,23 +497,21 @@ def _slips(problem: Problem) -> Iterator[Slip]:
     target = where % len(tape) if channel == "l" else where
     edges = _gradient_edges(tape, target, where // len(tape) if channel == "l" else None)
     yield from _op_slips(tape, edges, target)
-    yield from _upstream(tape, edges)
-    yield from _fan_out(tape, edges, target)
-    yield from _unary_slips(tape, edges)
-    if problem.next_params is not None and channel != "l":
-        yield Slip("updated-params", "uses the updated parameters in the backward pass instead of "
-                                     "the step's own", Edits(derivative_params=problem.next_params))
+    yield from _path_slips(tape, edges, target)
     if channel != "l":
+        if problem.next_params is not None:
+            yield Slip("updated-params", "uses the updated parameters in the backward pass instead of "
+                                         "the step's own", Edits(derivative_params=problem.next_params))
         yield from _forward_slips(tape, problem.params, target, edges)
 
 
 def _other_gradients(problem: Problem) -> Iterator[Slip]:
-    """An update made with another parameter's gradient."""
+    """An update made with another parameter's gradient (the claim's parameter on the tape)."""
     from .checker import format_number
 
     name = str(problem.key[1])
     update = problem.update
-    if update is None or name not in problem.tape.params:
+    if update is None:
         return
     _, grads, _ = problem.run(Edits())
     def made_with(g: float) -> Callable[[str, float], float]:
@@ -530,15 +525,13 @@ def _other_gradients(problem: Problem) -> Iterator[Slip]:
                        Edits(), update=made_with(grads[i]), local=True)
 
 
-@dataclass
-class _Hit:
-    rule: str
-    phrase: str
+@dataclass(frozen=True, kw_only=True)
+class _Hit(Slip):
+    """A slip with its number, its phrase as the hint tells it."""
+
     value: float
-    named: bool
+    #: a number rule's (the sign flipped)
     number: bool = False
-    local: bool = False
-    group: bool = False
     #: a gradient's slip, shown through an update
     through: bool = False
     #: the slipped pass (None: the unchanged one, or a number or update rule's)
@@ -555,22 +548,24 @@ def _distinct(hits: list[_Hit]) -> list[_Hit]:
     kept: list[_Hit] = []
     for h in sorted(hits, key=lambda h: (h.number, not h.local, h.group, not h.named, "..." in h.phrase)):
         same = [k for k in kept if math.isclose(k.value, h.value, rel_tol=1e-12, abs_tol=1e-300)]
-        if any(k.rule == h.rule or (k.local and not h.local and not h.number) for k in same):
+        if any(k.rule == h.rule or (k.local and (h.number or not h.local)) for k in same):
             continue
-        if h.number and same:
-            if any(k.local for k in same):
-                continue
+        if h.number:
             kept = [k for k in kept if k not in same]
         kept.append(h)
     return kept
 
 
-def _rates(problem: Problem, name: str, gradient: float) -> Iterator[tuple[float, float]]:
-    """Yield ``(rate, update)`` for the round learning rates (one or two significant digits) that
-    the claim pins down to within 10% and singles out among the rates written with as many digits:
-    a tiny gradient would let almost any rate match, and a precise claim some two-digit rate."""
-    if problem.rated is None or problem.update is None:
+def _rates(problem: Problem, grads: list[float]) -> Iterator[_Hit]:
+    """Yield an update claim's update made with each round learning rate (one or two significant
+    digits) that the claim pins down to within 10% and singles out among the rates written with as
+    many digits: a tiny gradient would let almost any rate match, and a precise claim some
+    two-digit rate."""
+    name = str(problem.key[1])
+    if problem.key[0] != "p" or name not in problem.tape.params or problem.rated is None \
+            or problem.update is None:
         return
+    gradient = grads[problem.tape.params[name]]
     prev = problem.params[name]
     d = prev - problem.rated(1.0)(name, gradient)  # what the rate multiplies (momentum, decay)
     if d == 0 or not math.isfinite(d):
@@ -583,7 +578,8 @@ def _rates(problem: Problem, name: str, gradient: float) -> Iterator[tuple[float
             continue
         spacing = 10.0 ** (math.floor(math.log10(rate)) - digits + 1)
         if window <= 0.1 * rate and window < spacing / 2:
-            yield rate, problem.rated(rate)(name, gradient)
+            yield _Hit("learning-rate", f"matches the update with learning rate {rate:g} instead of "
+                       f"{problem.lr:g}", value=problem.rated(rate)(name, gradient), local=True)
 
 
 def zero_fact(problem: Problem, vals: list[float], grads: list[float]) -> str | None:
@@ -598,10 +594,9 @@ def zero_fact(problem: Problem, vals: list[float], grads: list[float]) -> str | 
         return None
     zeros: list[str] = []
     for c, pos in tape.consumers[i]:
-        node = tape.nodes[c]
-        if node.op != "mul":
+        if tape.nodes[c].op != "mul":
             return None
-        j, const = node.operands[1 - pos]
+        j, const = tape.nodes[c].operands[1 - pos]
         if (vals[j] if j is not None else const) != 0.0:
             return None
         if j is None:
@@ -609,9 +604,9 @@ def zero_fact(problem: Problem, vals: list[float], grads: list[float]) -> str | 
         else:  # a leaf that is no parameter is an input
             leaf = tape.nodes[j].op is None and tape.nodes[j].param is None
             zeros.append(("the input " if leaf else "") + describe(tape, j, 0))
+    shown = list(dict.fromkeys(zeros))
     name = tape.nodes[i].param or tape.label(i) or "it"
-    shown = ", ".join(dict.fromkeys(zeros))
-    text = f"{shown} {'is' if len(set(zeros)) == 1 else 'are'} 0, so d{problem.output}/d{name} = 0"
+    text = f"{', '.join(shown)} {'is' if len(shown) == 1 else 'are'} 0, so d{problem.output}/d{name} = 0"
     if channel == "g":
         return text
     assert problem.update is not None
@@ -650,7 +645,7 @@ def _told(problem: Problem, base: Pass) -> Iterator[_Hit]:
 
     if channel != "p":
         for rule, factor, text in NUMBER_RULES:
-            yield _Hit(rule, say(text, truth * factor), truth * factor, True, number=True)
+            yield _Hit(rule, say(text, truth * factor), value=truth * factor, number=True)
     for slip in slips(problem):
         result = problem.run(slip.edits) if slip.edits is not None and (
             slip.edits.structural() or slip.update is None) else base
@@ -660,7 +655,7 @@ def _told(problem: Problem, base: Pass) -> Iterator[_Hit]:
         if through:  # a gradient's slip, shown through the update
             g = format_number(result[1][problem.tape.params[str(where)]], claim)
             phrase = f"matches the update with d{problem.output}/d{where} = {g}, which {phrase}"
-        yield _Hit(slip.rule, phrase, value, slip.named, local=slip.local, group=slip.group,
+        yield _Hit(slip.rule, phrase, named=slip.named, local=slip.local, group=slip.group, value=value,
                    through=through, result=None if result is base else result)
 
 
@@ -695,19 +690,13 @@ def _stories(problem: Problem, budget: float) -> tuple[list[_Hit], bool]:
         return [], True
     fact = zero_fact(problem, base[0], base[1])
     if fact is not None:
-        return [_Hit("zero-input", fact, truth, True)], True
-    channel, where, _ = problem.key
-    before = problem.params.get(str(where), 0.0)
+        return [_Hit("zero-input", fact, value=truth)], True
+    before = problem.params.get(str(problem.key[1]), 0.0)
 
     def fits(value: float) -> bool:
         return math.isfinite(value) and abs(value - truth) > 2 * unit and matches(claim, value)
 
-    hits: list[_Hit] = []
-    if channel == "p" and str(where) in problem.tape.params:
-        for rate, value in _rates(problem, str(where), base[1][problem.tape.params[str(where)]]):
-            if fits(value):
-                hits.append(_Hit("learning-rate", f"matches the update with learning rate {rate:g} "
-                                 f"instead of {problem.lr:g}", value, True, local=True))
+    hits = [hit for hit in _rates(problem, base[1]) if fits(hit.value)]
     deadline = time.monotonic() + budget
     for hit in _told(problem, base):
         # An update shows a gradient's slip through its step only: with a small step, a figure
