@@ -125,9 +125,13 @@ class Derivation:
             UsageError: the name names nothing in this derivation.
         """
         try:
-            return parse_quantity(claim, self.spec)
+            return self._parse(claim)
         except ValueError as exc:
             raise UsageError(f"{claim!r}: {exc}") from None
+
+    def _parse(self, claim: str) -> Quantity:
+        """Return the quantity ``claim`` names by the file's grammar (ValueError when none)."""
+        return parse_quantity(claim, self.spec)
 
     def quantities(self, step: int = 0) -> dict[str, float]:
         """Return every quantity of step ``step`` by claim name (see :meth:`named_quantities`),

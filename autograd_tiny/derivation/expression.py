@@ -497,16 +497,10 @@ class ExpressionDerivation(Derivation):
         """Return the claim name of quantity ``q`` (``"q"``, ``"df/dx"``, ``"x+"``)."""
         return q.name if q.kind != "deriv" else Quantity("value", f"d{self.output}/d{q.subject}", q.step).name
 
-    def quantity(self, claim: str) -> Quantity:
-        """Return the quantity a claim name names (``"q"``, ``"df/dx"``, ``"x+"``, ``"f@3"``).
-
-        Raises:
-            UsageError: the name names nothing in this file.
-        """
-        try:
-            return parse_claim(claim, self.expression)
-        except ValueError as exc:
-            raise UsageError(f"{claim!r}: {exc}") from None
+    def _parse(self, claim: str) -> Quantity:
+        """Return the quantity ``claim`` names (``"q"``, ``"df/dx"``, ``"x+"``, ``"f@3"``; ValueError
+        when none)."""
+        return parse_claim(claim, self.expression)
 
     def _gradient_of(self, param: str | Value) -> tuple[Value, Value, float | None]:
         """Return a fresh output, the quantity ``param`` in its graph and the learning rate of a
