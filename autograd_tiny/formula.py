@@ -469,10 +469,13 @@ def _simplify_product(factors: list[Node]) -> Node:
         coefficient = None
     if coefficient is not None:
         value = -coefficient if negative else coefficient
+        # A number is printed without the sign of a zero: a -0 (0 * -1) is written -0, as a minus
+        # on 0, so that x / -0 does not read back as x / 0.
+        minus = math.copysign(1.0, value) < 0
         if not rest:
-            return Num(value)
+            return Neg(Num(0.0)) if minus and value == 0 else Num(value)
         # -2 * a rather than (-2) * a: the minus belongs to the formula, not to a substituted number.
-        lead: Node = Neg(Num(-value)) if value < 0 else Num(value)
+        lead: Node = Neg(Num(-value)) if minus else Num(value)
         return _left_product([lead, *rest])
     if not rest:
         return Num(-1.0 if negative else 1.0)
