@@ -288,3 +288,30 @@ def test_steps_are_bounded_by_the_graphs_size() -> None:
                                          r"graph nodes per step\) .* claim at most about 800000 steps"):
         load_derivation(text + '"f@999999" = 0.0\n')
     assert load_derivation(text + '"f@800000" = 0.0\n').claims[0].quantity.step == 800000
+
+
+def test_the_first_slip_of_an_expression_file_follows_the_files_order() -> None:
+    # a = sin(sin(sin(x))) lies deeper in the graph than b = x*y, but the file defines a first, and
+    # a hand derivation goes through the definitions in that order: a wrong a is the first slip (a
+    # network file goes a layer at a time instead). On the way back, y (defined after x) comes first.
+    text = ('output = "f"\n[values]\nx = 0.5\ny = 2.0\n[define]\na = "sin(sin(sin(x)))"\n'
+            'b = "x*y"\nf = "a + b"\n[claims]\nb = 2.0\na = 1.0\n')
+    assert "First slip: a (written 1.0" in load_derivation(text).report()
+    text = ('output = "f"\n[values]\nx = 0.5\ny = 2.0\n[define]\nq = "x*y"\nf = "q*q - 2*x"\n'
+            '[claims]\n"df/dx" = 9.0\n"df/dy" = 9.0\n')  # true: 2 q y - 2 = 2, 2 q x = 1
+    assert "First slip: df/dy (written 9.0" in load_derivation(text).report()
+
+
+def test_value_reads_any_claim_name_and_names_the_problem() -> None:
+    d = load_derivation(CIRCUIT)
+    q = d.quantity("df/dx")
+    assert q.name == "df/dx" and [p.name for p in d.named_quantities()][2:4] == ["df/dx", "df/dy"]
+    with pytest.raises(UsageError, match="'E\\+': names nothing"):  # not "give the file a learning_rate"
+        d.value("E+")
+    with pytest.raises(UsageError, match="x@0 is a leaf: its value is the file's own \\(claim x\\+ for it"):
+        d.value("x@0")
+    with pytest.raises(TypeError, match="expected a claim name .* got int: 5"):
+        d.value(5)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="12345678 steps is more than the 10000000"):
+        trained = load_derivation(CIRCUIT.replace('output = "f"', 'output = "f"\nlearning_rate = 0.1'))
+        trained.value("f@12345678")

@@ -51,7 +51,7 @@ from ..errors import UsageError
 from ..ops import OPS
 from ..value import Value, enable_grad
 from .core import Derivation
-from .format import NAME_PATTERN, Claim, Quantity, check_budget, read_claim
+from .format import NAME_PATTERN, Claim, Quantity, check_budget, read_claim, step_count
 from .interpreter import Optimizer, Replay
 from .tape import Tape
 
@@ -315,30 +315,32 @@ def parse_claim(name: str, spec: ExpressionSpec) -> Quantity:
         base, step = name[:-1], 1
     elif "@" in name:
         base, _, k = name.rpartition("@")
-        if not k.isdigit() or len(k) > 6:
+        if not k.isdigit():
             raise ValueError(f"the step after @ must be a whole number, got {short_repr(k, 20)}")
-        step = int(k)
-    if step and spec.learning_rate is None:
-        when = "one gradient-descent step" if step == 1 else f"{step} gradient-descent steps"
-        raise ValueError(f"{name} is {base} after {when}: give the file a learning_rate")
+        step = step_count(k)
     if base in spec.values:
         if not step:
-            raise ValueError(f"{name} is a leaf: its value is the file's own (claim {name}+ for it "
+            raise ValueError(f"{name} is a leaf: its value is the file's own (claim {base}+ for it "
                              f"after a step, with a learning_rate); {forms()}")
-        return Quantity("param", base, step)
-    if base.startswith(prefix) and known(base[len(prefix):]):
-        return Quantity("deriv", base[len(prefix):], step)
-    if base in spec.definitions:
-        return Quantity("value", base, step)
-    if base.startswith("d") and "/d" in base:
+        q = Quantity("param", base, step)
+    elif base.startswith(prefix) and known(base[len(prefix):]):
+        q = Quantity("deriv", f"{spec.output}/{base[len(prefix):]}", step)
+    elif base in spec.definitions:
+        q = Quantity("value", base, step)
+    elif base.startswith("d") and "/d" in base:
         top, _, bottom = base[1:].partition("/d")
         if top not in spec.definitions:
             raise ValueError(f"a local gradient dA/dB needs A a definition, got {short_repr(top, 30)}; "
                              f"{forms()}")
         if not known(bottom) or bottom == top:
             raise ValueError(f"no quantity {short_repr(bottom, 30)} below {top}; {forms()}")
-        return Quantity("local", f"{top}/{bottom}", step)
-    raise ValueError(f"names nothing; {forms()}")
+        q = Quantity("local", f"{top}/{bottom}", step)
+    else:
+        raise ValueError(f"names nothing; {forms()}")
+    if step and spec.learning_rate is None:
+        when = "one gradient-descent step" if step == 1 else f"{step} gradient-descent steps"
+        raise ValueError(f"{name} is {base} after {when}: give the file a learning_rate")
+    return q
 
 
 # -- the graph ------------------------------------------------------------------------------------
@@ -395,8 +397,9 @@ def replay_of(spec: ExpressionSpec, values: dict[str, float] | None = None) -> R
     named = build(spec, values)
     tape = Tape([named[name] for name in spec.names], {n: named[n] for n in spec.values},
                 named, root=named[spec.output])
+    # a hand derivation goes through the definitions in the file's order
     return Replay(tape, {n: named[n].data for n in spec.values}, list(spec.values),
-                  Optimizer(spec.learning_rate or 0.0))
+                  Optimizer(spec.learning_rate or 0.0), positions=range(len(tape)))
 
 
 class ExpressionDerivation(Derivation):
@@ -490,12 +493,8 @@ class ExpressionDerivation(Derivation):
                              "learning_rate; use step 0")
         spec = self.expression
         found = [Quantity("value", name, step) for name in spec.order]
-        found += [Quantity("deriv", name, step) for name in spec.names]
+        found += [Quantity("deriv", f"{self.output}/{name}", step) for name in spec.names]
         return found + [Quantity("param", name, step + 1) for name in spec.values if self.learning_rate]
-
-    def claim_name(self, q: Quantity) -> str:
-        """Return the claim name of quantity ``q`` (``"q"``, ``"df/dx"``, ``"x+"``)."""
-        return q.name if q.kind != "deriv" else Quantity("value", f"d{self.output}/d{q.subject}", q.step).name
 
     def _parse(self, claim: str) -> Quantity:
         """Return the quantity ``claim`` names (``"q"``, ``"df/dx"``, ``"x+"``, ``"f@3"``; ValueError

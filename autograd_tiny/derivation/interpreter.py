@@ -438,7 +438,7 @@ def local_edits(tape: Tape, where: int) -> tuple[Edits, int]:
 
 def local_gradient(tape: Tape, vals: list[float], where: int) -> float:
     """Return the local gradient d top / d bottom (``where = top * len(tape) + bottom``) at the
-    values ``vals``: the chain rule through the nodes between them that the file does not name."""
+    values ``vals``: the chain rule through every path between them."""
     edits, bottom = local_edits(tape, where)
     edits.values = dict(enumerate(vals))
     return run_pass(tape, {name: vals[i] for name, i in tape.params.items()}, edits)[1][bottom]
@@ -467,11 +467,19 @@ class Replay:
         sample_scale: d E / d E[s] for a batch's per-sample derivatives (1 otherwise).
         turns: the ``turn[s]`` leaves of a batch updated after each sample (``batch = "each"``;
             see :class:`autograd_tiny.derivation.network.Network`).
+        positions: per node, where a hand derivation computes it (see :meth:`order`); by default
+            a layer at a time.
     """
 
     def __init__(self, tape: Tape, start: Mapping[str, float], trainable: Collection[str],
-                 optimizer: Optimizer, sample_scale: float = 1.0, turns: Sequence[int] = ()) -> None:
+                 optimizer: Optimizer, sample_scale: float = 1.0, turns: Sequence[int] = (),
+                 positions: Sequence[float] | None = None) -> None:
         self.tape = tape
+        # a layer at a time by default: a node at its depth, a leaf's gradient done when its
+        # shallowest use has passed it back
+        self.positions = list(positions) if positions is not None else [
+            tape.depth[i] if node.op is not None else tape.first_use.get(i, 0) - 0.5
+            for i, node in enumerate(tape.nodes)]
         self.start = dict(start)
         self.trainable = {name: name in trainable for name in start}
         self.optimizer = optimizer
@@ -553,28 +561,23 @@ class Replay:
         """Return where the number at ``key`` is computed, as the first slip is read:
         ``(step, phase, position)``.
 
-        Phase 0 is the forward pass, a layer at a time (by depth in the graph), 1 the backward
-        pass from the loss (by depth the other way; a parameter's gradient is done when its
-        shallowest use has passed it back; a chain-rule factor comes as its node passes the
-        gradient on), 2 the update taking step ``step`` to ``step + 1`` (all parameters at once:
-        equal orders).
+        Phase 0 is the forward pass, in the order of the replay's ``positions`` (by default a
+        layer at a time: by depth in the graph), 1 the backward pass from the loss (the other
+        way; a chain-rule factor comes as its node passes the gradient on), 2 the update taking
+        step ``step`` to ``step + 1`` (all parameters at once: equal orders).
         """
         channel, where, step = key
-        tape = self.tape
+        at = self.positions
         if channel in ("p", "v"):
             return (step - 1, 2, 0)
         if channel == "r":
-            return self.order(("g", tape.params[str(where)], step))
+            return self.order(("g", self.tape.params[str(where)], step))
         if channel == "e":
-            return (step, 0, tape.depth[tape.root] + 0.5)
+            return (step, 0, at[self.tape.root] + 0.5)
         assert isinstance(where, int)
         if channel in ("d", "l"):  # a factor: used as the backward pass leaves its node
-            return (step, 1, -tape.depth[where // (2 if channel == "d" else len(tape))] + 0.25)
-        if channel == "f":
-            return (step, 0, tape.depth[where])
-        if tape.nodes[where].op is None:
-            return (step, 1, -tape.first_use.get(where, 0) + 0.5)
-        return (step, 1, -tape.depth[where])
+            return (step, 1, -at[where // (2 if channel == "d" else len(self.tape))] + 0.25)
+        return (step, 0, at[where]) if channel == "f" else (step, 1, -at[where])
 
     def run(self, replace: Mapping[Key, float], until: int, keep: Collection[int] = (),
             bits: Mapping[Key, int] | None = None, progress: bool = False) -> Trace:
