@@ -8,7 +8,8 @@ Replays seed 004's 2-2-2 network (the checker's ``Replay.run``, as for a claim `
 forward, backward and the update, K steps, no figures put in) and a 2-8-8-2 sigmoid network
 built the same way, and prints the median time per step and node-steps per second (nodes on
 the tape times steps, divided by the time). The same script runs unchanged on an older
-checkout, which is how a change of the interpreter is compared with what it replaced.
+checkout (one whose replay is ``derivation.replay.Replay``), which is how a change of the
+interpreter is compared with what it replaced.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -52,6 +54,16 @@ def time_replay(replay: Replay, steps: int, repeat: int) -> float:
     return statistics.median(times)
 
 
+def replay_of(spec: Any) -> Replay:
+    """Return the checker's replay of a network file's spec, on this checkout or an older one."""
+    network = Network(spec)
+    if hasattr(network, "replay"):
+        return network.replay()
+    from autograd_tiny.derivation import replay  # type: ignore[attr-defined]  # older checkouts
+
+    return replay.Replay(network)  # type: ignore[no-any-return]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=2000)
@@ -59,7 +71,7 @@ def main() -> None:
     args = parser.parse_args()
     for name, spec in [("seed004 (2-2-2)", load_example("seed004").spec),
                        ("2-8-8-2", load_derivation(wide_network()).spec)]:
-        replay = Network(spec).replay()
+        replay = replay_of(spec)
         nodes = len(replay.tape)
         t = time_replay(replay, args.steps, args.repeat)
         print(f"{name:16} {nodes:5} nodes  {1e6 * t / args.steps:8.1f} us/step  "

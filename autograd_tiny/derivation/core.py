@@ -122,8 +122,12 @@ class Derivation:
         """Return the quantity a claim name names (``"w1+"``, ``"E@100"``).
 
         Raises:
+            TypeError: ``claim`` is not a str.
             UsageError: the name names nothing in this derivation.
         """
+        if not isinstance(claim, str):
+            raise TypeError(f"expected a claim name (a str such as 'w1+'), got {type(claim).__name__}: "
+                            f"{short_repr(claim)}")
         try:
             return self._parse(claim)
         except ValueError as exc:
@@ -143,17 +147,14 @@ class Derivation:
         if isinstance(step, bool) or not isinstance(step, int) or step < 0:
             raise ValueError(f"step must be an int >= 0, got {step!r}")
         wanted = self.named_quantities(step)
-        return {self.claim_name(q): v for q, v in computed(self.replay(), wanted).items()}
-
-    def claim_name(self, q: Quantity) -> str:
-        """Return the claim name of quantity ``q`` (``"dE/dw5"``, ``"w1+"``)."""
-        return q.name
+        return {q.name: v for q, v in computed(self.replay(), wanted).items()}
 
     def value(self, claim: str) -> float:
         """Return the value of the quantity a claim name names (``"w1+"``, ``"E@100"``), computed
         from the file's numbers.
 
         Raises:
+            TypeError: ``claim`` is not a str.
             UsageError: the name names nothing in this derivation.
         """
         q = self.quantity(claim)

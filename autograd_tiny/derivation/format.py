@@ -118,8 +118,8 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "Ereg": ("the regularized loss E + weight_decay / 2 * (sum of the trained parameters' squares)",
              "E_reg", "E"),
     "value": ("a defined quantity of an expression file", "{s}", "{s}"),
-    "deriv": ("the output's derivative with respect to a name of an expression file", "d(output)/d{s}",
-              "{s}"),
+    "deriv": ("the output's derivative with respect to a name of an expression file (subject "
+              "\"OUT/NAME\")", "d{a}/d{b}", "{b}"),
 }
 
 CLAIM_FORMS = (
@@ -638,6 +638,20 @@ _NEURON_CLAIMS = {"E_": ("E_term", "a loss term"), "dE/dout_": ("dout", "dE/dout
                   "dE/dnet_": ("dnet", "dE/dnet"), "net_": ("net", "a net input"), "out_": ("out", "out_N")}
 
 
+def step_count(digits: str) -> int:
+    """Return the number of steps written after ``@`` (``digits``, decimal digits).
+
+    Raises:
+        ValueError: more than :data:`MAX_STEPS`.
+    """
+    if len(digits.lstrip("0")) > 20:  # int() of more than 4300 digits would raise
+        raise ValueError(f"{len(digits.lstrip('0'))}-digit step counts are more than the {MAX_STEPS} "
+                         "this checker trains for")
+    if int(digits) > MAX_STEPS:
+        raise ValueError(f"{int(digits)} steps is more than the {MAX_STEPS} this checker trains for")
+    return int(digits)
+
+
 def parse_quantity(name: str, spec: Spec) -> Quantity:
     """Return the :class:`Quantity` a claim name refers to.
 
@@ -647,12 +661,7 @@ def parse_quantity(name: str, spec: Spec) -> Quantity:
     m = _STEP.match(name.strip())
     assert m is not None
     base, k = m.group("base", "k")
-    if k is not None and len(k.lstrip("0")) > 20:  # int() of more than 4300 digits would raise
-        raise ValueError(f"{len(k.lstrip('0'))}-digit step counts are more than the {MAX_STEPS} "
-                         "this checker trains for")
-    step = 1 if m.group("plus") else int(k) if k is not None else 0
-    if step > MAX_STEPS:
-        raise ValueError(f"{step} steps is more than the {MAX_STEPS} this checker trains for")
+    step = 1 if m.group("plus") else step_count(k) if k is not None else 0
     sample = _sample_of(m.group("sample"), spec)
     q = _base_quantity(base, k is not None, step, spec)
     shared = q.kind in ("param", "velocity", "rgrad", "Ereg")  # one number for the whole batch

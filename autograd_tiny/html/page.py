@@ -100,7 +100,7 @@ def _claim_place(q: Any, index: dict[str, int], params: dict[str, Value], pos: d
         i = index.get(str(s))
         return i, "data", lesson.forward_step.get(i) if i is not None else None
     if kind == "deriv":  # an expression file's dOUT/dNAME
-        i = index.get(str(s))
+        i = index.get(q.label)
         return i, "grad", lesson.backward_step.get(i) if i is not None else None
     if kind == "grad" and s in params and q.sample is None and params[s] in pos:
         i = pos[params[s]]

@@ -121,7 +121,7 @@ def claim_marks(results: Iterable[Any], labels: set[str] | None = None) -> dict[
         if q.kind in _ON_NODES:
             key = q.label
         elif q.kind in ("param", "value", "deriv"):  # an expression file's names are its labels
-            key = str(q.subject)
+            key = q.label
         else:
             key = "(later steps)"
         if q.step > (1 if q.kind == "param" else 0):
