@@ -15,25 +15,13 @@ from typing import Any
 
 from .derivation import (
     ClaimResult,
-    Derivation,
-    ExpressionDerivation,
     Spec,
     format_json,
-    parse_file,
+    from_text,
     summary,
 )
 from .errors import UsageError
 from .submission import read_claims, with_claims
-
-
-def from_text(text: str, source: str) -> Derivation:
-    """Return the Derivation of a file's text (never read as a path).
-
-    Raises:
-        UsageError: the text is not a valid derivation file (the message names ``source``).
-    """
-    spec = parse_file(text, source)
-    return Derivation(spec) if isinstance(spec, Spec) else ExpressionDerivation(spec)
 
 
 def _first_slip(results: list[ClaimResult]) -> str | None:

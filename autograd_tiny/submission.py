@@ -34,7 +34,7 @@ from typing import Any
 
 from ._numeric import printable, short_repr
 from ._toml import Literal, read_toml
-from .derivation import Derivation, ExpressionDerivation, Spec, parse_file
+from .derivation import Derivation, from_text
 from .errors import UsageError
 
 #: Top-level keys a claims-only submission may have besides ``claims``.
@@ -295,7 +295,4 @@ def with_claims(key_text: str, figures: list[Figure], source: str = "<text>") ->
             raise UsageError(f"{source}: {printable(f.name)}: {short_repr(f.written, 30)} is not a number")
     claims = "".join(f"{_string(f.name)} = {f.written}\n" for f in figures)
     text = key_without_claims(key_text) + "\n[claims]\n" + claims
-    spec = parse_file(text, source)
-    if isinstance(spec, Spec):
-        return Derivation(spec)
-    return ExpressionDerivation(spec)
+    return from_text(text, source)

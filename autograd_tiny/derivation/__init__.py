@@ -16,6 +16,7 @@ from .core import (
     example_names,
     example_text,
     example_title,
+    from_text,
     load_derivation,
     load_example,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "example_title",
     "format_json",
     "format_text",
+    "from_text",
     "load_derivation",
     "load_example",
     "parse_file",

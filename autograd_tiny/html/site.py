@@ -138,8 +138,7 @@ def write_site(out_dir: str | os.PathLike[str], pyodide: str | os.PathLike[str] 
         UsageError: ``out_dir`` is a file, ``pyodide`` lacks a file, or a teacher's file is not
             a valid derivation file.
     """
-    from ..derivation import example_names, example_text
-    from ..practice import from_text
+    from ..derivation import example_names, example_text, from_text
     from .page import to_html
 
     out = Path(out_dir)
