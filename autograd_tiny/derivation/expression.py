@@ -355,11 +355,10 @@ def _apply(function: str, operand: Value | float) -> Value:
     return result
 
 
-def build(spec: ExpressionSpec, values: dict[str, float] | None = None) -> dict[str, Value]:
-    """Return every named quantity as a Value: the leaves (with the file's numbers, or ``values``),
-    then each definition, labelled with its name."""
-    leaves = spec.values if values is None else values
-    nodes: dict[str, Value] = {name: Value(leaves[name], name) for name in spec.values}
+def build(spec: ExpressionSpec, leaves: dict[str, Value] | None = None) -> dict[str, Value]:
+    """Return every named quantity as a Value: the leaves (``leaves``, or new ones with the file's
+    numbers), then each definition, labelled with its name."""
+    nodes = dict(leaves) if leaves is not None else {name: Value(v, name) for name, v in spec.values.items()}
 
     def evaluate(node: ast.expr) -> Value | float:
         if isinstance(node, ast.Constant):
@@ -391,15 +390,15 @@ def build(spec: ExpressionSpec, values: dict[str, float] | None = None) -> dict[
 
 # -- the derivation ------------------------------------------------------------------------------
 
-def replay_of(spec: ExpressionSpec, values: dict[str, float] | None = None) -> Replay:
+def replay_of(spec: ExpressionSpec) -> Replay:
     """Return an expression file's computation as the interpreter runs it: the tape of its graph
     (every leaf a parameter, every name on it), trained with the file's learning rate."""
-    named = build(spec, values)
+    named = build(spec)
     tape = Tape([named[name] for name in spec.names], {n: named[n] for n in spec.values},
                 named, root=named[spec.output])
     # a hand derivation goes through the definitions in the file's order
-    return Replay(tape, {n: named[n].data for n in spec.values}, list(spec.values),
-                  Optimizer(spec.learning_rate or 0.0), positions=range(len(tape)))
+    return Replay(tape, dict(spec.values), list(spec.values), Optimizer(spec.learning_rate or 0.0),
+                  positions=range(len(tape)))
 
 
 class ExpressionDerivation(Derivation):
@@ -411,16 +410,15 @@ class ExpressionDerivation(Derivation):
     no ``network``: pictures of it are the computation graph only.
     """
 
-    def __init__(self, spec: ExpressionSpec) -> None:  # noqa: D107 - no network to build
+    def __init__(self, spec: ExpressionSpec) -> None:
         self.expression = spec
         self.title = spec.title
         self.output = spec.output
         self.input_names: list[str] = []
         self.learning_rate = spec.learning_rate or 0.0
-        self._values = dict(spec.values)
-        self._nodes = build(spec)
-        self.parameters: dict[str, Value] = {n: self._nodes[n] for n in spec.values}
+        self.parameters: dict[str, Value] = {name: Value(v, name) for name, v in spec.values.items()}
         self.inputs: dict[str, Value] = {}
+        self._nodes = build(spec, self.parameters)
 
     def __repr__(self) -> str:
         return (f"ExpressionDerivation({self.title or self.expression.source!r}, output {self.output!r}, "
@@ -437,13 +435,13 @@ class ExpressionDerivation(Derivation):
         return self.expression.claims
 
     def loss(self) -> Value:
-        """Return the output's Value of a fresh graph (labelled with its name), leaves labelled too.
-
-        The leaves have their current numbers (the file's, or after :meth:`train`).
+        """Return the output's Value of a fresh graph on the leaves' current numbers (the file's,
+        or after :meth:`train`), labelled with its name. Gradients are zeroed first, so
         ``loss().backward()`` leaves d output / d leaf in every ``parameters[name].grad``.
         """
-        self._nodes = build(self.expression, self._values)
-        self.parameters = {n: self._nodes[n] for n in self.expression.values}
+        for leaf in self.parameters.values():
+            leaf.grad = 0.0
+        self._nodes = build(self.expression, self.parameters)
         return self._nodes[self.output]
 
     def outputs(self) -> dict[str, Value]:
@@ -468,13 +466,14 @@ class ExpressionDerivation(Derivation):
             out = self.loss()
             out.backward()
             before.append(out.data)
-            for name, leaf in self.parameters.items():
-                self._values[name] = leaf.data - self.learning_rate * leaf.grad
+            for leaf in self.parameters.values():
+                leaf.data -= self.learning_rate * leaf.grad
         return before
 
     def reset(self) -> None:
         """Set every leaf back to the file's number and build the graph again."""
-        self._values = dict(self.expression.values)
+        for name, leaf in self.parameters.items():
+            leaf.data = self.expression.values[name]
         self.loss()
 
     def replay(self) -> Replay:

@@ -282,7 +282,6 @@ def to_html(value_or_derivation: Any, path: str | os.PathLike[str] | None = None
         root = derivation.loss()
         if not isinstance(root, Value):
             raise TypeError(f"the derivation's loss() must return a Value, got {type(root).__name__}")
-        # read after loss(): an expression file builds its leaves anew for each forward pass
         params = dict(derivation.parameters)
         inputs = list(derivation.input_names)
     else:
