@@ -118,15 +118,11 @@ class ClaimResults(list[ClaimResult]):
 
 
 def matches(claim: Claim, value: float) -> bool:
-    """Return True when the written figure is ``value`` rounded or truncated to its written digits.
-
-    ``value`` rounded to the claim's last written digit (to the nearest, either way at a
-    tie) or cut off there (toward zero) must give the written number; so a figure may be
-    at most half a unit off, or less than one unit when it lies between the value and
-    zero. A non-zero ``value`` must have the written sign: ``0`` or ``0.0`` pass only
-    values >= 0 (a small negative one is written ``-0.0``; TOML reads ``-0`` as the
-    integer 0). A nan or infinite value never matches.
-    """
+    """Return True when the written figure is ``value`` rounded (to the nearest, either way at a
+    tie) or truncated (toward zero) to its last written digit: at most half a unit off, or less
+    than one unit off when it lies between the value and zero. A non-zero ``value`` must have the
+    written sign: ``0`` passes only values >= 0 (TOML reads ``-0`` as the integer 0, so a small
+    negative one is written ``-0.0``). A nan or infinite value never matches."""
     if not math.isfinite(value):
         return False
     with localcontext(prec=80):
@@ -418,10 +414,8 @@ def _join(names: list[str], limit: int = 4) -> str:
 
 
 def check_spec(spec: Spec, progress: bool = False) -> ClaimResults:
-    """Return the verdict on every claim of ``spec``, in file order (a list, with the spec's title).
-
-    ``progress`` shows a bar on stderr while a claim ``X@K`` trains for many steps.
-    """
+    """Return the verdict on every claim of ``spec``, in file order (a list, with the spec's title);
+    ``progress`` shows a bar on stderr while a claim ``X@K`` trains for many steps."""
     return check_claims(spec.claims, Network(spec).replay(), "E", progress, spec.title)
 
 
@@ -447,11 +441,8 @@ def check_claims(claims: list[Claim], replay: interpreter.Replay, output: str,
 # -- reports ----------------------------------------------------------------------------------
 
 def summary(results: list[ClaimResult]) -> str:
-    """Return one line: how many claims are ok / follow / wrong, and the first slip.
-
-    The first slip is the wrong claim computed first (forward pass, then the backward
-    pass from the loss, then the update, step by step), wherever the file writes it.
-    """
+    """Return one line: how many claims are ok / follow / wrong, and the first slip (the wrong
+    claim computed first, by :attr:`ClaimResult.order`, wherever the file writes it)."""
     if not results:
         return "No claims to check: add a [claims] table."
     counts = {v: sum(r.verdict == v for r in results) for v in VERDICTS}
