@@ -118,15 +118,11 @@ class ClaimResults(list[ClaimResult]):
 
 
 def matches(claim: Claim, value: float) -> bool:
-    """Return True when the written figure is ``value`` rounded or truncated to its written digits.
-
-    ``value`` rounded to the claim's last written digit (to the nearest, either way at a
-    tie) or cut off there (toward zero) must give the written number; so a figure may be
-    at most half a unit off, or less than one unit when it lies between the value and
-    zero. A non-zero ``value`` must have the written sign: ``0`` or ``0.0`` pass only
-    values >= 0 (a small negative one is written ``-0.0``; TOML reads ``-0`` as the
-    integer 0). A nan or infinite value never matches.
-    """
+    """Return True when the written figure is ``value`` rounded (to the nearest, either way at a
+    tie) or truncated (toward zero) to its last written digit: at most half a unit off, or less
+    than one unit off when it lies between the value and zero. A non-zero ``value`` must have the
+    written sign: ``0`` passes only values >= 0 (TOML reads ``-0`` as the integer 0, so a small
+    negative one is written ``-0.0``). A nan or infinite value never matches."""
     if not math.isfinite(value):
         return False
     with localcontext(prec=80):
@@ -186,26 +182,26 @@ class _Checker:
         for i in noise:
             results[i].computed = 0.0
         todo = [i for i in todo if not (i in noise and matches(self.claims[i], 0.0))]
-        masks: dict[int, int] = {}
-        pending: list[int] = []
-        if todo:
-            # One replay with every figure put in recomputes each from all the others: what was
-            # computed where a figure went in, before it went in.
-            replace, bits = self._all()
-            until = max(_step_of(self.claims[i].quantity) for i in todo)
-            keep = set().union(*(_keep(self.claims[i].quantity) for i in todo))
-            trace = self.replay.run(replace, until, keep=keep, bits=bits, progress=self.progress)
-            for i in todo:
-                r = results[i]
-                r.recomputed = trace.recomputed(self.keys[i])
-                masks[i] = trace.recomputed_mask(self.keys[i])
-                r.verdict = "follows" if self._follows(i, r.recomputed, replace, masks[i]) else "wrong"
-                if r.verdict == "wrong" and not self._from_parts(i, r, masks):
-                    pending.append(i)
+        if not todo:
+            return results
+        # One replay with every figure put in (the first of several at one place) recomputes each
+        # from all the others: what was computed where a figure went in, before it went in.
+        first: dict[Key, int] = {}
+        for j, key in enumerate(self.keys):
+            if key[0] not in ("l", "v", "r", "e"):  # l, v, r, e feed nothing else
+                first.setdefault(key, j)
+        replace = {key: self.claims[j].value for key, j in first.items()}
+        bits = {key: 1 << j for key, j in first.items()}
+        trace = _replay(self.replay, self._quantities(todo), replace, bits, self.progress)
+        masks = {i: trace.recomputed_mask(self.keys[i]) for i in todo}
+        for i in todo:
+            r = results[i]
+            r.recomputed = trace.recomputed(self.keys[i])
+            r.verdict = "follows" if self._follows(i, r.recomputed, replace, masks[i]) else "wrong"
+        pending = [i for i in todo
+                   if results[i].verdict == "wrong" and not self._from_parts(i, results[i], masks)]
         if pending:
-            until = max(_step_of(self.claims[i].quantity) for i in pending)
-            keep = set().union(*(_keep(self.claims[i].quantity) for i in pending))
-            truth = self.replay.run({}, until, keep=keep, progress=self.progress)
+            truth = _replay(self.replay, self._quantities(pending), {}, progress=self.progress)
             self._ok = [j for j, r in enumerate(results) if r.verdict == "ok"]
             self._deadline = time.monotonic() + HINT_BUDGET_SECONDS
             for i in pending:
@@ -219,13 +215,13 @@ class _Checker:
                 # A figure computed from an earlier slipped figure (w5+ from a wrong dE/dw5) was
                 # made with that figure: what it matches there comes first.
                 from_slip = any(results[j].verdict != "ok" for j in _bits(masks[i]))
-                first, second = (written_hint, truth_hint) if from_slip else (truth_hint, written_hint)
-                results[i].hint, results[i].misconception = first if first[0] else second
-        memo: dict[int, int] = {}
-        for i, r in enumerate(results):
-            if r.verdict == "follows":
-                self._explain_follows(i, results, masks, memo)
+                first_hint, second = (written_hint, truth_hint) if from_slip else (truth_hint, written_hint)
+                results[i].hint, results[i].misconception = first_hint if first_hint[0] else second
+        self._explain_follows(results, masks)
         return results
+
+    def _quantities(self, claims: list[int]) -> list[Quantity]:
+        return [self.claims[i].quantity for i in claims]
 
     def _noise(self, tiny: list[int]) -> set[int]:
         """Return the claims among ``tiny`` whose computed value is float noise around an exact 0:
@@ -234,10 +230,9 @@ class _Checker:
         if not tiny:
             return set()
         step = {i: _step_of(self.claims[i].quantity) for i in tiny}
-        steps = set(step.values())
         tape = self.replay.tape
-        trace = self.replay.run({}, max(steps), keep=steps)
-        sizes = {k: magnitudes(tape, trace.values[k]) for k in steps}
+        trace = _replay(self.replay, self._quantities(tiny), {})
+        sizes = {k: magnitudes(tape, trace.values[k]) for k in set(step.values())}
         return {i for i, k in step.items() if abs(self.computed[self.claims[i].quantity])
                 <= NOISE * magnitude(tape, trace.params[k], self.keys[i], trace.values[k],
                                      self.replay.sample_scale, sizes[k])}
@@ -255,16 +250,9 @@ class _Checker:
             return False
         slack = 0.0
         for j in used:
-            moved = dict(replace)
-            moved[self.keys[j]] += float(self.claims[j].unit) / 2
-            trace = self.replay.run(moved, _step_of(c.quantity), keep=_keep(c.quantity))
-            slack += abs(trace.recomputed(self.keys[i]) - recomputed)
-        if not math.isfinite(slack):
-            return False
-        # A written figure lies within half a unit of what it rounds; at exactly half a unit it is
-        # a tie, which the figure's own rounding already allows for: not both at once.
-        slack *= 1 - 1e-9
-        return matches(c, min(max(float(c.exact), recomputed - slack), recomputed + slack))
+            moved = {**replace, self.keys[j]: replace[self.keys[j]] + float(self.claims[j].unit) / 2}
+            slack += abs(_replay(self.replay, [c.quantity], moved).recomputed(self.keys[i]) - recomputed)
+        return math.isfinite(slack) and _near(c, recomputed, slack)
 
     def _from_parts(self, i: int, r: ClaimResult, masks: dict[int, int]) -> bool:
         """Judge a gradient written as the sum of its written parts (``dE/dout_h1`` after
@@ -279,9 +267,7 @@ class _Checker:
         if not parts or set(parts) != self._terms():
             return False
         total = math.fsum(self.claims[j].value for j in parts.values())
-        slack = sum(float(self.claims[j].unit) for j in parts.values()) / 2 * (1 - 1e-9)
-        c = self.claims[i]
-        if not matches(c, min(max(float(c.exact), total - slack), total + slack)):
+        if not _near(self.claims[i], total, sum(float(self.claims[j].unit) for j in parts.values()) / 2):
             return False
         r.verdict, r.recomputed = "follows", total
         masks[i] = sum(1 << j for j in parts.values())
@@ -301,31 +287,22 @@ class _Checker:
                 (found.add if tape.label(p) is not None else stack.append)(p)
         return found if len(found) > 1 else set()
 
-    def _all(self) -> tuple[dict[Key, float], dict[Key, int]]:
-        """Return the replacements (every claim, as written; the first of several at one place) and
-        their bits (claim indices)."""
-        replace: dict[Key, float] = {}
-        bits: dict[Key, int] = {}
-        for j, (c, key) in enumerate(zip(self.claims, self.keys)):
-            if key not in replace and key[0] not in ("l", "v", "r", "e"):  # l, v, r, e feed nothing else
-                replace[key] = c.value
-                bits[key] = 1 << j
-        return replace, bits
-
-    def _explain_follows(self, i: int, results: list[ClaimResult], masks: dict[int, int],
-                         memo: dict[int, int]) -> None:
-        used = list(_bits(masks[i]))
-        roots = 0
-        for j in used:
-            roots |= self._roots(j, results, masks, memo)
-        r = results[i]
-        if roots:
-            r.based_on = [self.claims[j].name for j in _bits(roots)]
-            r.hint = f"carried forward from the slip in {_join(r.based_on)}"
-        else:
-            r.based_on = [self.claims[j].name for j in used if self.claims[j].value != results[j].computed]
-            r.hint = (f"follows from the rounded {_join(r.based_on)}" if r.based_on
-                      else "follows from the other written figures")
+    def _explain_follows(self, results: list[ClaimResult], masks: dict[int, int]) -> None:
+        """Say where each figure that follows comes from: the slips at its root, else the rounded
+        figures it was computed from."""
+        memo: dict[int, int] = {}
+        for i, r in enumerate(results):
+            if r.verdict != "follows":
+                continue
+            roots = self._roots(i, results, masks, memo)
+            if roots:
+                r.based_on = [self.claims[j].name for j in _bits(roots)]
+                r.hint = f"carried forward from the slip in {_join(r.based_on)}"
+            else:
+                r.based_on = [self.claims[j].name for j in _bits(masks[i])
+                              if self.claims[j].value != results[j].computed]
+                r.hint = (f"follows from the rounded {_join(r.based_on)}" if r.based_on
+                          else "follows from the other written figures")
 
     @staticmethod
     def _roots(start: int, results: list[ClaimResult], masks: dict[int, int], memo: dict[int, int]) -> int:
@@ -391,9 +368,21 @@ def _step_of(q: Quantity) -> int:
     return q.step - 1 if q.kind in ("param", "velocity") else q.step
 
 
-def _keep(q: Quantity) -> set[int]:
-    """Return the steps a hint about ``q`` reads (a step and the parameters after it)."""
-    return {q.step - 1, q.step} if q.kind in ("param", "velocity") else {q.step, q.step + 1}
+def _replay(replay: interpreter.Replay, quantities: list[Quantity], replace: Mapping[Key, float],
+            bits: Mapping[Key, int] | None = None, progress: bool = False) -> Trace:
+    """Return ``replay`` run with ``replace`` put in, up to the last step whose passes compute one
+    of ``quantities``, keeping each such step and the parameters after it (what a hint reads)."""
+    steps = {_step_of(q) for q in quantities}
+    return replay.run(replace, max(steps), keep=steps | {k + 1 for k in steps}, bits=bits, progress=progress)
+
+
+def _near(claim: Claim, value: float, slack: float) -> bool:
+    """Return True when the written figure matches a number at most ``slack`` from ``value`` (the
+    precision of the written figures ``value`` was computed from)."""
+    # A written figure lies within half a unit of what it rounds; at exactly half a unit it is
+    # a tie, which the figure's own rounding already allows for: not both at once.
+    slack *= 1 - 1e-9
+    return matches(claim, min(max(float(claim.exact), value - slack), value + slack))
 
 
 def tape_problem(replay: interpreter.Replay, trace: Trace, step: int, replace: Mapping[Key, float], key: Key,
@@ -425,10 +414,8 @@ def _join(names: list[str], limit: int = 4) -> str:
 
 
 def check_spec(spec: Spec, progress: bool = False) -> ClaimResults:
-    """Return the verdict on every claim of ``spec``, in file order (a list, with the spec's title).
-
-    ``progress`` shows a bar on stderr while a claim ``X@K`` trains for many steps.
-    """
+    """Return the verdict on every claim of ``spec``, in file order (a list, with the spec's title);
+    ``progress`` shows a bar on stderr while a claim ``X@K`` trains for many steps."""
     return check_claims(spec.claims, Network(spec).replay(), "E", progress, spec.title)
 
 
@@ -438,8 +425,7 @@ def computed(replay: interpreter.Replay, quantities: list[Quantity],
     to the last step needed)."""
     if not quantities:
         return {}
-    steps = {_step_of(q) for q in quantities} | {q.step for q in quantities}
-    truth = replay.run({}, max(_step_of(q) for q in quantities), keep=steps, progress=progress)
+    truth = _replay(replay, quantities, {}, progress=progress)
     return {q: truth.get(replay.key(q)) for q in quantities}
 
 
@@ -455,11 +441,8 @@ def check_claims(claims: list[Claim], replay: interpreter.Replay, output: str,
 # -- reports ----------------------------------------------------------------------------------
 
 def summary(results: list[ClaimResult]) -> str:
-    """Return one line: how many claims are ok / follow / wrong, and the first slip.
-
-    The first slip is the wrong claim computed first (forward pass, then the backward
-    pass from the loss, then the update, step by step), wherever the file writes it.
-    """
+    """Return one line: how many claims are ok / follow / wrong, and the first slip (the wrong
+    claim computed first, by :attr:`ClaimResult.order`, wherever the file writes it)."""
     if not results:
         return "No claims to check: add a [claims] table."
     counts = {v: sum(r.verdict == v for r in results) for v in VERDICTS}

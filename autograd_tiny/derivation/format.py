@@ -41,11 +41,12 @@ from itertools import product
 from typing import TYPE_CHECKING, Any
 
 from .._numeric import short_repr
-from .._toml import Literal, check_keys, read_toml
+from .._toml import Literal, check_keys
 from .._toml import fail as _fail
 from .._toml import flag as _flag
 from .._toml import kind_of as _kind_of
 from .._toml import number as _number
+from .._toml import read_toml as parse_toml
 from .._toml import string as _string
 from .._toml import table as _table
 from ..nn import ACTIVATIONS, LOSSES
@@ -152,14 +153,9 @@ class Quantity:
         return template.format(s=subject, a=a, b=b) + (f"[{self.sample}]" if self.sample is not None else "")
 
     @property
-    def base_name(self) -> str:
-        """Return the quantity's name without its step (``"dE/dw5"``, ``"out_h1"``, ``"w1"``)."""
-        return self._fill(KINDS[self.kind][1])
-
-    @property
     def name(self) -> str:
         """Return the canonical claim name (``"w1+"`` for step 1, ``"E@10"``, ``"net_h1"``)."""
-        return self.base_name + {0: "", 1: "+"}.get(self.step, f"@{self.step}")
+        return self._fill(KINDS[self.kind][1]) + {0: "", 1: "+"}.get(self.step, f"@{self.step}")
 
     @property
     def label(self) -> str:
@@ -275,10 +271,6 @@ class Spec:
     dampening: float = 0.0
     nesterov: bool = False
 
-    def __post_init__(self) -> None:
-        if not self.samples:
-            self.samples = [Sample(dict(self.inputs), dict(self.targets))]
-
     @property
     def neuron_layer(self) -> dict[str, int]:
         """Return the layer index of every neuron (0 for inputs)."""
@@ -305,19 +297,10 @@ def _check_name(source: str, key: str, name: str, what: str) -> None:
                                  "or the loss; rename it (e.g. w1, b1)")
 
 
-#: Return a derivation file's TOML document, floats as :class:`~autograd_tiny._toml.Literal`
-#: strings (their written digits); raise UsageError when it is not valid TOML.
-parse_toml = read_toml
-
-
 def parse_file(text: str, source: str = "<text>") -> Spec | ExpressionSpec:
     """Return the validated spec of a derivation file: a network's :class:`Spec`, or an
     :class:`~autograd_tiny.derivation.expression.ExpressionSpec` for a file with ``define``
-    and no ``layers``.
-
-    Raises:
-        UsageError: anything wrong with the file, in one line naming the key.
-    """
+    and no ``layers``; raise UsageError on anything wrong with it."""
     from .expression import is_expression_document, parse_expression
 
     doc = parse_toml(text, source)
@@ -326,11 +309,7 @@ def parse_file(text: str, source: str = "<text>") -> Spec | ExpressionSpec:
 
 def parse_spec(text: str, source: str = "<text>") -> Spec:
     """Return the validated :class:`Spec` of a derivation file's TOML ``text`` (``source``, its
-    name, starts every error message).
-
-    Raises:
-        UsageError: anything wrong with the file, in one line naming the key.
-    """
+    name, starts every error message); raise UsageError on anything wrong with it."""
     return _spec(parse_toml(text, source), source)
 
 
