@@ -1,19 +1,16 @@
 """The tape: a Value graph written down as numbered equations that can be re-run.
 
-Every derivation, a network file or an expression file, is a computation graph that
-the engine built and named. :class:`Tape` writes such a graph down once, in
-topological order: for each node its operation (or the parameter or constant it
-is), its operands, the nodes its local derivatives read and the names the file
-gives it (``net_h1``, ``out_o1[2]``, ``q``). Nothing below the file grammars branches
-on the file's kind: the interpreter (:mod:`autograd_tiny.derivation.interpreter`)
-runs any tape, and the misconceptions (:mod:`autograd_tiny.derivation.misconceptions`)
-are edits of any tape.
+:class:`Tape` writes the computation graph of any derivation (a network file or an expression
+file) down once, in topological order: for each node its operation (or the parameter or constant
+it is), its operands, the nodes its local derivatives read and the names the file gives it
+(``net_h1``, ``out_o1[2]``, ``q``). Nothing below the file grammars branches on the file's kind:
+the interpreter (:mod:`autograd_tiny.derivation.interpreter`) runs any tape, and the
+misconceptions (:mod:`autograd_tiny.derivation.misconceptions`) are edits of any tape.
 
 The functions a tape runs come from the operation table (:data:`autograd_tiny.ops.OPS`),
-rewritten into Python by :mod:`autograd_tiny.codegen` as the eager engine does: each
-backward step applies a local derivative with the table's contribution rule
-(:func:`autograd_tiny.codegen.contribution`), so a structural zero stays 0 after an
-infinite gradient, as in ``backward()``.
+rewritten into Python by :mod:`autograd_tiny.codegen` as the eager engine does: each backward step
+applies a local derivative with the table's contribution rule (:func:`autograd_tiny.codegen.contribution`),
+so a structural zero stays 0 after an infinite gradient, as in ``backward()``.
 """
 
 from __future__ import annotations
@@ -31,10 +28,11 @@ _OPERANDS = {"x": "x", "y": "y", "out": "out"}
 
 
 @cache
-def forward_function(expr: str) -> Callable[[float, float], float]:
-    """Return ``f(x, y)``: a table forward expression (``"x * y"``) on floats."""
+def op_forward(op: str) -> Callable[[float, float], float]:
+    """Return ``f(x, y)``: the forward expression of table operation ``op`` on floats."""
+    expr = OPS[op].forward
     return codegen.table_function(  # type: ignore[return-value]
-        "x, y", [codegen.substitute(expr, {"x": "x", "y": "y"})], _NAMESPACE, f"forward {expr}", single=True)
+        "x, y", [codegen.substitute(expr, _OPERANDS)], _NAMESPACE, f"forward {expr}", single=True)
 
 
 @cache
@@ -52,11 +50,6 @@ def contribution_function(
     terms = [codegen.contribution("g", d, _OPERANDS) for d in exprs]
     return codegen.table_function(  # type: ignore[return-value]
         "g, x, y, out", terms, _NAMESPACE, f"contributions {exprs}")
-
-
-def op_forward(op: str) -> Callable[[float, float], float]:
-    """Return the forward function of table operation ``op``."""
-    return forward_function(OPS[op].forward)
 
 
 @dataclass
@@ -136,8 +129,7 @@ class Tape:
         self.names = {name: index[v] for name, v in (names or {}).items() if v in index}
         self.forward_fns = [op_forward(n.op) if n.op else None for n in self.nodes]
         self.derivative_exprs = [OPS[n.op].derivatives if n.op else () for n in self.nodes]
-        self.contribution_fns = [contribution_function(OPS[n.op].derivatives) if n.op else None
-                                 for n in self.nodes]
+        self.contribution_fns = [contribution_function(d) if d else None for d in self.derivative_exprs]
         self._label = {i: name for name, i in reversed(self.names.items())}  # a node's first name
         padded = [n.operands + ((None, 0.0),) * (2 - len(n.operands)) for n in self.nodes]
         self.args = [(x, cx, y, cy) for (x, cx), (y, cy) in padded]
