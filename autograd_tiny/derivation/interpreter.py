@@ -1,22 +1,18 @@
 """One interpreter for every derivation: forward, backward and update over a tape, with edits.
 
-A hand derivation computes each figure from earlier figures, and a slip is a change
-to that computation. Both are *edits* of the tape (:mod:`autograd_tiny.derivation.tape`),
-written as data in :class:`Edits`:
+A hand derivation computes each figure from earlier figures, and a slip is a change to that
+computation. Both are *edits* of the tape (:mod:`autograd_tiny.derivation.tape`), written as data
+in :class:`Edits`: a written figure is a value, a gradient or a local derivative put in; a slip is
+an operand read from another node or a constant, another derivative expression (a misconception
+of :data:`autograd_tiny.ops.OPS`), an edge along which no gradient flows, a factor taken as 1 or
+scaled, a derivative applied twice, the backward pass reading other parameter values, or another
+update rule.
 
-* a written figure is a value, a gradient or a local derivative put in;
-* a slip is an operand read from another node or a constant, another derivative
-  expression (a misconception of :data:`autograd_tiny.ops.OPS`), an edge along which
-  no gradient flows, a factor taken as 1 or scaled, a derivative applied twice, the
-  backward pass reading other parameter values, or another update rule.
-
-:func:`run_pass` runs one forward and backward pass of a tape with edits; the backward
-pass applies every local derivative with the table's contribution rule, as
-``backward()`` does. :class:`Replay` runs K steps (forward, backward, the update of
-:func:`autograd_tiny.nn.optim.sgd_direction`, as ``nn.SGD`` does) with figures put in
-at any step, and reports which written figures each number depends on (the bits of
-:func:`dependencies`): how the checker tells a slip from a figure that carries one.
-The checker, the hint search and the worksheet generator all run this one interpreter.
+:func:`run_pass` runs one forward and backward pass of a tape with edits. :class:`Replay` runs K
+steps (forward, backward, the update of :func:`autograd_tiny.nn.optim.sgd_direction`, as
+``nn.SGD`` does) with figures put in at any step, and reports which written figures each number
+depends on (the bits of :func:`dependencies`): how the checker tells a slip from a figure that
+carries one. The checker, the hint search and the worksheet generator all run this interpreter.
 """
 
 from __future__ import annotations
@@ -448,7 +444,8 @@ class Replay:
         # a layer at a time by default: a node at its depth, a leaf's gradient done when its
         # shallowest use has passed it back
         self.positions = list(positions) if positions is not None else [
-            tape.depth[i] if node.op is not None else tape.first_use.get(i, 0) - 0.5
+            tape.depth[i] if node.op is not None
+            else min((tape.depth[c] for c, _ in tape.consumers[i]), default=0) - 0.5
             for i, node in enumerate(tape.nodes)]
         self.start = dict(start)
         self.trainable = {name: name in trainable for name in start}
@@ -599,15 +596,13 @@ class Replay:
                                    before if kept else None)
             if kept:
                 trace.values[k], trace.grads[k] = vals, grads
-                for (channel, where), value in before.items():
-                    trace.pre[(channel, where, k)] = value
+                trace.pre.update({(channel, where, k): v for (channel, where), v in before.items()})
             fb, gb, db = (marks.get((c, k), {}) for c in "fgd")
             marked = bool(fb or gb or db)
             if tracking and not (stable and not marked and not kept):
                 before_masks: dict[tuple[str, int], int] | None = {} if kept else None
                 fmask, gmask, dmask = dependencies(tape, pmask, fb, gb, db, before_masks)
-                for (channel, where), m in (before_masks or {}).items():
-                    trace.pre_masks[(channel, where, k)] = m
+                trace.pre_masks.update({(c, where, k): m for (c, where), m in (before_masks or {}).items()})
                 nxt = {name: (m | gmask[tape.params[name]]) if self.trainable[name] and name in tape.params
                        else m for name, m in pmask.items()}
                 stable = nxt == pmask and not marked

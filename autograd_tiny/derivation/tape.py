@@ -88,9 +88,8 @@ class Tape:
         nodes: the equations; ``root`` the index of the first root; ``names``: name -> index;
         ``params``: parameter name -> index (those on the tape); ``args``: per node, its operands
         as ``(x node, x constant, y node, y constant)`` (``None, 0.0`` for an absent one);
-        ``depth``: per node, 0 for a leaf, else one more than its deepest operand; ``first_use``:
-        per used node, the depth of its shallowest consumer (the last to add to its gradient);
-        ``consumers``: per node, ``(consumer, operand position)`` pairs.
+        ``depth``: per node, 0 for a leaf, else one more than its deepest operand; ``consumers``:
+        per node, ``(consumer, operand position)`` pairs.
     """
 
     def __init__(self, roots: Iterable[Value], params: Mapping[str, Value],
@@ -105,7 +104,6 @@ class Tape:
         self.nodes: list[Node] = []
         self.consumers: list[list[tuple[int, int]]] = [[] for _ in order]
         self.depth: list[int] = []
-        self.first_use: dict[int, int] = {}
         for i, v in enumerate(order):
             if v.op is None:
                 self.nodes.append(Node(param=param_name[v]) if v in param_name else Node(const=v.data))
@@ -114,11 +112,9 @@ class Tape:
             operands = tuple((index[o], 0.0) if isinstance(o, Value) else (None, float(o))
                              for o in v.operands)
             parents = tuple((pos, j) for pos, (j, _) in enumerate(operands) if j is not None)
-            depth = 1 + max((self.depth[j] for _, j in parents), default=-1)
-            self.depth.append(depth)
+            self.depth.append(1 + max((self.depth[j] for _, j in parents), default=-1))
             for pos, j in parents:
                 self.consumers[j].append((i, pos))
-                self.first_use[j] = min(self.first_use.get(j, depth), depth)
             # per operand, the nodes its local derivative reads (operands x, y and the output)
             slot = {"out": i, **{n: j for n, (j, _) in zip(("x", "y"), operands) if j is not None}}
             reads = tuple(tuple(slot[n] for n in codegen.names_used(d) if n in slot)
