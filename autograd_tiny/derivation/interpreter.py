@@ -1,22 +1,18 @@
 """One interpreter for every derivation: forward, backward and update over a tape, with edits.
 
-A hand derivation computes each figure from earlier figures, and a slip is a change
-to that computation. Both are *edits* of the tape (:mod:`autograd_tiny.derivation.tape`),
-written as data in :class:`Edits`:
+A hand derivation computes each figure from earlier figures, and a slip is a change to that
+computation. Both are *edits* of the tape (:mod:`autograd_tiny.derivation.tape`), written as data
+in :class:`Edits`: a written figure is a value, a gradient or a local derivative put in; a slip is
+an operand read from another node or a constant, another derivative expression (a misconception
+of :data:`autograd_tiny.ops.OPS`), an edge along which no gradient flows, a factor taken as 1 or
+scaled, a derivative applied twice, the backward pass reading other parameter values, or another
+update rule.
 
-* a written figure is a value, a gradient or a local derivative put in;
-* a slip is an operand read from another node or a constant, another derivative
-  expression (a misconception of :data:`autograd_tiny.ops.OPS`), an edge along which
-  no gradient flows, a factor taken as 1 or scaled, a derivative applied twice, the
-  backward pass reading other parameter values, or another update rule.
-
-:func:`run_pass` runs one forward and backward pass of a tape with edits; the backward
-pass applies every local derivative with the table's contribution rule, as
-``backward()`` does. :class:`Replay` runs K steps (forward, backward, the update of
-:func:`autograd_tiny.nn.optim.sgd_direction`, as ``nn.SGD`` does) with figures put in
-at any step, and reports which written figures each number depends on (the bits of
-:func:`dependencies`): how the checker tells a slip from a figure that carries one.
-The checker, the hint search and the worksheet generator all run this one interpreter.
+:func:`run_pass` runs one forward and backward pass of a tape with edits. :class:`Replay` runs K
+steps (forward, backward, the update of :func:`autograd_tiny.nn.optim.sgd_direction`, as
+``nn.SGD`` does) with figures put in at any step, and reports which written figures each number
+depends on (the bits of :func:`dependencies`): how the checker tells a slip from a figure that
+carries one. The checker, the hint search and the worksheet generator all run this interpreter.
 """
 
 from __future__ import annotations
@@ -28,7 +24,7 @@ from typing import Any, TypeVar
 
 from ..nn.optim import sgd_direction
 from .format import Quantity
-from .tape import Tape, contribution_function, derivative_function, forward_function
+from .tape import Tape, contribution_function, derivative_function
 
 #: ``(channel, where, step)``, a number at step ``step``: ``f`` a node's value, ``g`` the loss's
 #: gradient with respect to a node, ``s`` the same divided by the replay's ``sample_scale`` (a
@@ -78,7 +74,6 @@ class Edits:
             derivative reads it too): another node's value, or a constant.
         d_operand: the same, for the node's local derivative only (the backward pass).
         d_out: ``node -> reader``: the ``out`` its local derivative reads.
-        forward: ``node -> expression``: another forward expression over ``x``, ``y``.
         derivative: ``node -> expressions``: other local derivatives (one per operand, over
             ``x``, ``y``, ``out``), or None to take each as 1.
         scale: ``node -> s``: the node's value and its local derivatives multiplied by ``s``.
@@ -97,7 +92,6 @@ class Edits:
     operand: dict[tuple[int, int], ValueOf] = field(default_factory=dict)
     d_operand: dict[tuple[int, int], ValueOf] = field(default_factory=dict)
     d_out: dict[int, ValueOf] = field(default_factory=dict)
-    forward: dict[int, str] = field(default_factory=dict)
     derivative: dict[int, tuple[str, ...] | None] = field(default_factory=dict)
     scale: dict[int, float] = field(default_factory=dict)
     again: set[int] = field(default_factory=set)
@@ -109,9 +103,7 @@ class Edits:
 
     def structural(self) -> bool:
         """Return True when the edits change more than the numbers put in."""
-        return bool(self.operand or self.d_operand or self.d_out or self.forward or self.derivative
-                    or self.scale or self.again or self.drop or self.unit or self.upstream
-                    or self.derivative_params is not None or self.root is not None)
+        return self != Edits(values=self.values, grads=self.grads, factors=self.factors)
 
 
 _NO_EDITS = Edits()
@@ -154,14 +146,13 @@ def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None
             got.append(change(vals) if change else table[j] if j is not None else c)
         return got + [0.0] * (2 - len(got))
 
-    changed = {i for i, _ in e.operand} | set(e.forward) | set(e.scale)
+    changed = {i for i, _ in e.operand} | set(e.scale)
     for i in range(n):
         node = nodes[i]
         fn = forward[i]
         if fn is None:
             v = params[node.param] if node.param is not None else node.const
         elif changed and i in changed:
-            fn = forward_function(e.forward[i]) if i in e.forward else fn
             v = fn(*operands(i, vals, {})) * e.scale.get(i, 1.0)
         else:
             a, ca, b, cb = args[i]
@@ -202,18 +193,14 @@ def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None
         d = tuple(factors_in.get(2 * i + pos, v) * e.scale.get(i, 1.0) for pos, v in enumerate(d))
         if factors_out is not None:
             factors_out[2 * i:2 * i + len(d)] = d
-        plain = exprs is not None and i not in e.scale and i not in e.again and not any(
-            2 * i + pos in factors_in for pos in (0, 1))
-        contrib = contribution_function(exprs)(g, x, y, out) if plain and exprs is not None else None
+        if exprs is not None and i not in e.scale and i not in e.again and not any(
+                2 * i + pos in factors_in for pos in (0, 1)):  # the table's own derivative
+            terms = contribution_function(exprs)(g, x, y, out)
+        else:
+            terms = tuple(g * (v * v) if i in e.again else g * v for v in d)
         for pos, p in node.parents:
-            if (i, pos) in e.drop:
-                continue
-            if (i, pos) in e.unit:
-                grads[p] += g
-            elif contrib is not None:
-                grads[p] += contrib[pos]
-            else:
-                grads[p] += g * (d[pos] * d[pos] if i in e.again else d[pos])
+            if (i, pos) not in e.drop:
+                grads[p] += g if (i, pos) in e.unit else terms[pos]
     return vals, grads
 
 
@@ -290,11 +277,6 @@ class Optimizer:
     nesterov: bool = False
     weight_decay: float = 0.0
 
-    def direction(self, grad: float, value: float, velocity: float | None) -> tuple[float, float | None]:
-        """Return the step's direction and the new velocity (see ``sgd_direction``)."""
-        return sgd_direction(grad, value, velocity, self.momentum, self.dampening, self.nesterov,
-                             self.weight_decay)
-
 
 # -- which written figures a number depends on ---------------------------------------------------
 
@@ -341,27 +323,25 @@ def dependencies(tape: Tape, pmask: Mapping[str, int], fbits: Mapping[int, int],
 
 @dataclass
 class Trace:
-    """What one replay computed, for the steps asked for.
+    """What one replay of ``tape`` computed, for the steps asked for.
 
     ``params[k]`` holds the parameters after ``k`` steps (with replacements applied);
     ``values[k]``, ``grads[k]`` and ``factors[k]`` every node's value, gradient and local
     derivatives (at ``2 * node + position``) at step ``k``; ``velocity[k]`` each parameter's
     momentum velocity before step ``k``'s update. ``pmasks``, ``fmasks``, ``gmasks`` and
     ``dmasks`` hold, alike, the bits each of these depends on (when the replay tracked bits).
+    ``weight_decay`` and ``trained`` are the update's (the regularized loss's terms).
     """
 
+    tape: Tape
+    sample_scale: float = 1.0
+    weight_decay: float = 0.0
+    trained: tuple[str, ...] = ()
     params: dict[int, dict[str, float]] = field(default_factory=dict)
     values: dict[int, list[float]] = field(default_factory=dict)
     grads: dict[int, list[float]] = field(default_factory=dict)
     factors: dict[int, list[float]] = field(default_factory=dict)
-    sample_scale: float = 1.0
     velocity: dict[int, dict[str, float]] = field(default_factory=dict)
-
-    #: the tape the trace ran (for local gradients, computed when asked for)
-    tape: Tape | None = None
-    #: the update's weight decay and the parameters it trains (the regularized loss's terms)
-    weight_decay: float = 0.0
-    trained: tuple[str, ...] = ()
     pmasks: dict[int, dict[str, int]] = field(default_factory=dict)
     fmasks: dict[int, list[int]] = field(default_factory=dict)
     gmasks: dict[int, list[int]] = field(default_factory=dict)
@@ -389,17 +369,15 @@ class Trace:
     def get(self, key: Key) -> float:
         """Return the number at ``key`` (its step must have been kept)."""
         channel, where, step = key
-        if channel == "l":
-            assert self.tape is not None and isinstance(where, int)
-            return local_gradient(self.tape, self.values[step], where)
         if channel == "s":
             return self.get(("g", where, step)) / self.sample_scale
+        if channel == "l":
+            assert isinstance(where, int)
+            return local_gradient(self.tape, self.values[step], where)
         if channel == "r":  # the regularized loss's gradient dE/dP + wd * P
-            assert self.tape is not None
             name = str(where)
             return self.grads[step][self.tape.params[name]] + self.weight_decay * self.params[step][name]
         if channel == "e":  # the regularized loss E + wd / 2 * (sum of the trained parameters' squares)
-            assert self.tape is not None
             params = self.params[step]
             return self.values[step][self.tape.root] + self.weight_decay / 2 * sum(
                 params[p] * params[p] for p in self.trained)
@@ -413,14 +391,14 @@ class Trace:
         velocity: its parameter's; the regularized loss and its gradient: the loss's or the
         gradient's and the parameters')."""
         channel, where, step = key
-        tape = self.tape
         if channel == "l":
-            assert tape is not None and isinstance(where, int)
-            return self.fmasks[step][where // len(tape)]
-        if channel in ("r", "e"):
-            assert tape is not None
-            m = self.gmasks[step][tape.params[str(where)]] if channel == "r" else self.fmasks[step][tape.root]
-            for p in [str(where)] if channel == "r" else self.trained:
+            assert isinstance(where, int)
+            return self.fmasks[step][where // len(self.tape)]
+        if channel == "r":
+            return self.gmasks[step][self.tape.params[str(where)]] | self.pmasks[step][str(where)]
+        if channel == "e":
+            m = self.fmasks[step][self.tape.root]
+            for p in self.trained:
                 m |= self.pmasks[step][p]
             return m
         tables: dict[str, dict[int, Any]] = {"f": self.fmasks, "g": self.gmasks, "s": self.gmasks,
@@ -442,18 +420,6 @@ def local_gradient(tape: Tape, vals: list[float], where: int) -> float:
     edits, bottom = local_edits(tape, where)
     edits.values = dict(enumerate(vals))
     return run_pass(tape, {name: vals[i] for name, i in tape.params.items()}, edits)[1][bottom]
-
-
-def _by_step(numbers: Mapping[Key, Any], scale: float | None = None) -> dict[tuple[str, int], dict[Any, Any]]:
-    """Return the numbers (or bits) put in by ``(channel, step)``, for the channels a pass takes:
-    ``f``, ``g`` (a sample's own ``s`` put in as ``g``, its number times ``scale``), ``d``, ``p``."""
-    found: dict[tuple[str, int], dict[Any, Any]] = {}
-    for (channel, where, k), value in numbers.items():
-        if channel == "s" and scale is not None:
-            value *= scale
-        if channel in "fgsdp":
-            found.setdefault(("g" if channel == "s" else channel, k), {})[where] = value
-    return found
 
 
 class Replay:
@@ -478,7 +444,8 @@ class Replay:
         # a layer at a time by default: a node at its depth, a leaf's gradient done when its
         # shallowest use has passed it back
         self.positions = list(positions) if positions is not None else [
-            tape.depth[i] if node.op is not None else tape.first_use.get(i, 0) - 0.5
+            tape.depth[i] if node.op is not None
+            else min((tape.depth[c] for c, _ in tape.consumers[i]), default=0) - 0.5
             for i, node in enumerate(tape.nodes)]
         self.start = dict(start)
         self.trainable = {name: name in trainable for name in start}
@@ -514,29 +481,34 @@ class Replay:
             prev = params[name]
             if not (everything or self.trainable.get(name, False)):
                 return prev
-            d, v = opt.direction(gradient, prev, None if fresh else velocity.get(name))
+            d, v = sgd_direction(gradient, prev, None if fresh else velocity.get(name), opt.momentum,
+                                 opt.dampening, opt.nesterov, opt.weight_decay)
             if new_velocity is not None and v is not None:
                 new_velocity[name] = v
             return prev - sign * opt.lr * d
 
         return step
 
-    def step_inputs(self, step: int) -> dict[int, float]:
-        """Return the values every pass of step ``step`` starts from (node -> number): for a batch
-        updated after each sample, its ``turn[s]`` leaves, 1 for the step's sample and 0 for the
-        others; nothing for other files."""
-        return {t: 1.0 if step % len(self.turns) == i else 0.0 for i, t in enumerate(self.turns)}
-
-    def by_step(self, replace: Mapping[Key, float]) -> dict[tuple[str, int], dict[Any, float]]:
-        """Return the numbers of ``replace`` a pass takes, by ``(channel, step)`` (see :func:`_by_step`)."""
-        return _by_step(replace, self.sample_scale)
+    def by_step(self, numbers: Mapping[Key, Any], scaled: bool = True
+                ) -> dict[tuple[str, int], dict[Any, Any]]:
+        """Return the numbers (or, not ``scaled``, bits) put in by ``(channel, step)``, for the
+        channels a pass takes: ``f``, ``g`` (a sample's own ``s`` put in as ``g``, a number
+        times ``sample_scale``), ``d``, ``p``."""
+        found: dict[tuple[str, int], dict[Any, Any]] = {}
+        for (channel, where, k), value in numbers.items():
+            if channel == "s" and scaled:
+                value *= self.sample_scale
+            if channel in "fgsdp":
+                found.setdefault(("g" if channel == "s" else channel, k), {})[where] = value
+        return found
 
     def edits_at(self, put: dict[tuple[str, int], dict[Any, float]], step: int) -> Edits:
         """Return the edits of step ``step``'s pass: its figures put in (``put``, from
-        :meth:`by_step`) and the step's own inputs."""
-        start = self.step_inputs(step)
+        :meth:`by_step`) and, for a batch updated after each sample, its ``turn[s]`` leaves (1 for
+        the step's sample, 0 for the others)."""
+        turns = {t: 1.0 if step % len(self.turns) == i else 0.0 for i, t in enumerate(self.turns)}
         values = put.get(("f", step), {})
-        return Edits(values={**start, **values} if start else values, grads=put.get(("g", step), {}),
+        return Edits(values={**turns, **values} if turns else values, grads=put.get(("g", step), {}),
                      factors=put.get(("d", step), {}))
 
     def key(self, q: Quantity) -> Key:
@@ -594,7 +566,7 @@ class Replay:
             progress: show a bar on stderr for a long run.
         """
         put = self.by_step(replace)
-        marks = _by_step(bits or {})
+        marks = self.by_step(bits or {}, scaled=False)
         tracking = bits is not None
         tape = self.tape
         trace = Trace(sample_scale=self.sample_scale, tape=tape, weight_decay=self.optimizer.weight_decay,
@@ -624,15 +596,13 @@ class Replay:
                                    before if kept else None)
             if kept:
                 trace.values[k], trace.grads[k] = vals, grads
-                for (channel, where), value in before.items():
-                    trace.pre[(channel, where, k)] = value
+                trace.pre.update({(channel, where, k): v for (channel, where), v in before.items()})
             fb, gb, db = (marks.get((c, k), {}) for c in "fgd")
             marked = bool(fb or gb or db)
             if tracking and not (stable and not marked and not kept):
                 before_masks: dict[tuple[str, int], int] | None = {} if kept else None
                 fmask, gmask, dmask = dependencies(tape, pmask, fb, gb, db, before_masks)
-                for (channel, where), m in (before_masks or {}).items():
-                    trace.pre_masks[(channel, where, k)] = m
+                trace.pre_masks.update({(c, where, k): m for (c, where), m in (before_masks or {}).items()})
                 nxt = {name: (m | gmask[tape.params[name]]) if self.trainable[name] and name in tape.params
                        else m for name, m in pmask.items()}
                 stable = nxt == pmask and not marked

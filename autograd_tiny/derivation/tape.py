@@ -1,19 +1,16 @@
 """The tape: a Value graph written down as numbered equations that can be re-run.
 
-Every derivation, a network file or an expression file, is a computation graph that
-the engine built and named. :class:`Tape` writes such a graph down once, in
-topological order: for each node its operation (or the parameter or constant it
-is), its operands, the nodes its local derivatives read and the names the file
-gives it (``net_h1``, ``out_o1[2]``, ``q``). Nothing below the file grammars branches
-on the file's kind: the interpreter (:mod:`autograd_tiny.derivation.interpreter`)
-runs any tape, and the misconceptions (:mod:`autograd_tiny.derivation.misconceptions`)
-are edits of any tape.
+:class:`Tape` writes the computation graph of any derivation (a network file or an expression
+file) down once, in topological order: for each node its operation (or the parameter or constant
+it is), its operands, the nodes its local derivatives read and the names the file gives it
+(``net_h1``, ``out_o1[2]``, ``q``). Nothing below the file grammars branches on the file's kind:
+the interpreter (:mod:`autograd_tiny.derivation.interpreter`) runs any tape, and the
+misconceptions (:mod:`autograd_tiny.derivation.misconceptions`) are edits of any tape.
 
 The functions a tape runs come from the operation table (:data:`autograd_tiny.ops.OPS`),
-rewritten into Python by :mod:`autograd_tiny.codegen` as the eager engine does: each
-backward step applies a local derivative with the table's contribution rule
-(:func:`autograd_tiny.codegen.contribution`), so a structural zero stays 0 after an
-infinite gradient, as in ``backward()``.
+rewritten into Python by :mod:`autograd_tiny.codegen` as the eager engine does: each backward step
+applies a local derivative with the table's contribution rule (:func:`autograd_tiny.codegen.contribution`),
+so a structural zero stays 0 after an infinite gradient, as in ``backward()``.
 """
 
 from __future__ import annotations
@@ -31,10 +28,11 @@ _OPERANDS = {"x": "x", "y": "y", "out": "out"}
 
 
 @cache
-def forward_function(expr: str) -> Callable[[float, float], float]:
-    """Return ``f(x, y)``: a table forward expression (``"x * y"``) on floats."""
+def op_forward(op: str) -> Callable[[float, float], float]:
+    """Return ``f(x, y)``: the forward expression of table operation ``op`` on floats."""
+    expr = OPS[op].forward
     return codegen.table_function(  # type: ignore[return-value]
-        "x, y", [codegen.substitute(expr, {"x": "x", "y": "y"})], _NAMESPACE, f"forward {expr}", single=True)
+        "x, y", [codegen.substitute(expr, _OPERANDS)], _NAMESPACE, f"forward {expr}", single=True)
 
 
 @cache
@@ -52,11 +50,6 @@ def contribution_function(
     terms = [codegen.contribution("g", d, _OPERANDS) for d in exprs]
     return codegen.table_function(  # type: ignore[return-value]
         "g, x, y, out", terms, _NAMESPACE, f"contributions {exprs}")
-
-
-def op_forward(op: str) -> Callable[[float, float], float]:
-    """Return the forward function of table operation ``op``."""
-    return forward_function(OPS[op].forward)
 
 
 @dataclass
@@ -95,9 +88,8 @@ class Tape:
         nodes: the equations; ``root`` the index of the first root; ``names``: name -> index;
         ``params``: parameter name -> index (those on the tape); ``args``: per node, its operands
         as ``(x node, x constant, y node, y constant)`` (``None, 0.0`` for an absent one);
-        ``depth``: per node, 0 for a leaf, else one more than its deepest operand; ``first_use``:
-        per used node, the depth of its shallowest consumer (the last to add to its gradient);
-        ``consumers``: per node, ``(consumer, operand position)`` pairs.
+        ``depth``: per node, 0 for a leaf, else one more than its deepest operand; ``consumers``:
+        per node, ``(consumer, operand position)`` pairs.
     """
 
     def __init__(self, roots: Iterable[Value], params: Mapping[str, Value],
@@ -112,7 +104,6 @@ class Tape:
         self.nodes: list[Node] = []
         self.consumers: list[list[tuple[int, int]]] = [[] for _ in order]
         self.depth: list[int] = []
-        self.first_use: dict[int, int] = {}
         for i, v in enumerate(order):
             if v.op is None:
                 self.nodes.append(Node(param=param_name[v]) if v in param_name else Node(const=v.data))
@@ -121,11 +112,9 @@ class Tape:
             operands = tuple((index[o], 0.0) if isinstance(o, Value) else (None, float(o))
                              for o in v.operands)
             parents = tuple((pos, j) for pos, (j, _) in enumerate(operands) if j is not None)
-            depth = 1 + max((self.depth[j] for _, j in parents), default=-1)
-            self.depth.append(depth)
+            self.depth.append(1 + max((self.depth[j] for _, j in parents), default=-1))
             for pos, j in parents:
                 self.consumers[j].append((i, pos))
-                self.first_use[j] = min(self.first_use.get(j, depth), depth)
             # per operand, the nodes its local derivative reads (operands x, y and the output)
             slot = {"out": i, **{n: j for n, (j, _) in zip(("x", "y"), operands) if j is not None}}
             reads = tuple(tuple(slot[n] for n in codegen.names_used(d) if n in slot)
@@ -136,8 +125,7 @@ class Tape:
         self.names = {name: index[v] for name, v in (names or {}).items() if v in index}
         self.forward_fns = [op_forward(n.op) if n.op else None for n in self.nodes]
         self.derivative_exprs = [OPS[n.op].derivatives if n.op else () for n in self.nodes]
-        self.contribution_fns = [contribution_function(OPS[n.op].derivatives) if n.op else None
-                                 for n in self.nodes]
+        self.contribution_fns = [contribution_function(d) if d else None for d in self.derivative_exprs]
         self._label = {i: name for name, i in reversed(self.names.items())}  # a node's first name
         padded = [n.operands + ((None, 0.0),) * (2 - len(n.operands)) for n in self.nodes]
         self.args = [(x, cx, y, cy) for (x, cx), (y, cy) in padded]
