@@ -337,7 +337,7 @@ class _Checker:
         None where none or several do."""
         c = self.claims[i]
         q = c.quantity
-        if not _finite_at(trace, q.step - 1 if q.kind == "param" else q.step):
+        if not _finite_at(trace, _step_of(q)):
             return ("the training diverged: values are nan or infinite by then" if not written else None,
                     None)
         true = Decimal(trace.get(self.keys[i]))

@@ -454,7 +454,7 @@ class Replay:
         self.turns = list(turns)
 
     def update(self, params: Mapping[str, float], grads: list[float],
-               velocity: dict[str, float] | None = None) -> dict[str, float]:
+               velocity: dict[str, float]) -> dict[str, float]:
         """Return the parameters after one update with the given gradients; ``velocity`` (updated
         in place) holds each parameter's momentum velocity (an absent one is the first step's)."""
         opt = self.optimizer
@@ -463,7 +463,7 @@ class Replay:
             lr = opt.lr
             return {name: value - lr * grads[index[name]] if self.trainable[name] and name in index
                     else value for name, value in params.items()}
-        step = self.updater(params, {} if velocity is None else velocity, new_velocity=velocity)
+        step = self.updater(params, velocity, new_velocity=velocity)
         return {name: step(name, grads[index[name]] if name in index else 0.0) for name in params}
 
     def updater(self, params: Mapping[str, float], velocity: Mapping[str, float],

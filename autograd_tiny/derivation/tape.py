@@ -85,7 +85,7 @@ class Tape:
         root: the node differentiated (the loss); the first root by default.
 
     Attributes:
-        nodes: the equations; ``root`` the index of the first root; ``names``: name -> index;
+        nodes: the equations; ``root`` the index of the node differentiated; ``names``: name -> index;
         ``params``: parameter name -> index (those on the tape); ``args``: per node, its operands
         as ``(x node, x constant, y node, y constant)`` (``None, 0.0`` for an absent one);
         ``depth``: per node, 0 for a leaf, else one more than its deepest operand; ``consumers``:
