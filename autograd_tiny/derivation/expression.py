@@ -76,6 +76,9 @@ _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Pow: operator.pow,
 }
 
+#: A definition as a function of the named Values: its Value (a number when it uses no name).
+Formula = Callable[[dict[str, Value]], Any]
+
 _NOT_ALLOWED: dict[type[ast.AST], str] = {
     ast.Attribute: "attribute access (a.b)",
     ast.Subscript: "subscripts (a[i])",
@@ -116,7 +119,7 @@ class ExpressionSpec:
     definitions: dict[str, str]
     order: list[str]
     learning_rate: float | None = None
-    trees: dict[str, ast.expr] = field(default_factory=dict, repr=False)
+    formulas: dict[str, Formula] = field(default_factory=dict, repr=False, compare=False)
     claims: list[Claim] = field(default_factory=list)
 
     @property
@@ -155,9 +158,9 @@ def parse_expression(doc: dict[str, Any], source: str) -> ExpressionSpec:
     if not definitions:
         raise _fail(source, "define", "is empty; define at least the output, like f = \"x * y\"")
     trees = {name: _parse_formula(source, f"define.{name}", text) for name, text in definitions.items()}
-    uses = {name: _check_tree(source, f"define.{name}", tree, values, definitions)
-            for name, tree in trees.items()}
-    order = _dependency_order(source, uses)
+    compiled = {name: _compile(source, f"define.{name}", tree, values, definitions)
+                for name, tree in trees.items()}
+    order = _dependency_order(source, {name: uses for name, (uses, _) in compiled.items()})
     output = _string(source, "output", doc["output"])
     if output not in definitions:
         where = "a leaf in [values]" if output in values else "not defined"
@@ -171,7 +174,7 @@ def parse_expression(doc: dict[str, Any], source: str) -> ExpressionSpec:
                                                  "gradient, as the nudge a += 0.01 * a.grad does)")
     spec = ExpressionSpec(source=source, title=title, output=output, values=values,
                           definitions=definitions, order=order, learning_rate=learning_rate,
-                          trees=trees)
+                          formulas={name: formula for name, (_, formula) in compiled.items()})
     claims = _table(source, "claims", doc.get("claims", {}))
     spec.claims = [read_claim(source, name, value, lambda n: parse_claim(n, spec))
                    for name, value in claims.items()]
@@ -207,23 +210,25 @@ def _parse_formula(source: str, key: str, text: str) -> ast.expr:
         raise _fail(source, key, _TOO_DEEP) from None
 
 
-def _check_tree(source: str, key: str, tree: ast.expr, values: dict[str, float],
-                definitions: dict[str, str]) -> list[str]:
-    """Return the names a formula uses (in order), or raise naming what is not allowed."""
+def _compile(source: str, key: str, tree: ast.expr, values: dict[str, float],
+             definitions: dict[str, str]) -> tuple[list[str], Formula]:
+    """Return the names a formula uses (in order) and the formula as a function of the named
+    Values, or raise naming what is not allowed."""
     used: dict[str, None] = {}  # the names in the order of their first use
 
-    def visit(node: ast.AST) -> None:
+    def visit(node: ast.AST) -> Formula:
         if isinstance(node, ast.BinOp):
             if type(node.op) not in _BINARY:
                 raise _fail(source, key, f"the operator {ast.unparse(node)!r} is not allowed; "
                                          f"write {ALLOWED}")
-            visit(node.left)
-            visit(node.right)
-        elif isinstance(node, ast.UnaryOp):
+            apply, left, right = _BINARY[type(node.op)], visit(node.left), visit(node.right)
+            return lambda nodes: _binary(apply, left(nodes), right(nodes))
+        if isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, (ast.USub, ast.UAdd)):
                 raise _fail(source, key, f"{ast.unparse(node)!r} is not allowed; write {ALLOWED}")
-            visit(node.operand)
-        elif isinstance(node, ast.Call):
+            operand = visit(node.operand)
+            return (lambda nodes: -operand(nodes)) if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.Call):
             called = ast.unparse(node.func)  # a function's name, or what stands for one
             if called not in UNARY_FUNCTIONS:
                 raise _fail(source, key, f"calls {short_repr(called, 30)}, which is no function of "
@@ -231,29 +236,31 @@ def _check_tree(source: str, key: str, tree: ast.expr, values: dict[str, float],
                                          f"{', '.join(UNARY_FUNCTIONS)}")
             if node.keywords or len(node.args) != 1:
                 raise _fail(source, key, f"{called}() takes exactly one argument, like {called}(x)")
-            visit(node.args[0])
-        elif isinstance(node, ast.Name):
+            inner = visit(node.args[0])
+            return lambda nodes: _apply(called, inner(nodes))
+        if isinstance(node, ast.Name):
             if node.id in UNARY_FUNCTIONS:
                 raise _fail(source, key, f"{node.id} is a function; call it, like {node.id}(x)")
             if node.id not in values and node.id not in definitions:
                 raise _fail(source, key, f"uses {short_repr(node.id, 30)}, which is not defined; the "
                                          f"names are {', '.join([*values, *definitions])}")
-            used[node.id] = None
-        elif isinstance(node, ast.Constant):
+            used[name := node.id] = None
+            return lambda nodes: nodes[name]
+        if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise _fail(source, key, f"the constant {short_repr(node.value, 30)} is not allowed; "
                                          "numbers only")
             if isinstance(node.value, int) and abs(node.value) > 10 ** 300:
                 raise _fail(source, key, "a number in the formula is too large for a float")
-            if not math.isfinite(float(node.value)):
+            if not math.isfinite(number := float(node.value)):
                 raise _fail(source, key, f"{ast.unparse(node)} is not a finite number")
-        else:
-            what = next((text for kind, text in _NOT_ALLOWED.items() if isinstance(node, kind)),
-                        type(node).__name__)
-            raise _fail(source, key, f"{what} not allowed; write {ALLOWED}")
+            return lambda nodes: number
+        what = next((text for kind, text in _NOT_ALLOWED.items() if isinstance(node, kind)),
+                    type(node).__name__)
+        raise _fail(source, key, f"{what} not allowed; write {ALLOWED}")
 
     try:
-        visit(tree)
+        formula = visit(tree)
     except RecursionError:
         raise _fail(source, key, _TOO_DEEP) from None
     bare = tree
@@ -263,7 +270,7 @@ def _check_tree(source: str, key: str, tree: ast.expr, values: dict[str, float],
         raise _fail(source, key, f"is just {bare.id}; claim {bare.id} itself, or compute something")
     if not used:
         raise _fail(source, key, "uses no name; put a number in [values] instead")
-    return list(used)
+    return list(used), formula
 
 
 def _dependency_order(source: str, uses: dict[str, list[str]]) -> list[str]:
@@ -345,6 +352,12 @@ def parse_claim(name: str, spec: ExpressionSpec) -> Quantity:
 
 # -- the graph ------------------------------------------------------------------------------------
 
+def _binary(apply: Callable[[Any, Any], Any], a: Value | float, b: Value | float) -> Value:
+    """Return ``apply(a, b)``; of two numbers, the first becomes a constant leaf."""
+    result: Value = apply(a if isinstance(a, Value) or isinstance(b, Value) else Value(a), b)
+    return result
+
+
 def _apply(function: str, operand: Value | float) -> Value:
     v = operand if isinstance(operand, Value) else Value(operand)
     if function == "neg":
@@ -360,28 +373,9 @@ def build(spec: ExpressionSpec, leaves: dict[str, Value] | None = None) -> dict[
     numbers), then each definition, labelled with its name."""
     nodes = dict(leaves) if leaves is not None else {name: Value(v, name) for name, v in spec.values.items()}
 
-    def evaluate(node: ast.expr) -> Value | float:
-        if isinstance(node, ast.Constant):
-            assert isinstance(node.value, (int, float))
-            return float(node.value)
-        if isinstance(node, ast.Name):
-            return nodes[node.id]
-        if isinstance(node, ast.UnaryOp):
-            operand = evaluate(node.operand)
-            return -operand if isinstance(node.op, ast.USub) else operand
-        if isinstance(node, ast.Call):
-            assert isinstance(node.func, ast.Name)
-            return _apply(node.func.id, evaluate(node.args[0]))
-        assert isinstance(node, ast.BinOp)
-        a, b = evaluate(node.left), evaluate(node.right)
-        if not isinstance(a, Value) and not isinstance(b, Value):
-            a = Value(a)  # two numbers: the first becomes a constant leaf
-        result: Value = _BINARY[type(node.op)](a, b)
-        return result
-
     with enable_grad():
         for name in spec.order:
-            result = evaluate(spec.trees[name])
+            result = spec.formulas[name](nodes)
             assert isinstance(result, Value) and not result.label
             result.label = name
             nodes[name] = result
