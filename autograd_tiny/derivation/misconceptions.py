@@ -38,7 +38,6 @@ from .interpreter import (
     Replay,
     ValueOf,
     constant,
-    local_edits,
     node_value,
     run_pass,
 )
@@ -111,6 +110,12 @@ def _d(tape: Tape, i: int, expr: str) -> str:
     for pos, (j, c) in enumerate(tape.nodes[i].operands):
         names["xy"[pos]] = describe(tape, j, 1) if j is not None else c
     return _lit(formula.render(formula.simplify(formula.fold_constants(formula.from_table(expr, names)))))
+
+
+def _inner(tape: Tape, k: int) -> int | None:
+    """Return the node one-operand operation ``k`` is computed from (None for any other node)."""
+    node = tape.nodes[k]
+    return node.operands[0][0] if node.op is not None and OPS[node.op].arity == 1 else None
 
 
 def _name(tape: Tape, j: int) -> str:
@@ -216,24 +221,21 @@ def _path_slips(tape: Tape, edges: list[tuple[int, int]], target: int) -> Iterat
                                     f"which {{output}} depends on {p} (the one through {_at(tape, c)}): "
                                     "it should add {delta}",
                        Edits(drop={(c, pos)}), named=tape.label(c) is not None, local=parent == target)
-    by_op: dict[tuple[str | None, str], list[int]] = {}
-    for k, node in enumerate(tape.nodes):
-        if node.op is not None and OPS[node.op].arity == 1 and tape.label(k) is not None \
-                and node.operands[0][0] is not None:
-            by_op.setdefault((node.op, _family(tape, k)[1]), []).append(k)
+    by_op: dict[tuple[str | None, str], list[tuple[int, int]]] = {}  # named nodes and their operands
+    for k in range(len(tape)):
+        if tape.label(k) is not None and (kin := _inner(tape, k)) is not None:
+            by_op.setdefault((tape.nodes[k].op, _family(tape, k)[1]), []).append((k, kin))
     for c in tops:
-        node = tape.nodes[c]
-        if node.op is None or OPS[node.op].arity != 1 or node.operands[0][0] is None:
+        if (below := _inner(tape, c)) is None:
             continue
-        derivative = OPS[node.op].derivatives[0]
-        own, top, inner = _d(tape, c, derivative), _at(tape, c), _at(tape, node.operands[0][0])
+        op = tape.nodes[c].op
+        derivative = OPS[op or ""].derivatives[0]
+        own, top, inner = _d(tape, c, derivative), _at(tape, c), _at(tape, below)
         yield Slip("twice", f"applies d{top}/d{inner} = {own} twice", Edits(again={c}),
                    named=tape.label(c) is not None)
         sample = _family(tape, c)[1] if tape.label(c) is not None else ""
-        alike = sorted((k for k in by_op.get((node.op, sample), ()) if k != c), key=lambda k: abs(k - c))
-        for k in alike[:2 * NEIGHBOURS]:
-            kin = tape.nodes[k].operands[0][0]
-            assert kin is not None
+        alike = sorted((a for a in by_op.get((op, sample), ()) if a[0] != c), key=lambda a: abs(a[0] - c))
+        for k, kin in alike[:2 * NEIGHBOURS]:
             yield Slip(f"other-node:{tape.label(k)}", f"takes {_d(tape, k, derivative)} (the derivative "
                        f"at {_at(tape, k)}) where d{top}/d{inner} = {own} belongs",
                        Edits(d_operand={(c, 0): node_value(kin)}, d_out={c: node_value(k)}))
@@ -275,10 +277,9 @@ def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
                 read = node_value(k) if leaf.op is not None else constant(
                     params[leaf.param] if leaf.param is not None else leaf.const)
                 reads.append((f"neighbour:{other}-for-{name}", f"reads {other} where {name} belongs", read))
-            op = tape.nodes[j].op
-            inner = tape.nodes[j].operands[0][0] if op and OPS[op].arity == 1 else None
+            inner = _inner(tape, j)
             if inner is not None and _named(tape, inner):
-                layers.setdefault((str(op), tape.depth[j]), {})[j] = inner
+                layers.setdefault((str(tape.nodes[j].op), tape.depth[j]), {})[j] = inner
                 reads.append(("input-for-output", f"reads {_at(tape, inner, 0)}, the input of {name}, "
                                                   f"where {name} belongs", node_value(inner)))
             # each read where c's derivative reads it in the backward pass alone, then in the
@@ -388,16 +389,13 @@ class Problem:
     Attributes:
         tape, params: the graph and the parameters at the claim's step.
         put_in: the figures put in (written figures, or none for the true computation).
-        key: where the claim lives (channel ``f``, ``g``, ``s``, ``d`` at a node, or ``p`` for an
-            update of a parameter).
-        claim: the written figure.
+        key, claim: where the claim lives (channel ``f``, ``g``, ``s``, ``d``, ``l`` at a node, or
+            ``p`` for an update of a parameter) and the written figure.
         output: the name of what is differentiated (``E``, ``f``).
         sample_scale: d E / d E[s] for channel ``s``.
-        update: ``(name, gradient) -> the parameter after the step`` (for ``p``).
-        update_variants: the update rules' slips: ``(name, phrase, update)``.
+        update, update_variants: the file's update (for ``p``) and :func:`update_variants`.
         ok: figures of the same step judged ok: every slip must agree with them.
-        next_params: the parameters after the step (for the updated ones read in the backward
-            pass; None at the last step).
+        next_params: the parameters after the step (None at the last step).
         rated: ``rate -> update`` with another learning rate, and ``lr`` the file's.
     """
 
@@ -442,8 +440,7 @@ class Problem:
                          factors={**self.put_in.factors, **edits.factors})
         if self.key[0] == "l":  # the gradients of a local gradient's top
             assert isinstance(self.key[1], int)
-            local, _ = local_edits(self.tape, self.key[1])
-            merged = replace(merged, root=local.root, grads={})
+            merged = replace(merged, root=self.key[1] // len(self.tape), grads={})
         vals, grads = run_pass(self.tape, self.params, merged, factors if wanted else None)
         return vals, grads, factors
 
