@@ -128,11 +128,11 @@ def _named(tape: Tape, j: int | None) -> bool:
 
 # -- where the rules apply ----------------------------------------------------------------------
 
-def _gradient_edges(tape: Tape, target: int, root: int | None = None) -> list[tuple[int, int]]:
-    """Return the ``(node, position)`` edges on the paths along which the gradient of ``root`` (the
-    tape's) reaches ``target``: every local derivative a slip in d(root)/d(target) can sit in."""
+def _gradient_edges(tape: Tape, target: int, root: int) -> list[tuple[int, int]]:
+    """Return the ``(node, position)`` edges on the paths along which the gradient of ``root``
+    reaches ``target``: every local derivative a slip in d(root)/d(target) can sit in."""
     above = tape.descendants(target)
-    feeding = tape.ancestors(tape.root if root is None else root)
+    feeding = tape.ancestors(root)
     # nearest the target first: the slips a figure most likely carries are tried first
     return [(c, pos) for c in sorted(above & feeding) if tape.nodes[c].op is not None
             for pos, p in tape.nodes[c].parents if p in above]
@@ -252,9 +252,6 @@ def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
     place = {k: k for k in named} | {k: n for n, k in enumerate(tape.params.values())}
     family = {k: (tape.nodes[k].op or ("param" if tape.nodes[k].param is not None else "const"),
                   _family(tape, k)) for k in named}
-    alike_of: dict[tuple[str, tuple[str, str]], list[int]] = {}
-    for k in named:
-        alike_of.setdefault(family[k], []).append(k)
     reads_in_backward = {(c, q) for c, pos in (edges or ()) for q in range(len(tape.nodes[c].operands))
                          if q != pos}
     layers: dict[tuple[str, int], dict[int, int]] = {}  # (op, depth) -> output -> its input
@@ -268,7 +265,7 @@ def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
             reads: list[tuple[str, str, ValueOf]] = []  # (rule, what is read, its reader)
             # a node computed before c (so none that depends on c), or a leaf (read from the
             # parameters: the pass computes a leaf where the tape first uses it)
-            alike = sorted((k for k in alike_of[family[j]] if k != j
+            alike = sorted((k for k in named if family[k] == family[j] and k != j
                             and (k < c or tape.nodes[k].op is None)),
                            key=lambda k: abs(place[k] - place[j]))
             for k in alike[:2 * NEIGHBOURS]:
@@ -478,8 +475,8 @@ def _slips(problem: Problem) -> Iterator[Slip]:
     if channel == "f":
         yield from _forward_slips(tape, problem.params, where, None)
         return
-    target = where % len(tape) if channel == "l" else where
-    edges = _gradient_edges(tape, target, where // len(tape) if channel == "l" else None)
+    top, target = divmod(where, len(tape)) if channel == "l" else (tape.root, where)
+    edges = _gradient_edges(tape, target, top)
     yield from _op_slips(tape, edges, target)
     yield from _path_slips(tape, edges, target)
     if channel != "l":
@@ -547,8 +544,7 @@ def _rates(problem: Problem, grads: list[float]) -> Iterator[_Hit]:
     many digits: a tiny gradient would let almost any rate match, and a precise claim some
     two-digit rate."""
     name = str(problem.key[1])
-    if problem.key[0] != "p" or name not in problem.tape.params or problem.rated is None \
-            or problem.update is None:
+    if problem.key[0] != "p" or name not in problem.tape.params or problem.rated is None:
         return
     gradient = grads[problem.tape.params[name]]
     prev = problem.params[name]
