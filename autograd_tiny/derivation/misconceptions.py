@@ -1,26 +1,23 @@
 """Misconceptions as edits of any tape: the slips that no one listed for this exercise.
 
-A wrong figure gets a hint when exactly one misconception, made at one place of the
-computation, reproduces it (within the figure's precision) and agrees with every figure
-the student wrote that was judged ok. The misconceptions are data, in four places:
+A wrong figure gets a hint when exactly one misconception, made at one place, reproduces it and
+agrees with every figure judged ok (see :mod:`autograd_tiny.derivation.checker`). The
+misconceptions are data, in four places:
 
 * **beside each operation** (:attr:`autograd_tiny.ops.Op.misconceptions`): wrong local
-  derivatives (a product's own factor instead of the other one, the power rule without
-  its exponent, sigmoid' written as sigmoid, the quotient's minus sign lost), run and
-  printed by the same code as the true ones;
-* **structural rules** on the tape: the upstream gradient not
-  multiplied in (the local derivative written as the gradient), one path at a fan-out
-  left out, a neighbouring node's value read where one belongs;
-* **number rules** on the figure itself (:data:`NUMBER_RULES`): the sign flipped, a
-  factor 2 or 1/2;
-* **update rules** (:data:`UPDATE_RULES`): the update's sign, the update left out,
-  momentum without the old velocity, weight decay with the wrong sign or left out.
+  derivatives (a product's own factor instead of the other one, the power rule without its
+  exponent, sigmoid' written as sigmoid, the quotient's minus sign lost), run and printed by the
+  same code as the true ones;
+* **structural rules** on the tape: the upstream gradient not multiplied in, one path at a
+  fan-out left out, a neighbouring node's value read where one belongs;
+* **number rules** on the figure itself (:data:`NUMBER_RULES`): the sign flipped, a factor 2 or 1/2;
+* **update rules** (:func:`update_variants`): the update's sign, the update left out, momentum
+  without the old velocity, weight decay with the wrong sign or left out.
 
-The search tries each applicable entry at the claim's node and at every node whose
-error the claim carries: for a value, the nodes it is computed from; for a gradient,
-every local derivative on the paths from the output down to the node; for an update,
-the gradient's slips and the update's. Nothing here knows what a neuron is: a network
-file and an expression file are both tapes.
+Each is tried at the claim's node and at every node whose error the claim carries: for a value,
+the nodes it is computed from; for a gradient, every local derivative on the paths from the
+output down to the node; for an update, the gradient's slips and the update's. Nothing here
+knows what a neuron is: a network file and an expression file are both tapes.
 """
 
 from __future__ import annotations
@@ -41,7 +38,6 @@ from .interpreter import (
     Replay,
     ValueOf,
     constant,
-    local_edits,
     node_value,
     run_pass,
 )
@@ -59,22 +55,21 @@ NEIGHBOURS = 2
 #: One pass: every node's value, gradient and local derivatives.
 Pass = tuple[list[float], list[float], list[float]]
 
+#: An update: ``(name, gradient) -> the parameter after the step``.
+Update = Callable[[str, float], float]
+
 
 @dataclass(frozen=True)
 class Slip:
-    """One misconception made at one place.
-
-    Attributes:
-        rule: the entry's name (``"own-factor"``, ``"upstream"``, ``"sign"``).
-        phrase: what the student did, in the names the file uses.
-        edits: the change to the pass (None: the pass as it is, with another update).
-        update: for an update claim, the update rule to step with (None: the file's).
-    """
+    """One misconception made at one place: the rule's name (``"own-factor"``, ``"upstream"``,
+    ``"sign"``), what the student did in the file's names, the change to the pass (none: the pass as
+    it is, with another update) and for an update claim the update to step with (None: the file's)."""
 
     rule: str
     phrase: str
-    edits: Edits | None = None
-    update: Callable[[str, float], float] | None = field(default=None, compare=False)
+    edits: Edits = field(default_factory=Edits)
+    update: Update | None = field(default=None, compare=False)
+    #: made at a named node (its story comes before an unnamed node's)
     named: bool = True
     #: made in the claim's own last operation (its story comes before farther ones)
     local: bool = False
@@ -104,22 +99,23 @@ def describe(tape: Tape, i: int, depth: int = 2) -> str:
     return f"({parts[0]} {op.symbol} {parts[1]})" if op.arity == 2 else f"{op.symbol}({parts[0]})"
 
 
-def derivative_text(tape: Tape, i: int, expr: str) -> str:
-    """Return a local derivative of node ``i`` as text over the names of its operands."""
-    names: dict[str, str | float] = {"out": describe(tape, i, 1)}
-    for pos, (j, c) in enumerate(tape.nodes[i].operands):
-        names["xy"[pos]] = describe(tape, j, 1) if j is not None else c
-    return formula.render(formula.simplify(formula.fold_constants(formula.from_table(expr, names))))
-
-
 def _at(tape: Tape, i: int | None, depth: int = 1) -> str:
     """Return node ``i`` described (``...`` for none) for a phrase template (see :func:`_lit`)."""
     return "..." if i is None else _lit(describe(tape, i, depth))
 
 
 def _d(tape: Tape, i: int, expr: str) -> str:
-    """Return :func:`derivative_text` for a phrase template."""
-    return _lit(derivative_text(tape, i, expr))
+    """Return a local derivative of node ``i`` over its operands' descriptions, for a phrase template."""
+    names: dict[str, str | float] = {"out": describe(tape, i, 1)}
+    for pos, (j, c) in enumerate(tape.nodes[i].operands):
+        names["xy"[pos]] = describe(tape, j, 1) if j is not None else c
+    return _lit(formula.render(formula.simplify(formula.fold_constants(formula.from_table(expr, names)))))
+
+
+def _inner(tape: Tape, k: int) -> int | None:
+    """Return the node one-operand operation ``k`` is computed from (None for any other node)."""
+    node = tape.nodes[k]
+    return node.operands[0][0] if node.op is not None and OPS[node.op].arity == 1 else None
 
 
 def _name(tape: Tape, j: int) -> str:
@@ -132,11 +128,11 @@ def _named(tape: Tape, j: int | None) -> bool:
 
 # -- where the rules apply ----------------------------------------------------------------------
 
-def _gradient_edges(tape: Tape, target: int, root: int | None = None) -> list[tuple[int, int]]:
-    """Return the ``(node, position)`` edges on the paths along which the gradient of ``root`` (the
-    tape's) reaches ``target``: every local derivative a slip in d(root)/d(target) can sit in."""
+def _gradient_edges(tape: Tape, target: int, root: int) -> list[tuple[int, int]]:
+    """Return the ``(node, position)`` edges on the paths along which the gradient of ``root``
+    reaches ``target``: every local derivative a slip in d(root)/d(target) can sit in."""
     above = tape.descendants(target)
-    feeding = tape.ancestors(tape.root if root is None else root)
+    feeding = tape.ancestors(root)
     # nearest the target first: the slips a figure most likely carries are tried first
     return [(c, pos) for c in sorted(above & feeding) if tape.nodes[c].op is not None
             for pos, p in tape.nodes[c].parents if p in above]
@@ -154,7 +150,7 @@ def _forward_sites(tape: Tape, target: int, edges: list[tuple[int, int]] | None)
     return sorted((c for c in near if tape.nodes[c].op), key=lambda c: abs(c - target))
 
 
-_NUMBERED = re.compile(r"(?P<stem>.*?)\d*(?P<sample>\[\d+\])?\Z")
+_NUMBERED = re.compile(r"(?P<stem>.*?)(?P<number>\d*)(?P<sample>\[\d+\])?\Z")
 
 
 def _family(tape: Tape, j: int) -> tuple[str, str]:
@@ -163,8 +159,7 @@ def _family(tape: Tape, j: int) -> tuple[str, str]:
     and its sample (``[2]``: a slip stays within one sample of a batch)."""
     m = _NUMBERED.match(_name(tape, j))
     assert m is not None
-    stem = m["stem"] if m.end("stem") < (m.start("sample") if m["sample"] else m.end()) else ""
-    return stem, m["sample"] or ""
+    return m["stem"] if m["number"] else "", m["sample"] or ""
 
 
 def _at_once(rule: str, phrase: str, members: Collection[Edits]) -> Iterator[Slip]:
@@ -226,24 +221,21 @@ def _path_slips(tape: Tape, edges: list[tuple[int, int]], target: int) -> Iterat
                                     f"which {{output}} depends on {p} (the one through {_at(tape, c)}): "
                                     "it should add {delta}",
                        Edits(drop={(c, pos)}), named=tape.label(c) is not None, local=parent == target)
-    by_op: dict[tuple[str | None, str], list[int]] = {}
-    for k, node in enumerate(tape.nodes):
-        if node.op is not None and OPS[node.op].arity == 1 and tape.label(k) is not None \
-                and node.operands[0][0] is not None:
-            by_op.setdefault((node.op, _family(tape, k)[1]), []).append(k)
+    by_op: dict[tuple[str | None, str], list[tuple[int, int]]] = {}  # named nodes and their operands
+    for k in range(len(tape)):
+        if tape.label(k) is not None and (kin := _inner(tape, k)) is not None:
+            by_op.setdefault((tape.nodes[k].op, _family(tape, k)[1]), []).append((k, kin))
     for c in tops:
-        node = tape.nodes[c]
-        if node.op is None or OPS[node.op].arity != 1 or node.operands[0][0] is None:
+        if (below := _inner(tape, c)) is None:
             continue
-        derivative = OPS[node.op].derivatives[0]
-        own, top, inner = _d(tape, c, derivative), _at(tape, c), _at(tape, node.operands[0][0])
+        op = tape.nodes[c].op
+        derivative = OPS[op or ""].derivatives[0]
+        own, top, inner = _d(tape, c, derivative), _at(tape, c), _at(tape, below)
         yield Slip("twice", f"applies d{top}/d{inner} = {own} twice", Edits(again={c}),
                    named=tape.label(c) is not None)
         sample = _family(tape, c)[1] if tape.label(c) is not None else ""
-        alike = sorted((k for k in by_op.get((node.op, sample), ()) if k != c), key=lambda k: abs(k - c))
-        for k in alike[:2 * NEIGHBOURS]:
-            kin = tape.nodes[k].operands[0][0]
-            assert kin is not None
+        alike = sorted((a for a in by_op.get((op, sample), ()) if a[0] != c), key=lambda a: abs(a[0] - c))
+        for k, kin in alike[:2 * NEIGHBOURS]:
             yield Slip(f"other-node:{tape.label(k)}", f"takes {_d(tape, k, derivative)} (the derivative "
                        f"at {_at(tape, k)}) where d{top}/d{inner} = {own} belongs",
                        Edits(d_operand={(c, 0): node_value(kin)}, d_out={c: node_value(k)}))
@@ -260,9 +252,6 @@ def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
     place = {k: k for k in named} | {k: n for n, k in enumerate(tape.params.values())}
     family = {k: (tape.nodes[k].op or ("param" if tape.nodes[k].param is not None else "const"),
                   _family(tape, k)) for k in named}
-    alike_of: dict[tuple[str, tuple[str, str]], list[int]] = {}
-    for k in named:
-        alike_of.setdefault(family[k], []).append(k)
     reads_in_backward = {(c, q) for c, pos in (edges or ()) for q in range(len(tape.nodes[c].operands))
                          if q != pos}
     layers: dict[tuple[str, int], dict[int, int]] = {}  # (op, depth) -> output -> its input
@@ -276,7 +265,7 @@ def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
             reads: list[tuple[str, str, ValueOf]] = []  # (rule, what is read, its reader)
             # a node computed before c (so none that depends on c), or a leaf (read from the
             # parameters: the pass computes a leaf where the tape first uses it)
-            alike = sorted((k for k in alike_of[family[j]] if k != j
+            alike = sorted((k for k in named if family[k] == family[j] and k != j
                             and (k < c or tape.nodes[k].op is None)),
                            key=lambda k: abs(place[k] - place[j]))
             for k in alike[:2 * NEIGHBOURS]:
@@ -285,10 +274,9 @@ def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
                 read = node_value(k) if leaf.op is not None else constant(
                     params[leaf.param] if leaf.param is not None else leaf.const)
                 reads.append((f"neighbour:{other}-for-{name}", f"reads {other} where {name} belongs", read))
-            op = tape.nodes[j].op
-            inner = tape.nodes[j].operands[0][0] if op and OPS[op].arity == 1 else None
+            inner = _inner(tape, j)
             if inner is not None and _named(tape, inner):
-                layers.setdefault((str(op), tape.depth[j]), {})[j] = inner
+                layers.setdefault((str(tape.nodes[j].op), tape.depth[j]), {})[j] = inner
                 reads.append(("input-for-output", f"reads {_at(tape, inner, 0)}, the input of {name}, "
                                                   f"where {name} belongs", node_value(inner)))
             # each read where c's derivative reads it in the backward pass alone, then in the
@@ -325,28 +313,6 @@ NUMBER_RULES: tuple[tuple[str, float, str], ...] = (
     ("two-missing", 0.5, "half the value {truth}: a factor 2 is missing"),
 )
 
-#: Update rules: ``(name, applies, how, phrase)``; ``how`` gives :meth:`Replay.updater`'s
-#: arguments (an optimizer changed from the file's, a fresh velocity, the sign of the step).
-UPDATE_RULES: tuple[tuple[str, Callable[[Optimizer], bool],
-                          Callable[[Optimizer], tuple[Optimizer, bool, float]], str], ...] = (
-    ("update-sign", lambda o: not (o.momentum or o.weight_decay), lambda o: (o, False, -1.0),
-     "the gradient's sign is flipped: {name} + lr * d{output}/d{name} = {value}"),
-    ("update-sign", lambda o: bool(o.momentum or o.weight_decay), lambda o: (o, False, -1.0),
-     "the step's sign is flipped: the update adds what it subtracts from {name}, giving {value}"),
-    ("momentum-without-velocity", lambda o: bool(o.momentum), lambda o: (o, True, 1.0),
-     "momentum leaves out the old velocity: the step uses this step's gradient alone"),
-    ("dampening-left-out", lambda o: bool(o.dampening), lambda o: (replace(o, dampening=0.0), False, 1.0),
-     "momentum leaves the dampening out: the velocity adds the whole gradient"),
-    ("nesterov-left-out", lambda o: o.nesterov, lambda o: (replace(o, nesterov=False), False, 1.0),
-     "steps with plain momentum where Nesterov's belongs"),
-    ("decay-sign", lambda o: bool(o.weight_decay),
-     lambda o: (replace(o, weight_decay=-o.weight_decay), False, 1.0),
-     "weight decay with the wrong sign: the step uses dE/dP - wd * P instead of dE/dP + wd * P"),
-    ("decay-left-out", lambda o: bool(o.weight_decay), lambda o: (replace(o, weight_decay=0.0), False, 1.0),
-     "weight decay left out: the step uses dE/dP alone instead of dE/dP + wd * P"),
-)
-
-
 #: What each rule is called in a teacher's words (a class's misconceptions counted by name); an
 #: operation's own misconceptions are called by what they say (:attr:`Misconception.says`).
 NAMES: dict[str, str] = {
@@ -379,15 +345,34 @@ def name_of(rule: str) -> str:
     return NAMES[family]
 
 
-def update_variants(replay: Replay, params: Mapping[str, float], velocity: Mapping[str, float],
-                    ) -> list[tuple[str, str, Callable[[str, float], float]]]:
-    """Return ``(rule, phrase, update)`` for every update rule that applies to the replay's
-    optimizer, each ``update`` a ``(name, gradient) -> parameter after the step``."""
+def update_variants(replay: Replay, params: Mapping[str, float],
+                    velocity: Mapping[str, float]) -> list[tuple[str, str, Update]]:
+    """Return ``(rule, phrase, update)`` for every update rule that applies to the replay's optimizer."""
     o = replay.optimizer
-    return [*((rule, phrase, replay.updater(params, velocity, *how(o)))
-              for rule, applies, how, phrase in UPDATE_RULES if applies(o)),
-            ("left-out", "matches {name} before the step: the update was left out",
-             lambda name, gradient: params[name]),
+
+    def step(optimizer: Optimizer = o, fresh: bool = False, sign: float = 1.0) -> Update:
+        return replay.updater(params, velocity, optimizer, fresh, sign)
+
+    flipped = ("the step's sign is flipped: the update adds what it subtracts from {name}, giving {value}"
+               if o.momentum or o.weight_decay else
+               "the gradient's sign is flipped: {name} + lr * d{output}/d{name} = {value}")
+    found = [("update-sign", flipped, step(sign=-1.0))]
+    if o.momentum:
+        found.append(("momentum-without-velocity", "momentum leaves out the old velocity: the step uses "
+                                                   "this step's gradient alone", step(fresh=True)))
+    if o.dampening:
+        found.append(("dampening-left-out", "momentum leaves the dampening out: the velocity adds the "
+                                            "whole gradient", step(replace(o, dampening=0.0))))
+    if o.nesterov:
+        found.append(("nesterov-left-out", "steps with plain momentum where Nesterov's belongs",
+                      step(replace(o, nesterov=False))))
+    if o.weight_decay:
+        found += [("decay-sign", "weight decay with the wrong sign: the step uses dE/dP - wd * P instead "
+                                 "of dE/dP + wd * P", step(replace(o, weight_decay=-o.weight_decay))),
+                  ("decay-left-out", "weight decay left out: the step uses dE/dP alone instead of "
+                                     "dE/dP + wd * P", step(replace(o, weight_decay=0.0)))]
+    return [*found, ("left-out", "matches {name} before the step: the update was left out",
+                     lambda name, gradient: params[name]),
             ("frozen", "{name} is not trained (the file keeps it fixed), so it keeps its value "
                        "{before}; the claim updates it", replay.updater(params, velocity, everything=True))]
 
@@ -401,16 +386,13 @@ class Problem:
     Attributes:
         tape, params: the graph and the parameters at the claim's step.
         put_in: the figures put in (written figures, or none for the true computation).
-        key: where the claim lives (channel ``f``, ``g``, ``s``, ``d`` at a node, or ``p`` for an
-            update of a parameter).
-        claim: the written figure.
+        key, claim: where the claim lives (channel ``f``, ``g``, ``s``, ``d``, ``l`` at a node, or
+            ``p`` for an update of a parameter) and the written figure.
         output: the name of what is differentiated (``E``, ``f``).
         sample_scale: d E / d E[s] for channel ``s``.
-        update: ``(name, gradient) -> the parameter after the step`` (for ``p``).
-        update_variants: the update rules' slips: ``(name, phrase, update)``.
+        update, update_variants: the file's update (for ``p``) and :func:`update_variants`.
         ok: figures of the same step judged ok: every slip must agree with them.
-        next_params: the parameters after the step (for the updated ones read in the backward
-            pass; None at the last step).
+        next_params: the parameters after the step (None at the last step).
         rated: ``rate -> update`` with another learning rate, and ``lr`` the file's.
     """
 
@@ -421,15 +403,15 @@ class Problem:
     claim: Claim
     output: str
     sample_scale: float = 1.0
-    update: Callable[[str, float], float] | None = None
-    update_variants: Sequence[tuple[str, str, Callable[[str, float], float]]] = ()
+    update: Update | None = None
+    update_variants: Sequence[tuple[str, str, Update]] = ()
     ok: Sequence[tuple[Key, Claim]] = ()
     next_params: Mapping[str, float] | None = None
-    rated: Callable[[float], Callable[[str, float], float]] | None = None
+    rated: Callable[[float], Update] | None = None
     lr: float = 0.0
 
     def read(self, key: Key, vals: list[float], grads: list[float], factors: list[float],
-             update: Callable[[str, float], float] | None = None) -> float:
+             update: Update | None = None) -> float:
         """Return the number at ``key`` in a pass."""
         channel, where, _ = key
         if channel == "p":
@@ -455,8 +437,7 @@ class Problem:
                          factors={**self.put_in.factors, **edits.factors})
         if self.key[0] == "l":  # the gradients of a local gradient's top
             assert isinstance(self.key[1], int)
-            local, _ = local_edits(self.tape, self.key[1])
-            merged = replace(merged, root=local.root, grads={})
+            merged = replace(merged, root=self.key[1] // len(self.tape), grads={})
         vals, grads = run_pass(self.tape, self.params, merged, factors if wanted else None)
         return vals, grads, factors
 
@@ -470,7 +451,7 @@ def slips(problem: Problem) -> Iterator[Slip]:
     sample at once: the slips whose words differ only in the sample."""
     groups: dict[tuple[str, str], list[Edits]] = {}
     for slip in _slips(problem):  # one at a time: a search past its budget stops between two
-        if slip.edits is not None and slip.update is None and _SAMPLE.search(slip.phrase):
+        if slip.update is None and _SAMPLE.search(slip.phrase):
             groups.setdefault((slip.rule, _SAMPLE.sub("", slip.phrase)), []).append(slip.edits)
         yield slip
     for (rule, phrase), members in groups.items():
@@ -494,8 +475,8 @@ def _slips(problem: Problem) -> Iterator[Slip]:
     if channel == "f":
         yield from _forward_slips(tape, problem.params, where, None)
         return
-    target = where % len(tape) if channel == "l" else where
-    edges = _gradient_edges(tape, target, where // len(tape) if channel == "l" else None)
+    top, target = divmod(where, len(tape)) if channel == "l" else (tape.root, where)
+    edges = _gradient_edges(tape, target, top)
     yield from _op_slips(tape, edges, target)
     yield from _path_slips(tape, edges, target)
     if channel != "l":
@@ -514,7 +495,8 @@ def _other_gradients(problem: Problem) -> Iterator[Slip]:
     if update is None:
         return
     _, grads, _ = problem.run(Edits())
-    def made_with(g: float) -> Callable[[str, float], float]:
+
+    def made_with(g: float) -> Update:
         return lambda n, _: update(n, g)
 
     for other, i in problem.tape.params.items():
@@ -562,8 +544,7 @@ def _rates(problem: Problem, grads: list[float]) -> Iterator[_Hit]:
     many digits: a tiny gradient would let almost any rate match, and a precise claim some
     two-digit rate."""
     name = str(problem.key[1])
-    if problem.key[0] != "p" or name not in problem.tape.params or problem.rated is None \
-            or problem.update is None:
+    if problem.key[0] != "p" or name not in problem.tape.params or problem.rated is None:
         return
     gradient = grads[problem.tape.params[name]]
     prev = problem.params[name]
@@ -647,8 +628,7 @@ def _told(problem: Problem, base: Pass) -> Iterator[_Hit]:
         for rule, factor, text in NUMBER_RULES:
             yield _Hit(rule, say(text, truth * factor), value=truth * factor, number=True)
     for slip in slips(problem):
-        result = problem.run(slip.edits) if slip.edits is not None and (
-            slip.edits.structural() or slip.update is None) else base
+        result = problem.run(slip.edits) if slip.edits.structural() or slip.update is None else base
         value = problem.read(problem.key, *result, update=slip.update)
         phrase = say(slip.phrase, value)
         through = channel == "p" and slip.update is None
