@@ -22,7 +22,6 @@ For every claim (reported in file order):
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import time
@@ -36,7 +35,7 @@ from .._numeric import printable
 from . import interpreter
 from .format import Claim, Quantity, Spec
 from .interpreter import Key, Trace, magnitude, magnitudes
-from .misconceptions import BUDGET_SECONDS, Problem, reproducing, update_variants
+from .misconceptions import BUDGET_SECONDS, Problem, reproducing
 from .network import Network
 
 VERDICTS = ("ok", "follows", "wrong")
@@ -390,15 +389,8 @@ def tape_problem(replay: interpreter.Replay, trace: Trace, step: int, replace: M
     """Return the misconception search's problem for one claim of a replay at ``step``: the
     figures in ``replace`` at that step put in (the claim's own left out)."""
     put = replay.edits_at(replay.by_step({k: v for k, v in replace.items() if k != key}), step)
-    params = trace.params[step]
-    velocity = trace.velocity.get(step, {})
-    opt = replay.optimizer
-    return Problem(replay.tape, params, put, key, claim, output, replay.sample_scale,
-                   update=replay.updater(params, velocity),
-                   update_variants=update_variants(replay, params, velocity), ok=ok,
-                   next_params=trace.params.get(step + 1),
-                   rated=lambda rate: replay.updater(params, velocity, dataclasses.replace(opt, lr=rate)),
-                   lr=opt.lr)
+    return Problem(replay, trace.params[step], trace.velocity.get(step, {}), put, key, claim, output, ok,
+                   trace.params.get(step + 1))
 
 
 def _finite_at(trace: Trace, step: int) -> bool:

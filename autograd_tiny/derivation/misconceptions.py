@@ -345,9 +345,9 @@ def name_of(rule: str) -> str:
     return NAMES[family]
 
 
-def update_variants(replay: Replay, params: Mapping[str, float],
-                    velocity: Mapping[str, float]) -> list[tuple[str, str, Update]]:
+def update_variants(problem: Problem) -> list[tuple[str, str, Update]]:
     """Return ``(rule, phrase, update)`` for every update rule that applies to the replay's optimizer."""
+    replay, params, velocity = problem.replay, problem.params, problem.velocity
     o = replay.optimizer
 
     def step(optimizer: Optimizer = o, fresh: bool = False, sign: float = 1.0) -> Update:
@@ -384,40 +384,42 @@ class Problem:
     """One wrong figure to explain, and the pass to search with.
 
     Attributes:
-        tape, params: the graph and the parameters at the claim's step.
+        replay: the derivation's replay (its tape, update rule and ``sample_scale``).
+        params, velocity: the parameters and momentum velocities at the claim's step.
         put_in: the figures put in (written figures, or none for the true computation).
         key, claim: where the claim lives (channel ``f``, ``g``, ``s``, ``d``, ``l`` at a node, or
             ``p`` for an update of a parameter) and the written figure.
         output: the name of what is differentiated (``E``, ``f``).
-        sample_scale: d E / d E[s] for channel ``s``.
-        update, update_variants: the file's update (for ``p``) and :func:`update_variants`.
         ok: figures of the same step judged ok: every slip must agree with them.
         next_params: the parameters after the step (None at the last step).
-        rated: ``rate -> update`` with another learning rate, and ``lr`` the file's.
     """
 
-    tape: Tape
+    replay: Replay
     params: Mapping[str, float]
+    velocity: Mapping[str, float]
     put_in: Edits
     key: Key
     claim: Claim
     output: str
-    sample_scale: float = 1.0
-    update: Update | None = None
-    update_variants: Sequence[tuple[str, str, Update]] = ()
     ok: Sequence[tuple[Key, Claim]] = ()
     next_params: Mapping[str, float] | None = None
-    rated: Callable[[float], Update] | None = None
-    lr: float = 0.0
+
+    @property
+    def tape(self) -> Tape:
+        """Return the replay's tape."""
+        return self.replay.tape
+
+    def update(self, name: str, gradient: float) -> float:
+        """Return parameter ``name`` after the file's update with ``gradient``."""
+        return self.replay.updater(self.params, self.velocity)(name, gradient)
 
     def read(self, key: Key, vals: list[float], grads: list[float], factors: list[float],
              update: Update | None = None) -> float:
         """Return the number at ``key`` in a pass."""
         channel, where, _ = key
         if channel == "p":
-            step, i = update or self.update, self.tape.params.get(str(where))
-            assert step is not None
-            return step(str(where), grads[i] if i is not None else 0.0)
+            i = self.tape.params.get(str(where))
+            return (update or self.update)(str(where), grads[i] if i is not None else 0.0)
         assert isinstance(where, int)
         if channel == "f":
             return vals[where]
@@ -425,7 +427,7 @@ class Problem:
             return factors[where]
         if channel == "l":
             return grads[where % len(self.tape)]
-        return grads[where] / (self.sample_scale if channel == "s" else 1.0)
+        return grads[where] / (self.replay.sample_scale if channel == "s" else 1.0)
 
     def run(self, edits: Edits, factors_too: bool = False) -> Pass:
         """Return a pass's values, gradients and local derivatives with the figures put in (the
@@ -462,7 +464,7 @@ def _slips(problem: Problem) -> Iterator[Slip]:
     tape = problem.tape
     channel, where, _ = problem.key
     if channel == "p":
-        for rule, phrase, update in problem.update_variants:
+        for rule, phrase, update in update_variants(problem):
             yield Slip(rule, phrase, Edits(), update=update, local=True)
         if str(where) not in tape.params:
             return
@@ -491,13 +493,10 @@ def _other_gradients(problem: Problem) -> Iterator[Slip]:
     from .checker import format_number
 
     name = str(problem.key[1])
-    update = problem.update
-    if update is None:
-        return
     _, grads, _ = problem.run(Edits())
 
     def made_with(g: float) -> Update:
-        return lambda n, _: update(n, g)
+        return lambda n, _: problem.update(n, g)
 
     for other, i in problem.tape.params.items():
         if other != name:
@@ -544,23 +543,26 @@ def _rates(problem: Problem, grads: list[float]) -> Iterator[_Hit]:
     many digits: a tiny gradient would let almost any rate match, and a precise claim some
     two-digit rate."""
     name = str(problem.key[1])
-    if problem.key[0] != "p" or name not in problem.tape.params or problem.rated is None:
+    if problem.key[0] != "p" or name not in problem.tape.params:
         return
-    gradient = grads[problem.tape.params[name]]
-    prev = problem.params[name]
-    d = prev - problem.rated(1.0)(name, gradient)  # what the rate multiplies (momentum, decay)
+    opt, gradient, prev = problem.replay.optimizer, grads[problem.tape.params[name]], problem.params[name]
+
+    def rated(rate: float) -> float:
+        return problem.replay.updater(problem.params, problem.velocity, replace(opt, lr=rate))(name, gradient)
+
+    d = prev - rated(1.0)  # what the rate multiplies (momentum, decay)
     if d == 0 or not math.isfinite(d):
         return
     implied = (prev - problem.claim.value) / d
     window = float(problem.claim.unit) / abs(d)
     for digits in (1, 2):
         rate = float(f"{implied:.{digits}g}")
-        if rate <= 0 or math.isclose(rate, problem.lr):
+        if rate <= 0 or math.isclose(rate, opt.lr):
             continue
         spacing = 10.0 ** (math.floor(math.log10(rate)) - digits + 1)
         if window <= 0.1 * rate and window < spacing / 2:
             yield _Hit("learning-rate", f"matches the update with learning rate {rate:g} instead of "
-                       f"{problem.lr:g}", value=problem.rated(rate)(name, gradient), local=True)
+                       f"{opt.lr:g}", value=rated(rate), local=True)
 
 
 def zero_fact(problem: Problem, vals: list[float], grads: list[float]) -> str | None:
@@ -590,7 +592,6 @@ def zero_fact(problem: Problem, vals: list[float], grads: list[float]) -> str | 
     text = f"{', '.join(shown)} {'is' if len(shown) == 1 else 'are'} 0, so d{problem.output}/d{name} = 0"
     if channel == "g":
         return text
-    assert problem.update is not None
     prev = problem.params[name]
     if problem.update(name, 0.0) != prev:
         return None  # weight decay, or a velocity from earlier steps, still moves it
