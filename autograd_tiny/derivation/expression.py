@@ -23,13 +23,13 @@ so its numbers are the engine's, and every named quantity is a labelled node (th
 leaves with their names, each definition with its own), which is what
 :func:`autograd_tiny.explain.explain_gradient` and the pictures show.
 
-Claims: ``NAME`` (a defined quantity's value), ``dOUT/dNAME`` (the output's derivative
-with respect to a leaf or a definition) and, when the file has a top-level
-``learning_rate``, ``x+`` (leaf ``x`` after one gradient-descent step on the output).
-The verdicts are the network checker's (:mod:`autograd_tiny.derivation.checker`):
-``ok``, ``follows`` (what the other written figures give: the graph is replayed with
-them put in) or ``wrong`` with a hint from the misconceptions of any graph
-(:mod:`autograd_tiny.derivation.misconceptions`).
+Claims: ``NAME`` (a definition's value), ``dOUT/dNAME`` (the output's derivative with
+respect to a leaf or a definition) and ``dA/dB`` (definition ``A``'s local gradient with
+respect to ``B``, through every path); with a top-level ``learning_rate``, each of these
+followed by ``+`` or ``@K`` (after one or ``K`` gradient-descent steps on the output), and
+``x+``, ``x@K`` for a leaf. A negative learning rate steps up the gradient, as the nudge
+``a += 0.01 * a.grad`` does. The verdicts and hints are the network files'
+(:mod:`autograd_tiny.derivation.checker`).
 """
 
 from __future__ import annotations
@@ -399,7 +399,7 @@ class ExpressionDerivation(Derivation):
     """An expression file: its leaves, definitions and claims, with the network Derivation's API.
 
     Attributes: ``expression`` (the :class:`ExpressionSpec`), ``title``, ``parameters`` (the
-    leaves as Values by name, of the last :meth:`loss`), ``output`` (the output's name),
+    leaves as Values by name: every :meth:`loss` builds its graph on them), ``output`` (the output's name),
     ``input_names`` (empty), ``learning_rate`` (the file's, for ``x+`` claims; 0 without). It has
     no ``network``: pictures of it are the computation graph only.
     """
