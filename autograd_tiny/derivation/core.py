@@ -81,11 +81,10 @@ class Derivation:
         return {n: fw.out[n] for n in self.layers[-1]}
 
     def train(self, steps: int) -> list[float]:
-        """Take ``steps`` gradient-descent steps with the file's update rule.
+        """Take ``steps`` gradient-descent steps with the file's update rule; return the loss before each.
 
-        Trains the parameters that are not frozen, starting from their current values and
-        continuing the steps taken before (momentum's velocities are kept until :meth:`reset`).
-        Returns the loss before each step.
+        Trains the parameters that are not frozen from their current values, continuing the steps
+        taken before (momentum's velocities are kept until :meth:`reset`).
         """
         return self._net.train(steps)
 
@@ -150,22 +149,15 @@ class Derivation:
         return {q.name: v for q, v in computed(self.replay(), wanted).items()}
 
     def value(self, claim: str) -> float:
-        """Return the value of the quantity a claim name names (``"w1+"``, ``"E@100"``), computed
-        from the file's numbers.
-
-        Raises:
-            TypeError: ``claim`` is not a str.
-            UsageError: the name names nothing in this derivation.
-        """
+        """Return the value of :meth:`quantity` ``claim``, computed from the file's numbers; raise as
+        :meth:`quantity` does."""
         q = self.quantity(claim)
         return computed(self.replay(), [q])[q]
 
     def check(self, progress: bool = False) -> ClaimResults:
-        """Return the verdict on every claim, in file order (see :mod:`autograd_tiny.derivation.checker`).
-
-        Works on its own copy of the computation: the parameters are not changed.
-        ``progress`` shows a bar on stderr while a claim ``X@K`` trains for many steps.
-        """
+        """Return the verdict on every claim, in file order (see :mod:`autograd_tiny.derivation.checker`),
+        leaving the parameters unchanged; ``progress`` shows a bar on stderr while a claim ``X@K``
+        trains for many steps."""
         return check_claims(self.claims, self.replay(), self.output, progress, self.title)
 
     def report(self, fmt: str = "text") -> str:
@@ -187,7 +179,7 @@ class Derivation:
                 per neuron).
 
         Raises:
-            UsageError: ``param`` is not a parameter of this derivation.
+            UsageError: ``param`` is not a parameter of this derivation, or ``fmt`` or ``form`` is unknown.
         """
         from ..explain import explain_gradient
 
@@ -201,25 +193,17 @@ class Derivation:
             raise UsageError(f"cannot explain {name!r}: {exc}") from None
 
     def explanation(self, param: str | Value) -> Explanation:
-        """Return the chain-rule derivation of dE/d``param`` (an :class:`~autograd_tiny.explain.Explanation`).
-
-        Jupyter shows it as Markdown tables (or LaTeX); ``.render(fmt)`` prints it.
-
-        Raises:
-            UsageError: ``param`` is not a parameter of this derivation.
-        """
+        """Return :meth:`explain`'s derivation as an :class:`~autograd_tiny.explain.Explanation`, which
+        Jupyter shows as Markdown tables (or LaTeX) and ``.render(fmt)`` prints; raise UsageError when
+        ``param`` is not a parameter of this derivation."""
         from ..explain import explain
 
         loss, value, rate = self._gradient_of(param)
         return explain(loss, value, learning_rate=rate)
 
     def _gradient_of(self, param: str | Value) -> tuple[Value, Value, float | None]:
-        """Return a fresh loss, the parameter ``param`` in its graph and its learning rate
-        (None for a parameter that is not trained).
-
-        Raises:
-            UsageError: ``param`` is not a parameter of this derivation.
-        """
+        """Return a fresh loss, the parameter ``param`` in its graph and its learning rate (None for a
+        parameter that is not trained); raise UsageError when ``param`` is not a parameter."""
         if isinstance(param, Value):
             name = next((n for n, p in self.parameters.items() if p is param), None)
             if name is None:
@@ -249,12 +233,13 @@ def from_text(text: str, source: str) -> Derivation:
 _KEY_START = re.compile(r"""\s*(\[|#|[A-Za-z0-9_-]+\s*=|"[^"\n]*"\s*=|'[^'\n]*'\s*=)""")
 
 
-def _is_file(text: str) -> bool:
-    """Return True when ``text`` names an existing file (False also when the OS refuses the name)."""
+def _is_text(text: str) -> bool:
+    """Return True when ``text`` is TOML rather than a path: it has a newline, or starts like TOML
+    and names no existing file (or a name the OS refuses)."""
     try:
-        return Path(text).is_file()
+        return "\n" in text or (bool(_KEY_START.match(text)) and not Path(text).is_file())
     except (OSError, ValueError):
-        return False
+        return True
 
 
 def load_derivation(path_or_text: str | os.PathLike[str]) -> Derivation:
@@ -268,9 +253,8 @@ def load_derivation(path_or_text: str | os.PathLike[str]) -> Derivation:
         UsageError: the file cannot be read or is not a valid derivation file; the
             one-line message names the file, the key and the problem.
     """
-    if isinstance(path_or_text, str) and ("\n" in path_or_text or _KEY_START.match(path_or_text)):
-        if "\n" in path_or_text or not _is_file(path_or_text):
-            return from_text(path_or_text, "<text>")
+    if isinstance(path_or_text, str) and _is_text(path_or_text):
+        return from_text(path_or_text, "<text>")
     if not isinstance(path_or_text, (str, os.PathLike)):
         raise TypeError(f"expected a path or TOML text, got {type(path_or_text).__name__}: "
                         f"{short_repr(path_or_text)}")

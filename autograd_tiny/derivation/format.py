@@ -1,14 +1,12 @@
 """Reading derivation files: TOML in, a validated :class:`Spec` out.
 
-A derivation file describes a small layered network with its numbers (inputs,
-targets, weights, biases, activation, loss, learning rate; optionally several samples
-trained as a batch, momentum, weight decay, a softmax output layer with cross-entropy,
-and weights that leave pairs of neurons unconnected) and the figures a hand derivation
-arrived at (``[claims]``). This module parses the TOML
-with :mod:`tomllib` (never evaluating anything), keeps every float exactly as it
-was written (so the checker knows each claim's precision) and checks the file
-thoroughly. Every problem raises :class:`autograd_tiny.errors.UsageError` with a
-one-line message that names the file, the key and what to do.
+A derivation file describes a small layered network with its numbers (inputs, targets, weights,
+biases, activation, loss, learning rate; optionally several samples trained as a batch, momentum,
+weight decay, a softmax output layer with cross-entropy, and weights that leave pairs of neurons
+unconnected) and the figures a hand derivation arrived at (``[claims]``). The TOML is parsed with
+:mod:`tomllib` (nothing is evaluated), every float is kept exactly as written (the checker reads
+each claim's precision from it) and every problem raises :class:`autograd_tiny.errors.UsageError`
+with a one-line message that names the file, the key and what to do.
 
 Claim names (``N`` a neuron, ``P`` a weight or bias, ``K`` a number of steps):
 
@@ -95,9 +93,9 @@ STEP_BUDGET = 4_000_000
 #: What a neuron or parameter name may look like.
 NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
-#: Every quantity kind: what it is (for messages and documentation), its claim name and the label
-#: of the node whose value or gradient it is, from its subject ``s`` (``a`` and ``b`` the two sides
-#: of a factor's ``"A/B"``; an expression file's derivative is named after its output).
+#: Every quantity kind: what it is, its claim name and the label of the node whose value or gradient
+#: it is, from its subject ``s`` (``a`` and ``b`` the two sides of a subject ``"A/B"``; an expression
+#: file's derivative is named after its output).
 KINDS: dict[str, tuple[str, str, str]] = {
     "net": ("net input of a neuron", "net_{s}", "net_{s}"),
     "out": ("output of a neuron", "out_{s}", "out_{s}"),
@@ -132,13 +130,10 @@ CLAIM_FORMS = (
 
 @dataclass(frozen=True)
 class Quantity:
-    """One number of a derivation: what it is (``kind``), whose (``subject``), and when (``step``).
-
-    ``kind`` is one of :data:`KINDS`; ``subject`` is the neuron name (``net``, ``out``,
-    ``E_term``, ``dout``, ``dnet``), the parameter name (``grad``, ``param``), the input
-    name (``dx``), ``"A/B"`` for the factor dA/dB (``"out_o1/net_o1"``, ``"net_o1/w5"``) or
-    None (``E``); ``step`` is the number of gradient-descent steps taken before it;
-    ``sample`` the sample of a batch it belongs to (from 1), None for the batch's own.
+    """One number of a derivation: what it is (``kind``, one of :data:`KINDS`), whose (``subject``:
+    a neuron's, parameter's, input's or expression file's name, ``"A/B"`` for a derivative dA/dB
+    such as ``"out_o1/net_o1"``, None for the loss), when (``step``, the number of gradient-descent
+    steps taken before it) and, in a batch, which sample's (``sample``, from 1; None for the batch's).
     """
 
     kind: str
@@ -159,9 +154,8 @@ class Quantity:
 
     @property
     def label(self) -> str:
-        """Return the label of the node whose value (or gradient) this is: ``"net_h1"``,
-        ``"out_o1[2]"``, ``"E[2]"``, ``"w1"`` (dE/dw1 is the leaf's gradient), ``"w1[2]"`` (a
-        sample's part), ``"x1"``, an expression file's name; for a factor ``dA/dB``, ``A``'s."""
+        """Return the label of the node whose value (or gradient) this is: ``"out_o1[2]"``, ``"w1"``
+        for dE/dw1, ``"w1[2]"`` for a sample's part, ``A``'s for a factor ``dA/dB``."""
         return self._fill(KINDS[self.kind][2])
 
     @property
@@ -176,15 +170,8 @@ class Quantity:
 
 @dataclass(frozen=True)
 class Claim:
-    """One entry of ``[claims]``.
-
-    Attributes:
-        name: the key as written (``"w1+"``).
-        written: the number as written (``"0.249921"``).
-        value: the number as a float.
-        exact: the number as a Decimal (exactly what was written).
-        quantity: what the claim is about.
-    """
+    """One entry of ``[claims]``: its ``name`` and number as ``written`` (``"w1+"``, ``"0.249921"``),
+    the number as a float (``value``) and exactly (``exact``), and the ``quantity`` it is about."""
 
     name: str
     written: str
@@ -227,27 +214,19 @@ class Sample:
 
 @dataclass
 class Spec:
-    """A parsed and validated derivation file.
+    """A parsed and validated derivation file: its keys as attributes (absent options at their
+    defaults, an absent title ``''``), with:
 
     Attributes:
         source: where it came from (a path, or ``"<text>"``), for messages.
-        title: the file's title ('' when it has none).
-        layers: neuron names per layer, input layer first.
-        activations: one activation name per non-input layer.
-        loss: a name from :data:`autograd_tiny.nn.LOSSES`.
-        learning_rate: the gradient-descent step size.
-        update_biases: whether training changes the biases.
-        inputs, targets: one number per input neuron / output neuron.
-        weights, biases: by name, in file order.
-        claims: the claimed figures, in file order.
-        samples: every sample (one for a file without ``[[samples]]``; ``inputs`` and
-            ``targets`` are the first one's).
+        layers: neuron names per layer, input layer first (``activations``: one per later layer).
+        inputs, targets: the first sample's.
+        weights, biases, claims: in file order (weights and biases by name).
+        samples: every sample (one for a file without ``[[samples]]``).
         batched: True when the file has ``[[samples]]`` (claims then name the sample).
-        batch: ``"mean"`` (the loss is the mean of the samples' losses), ``"sum"``, or ``"each"``
-            (one update after each sample in turn: step k is sample k mod N + 1's).
-        momentum, dampening, nesterov, weight_decay: of the update, as ``torch.optim.SGD``
-            takes them.
-        dense: False when the weights may leave pairs of neurons unconnected.
+        batch: ``"mean"`` or ``"sum"`` of the samples' losses, or ``"each"`` (one update after
+            each sample in turn: step k is sample k mod N + 1's).
+        momentum, dampening, nesterov, weight_decay: as ``torch.optim.SGD`` takes them.
     """
 
     source: str
@@ -548,7 +527,7 @@ def _neuron(source: str, key: str, name: object, where: str, known: dict[str, in
 
 
 def _weights(source: str, table: dict[str, Any], layers: list[list[str]],
-             neuron_layer: dict[str, int], dense: bool = True) -> dict[str, WeightSpec]:
+             neuron_layer: dict[str, int], dense: bool) -> dict[str, WeightSpec]:
     weights: dict[str, WeightSpec] = {}
     pairs: dict[tuple[str, str], str] = {}
     for name, value in table.items():
@@ -765,10 +744,6 @@ def _factor(top: str, bottom: str, spec: Spec) -> str:
     return f"{top}/{bottom}"
 
 
-#: The last written digit of a claim may sit from 10^-1100 (below the smallest float) to 10^308.
-_EXPONENTS = (-1100, 308)
-
-
 def read_claim(source: str, name: str, value: object, quantity_of: Callable[[str], Quantity]) -> Claim:
     """Return the :class:`Claim` of an entry ``name = value`` of ``[claims]``, its quantity named by
     ``quantity_of`` (a grammar's name reader, raising ValueError with the problem).
@@ -787,7 +762,7 @@ def read_claim(source: str, name: str, value: object, quantity_of: Callable[[str
     number, written, exact = _number(source, key, value)
     exponent = exact.as_tuple().exponent
     assert isinstance(exponent, int)
-    if not _EXPONENTS[0] <= exponent <= _EXPONENTS[1]:
+    if not -1100 <= exponent <= 308:  # the last digit from below the smallest float to 10^308
         raise _fail(source, key, f"{short_repr(written, 40).strip(chr(39))} puts its last digit at "
                                  f"10^{exponent}, beyond what a float can tell apart; write the "
                                  "number with ordinary digits (e.g. 0.0 or 1.5e-30)")
