@@ -20,7 +20,10 @@ Claim names (``N`` a neuron, ``P`` a weight or bias, ``K`` a number of steps):
   (the derivative of output ``N``'s loss term; the parts add up to ``dE/d...``);
 * ``P+``: ``P`` after one gradient-descent step; ``net_N+``, ``out_N+``, ``E+``,
   ``E_N+``, ``dE/d...+``: the same quantities after that step;
-* ``X@K``: quantity ``X`` after ``K`` steps (``X+`` is ``X@1``, ``X@0`` is ``X``).
+* ``X@K``: quantity ``X`` after ``K`` steps (``X+`` is ``X@1``, ``X@0`` is ``X``);
+* with momentum, ``v_P+`` and ``v_P@K``: ``P``'s velocity after one or ``K`` steps
+  (``P@K = P@(K-1) - lr * v_P@K``); with weight decay, ``E_reg`` (the loss plus
+  ``weight_decay / 2`` times the trained parameters' squares) and ``dE_reg/dP``.
 
 A file with ``[[samples]]`` (a batch) names the sample of a per-sample quantity, from 1:
 ``out_o1[2]``, ``dE/dnet_h1[3]@5``. With ``[s]``, ``E`` is sample ``s``'s own loss and
