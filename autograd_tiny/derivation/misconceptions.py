@@ -299,8 +299,8 @@ def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
         yield from _at_once("input-for-output", f"reads {inputs}, the inputs of {op}, where {names} belong",
                             members)
     everywhere = sorted(tape.ancestors(tape.root))
-    for op_name in dict.fromkeys(tape.nodes[c].op for c in sites if tape.nodes[c].op):
-        for m in OPS[op_name or ""].misconceptions:
+    for op_name in dict.fromkeys(str(tape.nodes[c].op) for c in sites):  # sites are operations
+        for m in OPS[op_name].misconceptions:
             if m.scale:
                 nodes = [c for c in everywhere if tape.nodes[c].op == op_name]
                 yield Slip(f"{op_name}:scale", m.says, Edits(scale=dict.fromkeys(nodes, m.scale)))
@@ -648,23 +648,18 @@ def story(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[str, float,
     :func:`_distinct`). The search stops after ``budget`` seconds. A fact that makes the figure
     wrong whatever it is (a weight whose input is 0 cannot change) is the story, with the true
     number."""
-    hits = _stories(problem, budget)
-    return (hits[0].phrase, hits[0].value, hits[0].result, name_of(hits[0].rule)) if len(hits) == 1 else None
-
-
-def _stories(problem: Problem, budget: float) -> list[_Hit]:
     if problem.key[0] not in ("f", "g", "s", "d", "l", "p"):
-        return []  # a velocity or the regularized loss: no misconception is written for them
+        return None  # a velocity or the regularized loss: no misconception is written for them
     from .checker import matches
 
     claim, unit = problem.claim, float(problem.claim.unit)
     base = problem.run(Edits())
     truth = problem.read(problem.key, *base)
     if not math.isfinite(truth):
-        return []
+        return None
     fact = zero_fact(problem, base[0], base[1])
     if fact is not None:
-        return [_Hit("zero-input", fact, value=truth)]
+        return fact, truth, None, name_of("zero-input")
     before = problem.params.get(str(problem.key[1]), 0.0)
 
     def fits(value: float) -> bool:
@@ -681,7 +676,10 @@ def _stories(problem: Problem, budget: float) -> list[_Hit]:
             hits.append(hit)
         if time.monotonic() > deadline:
             break
-    return _distinct(hits)
+    found = _distinct(hits)
+    if len(found) != 1:
+        return None
+    return found[0].phrase, found[0].value, found[0].result, name_of(found[0].rule)
 
 
 def slip_values(problem: Problem) -> list[tuple[str, str, float]]:
