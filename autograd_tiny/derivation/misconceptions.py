@@ -11,7 +11,7 @@ misconceptions are data, in four places:
 * **structural rules** on the tape: the upstream gradient not multiplied in, one path at a
   fan-out left out, a neighbouring node's value read where one belongs;
 * **number rules** on the figure itself (:data:`NUMBER_RULES`): the sign flipped, a factor 2 or 1/2;
-* **update rules** (:func:`update_variants`): the update's sign, the update left out, momentum
+* **update rules** (on the replay's optimizer): the update's sign, the update left out, momentum
   without the old velocity, weight decay with the wrong sign or left out.
 
 Each is tried at the claim's node and at every node whose error the claim carries: for a value,
@@ -345,8 +345,11 @@ def name_of(rule: str) -> str:
     return NAMES[family]
 
 
-def update_variants(problem: Problem) -> list[tuple[str, str, Update]]:
-    """Return ``(rule, phrase, update)`` for every update rule that applies to the replay's optimizer."""
+def _update_slips(problem: Problem) -> Iterator[Slip]:
+    """The update rules that apply to the replay's optimizer, then (for a parameter on the tape)
+    the update made with another parameter's gradient."""
+    from .checker import computed_text
+
     replay, params, velocity = problem.replay, problem.params, problem.velocity
     o = replay.optimizer
 
@@ -371,10 +374,26 @@ def update_variants(problem: Problem) -> list[tuple[str, str, Update]]:
                                  "of dE/dP + wd * P", step(replace(o, weight_decay=-o.weight_decay))),
                   ("decay-left-out", "weight decay left out: the step uses dE/dP alone instead of "
                                      "dE/dP + wd * P", step(replace(o, weight_decay=0.0)))]
-    return [*found, ("left-out", "matches {name} before the step: the update was left out",
-                     lambda name, gradient: params[name]),
-            ("frozen", "{name} is not trained (the file keeps it fixed), so it keeps its value "
-                       "{before}; the claim updates it", replay.updater(params, velocity, everything=True))]
+    found += [("left-out", "matches {name} before the step: the update was left out",
+               lambda name, gradient: params[name]),
+              ("frozen", "{name} is not trained (the file keeps it fixed), so it keeps its value "
+                         "{before}; the claim updates it", replay.updater(params, velocity, everything=True))]
+    for rule, phrase, update in found:
+        yield Slip(rule, phrase, Edits(), update=update, local=True)
+    name = str(problem.key[1])
+    if name not in problem.tape.params:
+        return
+    _, grads, _ = problem.run(Edits())
+
+    def made_with(g: float) -> Update:
+        return lambda n, _: problem.update(n, g)
+
+    for other, i in problem.tape.params.items():
+        if other != name:
+            yield Slip(f"other-gradient:{other}", f"matches the update of {{name}} made with another "
+                       f"parameter's gradient, d{{output}}/d{_lit(other)} = "
+                       f"{computed_text(grads[i], problem.claim.written)}",
+                       Edits(), update=made_with(grads[i]), local=True)
 
 
 # -- the search ---------------------------------------------------------------------------------
@@ -464,11 +483,9 @@ def _slips(problem: Problem) -> Iterator[Slip]:
     tape = problem.tape
     channel, where, _ = problem.key
     if channel == "p":
-        for rule, phrase, update in update_variants(problem):
-            yield Slip(rule, phrase, Edits(), update=update, local=True)
+        yield from _update_slips(problem)
         if str(where) not in tape.params:
             return
-        yield from _other_gradients(problem)
         where = tape.params[str(where)]
     assert isinstance(where, int)
     if channel == "d":
@@ -486,24 +503,6 @@ def _slips(problem: Problem) -> Iterator[Slip]:
             yield Slip("updated-params", "uses the updated parameters in the backward pass instead of "
                                          "the step's own", Edits(derivative_params=problem.next_params))
         yield from _forward_slips(tape, problem.params, target, edges)
-
-
-def _other_gradients(problem: Problem) -> Iterator[Slip]:
-    """An update made with another parameter's gradient (the claim's parameter on the tape)."""
-    from .checker import computed_text
-
-    name = str(problem.key[1])
-    _, grads, _ = problem.run(Edits())
-
-    def made_with(g: float) -> Update:
-        return lambda n, _: problem.update(n, g)
-
-    for other, i in problem.tape.params.items():
-        if other != name:
-            yield Slip(f"other-gradient:{other}", f"matches the update of {{name}} made with another "
-                       f"parameter's gradient, d{{output}}/d{_lit(other)} = "
-                       f"{computed_text(grads[i], problem.claim.written)}",
-                       Edits(), update=made_with(grads[i]), local=True)
 
 
 @dataclass(frozen=True, kw_only=True)
