@@ -154,8 +154,7 @@ class _Checker:
         self.keys = [replay.key(c.quantity) for c in claims]
         self._ok: list[int] = []
         self._deadline = math.inf
-        #: wrong figures the hint search had no time left for
-        self.unsearched = 0
+        self.unsearched = 0  # as in ClaimResults
 
     # -- the verdicts -------------------------------------------------------------------------
     def results(self) -> list[ClaimResult]:
