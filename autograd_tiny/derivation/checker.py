@@ -35,7 +35,7 @@ from .._numeric import printable
 from . import interpreter
 from .format import Claim, Quantity, Spec
 from .interpreter import Key, Trace, magnitude, magnitudes
-from .misconceptions import BUDGET_SECONDS, Problem, reproducing
+from .misconceptions import BUDGET_SECONDS, Problem, story
 from .network import Network
 
 VERDICTS = ("ok", "follows", "wrong")
@@ -68,8 +68,8 @@ class ClaimResult:
         based_on: names of the claims whose written values the recomputation used
             and that differ from their computed values.
         order: where the claim's number is computed (step, then forward pass, backward
-            pass from the loss, update); the summary's first slip is the wrong claim
-            with the smallest order, not the first in the file.
+            pass from the loss, update): the summary's first slip is the wrong claim
+            with the smallest order, wherever the file writes it.
         misconception: what the hint's slip is called in a teacher's words ("a path of the
             backward pass forgotten"; see :func:`autograd_tiny.derivation.misconceptions.name_of`),
             for a wrong claim whose hint names a slip; None otherwise.
@@ -117,10 +117,9 @@ class ClaimResults(list[ClaimResult]):
 
 
 def matches(claim: Claim, value: float) -> bool:
-    """Return True when the written figure is ``value`` rounded (to the nearest, either way at a
-    tie) or truncated (toward zero) to its last written digit: at most half a unit off, or less
-    than one unit off when it lies between the value and zero. A non-zero ``value`` must have the
-    written sign: ``0`` passes only values >= 0 (TOML reads ``-0`` as the integer 0, so a small
+    """Return True when the written figure is ``value`` rounded (either way at a tie) or truncated
+    (toward zero) to its last written digit, with the written sign when ``value`` is not 0: the
+    ``ok`` rule above (``0`` passes only values >= 0: TOML reads ``-0`` as the integer 0, so a small
     negative one is written ``-0.0``). A nan or infinite value never matches."""
     if not math.isfinite(value):
         return False
@@ -141,24 +140,12 @@ def within(written: Decimal, value: Decimal, unit: Decimal, negative: bool) -> b
     return abs(written) <= abs(value) and abs(value) - abs(written) < unit
 
 
-def format_number(value: float, claim: Claim) -> str:
-    """Return ``value`` with two more significant digits than the claim is written with."""
-    return computed_text(value, claim.written)
-
-
 class _Checker:
-    """The verdicts on a derivation's claims, on any replay that names its quantities.
-
-    Args:
-        claims: the claims, in file order.
-        replay: the derivation's replay (:class:`autograd_tiny.derivation.interpreter.Replay`
-            with ``key`` and ``order``).
-        computed: each claimed quantity as the engine computes it.
-        output: the name of what is differentiated (``E``, ``f``).
-    """
+    """The verdicts on ``claims`` (in file order) about ``replay``'s quantities, each quantity as
+    the engine ``computed`` it; ``output`` names what is differentiated (``E``, ``f``)."""
 
     def __init__(self, claims: list[Claim], replay: interpreter.Replay, computed: Mapping[Quantity, float],
-                 output: str, progress: bool = False) -> None:
+                 output: str, progress: bool) -> None:
         self.claims = claims
         self.replay = replay
         self.computed = computed
@@ -167,8 +154,7 @@ class _Checker:
         self.keys = [replay.key(c.quantity) for c in claims]
         self._ok: list[int] = []
         self._deadline = math.inf
-        #: wrong figures the hint search had no time left for
-        self.unsearched = 0
+        self.unsearched = 0  # as in ClaimResults
 
     # -- the verdicts -------------------------------------------------------------------------
     def results(self) -> list[ClaimResult]:
@@ -335,22 +321,21 @@ class _Checker:
         misconception that reproduces it (see :mod:`autograd_tiny.derivation.misconceptions`), or
         None where none or several do."""
         c = self.claims[i]
-        q = c.quantity
-        if not _finite_at(trace, _step_of(q)):
+        step = _step_of(c.quantity)
+        if not _finite_at(trace, step):
             return ("the training diverged: values are nan or infinite by then" if not written else None,
                     None)
         true = Decimal(trace.get(self.keys[i]))
         if true != 0 and c.unit >= abs(true):
             return None, None  # written too coarsely (1 for 0.36) to tell one slip from another
-        step = _step_of(q)
         # The figures judged ok that the passes of the claim's step compute:
         ok = [(self.keys[j], self.claims[j]) for j in self._ok if _step_of(self.claims[j].quantity) == step]
         problem = tape_problem(self.replay, trace, step, replace, self.keys[i], c, self.output, ok)
         left = self._deadline - time.monotonic()
-        found = reproducing(problem, min(BUDGET_SECONDS, left))[0] if left > 0 else []
-        if len(found) != 1 or not found[0][0]:
+        found = story(problem, min(BUDGET_SECONDS, left)) if left > 0 else None
+        if found is None or not found[0]:
             return None, None
-        hint, _, name = found[0]
+        hint, _, _, name = found
         return (hint + " (recomputed from the written figures)" if written else hint), name
 
 
@@ -426,15 +411,15 @@ def check_claims(claims: list[Claim], replay: interpreter.Replay, output: str,
     """Return the verdict on every claim about ``replay``'s quantities, in file order, with the
     misconceptions of any tape for hints; ``output`` names what is differentiated (``E``)."""
     values = computed(replay, [c.quantity for c in claims], progress)
-    checker = _Checker(claims, replay, values, output, progress=progress)
+    checker = _Checker(claims, replay, values, output, progress)
     return ClaimResults(checker.results(), title, checker.unsearched)
 
 
 # -- reports ----------------------------------------------------------------------------------
 
 def summary(results: list[ClaimResult]) -> str:
-    """Return one line: how many claims are ok / follow / wrong, and the first slip (the wrong
-    claim computed first, by :attr:`ClaimResult.order`, wherever the file writes it)."""
+    """Return one line: how many claims are ok / follow / wrong, and the first slip (see
+    :attr:`ClaimResult.order`)."""
     if not results:
         return "No claims to check: add a [claims] table."
     counts = {v: sum(r.verdict == v for r in results) for v in VERDICTS}

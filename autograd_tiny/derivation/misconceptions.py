@@ -11,7 +11,7 @@ misconceptions are data, in four places:
 * **structural rules** on the tape: the upstream gradient not multiplied in, one path at a
   fan-out left out, a neighbouring node's value read where one belongs;
 * **number rules** on the figure itself (:data:`NUMBER_RULES`): the sign flipped, a factor 2 or 1/2;
-* **update rules** (:func:`update_variants`): the update's sign, the update left out, momentum
+* **update rules** (on the replay's optimizer): the update's sign, the update left out, momentum
   without the old velocity, weight decay with the wrong sign or left out.
 
 Each is tried at the claim's node and at every node whose error the claim carries: for a value,
@@ -83,7 +83,7 @@ def _lit(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
-def describe(tape: Tape, i: int, depth: int = 2) -> str:
+def describe(tape: Tape, i: int, depth: int) -> str:
     """Return node ``i`` as a reader sees it: its name, a number, or its operation on its
     operands' descriptions (``w5 * out_h1``), ``...`` past ``depth``."""
     name = tape.label(i)
@@ -299,8 +299,8 @@ def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
         yield from _at_once("input-for-output", f"reads {inputs}, the inputs of {op}, where {names} belong",
                             members)
     everywhere = sorted(tape.ancestors(tape.root))
-    for op_name in dict.fromkeys(tape.nodes[c].op for c in sites if tape.nodes[c].op):
-        for m in OPS[op_name or ""].misconceptions:
+    for op_name in dict.fromkeys(str(tape.nodes[c].op) for c in sites):  # sites are operations
+        for m in OPS[op_name].misconceptions:
             if m.scale:
                 nodes = [c for c in everywhere if tape.nodes[c].op == op_name]
                 yield Slip(f"{op_name}:scale", m.says, Edits(scale=dict.fromkeys(nodes, m.scale)))
@@ -345,8 +345,11 @@ def name_of(rule: str) -> str:
     return NAMES[family]
 
 
-def update_variants(problem: Problem) -> list[tuple[str, str, Update]]:
-    """Return ``(rule, phrase, update)`` for every update rule that applies to the replay's optimizer."""
+def _update_slips(problem: Problem) -> Iterator[Slip]:
+    """The update rules that apply to the replay's optimizer, then (for a parameter on the tape)
+    the update made with another parameter's gradient."""
+    from .checker import computed_text
+
     replay, params, velocity = problem.replay, problem.params, problem.velocity
     o = replay.optimizer
 
@@ -371,10 +374,26 @@ def update_variants(problem: Problem) -> list[tuple[str, str, Update]]:
                                  "of dE/dP + wd * P", step(replace(o, weight_decay=-o.weight_decay))),
                   ("decay-left-out", "weight decay left out: the step uses dE/dP alone instead of "
                                      "dE/dP + wd * P", step(replace(o, weight_decay=0.0)))]
-    return [*found, ("left-out", "matches {name} before the step: the update was left out",
-                     lambda name, gradient: params[name]),
-            ("frozen", "{name} is not trained (the file keeps it fixed), so it keeps its value "
-                       "{before}; the claim updates it", replay.updater(params, velocity, everything=True))]
+    found += [("left-out", "matches {name} before the step: the update was left out",
+               lambda name, gradient: params[name]),
+              ("frozen", "{name} is not trained (the file keeps it fixed), so it keeps its value "
+                         "{before}; the claim updates it", replay.updater(params, velocity, everything=True))]
+    for rule, phrase, update in found:
+        yield Slip(rule, phrase, Edits(), update=update, local=True)
+    name = str(problem.key[1])
+    if name not in problem.tape.params:
+        return
+    _, grads, _ = problem.run(Edits())
+
+    def made_with(g: float) -> Update:
+        return lambda n, _: problem.update(n, g)
+
+    for other, i in problem.tape.params.items():
+        if other != name:
+            yield Slip(f"other-gradient:{other}", f"matches the update of {{name}} made with another "
+                       f"parameter's gradient, d{{output}}/d{_lit(other)} = "
+                       f"{computed_text(grads[i], problem.claim.written)}",
+                       Edits(), update=made_with(grads[i]), local=True)
 
 
 # -- the search ---------------------------------------------------------------------------------
@@ -464,11 +483,9 @@ def _slips(problem: Problem) -> Iterator[Slip]:
     tape = problem.tape
     channel, where, _ = problem.key
     if channel == "p":
-        for rule, phrase, update in update_variants(problem):
-            yield Slip(rule, phrase, Edits(), update=update, local=True)
+        yield from _update_slips(problem)
         if str(where) not in tape.params:
             return
-        yield from _other_gradients(problem)
         where = tape.params[str(where)]
     assert isinstance(where, int)
     if channel == "d":
@@ -486,24 +503,6 @@ def _slips(problem: Problem) -> Iterator[Slip]:
             yield Slip("updated-params", "uses the updated parameters in the backward pass instead of "
                                          "the step's own", Edits(derivative_params=problem.next_params))
         yield from _forward_slips(tape, problem.params, target, edges)
-
-
-def _other_gradients(problem: Problem) -> Iterator[Slip]:
-    """An update made with another parameter's gradient (the claim's parameter on the tape)."""
-    from .checker import format_number
-
-    name = str(problem.key[1])
-    _, grads, _ = problem.run(Edits())
-
-    def made_with(g: float) -> Update:
-        return lambda n, _: problem.update(n, g)
-
-    for other, i in problem.tape.params.items():
-        if other != name:
-            yield Slip(f"other-gradient:{other}", f"matches the update of {{name}} made with another "
-                       f"parameter's gradient, d{{output}}/d{_lit(other)} = "
-                       f"{format_number(grads[i], problem.claim)}",
-                       Edits(), update=made_with(grads[i]), local=True)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -611,19 +610,19 @@ def _agrees(problem: Problem, result: Pass | None) -> bool:
 def _told(problem: Problem, base: Pass) -> Iterator[_Hit]:
     """Yield every misconception's number for the problem's claim as the hint would tell it, with
     its slipped pass (None: the unchanged ``base``). The number rules come first."""
-    from .checker import format_number
+    from .checker import computed_text
 
-    claim = problem.claim
+    written = problem.claim.written
     channel, where, _ = problem.key
     truth = problem.read(problem.key, *base)
-    words = {"truth": format_number(truth, claim), "output": problem.output,
+    words = {"truth": computed_text(truth, written), "output": problem.output,
              "its": "the derivative's" if channel in ("g", "s", "d") else "its",
              "name": str(where) if channel == "p" else "",
              "before": f"{problem.params.get(str(where), 0.0):g}"}
 
     def say(phrase: str, value: float) -> str:
-        return phrase.format(**words, value=format_number(value, claim),
-                             delta=format_number(truth - value, claim))
+        return phrase.format(**words, value=computed_text(value, written),
+                             delta=computed_text(truth - value, written))
 
     if channel != "p":
         for rule, factor, text in NUMBER_RULES:
@@ -634,44 +633,32 @@ def _told(problem: Problem, base: Pass) -> Iterator[_Hit]:
         phrase = say(slip.phrase, value)
         through = channel == "p" and slip.update is None
         if through:  # a gradient's slip, shown through the update
-            g = format_number(result[1][problem.tape.params[str(where)]], claim)
+            g = computed_text(result[1][problem.tape.params[str(where)]], written)
             phrase = f"matches the update with d{problem.output}/d{where} = {g}, which {phrase}"
         yield _Hit(slip.rule, phrase, named=slip.named, local=slip.local, group=slip.group, value=value,
                    through=through, result=None if result is base else result)
 
 
-def reproducing(problem: Problem, budget: float = BUDGET_SECONDS,
-                ) -> tuple[list[tuple[str, float, str]], bool]:
-    """Return ``(phrase, number, name)`` for every misconception that reproduces the claim's figure
-    and agrees with every ok figure (one per story: see :func:`_distinct`; ``name`` from
-    :func:`name_of`), and whether the search tried every entry within ``budget`` seconds. A fact
-    that makes the figure wrong whatever it is (a weight whose input is 0 cannot change) comes
-    alone, with the true number."""
-    hits, complete = _stories(problem, budget)
-    return [(h.phrase, h.value, name_of(h.rule)) for h in hits], complete
-
-
-def story(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[str, float, Pass | None] | None:
-    """Return the one story that reproduces the claim's figure (the hint): its phrase, its number
-    and its slipped pass (values, gradients, local derivatives; None for a number, update or fact
-    story, which changes no other number of the pass); None when no story or several do."""
-    hits, _ = _stories(problem, budget)
-    return (hits[0].phrase, hits[0].value, hits[0].result) if len(hits) == 1 else None
-
-
-def _stories(problem: Problem, budget: float) -> tuple[list[_Hit], bool]:
+def story(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[str, float, Pass | None, str] | None:
+    """Return the one story that reproduces the claim's figure and agrees with every ok figure (the
+    hint): its phrase, its number, its slipped pass (values, gradients, local derivatives; None for
+    a number, update or fact story, which changes no other number of the pass) and what its slip is
+    called (:func:`name_of`); None when no story or several do (one per story: see
+    :func:`_distinct`). The search stops after ``budget`` seconds. A fact that makes the figure
+    wrong whatever it is (a weight whose input is 0 cannot change) is the story, with the true
+    number."""
     if problem.key[0] not in ("f", "g", "s", "d", "l", "p"):
-        return [], True  # a velocity or the regularized loss: no misconception is written for them
+        return None  # a velocity or the regularized loss: no misconception is written for them
     from .checker import matches
 
     claim, unit = problem.claim, float(problem.claim.unit)
     base = problem.run(Edits())
     truth = problem.read(problem.key, *base)
     if not math.isfinite(truth):
-        return [], True
+        return None
     fact = zero_fact(problem, base[0], base[1])
     if fact is not None:
-        return [_Hit("zero-input", fact, value=truth)], True
+        return fact, truth, None, name_of("zero-input")
     before = problem.params.get(str(problem.key[1]), 0.0)
 
     def fits(value: float) -> bool:
@@ -687,14 +674,17 @@ def _stories(problem: Problem, budget: float) -> tuple[list[_Hit], bool]:
         if fits(hit.value) and _agrees(problem, hit.result) and pinned:
             hits.append(hit)
         if time.monotonic() > deadline:
-            return _distinct(hits), False
-    return _distinct(hits), True
+            break
+    found = _distinct(hits)
+    if len(found) != 1:
+        return None
+    return found[0].phrase, found[0].value, found[0].result, name_of(found[0].rule)
 
 
 def slip_values(problem: Problem) -> list[tuple[str, str, float]]:
     """Return ``(rule, phrase, number)`` for every story the misconceptions tell of the problem's
     claim (the number rules' included; the learning rate, read off a written figure, and facts
     left out; those whose pass contradicts a figure of ``problem.ok`` too): one per number and
-    story, as :func:`reproducing` would tell it."""
+    story, as :func:`story` would tell it."""
     hits = [h for h in _told(problem, problem.run(Edits())) if _agrees(problem, h.result)]
     return [(h.rule, h.phrase, h.value) for h in _distinct(hits)]
