@@ -522,3 +522,19 @@ def test_misconceptions_that_reuse_the_table_read_it() -> None:
         from autograd_tiny.ops import Misconception, Op
 
         Op("bad", "bad", 1, "x", ("1",), "", (Misconception(0, "no expression"),))
+
+
+def test_a_search_stopped_by_its_time_budget_gives_no_hint() -> None:
+    # seed 004: dE/dnet_o1 = 0.74136507 * out_o1 (1 - out_o1) = 0.13849856; written with its sign
+    # flipped, the one story is the sign. A search that stops before trying every misconception
+    # cannot know that no other one gives -0.13849856 as well, so it tells none.
+    from autograd_tiny.derivation.checker import tape_problem
+    from autograd_tiny.derivation.misconceptions import story
+
+    d = load_derivation(SEED004 + '"dE/dnet_o1" = -0.13849856\n')
+    replay, claim = d.replay(), d.claims[0]
+    trace = replay.run({}, 0, keep={0, 1})
+    problem = tape_problem(replay, trace, 0, {}, replay.key(claim.quantity), claim, "E", [])
+    found = story(problem)
+    assert found is not None and found[0] == "the derivative's sign is flipped: the value is 0.1384985616"
+    assert story(problem, budget=0.0) is None

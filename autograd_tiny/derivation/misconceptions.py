@@ -644,9 +644,9 @@ def story(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[str, float,
     hint): its phrase, its number, its slipped pass (values, gradients, local derivatives; None for
     a number, update or fact story, which changes no other number of the pass) and what its slip is
     called (:func:`name_of`); None when no story or several do (one per story: see
-    :func:`_distinct`). The search stops after ``budget`` seconds. A fact that makes the figure
-    wrong whatever it is (a weight whose input is 0 cannot change) is the story, with the true
-    number."""
+    :func:`_distinct`), or when the search does not finish within ``budget`` seconds. A fact that
+    makes the figure wrong whatever it is (a weight whose input is 0 cannot change) is the story,
+    with the true number."""
     if problem.key[0] not in ("f", "g", "s", "d", "l", "p"):
         return None  # a velocity or the regularized loss: no misconception is written for them
     from .checker import matches
@@ -674,7 +674,7 @@ def story(problem: Problem, budget: float = BUDGET_SECONDS) -> tuple[str, float,
         if fits(hit.value) and _agrees(problem, hit.result) and pinned:
             hits.append(hit)
         if time.monotonic() > deadline:
-            break
+            return None  # stopped early: another story might reproduce the figure too
     found = _distinct(hits)
     if len(found) != 1:
         return None

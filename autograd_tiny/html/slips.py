@@ -51,7 +51,7 @@ def _replay_of(derivation: Any) -> tuple[Any, list[Any]] | None:
 
 
 def _story(replay: Any, claim: Any, output: str, trace: Any, budget: float) -> Any:
-    """Return the one story (phrase, number, slipped pass or None) that reproduces ``claim`` from
+    """Return the one story (phrase, number, slipped pass or None, name) that reproduces ``claim`` from
     the file's own numbers (``trace``: the true run), or None."""
     from ..derivation.checker import tape_problem
     from ..derivation.misconceptions import story
