@@ -10,29 +10,26 @@ Loss terms ``E_N`` (one per output neuron) add up to the loss ``E``:
 
 * ``half_squared_error``: ``E_N = 1/2 (target_N - out_N)^2`` (:func:`nn.half_squared_error_terms`);
 * ``squared_error``: ``E_N = (target_N - out_N)^2``;
-* ``mean_squared_error``, ``binary_cross_entropy``, ``hinge`` (means over the
-  outputs): ``E_N`` is the loss of output ``N`` alone divided by the number of
-  outputs, i.e. that output's share of the mean;
-* ``cross_entropy`` (over a softmax output layer): ``E_N = -target_N log(out_N)``
-  (0 when the target is 0), as ``torch.nn.functional.cross_entropy`` with
-  probabilities as targets.
+* ``mean_squared_error``, ``binary_cross_entropy``, ``hinge`` (means over the outputs): ``E_N`` is
+  the loss of output ``N`` alone divided by the number of outputs, its share of the mean;
+* ``cross_entropy`` (over a softmax output layer): ``E_N = -target_N log(out_N)`` (0 when the
+  target is 0), as ``torch.nn.functional.cross_entropy`` with probabilities as targets.
 
-A softmax layer computes ``out_N = exp(net_N - m) / sum_M exp(net_M - m)`` from the
-table's ``sub``, ``exp``, ``add`` and ``div`` (so its derivative is the table's too),
-``m`` being the largest net input of that forward pass, taken as a constant: shifting
-every net input by one number does not change a softmax, and keeps ``exp`` from
-overflowing.
+A softmax layer computes ``out_N = exp(net_N - m) / sum_M exp(net_M - m)`` from the table's
+``sub``, ``exp``, ``add`` and ``div`` (so its derivative is the table's too), ``m`` being the
+largest net input of that forward pass, taken as a constant: shifting every net input by one
+number does not change a softmax, and keeps ``exp`` from overflowing.
 
 A batch (``[[samples]]``) builds every sample's forward pass and loss ``E[s]`` on the same
-parameters and makes ``E`` their mean (``batch = "mean"``) or sum. Its nodes are labelled
-with the sample (``net_h1[2]``, ``E[2]``, ``x1[2]``), and each sample reads every parameter
-through a node ``P[s] = P * 1`` of its own, whose gradient is the sample's part of dE/dP.
+parameters and makes ``E`` their mean (``batch = "mean"``) or sum. Its nodes are labelled with the
+sample (``net_h1[2]``, ``E[2]``, ``x1[2]``), and each sample reads every parameter through a node
+``P[s] = P * 1`` of its own, whose gradient is the sample's part of dE/dP.
 
 Weight decay and momentum update as ``torch.optim.SGD`` does: ``d = dE/dP + wd * P``,
 ``v = momentum * v + (1 - dampening) * d`` (``v = d`` at the first step), ``P = P - lr * v``
-(``P - lr * (d + momentum * v)`` with ``nesterov = true``). So the step
-goes down the gradient of ``E + wd/2 * (sum of the trained parameters' squares)``; ``E``
-and ``dE/dP`` are always the loss without that term, as PyTorch's loss and ``.grad``.
+(``P - lr * (d + momentum * v)`` with ``nesterov = true``). So the step goes down the gradient of
+``E + wd/2 * (sum of the trained parameters' squares)``; ``E`` and ``dE/dP`` are always the loss
+without that term, as PyTorch's loss and ``.grad``.
 """
 
 from __future__ import annotations
