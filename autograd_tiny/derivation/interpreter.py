@@ -41,8 +41,7 @@ def step_range(count: int, progress: bool, what: str) -> Iterable[int]:
         return range(count)
     from tqdm import tqdm
 
-    bar: Iterable[int] = tqdm(range(count), desc=what, unit="step", file=sys.stderr, leave=False)
-    return bar
+    return cast(Iterable[int], tqdm(range(count), desc=what, unit="step", file=sys.stderr, leave=False))
 
 
 #: A number read from a pass's values (an operand swapped for another node's value).
@@ -225,8 +224,8 @@ def magnitude(tape: Tape, params: Mapping[str, float], key: Key, vals: list[floa
     """Return the size of the terms that made the number at ``key`` in a pass with values ``vals``:
     for a sum the sizes of its terms added, for a gradient the sizes of every path's product
     (each local derivative's absolute value), so that a number far below it is float noise
-    around an exact 0. A local derivative has size 0 (no noise rule). ``sizes``, when given, are
-    :func:`magnitudes` of the pass (computed once for many keys)."""
+    around an exact 0. Other numbers than values, gradients and parameters have size 0 (no noise
+    rule). ``sizes``, when given, are :func:`magnitudes` of the pass (computed once for many keys)."""
     channel, where, _ = key
     if channel in ("d", "l", "v", "r", "e"):
         return 0.0
