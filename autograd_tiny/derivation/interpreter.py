@@ -2,11 +2,8 @@
 
 A hand derivation computes each figure from earlier figures, and a slip is a change to that
 computation. Both are *edits* of the tape (:mod:`autograd_tiny.derivation.tape`), written as data
-in :class:`Edits`: a written figure is a value, a gradient or a local derivative put in; a slip is
-an operand read from another node or a constant, another derivative expression (a misconception
-of :data:`autograd_tiny.ops.OPS`), an edge along which no gradient flows, a factor taken as 1 or
-scaled, a derivative applied twice, the backward pass reading other parameter values, or another
-update rule.
+in :class:`Edits` (a written figure is a number put in), except a slip of the update rule
+(:meth:`Replay.updater`).
 
 :func:`run_pass` runs one forward and backward pass of a tape with edits. :class:`Replay` runs K
 steps (forward, backward, the update of :func:`autograd_tiny.nn.optim.sgd_direction`, as
@@ -20,7 +17,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ..nn.optim import sgd_direction
 from .format import Quantity
@@ -44,8 +41,7 @@ def step_range(count: int, progress: bool, what: str) -> Iterable[int]:
         return range(count)
     from tqdm import tqdm
 
-    bar: Iterable[int] = tqdm(range(count), desc=what, unit="step", file=sys.stderr, leave=False)
-    return bar
+    return cast(Iterable[int], tqdm(range(count), desc=what, unit="step", file=sys.stderr, leave=False))
 
 
 #: A number read from a pass's values (an operand swapped for another node's value).
@@ -75,7 +71,8 @@ class Edits:
         d_operand: the same, for the node's local derivative only (the backward pass).
         d_out: ``node -> reader``: the ``out`` its local derivative reads.
         derivative: ``node -> expressions``: other local derivatives (one per operand, over
-            ``x``, ``y``, ``out``), or None to take each as 1.
+            ``x``, ``y``, ``out``; a misconception of :data:`autograd_tiny.ops.OPS`), or None to
+            take each as 1.
         scale: ``node -> s``: the node's value and its local derivatives multiplied by ``s``.
         again: nodes whose local derivatives are applied twice.
         drop: ``(node, position)`` edges along which no gradient flows.
@@ -106,7 +103,6 @@ class Edits:
         return self != Edits(values=self.values, grads=self.grads, factors=self.factors)
 
 
-_NO_EDITS = Edits()
 _N = TypeVar("_N", int, float)
 
 
@@ -118,22 +114,19 @@ def _put_in(before: dict[Any, _N] | None, where: Any, computed: _N, given: _N) -
     return given
 
 
-def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None,
+def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits,
              factors_out: list[float] | None = None,
              before: dict[tuple[str, int], float] | None = None) -> tuple[list[float], list[float]]:
     """Return every node's value and gradient (of the tape's root, or of ``edits.root``) for one
     pass with ``edits``.
 
-    A node no edit touches takes the table's functions directly; at an edited node each local
-    derivative is computed, edited and applied (with the table's contribution rule where the
-    edits leave the table's own derivative in place). ``factors_out``, when given
-    (``2 * len(tape)`` numbers), receives every local derivative the backward pass used, at
-    ``2 * node + position``. ``before``, when given, receives what the pass computed at each
-    place where a number was put in, before it was put in (``("f", node)``, ``("g", node)``,
+    ``factors_out``, when given (``2 * len(tape)`` numbers), receives every local derivative the
+    backward pass used, at ``2 * node + position``. ``before``, when given, receives what the pass
+    computed at each place where a number was put in (``("f", node)``, ``("g", node)``,
     ``("d", 2 * node + position)``): the figure recomputed from every other figure, for all of
     them in one pass.
     """
-    e = edits or _NO_EDITS
+    e = edits
     nodes, forward, args = tape.nodes, tape.forward_fns, tape.args
     values_in, grads_in, factors_in = e.values, e.grads, e.factors
     n = len(nodes)
@@ -163,7 +156,8 @@ def run_pass(tape: Tape, params: Mapping[str, float], edits: Edits | None = None
     dvals = vals if e.derivative_params is None else _moved(tape, vals, e)
     grads = [0.0] * n
     grads[tape.root if e.root is None else e.root] = 1.0
-    # the nodes whose backward step an edit changes; the others take the table's rule directly
+    # the nodes whose backward step an edit changes: each of their local derivatives is computed,
+    # edited and applied; the others take the table's contribution rule directly
     special = (set(e.derivative) | set(e.scale) | e.again | e.upstream | set(e.d_out)
                | {i for i, _ in e.d_operand} | {k // 2 for k in factors_in}
                | {i for i, _ in e.drop} | {i for i, _ in e.unit})
@@ -230,8 +224,8 @@ def magnitude(tape: Tape, params: Mapping[str, float], key: Key, vals: list[floa
     """Return the size of the terms that made the number at ``key`` in a pass with values ``vals``:
     for a sum the sizes of its terms added, for a gradient the sizes of every path's product
     (each local derivative's absolute value), so that a number far below it is float noise
-    around an exact 0. A local derivative has size 0 (no noise rule). ``sizes``, when given, are
-    :func:`magnitudes` of the pass (computed once for many keys)."""
+    around an exact 0. Other numbers than values, gradients and parameters have size 0 (no noise
+    rule). ``sizes``, when given, are :func:`magnitudes` of the pass (computed once for many keys)."""
     channel, where, _ = key
     if channel in ("d", "l", "v", "r", "e"):
         return 0.0
@@ -281,7 +275,7 @@ class Optimizer:
 # -- which written figures a number depends on ---------------------------------------------------
 
 def dependencies(tape: Tape, pmask: Mapping[str, int], fbits: Mapping[int, int], gbits: Mapping[int, int],
-                 dbits: Mapping[int, int] | None = None, before: dict[tuple[str, int], int] | None = None
+                 dbits: Mapping[int, int], before: dict[tuple[str, int], int] | None
                  ) -> tuple[list[int], list[int], list[int]]:
     """Return the bits every value, gradient and local derivative (at ``2 * node + position``)
     depends on.
@@ -383,8 +377,7 @@ class Trace:
                 params[p] * params[p] for p in self.trained)
         tables: dict[str, dict[int, Any]] = {"f": self.values, "g": self.grads, "d": self.factors,
                                              "p": self.params, "v": self.velocity}
-        number: float = tables[channel][step][where]
-        return number
+        return cast(float, tables[channel][step][where])
 
     def mask(self, key: Key) -> int:
         """Return the bits the number at ``key`` depends on (a local gradient: its top's; a
@@ -403,22 +396,14 @@ class Trace:
             return m
         tables: dict[str, dict[int, Any]] = {"f": self.fmasks, "g": self.gmasks, "s": self.gmasks,
                                              "d": self.dmasks, "p": self.pmasks, "v": self.pmasks}
-        bits: int = tables[channel][step][where]
-        return bits
-
-
-def local_edits(tape: Tape, where: int) -> tuple[Edits, int]:
-    """Return the edits that make a pass's gradients d top / d node (through every path), for a
-    local gradient at ``where = top * len(tape) + bottom``, and ``bottom``."""
-    top, bottom = divmod(where, len(tape))
-    return Edits(root=top), bottom
+        return cast(int, tables[channel][step][where])
 
 
 def local_gradient(tape: Tape, vals: list[float], where: int) -> float:
     """Return the local gradient d top / d bottom (``where = top * len(tape) + bottom``) at the
     values ``vals``: the chain rule through every path between them."""
-    edits, bottom = local_edits(tape, where)
-    edits.values = dict(enumerate(vals))
+    top, bottom = divmod(where, len(tape))
+    edits = Edits(values=dict(enumerate(vals)), root=top)
     return run_pass(tape, {name: vals[i] for name, i in tape.params.items()}, edits)[1][bottom]
 
 
@@ -434,15 +419,14 @@ class Replay:
         turns: the ``turn[s]`` leaves of a batch updated after each sample (``batch = "each"``;
             see :class:`autograd_tiny.derivation.network.Network`).
         positions: per node, where a hand derivation computes it (see :meth:`order`); by default
-            a layer at a time.
+            a layer at a time: a node at its depth, a leaf's gradient done when its shallowest use
+            has passed it back.
     """
 
     def __init__(self, tape: Tape, start: Mapping[str, float], trainable: Collection[str],
                  optimizer: Optimizer, sample_scale: float = 1.0, turns: Sequence[int] = (),
                  positions: Sequence[float] | None = None) -> None:
         self.tape = tape
-        # a layer at a time by default: a node at its depth, a leaf's gradient done when its
-        # shallowest use has passed it back
         self.positions = list(positions) if positions is not None else [
             tape.depth[i] if node.op is not None
             else min((tape.depth[c] for c, _ in tape.consumers[i]), default=0) - 0.5
@@ -533,10 +517,10 @@ class Replay:
         """Return where the number at ``key`` is computed, as the first slip is read:
         ``(step, phase, position)``.
 
-        Phase 0 is the forward pass, in the order of the replay's ``positions`` (by default a
-        layer at a time: by depth in the graph), 1 the backward pass from the loss (the other
-        way; a chain-rule factor comes as its node passes the gradient on), 2 the update taking
-        step ``step`` to ``step + 1`` (all parameters at once: equal orders).
+        Phase 0 is the forward pass, in the order of the replay's ``positions``, 1 the backward
+        pass from the loss (the other way; a chain-rule factor comes as its node passes the
+        gradient on), 2 the update taking step ``step`` to ``step + 1`` (all parameters at once:
+        equal orders).
         """
         channel, where, step = key
         at = self.positions
@@ -547,7 +531,7 @@ class Replay:
         if channel == "e":
             return (step, 0, at[self.tape.root] + 0.5)
         assert isinstance(where, int)
-        if channel in ("d", "l"):  # a factor: used as the backward pass leaves its node
+        if channel in ("d", "l"):
             return (step, 1, -at[where // (2 if channel == "d" else len(self.tape))] + 0.25)
         return (step, 0, at[where]) if channel == "f" else (step, 1, -at[where])
 

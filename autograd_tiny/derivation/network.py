@@ -1,47 +1,41 @@
 """The network of a derivation file, built with :mod:`autograd_tiny.nn`.
 
-:class:`Network` turns a :class:`~autograd_tiny.derivation.format.Spec` into an
-:class:`autograd_tiny.nn.MLP` whose neurons carry the file's names (so the graph's
-nodes are labelled ``net_<N>`` and ``out_<N>``), whose parameters are Values
-labelled with the file's names (``w1``, ``b1``; a shared bias is one Value used by
-every neuron it feeds) and whose inputs are leaves labelled with the input names.
-It runs the forward pass, builds the loss with its per-output terms, and trains
+:class:`Network` holds a :class:`~autograd_tiny.derivation.format.Spec`'s parameters as
+Values labelled with the file's names (``w1``, ``b1``; a shared bias is one Value used by every
+neuron it feeds) and its inputs as leaves labelled with the input names. It builds the forward
+pass (nodes labelled ``net_<N>``, ``out_<N>``) and the loss with its per-output terms, and trains
 with :class:`autograd_tiny.nn.SGD`.
 
 Loss terms ``E_N`` (one per output neuron) add up to the loss ``E``:
 
 * ``half_squared_error``: ``E_N = 1/2 (target_N - out_N)^2`` (:func:`nn.half_squared_error_terms`);
 * ``squared_error``: ``E_N = (target_N - out_N)^2``;
-* ``mean_squared_error``, ``binary_cross_entropy``, ``hinge`` (means over the
-  outputs): ``E_N`` is the loss of output ``N`` alone divided by the number of
-  outputs, i.e. that output's share of the mean;
-* ``cross_entropy`` (over a softmax output layer): ``E_N = -target_N log(out_N)``
-  (0 when the target is 0), as ``torch.nn.functional.cross_entropy`` with
-  probabilities as targets.
+* ``mean_squared_error``, ``binary_cross_entropy``, ``hinge`` (means over the outputs): ``E_N`` is
+  the loss of output ``N`` alone divided by the number of outputs, its share of the mean;
+* ``cross_entropy`` (over a softmax output layer): ``E_N = -target_N log(out_N)`` (0 when the
+  target is 0), as ``torch.nn.functional.cross_entropy`` with probabilities as targets.
 
-A softmax layer computes ``out_N = exp(net_N - m) / sum_M exp(net_M - m)`` from the
-table's ``sub``, ``exp``, ``add`` and ``div`` (so its derivative is the table's too),
-``m`` being the largest net input of that forward pass, taken as a constant: shifting
-every net input by one number does not change a softmax, and keeps ``exp`` from
-overflowing.
+A softmax layer computes ``out_N = exp(net_N - m) / sum_M exp(net_M - m)`` from the table's
+``sub``, ``exp``, ``add`` and ``div`` (so its derivative is the table's too), ``m`` being the
+largest net input of that forward pass, taken as a constant: shifting every net input by one
+number does not change a softmax, and keeps ``exp`` from overflowing.
 
 A batch (``[[samples]]``) builds every sample's forward pass and loss ``E[s]`` on the same
-parameters and makes ``E`` their mean (``batch = "mean"``) or sum. Its nodes are labelled
-with the sample (``net_h1[2]``, ``E[2]``, ``x1[2]``), and each sample reads every parameter
-through a node ``P[s] = P * 1`` of its own, whose gradient is the sample's part of dE/dP.
+parameters and makes ``E`` their mean (``batch = "mean"``) or sum. Its nodes are labelled with the
+sample (``net_h1[2]``, ``E[2]``, ``x1[2]``), and each sample reads every parameter through a node
+``P[s] = P * 1`` of its own, whose gradient is the sample's part of dE/dP.
 
 Weight decay and momentum update as ``torch.optim.SGD`` does: ``d = dE/dP + wd * P``,
 ``v = momentum * v + (1 - dampening) * d`` (``v = d`` at the first step), ``P = P - lr * v``
-(``P - lr * (d + momentum * v)`` with ``nesterov = true``). So the step
-goes down the gradient of ``E + wd/2 * (sum of the trained parameters' squares)``; ``E``
-and ``dE/dP`` are always the loss without that term, as PyTorch's loss and ``.grad``.
+(``P - lr * (d + momentum * v)`` with ``nesterov = true``). So the step goes down the gradient of
+``E + wd/2 * (sum of the trained parameters' squares)``; ``E`` and ``dE/dP`` are always the loss
+without that term, as PyTorch's loss and ``.grad``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import reduce
 from operator import add
 
@@ -60,21 +54,19 @@ class Forward:
     """One forward pass: the loss ``E`` and the labelled nodes of its graph.
 
     Attributes:
-        loss: ``E``, labelled ``"E"``.
-        terms: output neuron name -> its loss term ``E_N`` (labelled ``"E_<N>"``; with a
-            single output the term is ``loss`` itself); the first sample's in a batch.
-        net, out: neuron name -> its net input / output node (the same node for the
-            identity activation); the first sample's in a batch.
+        loss: ``E``.
+        terms, net, out: output neuron name -> its loss term ``E_N``, neuron name -> its net
+            input ``net_N`` / output ``out_N``; the first sample's in a batch.
         nodes: every named node by its label (``"net_h1"``, ``"out_o1[2]"``, ``"E[2]"``,
-            ``"w1[2]"``, ``"x1"``), the aliases included (``out_N`` of an identity neuron
-            is its ``net_N``; ``E_N`` of a single output is ``E`` or ``E[s]``).
+            ``"w1[2]"``, ``"x1"``), the aliases included: ``out_N`` of an identity neuron is its
+            ``net_N``, ``E_N`` of a single output is ``E`` (or ``E[s]``).
     """
 
     loss: Value
     terms: dict[str, Value]
     net: dict[str, Value]
     out: dict[str, Value]
-    nodes: dict[str, Value] = field(default_factory=dict)
+    nodes: dict[str, Value]
 
 
 def loss_terms(loss: str, outputs: list[Value], targets: list[float]) -> list[Value]:
@@ -98,8 +90,7 @@ class Network:
             sparse network's missing weights are constant zeros there, a softmax layer is
             drawn as identity).
         parameters: every weight and bias by its name (frozen biases included).
-        inputs: the input leaves by name (labelled with the input names); the first
-            sample's in a batch.
+        inputs: the input leaves by name; the first sample's in a batch.
         sample_inputs: every sample's input leaves.
         sample_scale: d E / d E[s] (1 / number of samples for a mean, else 1): a sample's own
             derivative is the batch's divided by it.
@@ -110,6 +101,7 @@ class Network:
         numbers = [(name, w.value) for name, w in spec.weights.items()]
         numbers += [(name, b.value) for name, b in spec.biases.items()]
         self.parameters = {name: Value(value, name) for name, value in numbers}
+        self._start = {name: p.data for name, p in self.parameters.items()}  # the file's numbers
         self.sample_inputs = [
             {name: Value(value, name + self._suffix(i)) for name, value in sample.inputs.items()}
             for i, sample in enumerate(spec.samples)
@@ -141,31 +133,13 @@ class Network:
         return f"[{i + 1}]" if self.spec.batched else ""
 
     # -- state ------------------------------------------------------------------------------
-    def trainable(self) -> list[Value]:
-        """Return the parameters gradient descent changes (biases only with ``update_biases``)."""
-        return [p for name, p in self.parameters.items() if self.spec.is_trainable(name)]
-
-    def state(self) -> dict[str, float]:
-        """Return every parameter's current value by name."""
-        return {name: p.data for name, p in self.parameters.items()}
-
-    def load(self, values: Mapping[str, float]) -> None:
-        """Set parameters from ``values`` (name -> number) and zero every gradient."""
-        for name, value in values.items():
-            self.parameters[name].data = float(value)
-        self.zero_grad()
-
-    def select(self, step: int) -> None:
-        """With ``batch = "each"``, make step ``step``'s sample the one the loss is of."""
-        for i, turn in enumerate(self.turns):
-            turn.data = 1.0 if step % len(self.turns) == i else 0.0
-
     def reset(self) -> None:
         """Set every parameter back to the file's number and zero every gradient."""
         self._turn = 0
         self._optimizer = None
-        self.load({n: w.value for n, w in self.spec.weights.items()})
-        self.load({n: b.value for n, b in self.spec.biases.items()})
+        for name, p in self.parameters.items():
+            p.data = self._start[name]
+        self.zero_grad()
 
     def zero_grad(self) -> None:
         """Set every parameter's and input's gradient to 0."""
@@ -248,8 +222,9 @@ class Network:
             if not self.spec.batched:
                 return self._sample_loss(0)
             losses = [self._sample_loss(i) for i in range(len(self.spec.samples))]
-            if self.turns:
-                self.select(self._turn)
+            if self.turns:  # the sample whose turn it is
+                for i, turn in enumerate(self.turns):
+                    turn.data = 1.0 if self._turn % len(self.turns) == i else 0.0
                 losses = [turn * term for turn, term in zip(self.turns, losses)]
             loss = reduce(add, losses)
             loss = loss / len(losses) if self.spec.batch == "mean" else loss * 1.0
@@ -264,7 +239,8 @@ class Network:
             raise ValueError(f"steps must be an int >= 0, got {steps!r}")
         spec = self.spec
         if self._optimizer is None:
-            self._optimizer = nn.SGD(self.trainable(), spec.learning_rate, momentum=spec.momentum,
+            trained = [p for name, p in self.parameters.items() if spec.is_trainable(name)]
+            self._optimizer = nn.SGD(trained, spec.learning_rate, momentum=spec.momentum,
                                      dampening=spec.dampening, nesterov=spec.nesterov,
                                      weight_decay=spec.weight_decay)
         losses = []
@@ -283,7 +259,7 @@ class Network:
         self.reset()
         fw = self.forward()
         tape = Tape([fw.loss], self.parameters, fw.nodes)
-        return Replay(tape, self.state(), [n for n in self.parameters if spec.is_trainable(n)],
+        return Replay(tape, self._start, [n for n in self.parameters if spec.is_trainable(n)],
                       Optimizer(spec.learning_rate, spec.momentum, spec.dampening, spec.nesterov,
                                 spec.weight_decay),
                       self.sample_scale, [tape.index[t] for t in self.turns])

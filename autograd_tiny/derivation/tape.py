@@ -77,19 +77,18 @@ class Tape:
     """A computation graph as numbered equations, leaves and operands first.
 
     Args:
-        roots: the outputs, in the order their nodes go on the tape. Every node any of them
-            depends on is on the tape.
+        roots: the outputs, in the order their nodes go on the tape, with every node they depend on.
         params: the leaves that are parameters, by name (the rest are constants).
-        names: names for nodes (several names may share a node; a Value not on the tape is
-            ignored).
+        names: names for nodes (several may share a node; a Value not on the tape is ignored).
         root: the node differentiated (the loss); the first root by default.
 
     Attributes:
-        nodes: the equations; ``root`` the index of the node differentiated; ``names``: name -> index;
-        ``params``: parameter name -> index (those on the tape); ``args``: per node, its operands
-        as ``(x node, x constant, y node, y constant)`` (``None, 0.0`` for an absent one);
-        ``depth``: per node, 0 for a leaf, else one more than its deepest operand; ``consumers``:
-        per node, ``(consumer, operand position)`` pairs.
+        nodes: the equations. ``index``: Value -> node; ``root``, ``params``, ``names``: the
+        arguments as nodes (those on the tape); ``args``: per node ``(x node, x constant, y node,
+        y constant)`` (``None, 0.0`` for an absent operand); ``depth``: per node, 0 for a leaf,
+        else one more than its deepest operand; ``consumers``: per node, ``(consumer, operand
+        position)`` pairs; ``forward_fns``, ``derivative_exprs``, ``contribution_fns``: per node,
+        the table's functions and derivatives (None or empty for a leaf).
     """
 
     def __init__(self, roots: Iterable[Value], params: Mapping[str, Value],
