@@ -86,12 +86,12 @@ def _lit(text: str) -> str:
 def describe(tape: Tape, i: int, depth: int) -> str:
     """Return node ``i`` as a reader sees it: its name, a number, or its operation on its
     operands' descriptions (``w5 * out_h1``), ``...`` past ``depth``."""
-    name = tape.label(i)
+    name = tape.name(i)
     if name is not None:
         return name
     node = tape.nodes[i]
     if node.op is None:
-        return node.param or f"{node.const:g}"
+        return f"{node.const:g}"
     if depth == 0:
         return "..."
     parts = [describe(tape, j, depth - 1) if j is not None else f"{c:g}" for j, c in node.operands]
@@ -118,14 +118,6 @@ def _inner(tape: Tape, k: int) -> int | None:
     return node.operands[0][0] if node.op is not None and OPS[node.op].arity == 1 else None
 
 
-def _name(tape: Tape, j: int) -> str:
-    return tape.label(j) or str(tape.nodes[j].param)
-
-
-def _named(tape: Tape, j: int | None) -> bool:
-    return j is not None and (tape.label(j) is not None or tape.nodes[j].param is not None)
-
-
 # -- where the rules apply ----------------------------------------------------------------------
 
 def _gradient_edges(tape: Tape, target: int, root: int) -> list[tuple[int, int]]:
@@ -134,8 +126,7 @@ def _gradient_edges(tape: Tape, target: int, root: int) -> list[tuple[int, int]]
     above = tape.descendants(target)
     feeding = tape.ancestors(root)
     # nearest the target first: the slips a figure most likely carries are tried first
-    return [(c, pos) for c in sorted(above & feeding) if tape.nodes[c].op is not None
-            for pos, p in tape.nodes[c].parents if p in above]
+    return [(c, pos) for c in sorted(above & feeding) for pos, p in tape.nodes[c].parents if p in above]
 
 
 def _forward_sites(tape: Tape, target: int, edges: list[tuple[int, int]] | None) -> list[int]:
@@ -153,11 +144,11 @@ def _forward_sites(tape: Tape, target: int, edges: list[tuple[int, int]] | None)
 _NUMBERED = re.compile(r"(?P<stem>.*?)(?P<number>\d*)(?P<sample>\[\d+\])?\Z")
 
 
-def _family(tape: Tape, j: int) -> tuple[str, str]:
+def _family(name: str | None) -> tuple[str, str]:
     """Return what a name's neighbours share: its letters before a trailing number (``w`` of
     ``w7``, ``net_h`` of ``net_h1``; nothing for a name without one, so ``x`` neighbours ``y``)
-    and its sample (``[2]``: a slip stays within one sample of a batch)."""
-    m = _NUMBERED.match(_name(tape, j))
+    and its sample (``[2]``: a slip stays within one sample of a batch; none without a name)."""
+    m = _NUMBERED.match(name or "")
     assert m is not None
     return m["stem"] if m["number"] else "", m["sample"] or ""
 
@@ -192,7 +183,7 @@ def _op_slips(tape: Tape, edges: list[tuple[int, int]], target: int) -> Iterator
             rule = f"{op.name}:{wrong}"
             edits = Edits(derivative={c: exprs})
             by_rule.setdefault((rule, m.says), {})[c] = edits
-            yield Slip(rule, phrase, edits, named=tape.label(c) is not None, local=parent == target)
+            yield Slip(rule, phrase, edits, named=tape.name(c) is not None, local=parent == target)
     for (rule, says), places in by_rule.items():  # the same slip made at every such node on the way
         where = ", ".join(_at(tape, c) for c in sorted(places))
         yield from _at_once(rule, f"{says}, at every {rule.split(':')[0]} on the way ({where})",
@@ -210,7 +201,7 @@ def _path_slips(tape: Tape, edges: list[tuple[int, int]], target: int) -> Iterat
             top = _at(tape, c)
             yield Slip("upstream", f"leaves the upstream gradient d{{output}}/d{top} out: the local "
                                    f"derivative at {top} is written as the gradient",
-                       Edits(upstream={c}), named=tape.label(c) is not None)
+                       Edits(upstream={c}), named=tape.name(c) is not None)
     for c, pos in edges:
         parent = tape.nodes[c].operands[pos][0]
         assert parent is not None
@@ -220,11 +211,11 @@ def _path_slips(tape: Tape, edges: list[tuple[int, int]], target: int) -> Iterat
             yield Slip("drop-path", f"d{{output}}/d{p} leaves out one of the {uses} paths through "
                                     f"which {{output}} depends on {p} (the one through {_at(tape, c)}): "
                                     "it should add {delta}",
-                       Edits(drop={(c, pos)}), named=tape.label(c) is not None, local=parent == target)
+                       Edits(drop={(c, pos)}), named=tape.name(c) is not None, local=parent == target)
     by_op: dict[tuple[str | None, str], list[tuple[int, int]]] = {}  # named nodes and their operands
     for k in range(len(tape)):
-        if tape.label(k) is not None and (kin := _inner(tape, k)) is not None:
-            by_op.setdefault((tape.nodes[k].op, _family(tape, k)[1]), []).append((k, kin))
+        if (name := tape.name(k)) is not None and (kin := _inner(tape, k)) is not None:
+            by_op.setdefault((tape.nodes[k].op, _family(name)[1]), []).append((k, kin))
     for c in tops:
         if (below := _inner(tape, c)) is None:
             continue
@@ -232,11 +223,11 @@ def _path_slips(tape: Tape, edges: list[tuple[int, int]], target: int) -> Iterat
         derivative = OPS[op or ""].derivatives[0]
         own, top, inner = _d(tape, c, derivative), _at(tape, c), _at(tape, below)
         yield Slip("twice", f"applies d{top}/d{inner} = {own} twice", Edits(again={c}),
-                   named=tape.label(c) is not None)
-        sample = _family(tape, c)[1] if tape.label(c) is not None else ""
-        alike = sorted((a for a in by_op.get((op, sample), ()) if a[0] != c), key=lambda a: abs(a[0] - c))
+                   named=tape.name(c) is not None)
+        alike = sorted((a for a in by_op.get((op, _family(tape.name(c))[1]), ()) if a[0] != c),
+                       key=lambda a: abs(a[0] - c))
         for k, kin in alike[:2 * NEIGHBOURS]:
-            yield Slip(f"other-node:{tape.label(k)}", f"takes {_d(tape, k, derivative)} (the derivative "
+            yield Slip(f"other-node:{tape.name(k)}", f"takes {_d(tape, k, derivative)} (the derivative "
                        f"at {_at(tape, k)}) where d{top}/d{inner} = {own} belongs",
                        Edits(d_operand={(c, 0): node_value(kin)}, d_out={c: node_value(k)}))
 
@@ -246,12 +237,12 @@ def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
     """Slips of the forward pass: a neighbouring node's value read where an operand belongs
     (another named node of the same kind next to it on the tape), an operation's input read for
     its output (``net_h1`` for ``out_h1``), a named term left out of a sum, a scaled operation."""
-    named = [k for k in range(len(tape)) if _named(tape, k)]
+    named = {k: name for k in range(len(tape)) if (name := tape.name(k)) is not None}
     # parameters are neighbours in the order the file declares them (w6 next to w7), other
     # named nodes in the tape's order; only names of one kind and family are neighbours
     place = {k: k for k in named} | {k: n for n, k in enumerate(tape.params.values())}
     family = {k: (tape.nodes[k].op or ("param" if tape.nodes[k].param is not None else "const"),
-                  _family(tape, k)) for k in named}
+                  _family(name)) for k, name in named.items()}
     reads_in_backward = {(c, q) for c, pos in (edges or ()) for q in range(len(tape.nodes[c].operands))
                          if q != pos}
     layers: dict[tuple[str, int], dict[int, int]] = {}  # (op, depth) -> output -> its input
@@ -259,9 +250,9 @@ def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
     for c in sites:
         node = tape.nodes[c]
         for pos, (j, _) in enumerate(node.operands):
-            if j is None or not _named(tape, j):
+            if j not in named:
                 continue
-            name = _lit(_name(tape, j))
+            name = _lit(named[j])
             reads: list[tuple[str, str, ValueOf]] = []  # (rule, what is read, its reader)
             # a node computed before c (so none that depends on c), or a leaf (read from the
             # parameters: the pass computes a leaf where the tape first uses it)
@@ -269,13 +260,13 @@ def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
                             and (k < c or tape.nodes[k].op is None)),
                            key=lambda k: abs(place[k] - place[j]))
             for k in alike[:2 * NEIGHBOURS]:
-                other = _lit(_name(tape, k))
+                other = _lit(named[k])
                 leaf = tape.nodes[k]
                 read = node_value(k) if leaf.op is not None else constant(
                     params[leaf.param] if leaf.param is not None else leaf.const)
                 reads.append((f"neighbour:{other}-for-{name}", f"reads {other} where {name} belongs", read))
             inner = _inner(tape, j)
-            if inner is not None and _named(tape, inner):
+            if inner in named:
                 layers.setdefault((str(tape.nodes[j].op), tape.depth[j]), {})[j] = inner
                 reads.append(("input-for-output", f"reads {_at(tape, inner, 0)}, the input of {name}, "
                                                   f"where {name} belongs", node_value(inner)))

@@ -136,6 +136,11 @@ class Tape:
         """Return the first name of node ``i`` (None when the file names it nowhere)."""
         return self._label.get(i)
 
+    def name(self, i: int) -> str | None:
+        """Return what the file calls node ``i``: its first name, else its parameter's name (None
+        when it has neither)."""
+        return self._label.get(i) or self.nodes[i].param
+
     def xy(self, i: int, vals: list[float]) -> tuple[float, float]:
         """Return the operands ``x``, ``y`` of node ``i`` read from ``vals`` (or its constants;
         ``y`` is 0 for an operation of one operand)."""
