@@ -16,8 +16,7 @@ misconceptions are data, in four places:
 
 Each is tried at the claim's node and at every node whose error the claim carries: for a value,
 the nodes it is computed from; for a gradient, every local derivative on the paths from the
-output down to the node; for an update, the gradient's slips and the update's. Nothing here
-knows what a neuron is: a network file and an expression file are both tapes.
+output down to the node; for an update, the gradient's slips and the update's.
 """
 
 from __future__ import annotations
@@ -219,13 +218,12 @@ def _path_slips(tape: Tape, edges: list[tuple[int, int]], target: int) -> Iterat
     for c in tops:
         if (below := _inner(tape, c)) is None:
             continue
-        op = tape.nodes[c].op
-        derivative = OPS[op or ""].derivatives[0]
+        derivative = tape.derivative_exprs[c][0]
         own, top, inner = _d(tape, c, derivative), _at(tape, c), _at(tape, below)
         yield Slip("twice", f"applies d{top}/d{inner} = {own} twice", Edits(again={c}),
                    named=tape.name(c) is not None)
-        alike = sorted((a for a in by_op.get((op, _family(tape.name(c))[1]), ()) if a[0] != c),
-                       key=lambda a: abs(a[0] - c))
+        same_op = by_op.get((tape.nodes[c].op, _family(tape.name(c))[1]), ())
+        alike = sorted((a for a in same_op if a[0] != c), key=lambda a: abs(a[0] - c))
         for k, kin in alike[:2 * NEIGHBOURS]:
             yield Slip(f"other-node:{tape.name(k)}", f"takes {_d(tape, k, derivative)} (the derivative "
                        f"at {_at(tape, k)}) where d{top}/d{inner} = {own} belongs",
