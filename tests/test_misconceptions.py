@@ -538,3 +538,15 @@ def test_a_search_stopped_by_its_time_budget_gives_no_hint() -> None:
     found = story(problem)
     assert found is not None and found[0] == "the derivative's sign is flipped: the value is 0.1384985616"
     assert story(problem, budget=0.0) is None
+
+
+def test_a_factor_claim_on_the_first_node_of_the_tape_is_its_own_operations_slip() -> None:
+    # net_o = w * x with x = 0.25, w = 0.5: the factor dnet_o/dx is w = 0.5. Written as x = 0.25
+    # (the product's own factor), it is also half the value; the slip in the claim's own operation
+    # tells it, as at every other node. x is the tape's node 0, which once counted as no node.
+    text = ('activation = "sigmoid"\nloss = "half_squared_error"\nlearning_rate = 0.5\n'
+            'layers = [["x"], ["o"]]\n[inputs]\nx = 0.25\n[targets]\no = 1.0\n'
+            '[weights]\nw = ["x", "o", 0.5]\n[claims]\n"dnet_o/dx" = 0.25\n')
+    assert load_derivation(text).replay().tape.name(0) == "x"
+    assert check(text)["dnet_o/dx"].hint == ("takes the factor itself instead of the other factor: "
+                                             "dnet_o/dx written as x instead of w")

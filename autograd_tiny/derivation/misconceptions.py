@@ -478,7 +478,8 @@ def _slips(problem: Problem) -> Iterator[Slip]:
         where = tape.params[str(where)]
     assert isinstance(where, int)
     if channel == "d":
-        yield from _op_slips(tape, [divmod(where, 2)], tape.nodes[where // 2].operands[where % 2][0] or -1)
+        bottom = tape.nodes[where // 2].operands[where % 2][0]
+        yield from _op_slips(tape, [divmod(where, 2)], -1 if bottom is None else bottom)
         return
     if channel == "f":
         yield from _forward_slips(tape, problem.params, where, None)
