@@ -218,46 +218,6 @@ def _moved(tape: Tape, vals: list[float], e: Edits) -> list[float]:
     return dvals
 
 
-def magnitude(tape: Tape, params: Mapping[str, float], key: Key, vals: list[float],
-              sample_scale: float = 1.0,
-              sizes: tuple[list[float], list[float]] | None = None) -> float:
-    """Return the size of the terms that made the number at ``key`` in a pass with values ``vals``:
-    for a sum the sizes of its terms added, for a gradient the sizes of every path's product
-    (each local derivative's absolute value), so that a number far below it is float noise
-    around an exact 0. Other numbers than values, gradients and parameters have size 0 (no noise
-    rule). ``sizes``, when given, are :func:`magnitudes` of the pass (computed once for many keys)."""
-    channel, where, _ = key
-    if channel in ("d", "l", "v", "r", "e"):
-        return 0.0
-    fmag, gmag = sizes or magnitudes(tape, vals)
-    if channel == "p":
-        node_of = tape.params.get(str(where))
-        return abs(params[str(where)]) + (gmag[node_of] if node_of is not None else 0.0)
-    assert isinstance(where, int)
-    if channel == "f":
-        return fmag[where]
-    return gmag[where] / (sample_scale if channel == "s" else 1.0)
-
-
-def magnitudes(tape: Tape, vals: list[float]) -> tuple[list[float], list[float]]:
-    """Return every node's value size and gradient size for :func:`magnitude`."""
-    nodes = tape.nodes
-    fmag = [0.0] * len(nodes)
-    for i, node in enumerate(nodes):  # a sum's terms, or the value itself
-        fmag[i] = (sum(fmag[j] if j is not None else abs(c) for j, c in node.operands)
-                   if node.op in ("add", "sub") else abs(vals[i]))
-    gmag = [0.0] * len(nodes)
-    gmag[tape.root] = 1.0
-    for i in range(len(nodes) - 1, -1, -1):
-        node = nodes[i]
-        if node.op is None or not gmag[i]:
-            continue
-        d = derivative_function(tape.derivative_exprs[i])(*tape.xy(i, vals), vals[i])
-        for pos, p in node.parents:
-            gmag[p] += gmag[i] * abs(d[pos])
-    return fmag, gmag
-
-
 # -- the update ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
