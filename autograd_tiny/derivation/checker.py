@@ -142,14 +142,13 @@ def within(written: Decimal, value: Decimal, unit: Decimal, negative: bool) -> b
 
 
 class _Checker:
-    """The verdicts on ``claims`` (in file order) about ``replay``'s quantities, each quantity as
-    the engine ``computed`` it; ``output`` names what is differentiated (``E``, ``f``)."""
+    """The verdicts on ``claims`` (in file order) about ``replay``'s quantities; ``output`` names
+    what is differentiated (``E``, ``f``)."""
 
-    def __init__(self, claims: list[Claim], replay: interpreter.Replay, computed: Mapping[Quantity, float],
-                 output: str, progress: bool) -> None:
+    def __init__(self, claims: list[Claim], replay: interpreter.Replay, output: str, progress: bool) -> None:
         self.claims = claims
         self.replay = replay
-        self.computed = computed
+        self.computed = computed(replay, [c.quantity for c in claims], progress)
         self.output = output
         self.progress = progress
         self.keys = [replay.key(c.quantity) for c in claims]
@@ -363,7 +362,7 @@ def _sizes(trace: Trace, step: int) -> dict[Key, float]:
     parameter after it: for a sum the sizes of its terms added, for a gradient the sizes of every
     path's product (each local derivative's absolute value), for a parameter its value's before the
     step and its gradient's; a number far below its size is float noise around an exact 0."""
-    tape, vals = trace.tape, trace.values[step]
+    tape, vals = trace.replay.tape, trace.values[step]
     nodes = tape.nodes
     fmag = [0.0] * len(nodes)
     for i, node in enumerate(nodes):  # a sum's terms, or the value itself
@@ -380,7 +379,7 @@ def _sizes(trace: Trace, step: int) -> dict[Key, float]:
             gmag[p] += gmag[i] * abs(d[pos])
     sizes: dict[Key, float] = {("f", i, step): m for i, m in enumerate(fmag)}
     sizes |= {("g", i, step): m for i, m in enumerate(gmag)}
-    sizes |= {("s", i, step): m / trace.sample_scale for i, m in enumerate(gmag)}
+    sizes |= {("s", i, step): m / trace.replay.sample_scale for i, m in enumerate(gmag)}
     for name, value in trace.params[step].items():
         node_of = tape.params.get(name)
         sizes["p", name, step + 1] = abs(value) + (gmag[node_of] if node_of is not None else 0.0)
@@ -438,8 +437,7 @@ def check_claims(claims: list[Claim], replay: interpreter.Replay, output: str,
                  progress: bool = False, title: str = "") -> ClaimResults:
     """Return the verdict on every claim about ``replay``'s quantities, in file order, with the
     misconceptions of any tape for hints; ``output`` names what is differentiated (``E``)."""
-    values = computed(replay, [c.quantity for c in claims], progress)
-    checker = _Checker(claims, replay, values, output, progress)
+    checker = _Checker(claims, replay, output, progress)
     return ClaimResults(checker.results(), title, checker.unsearched)
 
 

@@ -277,20 +277,16 @@ def dependencies(tape: Tape, pmask: Mapping[str, int], fbits: Mapping[int, int],
 
 @dataclass
 class Trace:
-    """What one replay of ``tape`` computed, for the steps asked for.
+    """What one run of ``replay`` computed, for the steps asked for.
 
     ``params[k]`` holds the parameters after ``k`` steps (with replacements applied);
     ``values[k]``, ``grads[k]`` and ``factors[k]`` every node's value, gradient and local
     derivatives (at ``2 * node + position``) at step ``k``; ``velocity[k]`` each parameter's
     momentum velocity before step ``k``'s update. ``pmasks``, ``fmasks``, ``gmasks`` and
     ``dmasks`` hold, alike, the bits each of these depends on (when the replay tracked bits).
-    ``weight_decay`` and ``trained`` are the update's (the regularized loss's terms).
     """
 
-    tape: Tape
-    sample_scale: float = 1.0
-    weight_decay: float = 0.0
-    trained: tuple[str, ...] = ()
+    replay: Replay
     params: dict[int, dict[str, float]] = field(default_factory=dict)
     values: dict[int, list[float]] = field(default_factory=dict)
     grads: dict[int, list[float]] = field(default_factory=dict)
@@ -310,7 +306,7 @@ class Trace:
         there before its own number was put in (or the number itself where none was)."""
         channel, where, step = key
         if channel == "s":
-            return self.recomputed(("g", where, step)) / self.sample_scale
+            return self.recomputed(("g", where, step)) / self.replay.sample_scale
         return self.pre[key] if key in self.pre else self.get(key)
 
     def recomputed_mask(self, key: Key) -> int:
@@ -323,18 +319,19 @@ class Trace:
     def get(self, key: Key) -> float:
         """Return the number at ``key`` (its step must have been kept)."""
         channel, where, step = key
+        tape, wd = self.replay.tape, self.replay.optimizer.weight_decay
         if channel == "s":
-            return self.get(("g", where, step)) / self.sample_scale
+            return self.get(("g", where, step)) / self.replay.sample_scale
         if channel == "l":
             assert isinstance(where, int)
-            return local_gradient(self.tape, self.values[step], where)
+            return local_gradient(tape, self.values[step], where)
         if channel == "r":  # the regularized loss's gradient dE/dP + wd * P
             name = str(where)
-            return self.grads[step][self.tape.params[name]] + self.weight_decay * self.params[step][name]
+            return self.grads[step][tape.params[name]] + wd * self.params[step][name]
         if channel == "e":  # the regularized loss E + wd / 2 * (sum of the trained parameters' squares)
             params = self.params[step]
-            return self.values[step][self.tape.root] + self.weight_decay / 2 * sum(
-                params[p] * params[p] for p in self.trained)
+            squares = sum(params[p] * params[p] for p in self.replay.trained)
+            return self.values[step][tape.root] + wd / 2 * squares
         tables: dict[str, dict[int, Any]] = {"f": self.values, "g": self.grads, "d": self.factors,
                                              "p": self.params, "v": self.velocity}
         return cast(float, tables[channel][step][where])
@@ -344,14 +341,15 @@ class Trace:
         velocity: its parameter's; the regularized loss and its gradient: the loss's or the
         gradient's and the parameters')."""
         channel, where, step = key
+        tape = self.replay.tape
         if channel == "l":
             assert isinstance(where, int)
-            return self.fmasks[step][where // len(self.tape)]
+            return self.fmasks[step][where // len(tape)]
         if channel == "r":
-            return self.gmasks[step][self.tape.params[str(where)]] | self.pmasks[step][str(where)]
+            return self.gmasks[step][tape.params[str(where)]] | self.pmasks[step][str(where)]
         if channel == "e":
-            m = self.fmasks[step][self.tape.root]
-            for p in self.trained:
+            m = self.fmasks[step][tape.root]
+            for p in self.replay.trained:
                 m |= self.pmasks[step][p]
             return m
         tables: dict[str, dict[int, Any]] = {"f": self.fmasks, "g": self.gmasks, "s": self.gmasks,
@@ -393,6 +391,7 @@ class Replay:
             for i, node in enumerate(tape.nodes)]
         self.start = dict(start)
         self.trainable = {name: name in trainable for name in start}
+        self.trained = tuple(name for name in start if name in trainable)  # the regularized loss's terms
         self.optimizer = optimizer
         self.sample_scale = sample_scale
         self.turns = list(turns)
@@ -423,7 +422,7 @@ class Replay:
 
         def step(name: str, gradient: float) -> float:
             prev = params[name]
-            if not (everything or self.trainable.get(name, False)):
+            if not (everything or self.trainable[name]):
                 return prev
             d, v = sgd_direction(gradient, prev, None if fresh else velocity.get(name), opt.momentum,
                                  opt.dampening, opt.nesterov, opt.weight_decay)
@@ -513,8 +512,7 @@ class Replay:
         marks = self.by_step(bits or {}, scaled=False)
         tracking = bits is not None
         tape = self.tape
-        trace = Trace(sample_scale=self.sample_scale, tape=tape, weight_decay=self.optimizer.weight_decay,
-                      trained=tuple(p for p, t in self.trainable.items() if t))
+        trace = Trace(self)
         velocity: dict[str, float] = {}
         params = dict(self.start)
         pmask = dict.fromkeys(params, 0)
