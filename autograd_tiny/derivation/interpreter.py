@@ -311,9 +311,7 @@ class Trace:
 
     def recomputed_mask(self, key: Key) -> int:
         """Return the bits of :meth:`recomputed`'s number."""
-        channel, where, step = key
-        if channel == "s":
-            key = ("g", where, step)
+        key = ("g", key[1], key[2]) if key[0] == "s" else key  # an s has its g's bits
         return self.pre_masks[key] if key in self.pre_masks else self.mask(key)
 
     def get(self, key: Key) -> float:
