@@ -320,9 +320,11 @@ class Trace:
         tape, wd = self.replay.tape, self.replay.optimizer.weight_decay
         if channel == "s":
             return self.get(("g", where, step)) / self.replay.sample_scale
-        if channel == "l":
+        if channel == "l":  # d top / d bottom: the chain rule through every path, at the step's values
             assert isinstance(where, int)
-            return local_gradient(tape, self.values[step], where)
+            top, bottom = divmod(where, len(tape))
+            edits = Edits(values=dict(enumerate(self.values[step])), root=top)
+            return run_pass(tape, self.params[step], edits)[1][bottom]
         if channel == "r":  # the regularized loss's gradient dE/dP + wd * P
             name = str(where)
             return self.grads[step][tape.params[name]] + wd * self.params[step][name]
@@ -353,14 +355,6 @@ class Trace:
         tables: dict[str, dict[int, Any]] = {"f": self.fmasks, "g": self.gmasks, "s": self.gmasks,
                                              "d": self.dmasks, "p": self.pmasks, "v": self.pmasks}
         return cast(int, tables[channel][step][where])
-
-
-def local_gradient(tape: Tape, vals: list[float], where: int) -> float:
-    """Return the local gradient d top / d bottom (``where = top * len(tape) + bottom``) at the
-    values ``vals``: the chain rule through every path between them."""
-    top, bottom = divmod(where, len(tape))
-    edits = Edits(values=dict(enumerate(vals)), root=top)
-    return run_pass(tape, {name: vals[i] for name, i in tape.params.items()}, edits)[1][bottom]
 
 
 class Replay:
