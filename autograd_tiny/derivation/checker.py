@@ -207,9 +207,9 @@ class _Checker:
 
     def _noise(self, tiny: list[int]) -> set[int]:
         """Return the claims among ``tiny`` whose computed value is float noise around an exact 0:
-        below :data:`NOISE` times the size of the terms that made it (softmax deltas that sum to
-        0; other numbers than values, gradients and parameters have no size, so no noise). One
-        replay and one size pass per step serve them all."""
+        below :data:`NOISE` times the size of the terms that made it (other numbers than values,
+        gradients and parameters have no size: no noise). One replay and one size pass per step
+        serve them all."""
         if not tiny:
             return set()
         trace = _replay(self.replay, [self.keys[i] for i in tiny], {})
@@ -361,7 +361,7 @@ def _sizes(trace: Trace, step: int) -> dict[Key, float]:
     """Return the size of the terms that made each value and gradient of step ``step`` and each
     parameter after it: for a sum the sizes of its terms added, for a gradient the sizes of every
     path's product (each local derivative's absolute value), for a parameter its value's before the
-    step and its gradient's; a number far below its size is float noise around an exact 0."""
+    step and its gradient's."""
     tape, vals = trace.replay.tape, trace.values[step]
     nodes = tape.nodes
     fmag = [0.0] * len(nodes)
