@@ -34,9 +34,10 @@ from .. import _display_hooks
 from .._numeric import printable
 from . import interpreter
 from .format import Claim, Quantity, Spec
-from .interpreter import Key, Trace, magnitude, magnitudes
+from .interpreter import Key, Trace
 from .misconceptions import BUDGET_SECONDS, Problem, story
 from .network import Network
+from .tape import derivative_function
 
 VERDICTS = ("ok", "follows", "wrong")
 
@@ -141,14 +142,13 @@ def within(written: Decimal, value: Decimal, unit: Decimal, negative: bool) -> b
 
 
 class _Checker:
-    """The verdicts on ``claims`` (in file order) about ``replay``'s quantities, each quantity as
-    the engine ``computed`` it; ``output`` names what is differentiated (``E``, ``f``)."""
+    """The verdicts on ``claims`` (in file order) about ``replay``'s quantities; ``output`` names
+    what is differentiated (``E``, ``f``)."""
 
-    def __init__(self, claims: list[Claim], replay: interpreter.Replay, computed: Mapping[Quantity, float],
-                 output: str, progress: bool) -> None:
+    def __init__(self, claims: list[Claim], replay: interpreter.Replay, output: str, progress: bool) -> None:
         self.claims = claims
         self.replay = replay
-        self.computed = computed
+        self.computed = computed(replay, [c.quantity for c in claims], progress)
         self.output = output
         self.progress = progress
         self.keys = [replay.key(c.quantity) for c in claims]
@@ -177,7 +177,7 @@ class _Checker:
                 first.setdefault(key, j)
         replace = {key: self.claims[j].value for key, j in first.items()}
         bits = {key: 1 << j for key, j in first.items()}
-        trace = _replay(self.replay, self._quantities(todo), replace, bits, self.progress)
+        trace = _replay(self.replay, [self.keys[i] for i in todo], replace, bits, self.progress)
         masks = {i: trace.recomputed_mask(self.keys[i]) for i in todo}
         for i in todo:
             r = results[i]
@@ -186,7 +186,7 @@ class _Checker:
         pending = [i for i in todo
                    if results[i].verdict == "wrong" and not self._from_parts(i, results[i], masks)]
         if pending:
-            truth = _replay(self.replay, self._quantities(pending), {}, progress=self.progress)
+            truth = _replay(self.replay, [self.keys[i] for i in pending], {}, progress=self.progress)
             self._ok = [j for j, r in enumerate(results) if r.verdict == "ok"]
             self._deadline = time.monotonic() + HINT_BUDGET_SECONDS
             for i in pending:
@@ -205,22 +205,19 @@ class _Checker:
         self._explain_follows(results, masks)
         return results
 
-    def _quantities(self, claims: list[int]) -> list[Quantity]:
-        return [self.claims[i].quantity for i in claims]
-
     def _noise(self, tiny: list[int]) -> set[int]:
         """Return the claims among ``tiny`` whose computed value is float noise around an exact 0:
-        below :data:`NOISE` times the size of the terms that made it (softmax deltas that sum to
-        0). One replay and one size pass per step serve them all."""
+        below :data:`NOISE` times the size of the terms that made it (other numbers than values,
+        gradients and parameters have no size: no noise). One replay and one size pass per step
+        serve them all."""
         if not tiny:
             return set()
-        step = {i: _step_of(self.claims[i].quantity) for i in tiny}
-        tape = self.replay.tape
-        trace = _replay(self.replay, self._quantities(tiny), {})
-        sizes = {k: magnitudes(tape, trace.values[k]) for k in set(step.values())}
-        return {i for i, k in step.items() if abs(self.computed[self.claims[i].quantity])
-                <= NOISE * magnitude(tape, trace.params[k], self.keys[i], trace.values[k],
-                                     self.replay.sample_scale, sizes[k])}
+        trace = _replay(self.replay, [self.keys[i] for i in tiny], {})
+        sizes: dict[Key, float] = {}
+        for step in {_step_of(self.keys[i]) for i in tiny}:
+            sizes.update(_sizes(trace, step))
+        return {i for i in tiny
+                if abs(self.computed[self.claims[i].quantity]) <= NOISE * sizes.get(self.keys[i], 0.0)}
 
     def _follows(self, i: int, recomputed: float, replace: dict[Key, float], mask: int) -> bool:
         """Return True when the written figure is ``recomputed`` within the precision of the written
@@ -236,7 +233,7 @@ class _Checker:
         slack = 0.0
         for j in used:
             moved = {**replace, self.keys[j]: replace[self.keys[j]] + float(self.claims[j].unit) / 2}
-            slack += abs(_replay(self.replay, [c.quantity], moved).recomputed(self.keys[i]) - recomputed)
+            slack += abs(_replay(self.replay, [self.keys[i]], moved).recomputed(self.keys[i]) - recomputed)
         return math.isfinite(slack) and _near(c, recomputed, slack)
 
     def _from_parts(self, i: int, r: ClaimResult, masks: dict[int, int]) -> bool:
@@ -321,7 +318,7 @@ class _Checker:
         misconception that reproduces it (see :mod:`autograd_tiny.derivation.misconceptions`), or
         None where none or several do."""
         c = self.claims[i]
-        step = _step_of(c.quantity)
+        step = _step_of(self.keys[i])
         if not _finite_at(trace, step):
             return ("the training diverged: values are nan or infinite by then" if not written else None,
                     None)
@@ -329,7 +326,7 @@ class _Checker:
         if true != 0 and c.unit >= abs(true):
             return None, None  # written too coarsely (1 for 0.36) to tell one slip from another
         # The figures judged ok that the passes of the claim's step compute:
-        ok = [(self.keys[j], self.claims[j]) for j in self._ok if _step_of(self.claims[j].quantity) == step]
+        ok = [(self.keys[j], self.claims[j]) for j in self._ok if _step_of(self.keys[j]) == step]
         problem = tape_problem(self.replay, trace, step, replace, self.keys[i], c, self.output, ok)
         left = self._deadline - time.monotonic()
         found = story(problem, min(BUDGET_SECONDS, left)) if left > 0 else None
@@ -347,17 +344,46 @@ def _bits(mask: int) -> Iterable[int]:
         mask ^= low
 
 
-def _step_of(q: Quantity) -> int:
-    """Return the step whose passes compute quantity ``q`` (an update: the step before)."""
-    return q.step - 1 if q.kind in ("param", "velocity") else q.step
+def _step_of(key: Key) -> int:
+    """Return the step whose passes compute the number at ``key`` (an update: the step before)."""
+    return key[2] - 1 if key[0] in ("p", "v") else key[2]
 
 
-def _replay(replay: interpreter.Replay, quantities: list[Quantity], replace: Mapping[Key, float],
+def _replay(replay: interpreter.Replay, keys: list[Key], replace: Mapping[Key, float],
             bits: Mapping[Key, int] | None = None, progress: bool = False) -> Trace:
     """Return ``replay`` run with ``replace`` put in, up to the last step whose passes compute one
-    of ``quantities``, keeping each such step and the parameters after it (what a hint reads)."""
-    steps = {_step_of(q) for q in quantities}
+    of ``keys``, keeping each such step and the parameters after it (what a hint reads)."""
+    steps = {_step_of(key) for key in keys}
     return replay.run(replace, max(steps), keep=steps | {k + 1 for k in steps}, bits=bits, progress=progress)
+
+
+def _sizes(trace: Trace, step: int) -> dict[Key, float]:
+    """Return the size of the terms that made each value and gradient of step ``step`` and each
+    parameter after it: for a sum the sizes of its terms added, for a gradient the sizes of every
+    path's product (each local derivative's absolute value), for a parameter its value's before the
+    step and its gradient's."""
+    tape, vals = trace.replay.tape, trace.values[step]
+    nodes = tape.nodes
+    fmag = [0.0] * len(nodes)
+    for i, node in enumerate(nodes):  # a sum's terms, or the value itself
+        fmag[i] = (sum(fmag[j] if j is not None else abs(c) for j, c in node.operands)
+                   if node.op in ("add", "sub") else abs(vals[i]))
+    gmag = [0.0] * len(nodes)
+    gmag[tape.root] = 1.0
+    for i in range(len(nodes) - 1, -1, -1):
+        node = nodes[i]
+        if node.op is None or not gmag[i]:
+            continue
+        d = derivative_function(tape.derivative_exprs[i])(*tape.xy(i, vals), vals[i])
+        for pos, p in node.parents:
+            gmag[p] += gmag[i] * abs(d[pos])
+    sizes: dict[Key, float] = {("f", i, step): m for i, m in enumerate(fmag)}
+    sizes |= {("g", i, step): m for i, m in enumerate(gmag)}
+    sizes |= {("s", i, step): m / trace.replay.sample_scale for i, m in enumerate(gmag)}
+    for name, value in trace.params[step].items():
+        node_of = tape.params.get(name)
+        sizes["p", name, step + 1] = abs(value) + (gmag[node_of] if node_of is not None else 0.0)
+    return sizes
 
 
 def _near(claim: Claim, value: float, slack: float) -> bool:
@@ -402,16 +428,16 @@ def computed(replay: interpreter.Replay, quantities: list[Quantity],
     to the last step needed)."""
     if not quantities:
         return {}
-    truth = _replay(replay, quantities, {}, progress=progress)
-    return {q: truth.get(replay.key(q)) for q in quantities}
+    keys = [replay.key(q) for q in quantities]
+    truth = _replay(replay, keys, {}, progress=progress)
+    return {q: truth.get(key) for q, key in zip(quantities, keys)}
 
 
 def check_claims(claims: list[Claim], replay: interpreter.Replay, output: str,
                  progress: bool = False, title: str = "") -> ClaimResults:
     """Return the verdict on every claim about ``replay``'s quantities, in file order, with the
     misconceptions of any tape for hints; ``output`` names what is differentiated (``E``)."""
-    values = computed(replay, [c.quantity for c in claims], progress)
-    checker = _Checker(claims, replay, values, output, progress)
+    checker = _Checker(claims, replay, output, progress)
     return ClaimResults(checker.results(), title, checker.unsearched)
 
 

@@ -218,46 +218,6 @@ def _moved(tape: Tape, vals: list[float], e: Edits) -> list[float]:
     return dvals
 
 
-def magnitude(tape: Tape, params: Mapping[str, float], key: Key, vals: list[float],
-              sample_scale: float = 1.0,
-              sizes: tuple[list[float], list[float]] | None = None) -> float:
-    """Return the size of the terms that made the number at ``key`` in a pass with values ``vals``:
-    for a sum the sizes of its terms added, for a gradient the sizes of every path's product
-    (each local derivative's absolute value), so that a number far below it is float noise
-    around an exact 0. Other numbers than values, gradients and parameters have size 0 (no noise
-    rule). ``sizes``, when given, are :func:`magnitudes` of the pass (computed once for many keys)."""
-    channel, where, _ = key
-    if channel in ("d", "l", "v", "r", "e"):
-        return 0.0
-    fmag, gmag = sizes or magnitudes(tape, vals)
-    if channel == "p":
-        node_of = tape.params.get(str(where))
-        return abs(params[str(where)]) + (gmag[node_of] if node_of is not None else 0.0)
-    assert isinstance(where, int)
-    if channel == "f":
-        return fmag[where]
-    return gmag[where] / (sample_scale if channel == "s" else 1.0)
-
-
-def magnitudes(tape: Tape, vals: list[float]) -> tuple[list[float], list[float]]:
-    """Return every node's value size and gradient size for :func:`magnitude`."""
-    nodes = tape.nodes
-    fmag = [0.0] * len(nodes)
-    for i, node in enumerate(nodes):  # a sum's terms, or the value itself
-        fmag[i] = (sum(fmag[j] if j is not None else abs(c) for j, c in node.operands)
-                   if node.op in ("add", "sub") else abs(vals[i]))
-    gmag = [0.0] * len(nodes)
-    gmag[tape.root] = 1.0
-    for i in range(len(nodes) - 1, -1, -1):
-        node = nodes[i]
-        if node.op is None or not gmag[i]:
-            continue
-        d = derivative_function(tape.derivative_exprs[i])(*tape.xy(i, vals), vals[i])
-        for pos, p in node.parents:
-            gmag[p] += gmag[i] * abs(d[pos])
-    return fmag, gmag
-
-
 # -- the update ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -317,20 +277,16 @@ def dependencies(tape: Tape, pmask: Mapping[str, int], fbits: Mapping[int, int],
 
 @dataclass
 class Trace:
-    """What one replay of ``tape`` computed, for the steps asked for.
+    """What one run of ``replay`` computed, for the steps asked for.
 
     ``params[k]`` holds the parameters after ``k`` steps (with replacements applied);
     ``values[k]``, ``grads[k]`` and ``factors[k]`` every node's value, gradient and local
     derivatives (at ``2 * node + position``) at step ``k``; ``velocity[k]`` each parameter's
     momentum velocity before step ``k``'s update. ``pmasks``, ``fmasks``, ``gmasks`` and
     ``dmasks`` hold, alike, the bits each of these depends on (when the replay tracked bits).
-    ``weight_decay`` and ``trained`` are the update's (the regularized loss's terms).
     """
 
-    tape: Tape
-    sample_scale: float = 1.0
-    weight_decay: float = 0.0
-    trained: tuple[str, ...] = ()
+    replay: Replay
     params: dict[int, dict[str, float]] = field(default_factory=dict)
     values: dict[int, list[float]] = field(default_factory=dict)
     grads: dict[int, list[float]] = field(default_factory=dict)
@@ -350,31 +306,32 @@ class Trace:
         there before its own number was put in (or the number itself where none was)."""
         channel, where, step = key
         if channel == "s":
-            return self.recomputed(("g", where, step)) / self.sample_scale
+            return self.recomputed(("g", where, step)) / self.replay.sample_scale
         return self.pre[key] if key in self.pre else self.get(key)
 
     def recomputed_mask(self, key: Key) -> int:
         """Return the bits of :meth:`recomputed`'s number."""
-        channel, where, step = key
-        if channel == "s":
-            key = ("g", where, step)
+        key = ("g", key[1], key[2]) if key[0] == "s" else key  # an s has its g's bits
         return self.pre_masks[key] if key in self.pre_masks else self.mask(key)
 
     def get(self, key: Key) -> float:
         """Return the number at ``key`` (its step must have been kept)."""
         channel, where, step = key
+        tape, wd = self.replay.tape, self.replay.optimizer.weight_decay
         if channel == "s":
-            return self.get(("g", where, step)) / self.sample_scale
-        if channel == "l":
+            return self.get(("g", where, step)) / self.replay.sample_scale
+        if channel == "l":  # d top / d bottom: the chain rule through every path, at the step's values
             assert isinstance(where, int)
-            return local_gradient(self.tape, self.values[step], where)
+            top, bottom = divmod(where, len(tape))
+            edits = Edits(values=dict(enumerate(self.values[step])), root=top)
+            return run_pass(tape, self.params[step], edits)[1][bottom]
         if channel == "r":  # the regularized loss's gradient dE/dP + wd * P
             name = str(where)
-            return self.grads[step][self.tape.params[name]] + self.weight_decay * self.params[step][name]
+            return self.grads[step][tape.params[name]] + wd * self.params[step][name]
         if channel == "e":  # the regularized loss E + wd / 2 * (sum of the trained parameters' squares)
             params = self.params[step]
-            return self.values[step][self.tape.root] + self.weight_decay / 2 * sum(
-                params[p] * params[p] for p in self.trained)
+            squares = sum(params[p] * params[p] for p in self.replay.trained)
+            return self.values[step][tape.root] + wd / 2 * squares
         tables: dict[str, dict[int, Any]] = {"f": self.values, "g": self.grads, "d": self.factors,
                                              "p": self.params, "v": self.velocity}
         return cast(float, tables[channel][step][where])
@@ -384,27 +341,20 @@ class Trace:
         velocity: its parameter's; the regularized loss and its gradient: the loss's or the
         gradient's and the parameters')."""
         channel, where, step = key
+        tape = self.replay.tape
         if channel == "l":
             assert isinstance(where, int)
-            return self.fmasks[step][where // len(self.tape)]
+            return self.fmasks[step][where // len(tape)]
         if channel == "r":
-            return self.gmasks[step][self.tape.params[str(where)]] | self.pmasks[step][str(where)]
+            return self.gmasks[step][tape.params[str(where)]] | self.pmasks[step][str(where)]
         if channel == "e":
-            m = self.fmasks[step][self.tape.root]
-            for p in self.trained:
+            m = self.fmasks[step][tape.root]
+            for p in self.replay.trained:
                 m |= self.pmasks[step][p]
             return m
         tables: dict[str, dict[int, Any]] = {"f": self.fmasks, "g": self.gmasks, "s": self.gmasks,
                                              "d": self.dmasks, "p": self.pmasks, "v": self.pmasks}
         return cast(int, tables[channel][step][where])
-
-
-def local_gradient(tape: Tape, vals: list[float], where: int) -> float:
-    """Return the local gradient d top / d bottom (``where = top * len(tape) + bottom``) at the
-    values ``vals``: the chain rule through every path between them."""
-    top, bottom = divmod(where, len(tape))
-    edits = Edits(values=dict(enumerate(vals)), root=top)
-    return run_pass(tape, {name: vals[i] for name, i in tape.params.items()}, edits)[1][bottom]
 
 
 class Replay:
@@ -433,6 +383,7 @@ class Replay:
             for i, node in enumerate(tape.nodes)]
         self.start = dict(start)
         self.trainable = {name: name in trainable for name in start}
+        self.trained = tuple(name for name in start if name in trainable)  # the regularized loss's terms
         self.optimizer = optimizer
         self.sample_scale = sample_scale
         self.turns = list(turns)
@@ -463,7 +414,7 @@ class Replay:
 
         def step(name: str, gradient: float) -> float:
             prev = params[name]
-            if not (everything or self.trainable.get(name, False)):
+            if not (everything or self.trainable[name]):
                 return prev
             d, v = sgd_direction(gradient, prev, None if fresh else velocity.get(name), opt.momentum,
                                  opt.dampening, opt.nesterov, opt.weight_decay)
@@ -553,8 +504,7 @@ class Replay:
         marks = self.by_step(bits or {}, scaled=False)
         tracking = bits is not None
         tape = self.tape
-        trace = Trace(sample_scale=self.sample_scale, tape=tape, weight_decay=self.optimizer.weight_decay,
-                      trained=tuple(p for p, t in self.trainable.items() if t))
+        trace = Trace(self)
         velocity: dict[str, float] = {}
         params = dict(self.start)
         pmask = dict.fromkeys(params, 0)
