@@ -344,10 +344,7 @@ def _spec(doc: dict[str, Any], source: str) -> Spec:
                 biases=biases, samples=samples, batched=batched, batch=batch,
                 momentum=momentum, dampening=dampening, nesterov=nesterov,
                 weight_decay=weight_decay, dense=dense)
-    claims = _table(source, "claims", doc.get("claims", {}))
-    spec.claims = [read_claim(source, name, value, lambda n: parse_quantity(n, spec))
-                   for name, value in claims.items()]
-    check_budget(source, spec.claims, estimated_nodes(spec))
+    spec.claims = read_claims(source, doc, lambda n: parse_quantity(n, spec), estimated_nodes(spec))
     return spec
 
 
@@ -363,19 +360,6 @@ def estimated_nodes(spec: Spec) -> int:
                      for i, layer in enumerate(spec.layers[1:]) for n in layer)
     per_sample += 4 * len(spec.layers[-1]) + len(spec.layers[0])
     return per_sample + len(spec.weights) + len(spec.biases)
-
-
-def check_budget(source: str, claims: list[Claim], nodes: int, what: str = "network") -> None:
-    """Raise when the claims ask for more steps than the checker trains through in about a minute
-    (:data:`STEP_BUDGET`), for a ``what`` of about ``nodes`` graph nodes."""
-    last = max(claims, key=lambda c: c.quantity.step, default=None)
-    if last is None or (steps := last.quantity.step) * nodes <= STEP_BUDGET:
-        return
-    raise _fail(source, f'claims."{last.name}"',
-                f"{steps} steps of this {what} (about {nodes} graph nodes per step) would take about "
-                f"{steps * nodes / STEP_BUDGET:.0f} minutes to check; claim at most about "
-                f"{STEP_BUDGET // nodes} steps, or train it with autograd-tiny train and write the "
-                "figure you get")
 
 
 def _samples(source: str, doc: dict[str, Any], layers: list[list[str]]) -> tuple[list[Sample], bool]:
@@ -747,26 +731,39 @@ def _factor(top: str, bottom: str, spec: Spec) -> str:
     return f"{top}/{bottom}"
 
 
-def read_claim(source: str, name: str, value: object, quantity_of: Callable[[str], Quantity]) -> Claim:
-    """Return the :class:`Claim` of an entry ``name = value`` of ``[claims]``, its quantity named by
+def read_claims(source: str, doc: dict[str, Any], quantity_of: Callable[[str], Quantity], nodes: int,
+                what: str = "network") -> list[Claim]:
+    """Return the claims of a file's ``[claims]`` table, in file order, each quantity named by
     ``quantity_of`` (a grammar's name reader, raising ValueError with the problem).
 
     Raises:
-        UsageError: the name names nothing, or the value is no number a float can tell apart.
+        UsageError: a name names nothing, a value is no number a float can tell apart, or the
+            claims ask for more steps than the checker trains through in about a minute
+            (:data:`STEP_BUDGET`) for a ``what`` of about ``nodes`` graph nodes.
     """
-    key = f'claims."{name}"' if not NAME_PATTERN.match(name) else f"claims.{name}"
-    if not name.isprintable():
-        raise _fail(source, key, "a claim name cannot hold control characters such as a "
-                                 "newline or an escape; write the name on one line")
-    try:
-        quantity = quantity_of(name)
-    except ValueError as exc:
-        raise _fail(source, key, str(exc)) from None
-    number, written, exact = _number(source, key, value)
-    exponent = exact.as_tuple().exponent
-    assert isinstance(exponent, int)
-    if not -1100 <= exponent <= 308:  # the last digit from below the smallest float to 10^308
-        raise _fail(source, key, f"{short_repr(written, 40).strip(chr(39))} puts its last digit at "
-                                 f"10^{exponent}, beyond what a float can tell apart; write the "
-                                 "number with ordinary digits (e.g. 0.0 or 1.5e-30)")
-    return Claim(name=name, written=written, value=number, exact=exact, quantity=quantity)
+    claims: list[Claim] = []
+    for name, value in _table(source, "claims", doc.get("claims", {})).items():
+        key = f'claims."{name}"' if not NAME_PATTERN.match(name) else f"claims.{name}"
+        if not name.isprintable():
+            raise _fail(source, key, "a claim name cannot hold control characters such as a "
+                                     "newline or an escape; write the name on one line")
+        try:
+            quantity = quantity_of(name)
+        except ValueError as exc:
+            raise _fail(source, key, str(exc)) from None
+        number, written, exact = _number(source, key, value)
+        exponent = exact.as_tuple().exponent
+        assert isinstance(exponent, int)
+        if not -1100 <= exponent <= 308:  # the last digit from below the smallest float to 10^308
+            raise _fail(source, key, f"{short_repr(written, 40).strip(chr(39))} puts its last digit "
+                                     f"at 10^{exponent}, beyond what a float can tell apart; write "
+                                     "the number with ordinary digits (e.g. 0.0 or 1.5e-30)")
+        claims.append(Claim(name=name, written=written, value=number, exact=exact, quantity=quantity))
+    last = max(claims, key=lambda c: c.quantity.step, default=None)
+    if last is not None and (steps := last.quantity.step) * nodes > STEP_BUDGET:
+        raise _fail(source, f'claims."{last.name}"',
+                    f"{steps} steps of this {what} (about {nodes} graph nodes per step) would take "
+                    f"about {steps * nodes / STEP_BUDGET:.0f} minutes to check; claim at most about "
+                    f"{STEP_BUDGET // nodes} steps, or train it with autograd-tiny train and write "
+                    "the figure you get")
+    return claims
