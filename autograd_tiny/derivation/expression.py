@@ -130,11 +130,6 @@ class ExpressionSpec:
 
 # -- parsing ------------------------------------------------------------------------------------
 
-def is_expression_document(doc: dict[str, Any]) -> bool:
-    """Return True for a TOML document that is an expression file (``define`` and no ``layers``)."""
-    return "layers" not in doc and "define" in doc
-
-
 def parse_expression(doc: dict[str, Any], source: str) -> ExpressionSpec:
     """Return the validated :class:`ExpressionSpec` of an expression file's TOML document.
 
@@ -517,7 +512,6 @@ __all__ = [
     "ExpressionSpec",
     "UNARY_FUNCTIONS",
     "build",
-    "is_expression_document",
     "parse_expression",
     "replay_of",
 ]

@@ -283,10 +283,10 @@ def parse_file(text: str, source: str = "<text>") -> Spec | ExpressionSpec:
     """Return the validated spec of a derivation file: a network's :class:`Spec`, or an
     :class:`~autograd_tiny.derivation.expression.ExpressionSpec` for a file with ``define``
     and no ``layers``; raise UsageError on anything wrong with it."""
-    from .expression import is_expression_document, parse_expression
+    from .expression import parse_expression
 
     doc = parse_toml(text, source)
-    return parse_expression(doc, source) if is_expression_document(doc) else _spec(doc, source)
+    return parse_expression(doc, source) if "define" in doc and "layers" not in doc else _spec(doc, source)
 
 
 def parse_spec(text: str, source: str = "<text>") -> Spec:
