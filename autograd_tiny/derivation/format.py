@@ -605,9 +605,16 @@ def parse_quantity(name: str, spec: Spec) -> Quantity:
     """
     m = _STEP.match(name.strip())
     assert m is not None
-    base, k = m.group("base", "k")
+    base, k, written = m.group("base", "k", "sample")
     step = 1 if m.group("plus") else step_count(k) if k is not None else 0
-    sample = _sample_of(m.group("sample"), spec)
+    sample = None
+    if written is not None:  # a sample number [s]
+        if not spec.batched:
+            raise ValueError("only a file with [[samples]] names samples; leave out the [...]")
+        if len(written.lstrip("0")) > 20 or not 1 <= int(written) <= len(spec.samples):
+            raise ValueError(f"sample {short_repr(written, 20).strip(chr(39))} does not exist; the "
+                             f"samples are numbered 1 to {len(spec.samples)}")
+        sample = int(written)
     q = _base_quantity(base, k is not None, step, spec)
     shared = q.kind in ("param", "velocity", "rgrad", "Ereg")  # one number for the whole batch
     if spec.batched and sample is None and not shared and q.kind not in ("E", "grad"):
@@ -616,19 +623,6 @@ def parse_quantity(name: str, spec: Spec) -> Quantity:
     if shared and sample is not None:
         raise ValueError(f"{base} is shared by every sample; leave out [{sample}]")
     return Quantity(q.kind, q.subject, step, sample)
-
-
-def _sample_of(text: str | None, spec: Spec) -> int | None:
-    """Return the sample number written in ``[s]`` (None when there is none)."""
-    if text is None:
-        return None
-    if not spec.batched:
-        raise ValueError("only a file with [[samples]] names samples; leave out the [...]")
-    n = len(spec.samples)
-    if len(text.lstrip("0")) > 20 or not 1 <= int(text) <= n:
-        raise ValueError(f"sample {short_repr(text, 20).strip(chr(39))} does not exist; the "
-                         f"samples are numbered 1 to {n}")
-    return int(text)
 
 
 def _base_quantity(base: str, has_k: bool, step: int, spec: Spec) -> Quantity:
