@@ -485,8 +485,6 @@ class ExpressionDerivation(Derivation):
         return found + [Quantity("param", name, step + 1) for name in spec.values if self.learning_rate]
 
     def _parse(self, claim: str) -> Quantity:
-        """Return the quantity ``claim`` names (``"q"``, ``"df/dx"``, ``"x+"``, ``"f@3"``; ValueError
-        when none)."""
         return parse_claim(claim, self.expression)
 
     def _gradient_of(self, param: str | Value) -> tuple[Value, Value, float | None]:
