@@ -51,7 +51,7 @@ from ..errors import UsageError
 from ..ops import OPS
 from ..value import Value, enable_grad
 from .core import Derivation
-from .format import NAME_PATTERN, Claim, Quantity, check_budget, read_claim, step_count
+from .format import NAME_PATTERN, Claim, Quantity, read_claims, step_count
 from .interpreter import Optimizer, Replay
 from .tape import Tape
 
@@ -130,11 +130,6 @@ class ExpressionSpec:
 
 # -- parsing ------------------------------------------------------------------------------------
 
-def is_expression_document(doc: dict[str, Any]) -> bool:
-    """Return True for a TOML document that is an expression file (``define`` and no ``layers``)."""
-    return "layers" not in doc and "define" in doc
-
-
 def parse_expression(doc: dict[str, Any], source: str) -> ExpressionSpec:
     """Return the validated :class:`ExpressionSpec` of an expression file's TOML document.
 
@@ -160,7 +155,7 @@ def parse_expression(doc: dict[str, Any], source: str) -> ExpressionSpec:
     trees = {name: _parse_formula(source, f"define.{name}", text) for name, text in definitions.items()}
     compiled = {name: _compile(source, f"define.{name}", tree, values, definitions)
                 for name, tree in trees.items()}
-    order = _dependency_order(source, {name: uses for name, (uses, _) in compiled.items()})
+    order = _dependency_order(source, {name: uses for name, (uses, _, _) in compiled.items()})
     output = _string(source, "output", doc["output"])
     if output not in definitions:
         where = "a leaf in [values]" if output in values else "not defined"
@@ -174,13 +169,9 @@ def parse_expression(doc: dict[str, Any], source: str) -> ExpressionSpec:
                                                  "gradient, as the nudge a += 0.01 * a.grad does)")
     spec = ExpressionSpec(source=source, title=title, output=output, values=values,
                           definitions=definitions, order=order, learning_rate=learning_rate,
-                          formulas={name: formula for name, (_, formula) in compiled.items()})
-    claims = _table(source, "claims", doc.get("claims", {}))
-    spec.claims = [read_claim(source, name, value, lambda n: parse_claim(n, spec))
-                   for name, value in claims.items()]
-    operations = sum(isinstance(n, (ast.BinOp, ast.Call)) or isinstance(n, ast.UnaryOp)
-                     and isinstance(n.op, ast.USub) for tree in trees.values() for n in ast.walk(tree))
-    check_budget(source, spec.claims, operations + len(values), "graph")
+                          formulas={name: formula for name, (_, formula, _) in compiled.items()})
+    operations = sum(count for _, _, count in compiled.values())
+    spec.claims = read_claims(source, doc, lambda n: parse_claim(n, spec), operations + len(values), "graph")
     return spec
 
 
@@ -211,12 +202,16 @@ def _parse_formula(source: str, key: str, text: str) -> ast.expr:
 
 
 def _compile(source: str, key: str, tree: ast.expr, values: dict[str, float],
-             definitions: dict[str, str]) -> tuple[list[str], Formula]:
-    """Return the names a formula uses (in order) and the formula as a function of the named
-    Values, or raise naming what is not allowed."""
+             definitions: dict[str, str]) -> tuple[list[str], Formula, int]:
+    """Return the names a formula uses (in order), the formula as a function of the named Values
+    and its number of operations (each a node of the graph), or raise naming what is not allowed."""
     used: dict[str, None] = {}  # the names in the order of their first use
+    operations = 0
 
     def visit(node: ast.AST) -> Formula:
+        nonlocal operations
+        operations += isinstance(node, (ast.BinOp, ast.Call)) or (
+            isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub))
         if isinstance(node, ast.BinOp):
             if type(node.op) not in _BINARY:
                 raise _fail(source, key, f"the operator {ast.unparse(node)!r} is not allowed; "
@@ -270,7 +265,7 @@ def _compile(source: str, key: str, tree: ast.expr, values: dict[str, float],
         raise _fail(source, key, f"is just {bare.id}; claim {bare.id} itself, or compute something")
     if not used:
         raise _fail(source, key, "uses no name; put a number in [values] instead")
-    return list(used), formula
+    return list(used), formula, operations
 
 
 def _dependency_order(source: str, uses: dict[str, list[str]]) -> list[str]:
@@ -490,8 +485,6 @@ class ExpressionDerivation(Derivation):
         return found + [Quantity("param", name, step + 1) for name in spec.values if self.learning_rate]
 
     def _parse(self, claim: str) -> Quantity:
-        """Return the quantity ``claim`` names (``"q"``, ``"df/dx"``, ``"x+"``, ``"f@3"``; ValueError
-        when none)."""
         return parse_claim(claim, self.expression)
 
     def _gradient_of(self, param: str | Value) -> tuple[Value, Value, float | None]:
@@ -517,7 +510,6 @@ __all__ = [
     "ExpressionSpec",
     "UNARY_FUNCTIONS",
     "build",
-    "is_expression_document",
     "parse_expression",
     "replay_of",
 ]

@@ -283,10 +283,10 @@ def parse_file(text: str, source: str = "<text>") -> Spec | ExpressionSpec:
     """Return the validated spec of a derivation file: a network's :class:`Spec`, or an
     :class:`~autograd_tiny.derivation.expression.ExpressionSpec` for a file with ``define``
     and no ``layers``; raise UsageError on anything wrong with it."""
-    from .expression import is_expression_document, parse_expression
+    from .expression import parse_expression
 
     doc = parse_toml(text, source)
-    return parse_expression(doc, source) if is_expression_document(doc) else _spec(doc, source)
+    return parse_expression(doc, source) if "define" in doc and "layers" not in doc else _spec(doc, source)
 
 
 def parse_spec(text: str, source: str = "<text>") -> Spec:
@@ -344,10 +344,7 @@ def _spec(doc: dict[str, Any], source: str) -> Spec:
                 biases=biases, samples=samples, batched=batched, batch=batch,
                 momentum=momentum, dampening=dampening, nesterov=nesterov,
                 weight_decay=weight_decay, dense=dense)
-    claims = _table(source, "claims", doc.get("claims", {}))
-    spec.claims = [read_claim(source, name, value, lambda n: parse_quantity(n, spec))
-                   for name, value in claims.items()]
-    check_budget(source, spec.claims, estimated_nodes(spec))
+    spec.claims = read_claims(source, doc, lambda n: parse_quantity(n, spec), estimated_nodes(spec))
     return spec
 
 
@@ -363,19 +360,6 @@ def estimated_nodes(spec: Spec) -> int:
                      for i, layer in enumerate(spec.layers[1:]) for n in layer)
     per_sample += 4 * len(spec.layers[-1]) + len(spec.layers[0])
     return per_sample + len(spec.weights) + len(spec.biases)
-
-
-def check_budget(source: str, claims: list[Claim], nodes: int, what: str = "network") -> None:
-    """Raise when the claims ask for more steps than the checker trains through in about a minute
-    (:data:`STEP_BUDGET`), for a ``what`` of about ``nodes`` graph nodes."""
-    last = max(claims, key=lambda c: c.quantity.step, default=None)
-    if last is None or (steps := last.quantity.step) * nodes <= STEP_BUDGET:
-        return
-    raise _fail(source, f'claims."{last.name}"',
-                f"{steps} steps of this {what} (about {nodes} graph nodes per step) would take about "
-                f"{steps * nodes / STEP_BUDGET:.0f} minutes to check; claim at most about "
-                f"{STEP_BUDGET // nodes} steps, or train it with autograd-tiny train and write the "
-                "figure you get")
 
 
 def _samples(source: str, doc: dict[str, Any], layers: list[list[str]]) -> tuple[list[Sample], bool]:
@@ -621,9 +605,16 @@ def parse_quantity(name: str, spec: Spec) -> Quantity:
     """
     m = _STEP.match(name.strip())
     assert m is not None
-    base, k = m.group("base", "k")
+    base, k, written = m.group("base", "k", "sample")
     step = 1 if m.group("plus") else step_count(k) if k is not None else 0
-    sample = _sample_of(m.group("sample"), spec)
+    sample = None
+    if written is not None:  # a sample number [s]
+        if not spec.batched:
+            raise ValueError("only a file with [[samples]] names samples; leave out the [...]")
+        if len(written.lstrip("0")) > 20 or not 1 <= int(written) <= len(spec.samples):
+            raise ValueError(f"sample {short_repr(written, 20).strip(chr(39))} does not exist; the "
+                             f"samples are numbered 1 to {len(spec.samples)}")
+        sample = int(written)
     q = _base_quantity(base, k is not None, step, spec)
     shared = q.kind in ("param", "velocity", "rgrad", "Ereg")  # one number for the whole batch
     if spec.batched and sample is None and not shared and q.kind not in ("E", "grad"):
@@ -632,19 +623,6 @@ def parse_quantity(name: str, spec: Spec) -> Quantity:
     if shared and sample is not None:
         raise ValueError(f"{base} is shared by every sample; leave out [{sample}]")
     return Quantity(q.kind, q.subject, step, sample)
-
-
-def _sample_of(text: str | None, spec: Spec) -> int | None:
-    """Return the sample number written in ``[s]`` (None when there is none)."""
-    if text is None:
-        return None
-    if not spec.batched:
-        raise ValueError("only a file with [[samples]] names samples; leave out the [...]")
-    n = len(spec.samples)
-    if len(text.lstrip("0")) > 20 or not 1 <= int(text) <= n:
-        raise ValueError(f"sample {short_repr(text, 20).strip(chr(39))} does not exist; the "
-                         f"samples are numbered 1 to {n}")
-    return int(text)
 
 
 def _base_quantity(base: str, has_k: bool, step: int, spec: Spec) -> Quantity:
@@ -747,26 +725,39 @@ def _factor(top: str, bottom: str, spec: Spec) -> str:
     return f"{top}/{bottom}"
 
 
-def read_claim(source: str, name: str, value: object, quantity_of: Callable[[str], Quantity]) -> Claim:
-    """Return the :class:`Claim` of an entry ``name = value`` of ``[claims]``, its quantity named by
+def read_claims(source: str, doc: dict[str, Any], quantity_of: Callable[[str], Quantity], nodes: int,
+                what: str = "network") -> list[Claim]:
+    """Return the claims of a file's ``[claims]`` table, in file order, each quantity named by
     ``quantity_of`` (a grammar's name reader, raising ValueError with the problem).
 
     Raises:
-        UsageError: the name names nothing, or the value is no number a float can tell apart.
+        UsageError: a name names nothing, a value is no number a float can tell apart, or the
+            claims ask for more steps than the checker trains through in about a minute
+            (:data:`STEP_BUDGET`) for a ``what`` of about ``nodes`` graph nodes.
     """
-    key = f'claims."{name}"' if not NAME_PATTERN.match(name) else f"claims.{name}"
-    if not name.isprintable():
-        raise _fail(source, key, "a claim name cannot hold control characters such as a "
-                                 "newline or an escape; write the name on one line")
-    try:
-        quantity = quantity_of(name)
-    except ValueError as exc:
-        raise _fail(source, key, str(exc)) from None
-    number, written, exact = _number(source, key, value)
-    exponent = exact.as_tuple().exponent
-    assert isinstance(exponent, int)
-    if not -1100 <= exponent <= 308:  # the last digit from below the smallest float to 10^308
-        raise _fail(source, key, f"{short_repr(written, 40).strip(chr(39))} puts its last digit at "
-                                 f"10^{exponent}, beyond what a float can tell apart; write the "
-                                 "number with ordinary digits (e.g. 0.0 or 1.5e-30)")
-    return Claim(name=name, written=written, value=number, exact=exact, quantity=quantity)
+    claims: list[Claim] = []
+    for name, value in _table(source, "claims", doc.get("claims", {})).items():
+        key = f'claims."{name}"' if not NAME_PATTERN.match(name) else f"claims.{name}"
+        if not name.isprintable():
+            raise _fail(source, key, "a claim name cannot hold control characters such as a "
+                                     "newline or an escape; write the name on one line")
+        try:
+            quantity = quantity_of(name)
+        except ValueError as exc:
+            raise _fail(source, key, str(exc)) from None
+        number, written, exact = _number(source, key, value)
+        exponent = exact.as_tuple().exponent
+        assert isinstance(exponent, int)
+        if not -1100 <= exponent <= 308:  # the last digit from below the smallest float to 10^308
+            raise _fail(source, key, f"{short_repr(written, 40).strip(chr(39))} puts its last digit "
+                                     f"at 10^{exponent}, beyond what a float can tell apart; write "
+                                     "the number with ordinary digits (e.g. 0.0 or 1.5e-30)")
+        claims.append(Claim(name=name, written=written, value=number, exact=exact, quantity=quantity))
+    last = max(claims, key=lambda c: c.quantity.step, default=None)
+    if last is not None and (steps := last.quantity.step) * nodes > STEP_BUDGET:
+        raise _fail(source, f'claims."{last.name}"',
+                    f"{steps} steps of this {what} (about {nodes} graph nodes per step) would take "
+                    f"about {steps * nodes / STEP_BUDGET:.0f} minutes to check; claim at most about "
+                    f"{STEP_BUDGET // nodes} steps, or train it with autograd-tiny train and write "
+                    "the figure you get")
+    return claims

@@ -161,7 +161,7 @@ class Network:
             for n in neurons:
                 nodes.setdefault(f"out_{n}{sfx}", nodes[f"net_{n}{sfx}"])
             for n in spec.layers[-1]:
-                nodes.setdefault(f"E_{n}{sfx}", nodes.get(f"E{sfx}", loss))
+                nodes.setdefault(f"E_{n}{sfx}", nodes[f"E{sfx}"])
         first = self._suffix(0)
         return Forward(loss=loss, terms={n: nodes[f"E_{n}{first}"] for n in spec.layers[-1]},
                        net={n: nodes[f"net_{n}{first}"] for n in neurons},
