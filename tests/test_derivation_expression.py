@@ -173,6 +173,7 @@ def test_other_file_errors() -> None:
         (CIRCUIT + '"dx/dq" = 1\n', "a local gradient dA/dB needs A a definition, got 'x'"),
         (CIRCUIT + '"dq/dw" = 1\n', "no quantity 'w' below q"),
         (CIRCUIT + '"q@x" = 1\n', "the step after @ must be a whole number"),
+        (CIRCUIT + '"q@\u00b2" = 1\n', "the step after @ must be a whole number, got '\u00b2'"),
         (CIRCUIT + '"q+" = 1\n', "q+ is q after one gradient-descent step: give the file a learning_rate"),
         (CIRCUIT.replace("z = -4.0", "z = -4.0\nq = 1.0"), "define.q: 'q' is already a leaf"),
         (CIRCUIT.replace('f = "q * z"', 'f = "q * z"\nexp = "q"'), "define.exp: 'exp' is a function"),

@@ -317,7 +317,7 @@ def parse_claim(name: str, spec: ExpressionSpec) -> Quantity:
         base, step = name[:-1], 1
     elif "@" in name:
         base, _, k = name.rpartition("@")
-        if not k.isdigit():
+        if not (k.isascii() and k.isdigit()):
             raise ValueError(f"the step after @ must be a whole number, got {short_repr(k, 20)}")
         step = step_count(k)
     if base in spec.values:
