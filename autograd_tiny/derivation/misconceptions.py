@@ -241,6 +241,9 @@ def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
     place = {k: k for k in named} | {k: n for n, k in enumerate(tape.params.values())}
     family = {k: (tape.nodes[k].op or ("param" if tape.nodes[k].param is not None else "const"),
                   _family(name)) for k, name in named.items()}
+    alike_of: dict[tuple[str, tuple[str, str]], list[int]] = {}  # the named nodes of each kind and family
+    for k in named:
+        alike_of.setdefault(family[k], []).append(k)
     reads_in_backward = {(c, q) for c, pos in (edges or ()) for q in range(len(tape.nodes[c].operands))
                          if q != pos}
     layers: dict[tuple[str, int], dict[int, int]] = {}  # (op, depth) -> output -> its input
@@ -254,7 +257,7 @@ def _forward_slips(tape: Tape, params: Mapping[str, float], target: int,
             reads: list[tuple[str, str, ValueOf]] = []  # (rule, what is read, its reader)
             # a node computed before c (so none that depends on c), or a leaf (read from the
             # parameters: the pass computes a leaf where the tape first uses it)
-            alike = sorted((k for k in named if family[k] == family[j] and k != j
+            alike = sorted((k for k in alike_of[family[j]] if k != j
                             and (k < c or tape.nodes[k].op is None)),
                            key=lambda k: abs(place[k] - place[j]))
             for k in alike[:2 * NEIGHBOURS]:
